@@ -1,0 +1,169 @@
+import { z } from "@hono/zod-openapi";
+import { pathPatternProblem } from "../path-glob";
+import { ZIsoDate, ZUuid } from "./common";
+
+/** The skill card's default chain registry; guardrails name chains from it. */
+export const CHAIN_NAMES = ["ethereum", "base", "optimism", "arbitrum-one", "polygon", "sepolia", "base-sepolia"] as const;
+export const AUTH_METHODS = ["api_key", "mtls", "oidc_client_credentials"] as const;
+
+const ZScope = z
+  .string()
+  .max(512)
+  .superRefine((s, ctx) => {
+    const problem = pathPatternProblem(s);
+    if (problem) ctx.addIssue({ code: "custom", message: `path pattern ${problem}` });
+  });
+const ZScopes = z.array(ZScope).max(100).openapi({ description: "Path-pattern ceiling (`api-keys/*`, `db/**`); empty = derived from the agent's policies" });
+
+/** Checksum-insensitive: stored lower-case, so `0xAbC…` and `0xabc…` are the same destination. */
+const ZAddress = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte hex address")
+  .transform((a) => a.toLowerCase());
+
+/** ETH amounts stay decimal strings (never floats): at most 18 decimals, greater than zero. */
+const ZEthAmount = z
+  .string()
+  .max(64)
+  .regex(/^\d{1,40}(\.\d{1,18})?$/, "must be a decimal ETH amount with at most 18 decimals")
+  .refine((s) => /[1-9]/.test(s), "must be greater than 0")
+  .openapi({ example: "0.5" });
+
+const ZChain = z.enum(CHAIN_NAMES);
+const ZTokenTtl = z.number().int().min(60).max(86_400).openapi({ description: "Lifetime of this agent's JWTs in seconds (default 3600)" });
+const ZVaultIds = z.array(ZUuid).max(100).openapi({ description: "Vault binding: non-empty = only these vaults" });
+
+/** SHA-256 of the client certificate (DER), hex, colons allowed; stored as 64 lower-case hex digits. */
+const ZFingerprint = z
+  .string()
+  .max(95)
+  .transform((s) => s.replace(/:/g, "").toLowerCase())
+  .pipe(z.string().regex(/^[0-9a-f]{64}$/, "must be a SHA-256 fingerprint (64 hex digits, colons allowed)"));
+
+const guardrailFields = {
+  crypto_proxy_enabled: z.boolean().optional(),
+  intents_api_enabled: z.boolean().optional().openapi({ description: "Alias of crypto_proxy_enabled" }),
+  tx_to_allowlist: z.array(ZAddress).max(500).optional(),
+  tx_allowed_chains: z.array(ZChain).max(CHAIN_NAMES.length).optional(),
+};
+
+/** The two spellings of one flag must not disagree. */
+function aliasesAgree(v: { crypto_proxy_enabled?: boolean; intents_api_enabled?: boolean }, ctx: z.RefinementCtx) {
+  if (v.crypto_proxy_enabled !== undefined && v.intents_api_enabled !== undefined && v.crypto_proxy_enabled !== v.intents_api_enabled) {
+    ctx.addIssue({ code: "custom", path: ["intents_api_enabled"], message: "must equal crypto_proxy_enabled when both are given" });
+  }
+}
+
+/** Identifiers that belong to one auth method: required with it, refused with the others. */
+const METHOD_FIELDS = { client_cert_fingerprint: "mtls", oidc_issuer: "oidc_client_credentials", oidc_client_id: "oidc_client_credentials" } as const;
+
+export const ZCreateAgentRequest = z
+  .strictObject({
+    name: z.string().trim().min(1).max(255),
+    description: z.string().max(2000).optional(),
+    auth_method: z.enum(AUTH_METHODS).default("api_key"),
+    scopes: ZScopes.optional(),
+    expires_at: ZIsoDate.optional(),
+    ...guardrailFields,
+    tx_max_value_eth: ZEthAmount.optional(),
+    tx_daily_limit_eth: ZEthAmount.optional(),
+    token_ttl_seconds: ZTokenTtl.optional(),
+    vault_ids: ZVaultIds.optional(),
+    client_cert_fingerprint: ZFingerprint.optional(),
+    oidc_issuer: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+    oidc_client_id: z.string().min(1).max(255).optional(),
+  })
+  .superRefine((v, ctx) => {
+    aliasesAgree(v, ctx);
+    for (const [field, method] of Object.entries(METHOD_FIELDS) as [keyof typeof METHOD_FIELDS, string][]) {
+      const present = v[field] !== undefined;
+      if (v.auth_method === method && !present) ctx.addIssue({ code: "custom", path: [field], message: `required when auth_method is ${method}` });
+      if (v.auth_method !== method && present) ctx.addIssue({ code: "custom", path: [field], message: `only allowed when auth_method is ${method}` });
+    }
+  })
+  .openapi("CreateAgentRequest");
+
+/** What a human may change; `null` clears an optional setting. The auth method and its identifiers are fixed at creation. */
+export const ZUpdateAgentRequest = z
+  .strictObject({
+    is_active: z.boolean().optional(),
+    name: z.string().trim().min(1).max(255).optional(),
+    description: z.string().max(2000).optional(),
+    scopes: ZScopes.optional(),
+    expires_at: ZIsoDate.nullable().optional(),
+    ...guardrailFields,
+    tx_max_value_eth: ZEthAmount.nullable().optional(),
+    tx_daily_limit_eth: ZEthAmount.nullable().optional(),
+    token_ttl_seconds: ZTokenTtl.nullable().optional(),
+    vault_ids: ZVaultIds.optional(),
+  })
+  .superRefine(aliasesAgree)
+  .openapi("UpdateAgentRequest");
+
+export const ZAgent = z
+  .object({
+    id: ZUuid,
+    name: z.string(),
+    description: z.string(),
+    auth_method: z.enum(AUTH_METHODS),
+    scopes: z.array(z.string()),
+    expires_at: z.string().nullable(),
+    is_active: z.boolean(),
+    crypto_proxy_enabled: z.boolean(),
+    tx_to_allowlist: z.array(z.string()),
+    tx_max_value_eth: z.string().nullable(),
+    tx_daily_limit_eth: z.string().nullable(),
+    tx_allowed_chains: z.array(z.string()),
+    token_ttl_seconds: z.number().int().nullable(),
+    vault_ids: z.array(ZUuid),
+    client_cert_fingerprint: z.string().nullable(),
+    oidc_issuer: z.string().nullable(),
+    oidc_client_id: z.string().nullable(),
+    ssh_public_key: z.string().openapi({ description: "OpenSSH Ed25519 public key (`ssh-ed25519 AAAA… talon-agent-<id>`)" }),
+    created_at: z.string(),
+    last_active_at: z.string().nullable(),
+  })
+  .openapi("Agent");
+
+export const ZAgentSelf = ZAgent.extend({ org_id: ZUuid, created_by: z.string() }).openapi("AgentSelf");
+
+export const ZCreateAgentResponse = z
+  .object({
+    agent: ZAgent,
+    api_key: z.string().optional().openapi({ description: "The agent's key (`ocv_…`), shown only here; api_key agents only" }),
+  })
+  .openapi("CreateAgentResponse");
+
+export const ZAgentListResponse = z.object({ agents: z.array(ZAgent) }).openapi("AgentList");
+export const ZRotateAgentKeyResponse = z.object({ api_key: z.string() }).openapi("RotateAgentKeyResponse");
+
+/**
+ * One exchange endpoint for the three auth methods: `api_key` (ocv_ key), `client_assertion` (a JWT
+ * from the agent's configured OIDC issuer), or neither — then the TLS client certificate decides.
+ */
+export const ZAgentTokenRequest = z
+  .strictObject({
+    agent_id: ZUuid,
+    api_key: z.string().min(1).max(256).optional(),
+    client_assertion: z.string().min(1).max(8192).optional(),
+  })
+  .refine((v) => v.api_key === undefined || v.client_assertion === undefined, { message: "send api_key or client_assertion, not both", path: ["client_assertion"] })
+  .openapi("AgentTokenRequest");
+
+export const ZAgentTokenResponse = z
+  .object({
+    access_token: z.string(),
+    token_type: z.literal("Bearer"),
+    expires_in: z.number().int(),
+    agent_id: ZUuid,
+    vault_ids: z.array(ZUuid),
+  })
+  .openapi("AgentTokenResponse");
+
+export type CreateAgentRequest = z.infer<typeof ZCreateAgentRequest>;
+export type UpdateAgentRequest = z.infer<typeof ZUpdateAgentRequest>;
+export type AgentResponse = z.infer<typeof ZAgent>;
+export type AgentSelfResponse = z.infer<typeof ZAgentSelf>;
+export type CreateAgentResponse = z.infer<typeof ZCreateAgentResponse>;
+export type AgentTokenRequest = z.infer<typeof ZAgentTokenRequest>;
+export type AgentTokenResponse = z.infer<typeof ZAgentTokenResponse>;

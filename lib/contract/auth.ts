@@ -1,0 +1,143 @@
+import { z } from "@hono/zod-openapi";
+import { ZIsoDate, ZUuid } from "./common";
+
+const ZEmail = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(254)
+  .pipe(z.email({ message: "must be a valid email address" }))
+  .openapi({ example: "ada@example.com" });
+
+/** Login checks only bounds; the 12-character minimum applies where a password is chosen. */
+const ZPassword = z.string().min(1).max(256).openapi({ format: "password" });
+const ZNewPassword = z.string().min(12, { message: "must be at least 12 characters" }).max(256).openapi({ format: "password" });
+
+export const ZSignupRequest = z
+  .strictObject({
+    email: ZEmail,
+    password: ZNewPassword,
+    display_name: z.string().trim().max(255).optional().openapi({ example: "Ada Lovelace" }),
+  })
+  .openapi("SignupRequest");
+
+export const ZSignupResponse = z
+  .object({ message: z.string(), user_id: ZUuid, email: z.string() })
+  .openapi("SignupResponse");
+
+export const ZVerifyEmailRequest = z
+  .strictObject({ token: z.string().min(1).max(128).openapi({ description: "The token from the verification email" }) })
+  .openapi("VerifyEmailRequest");
+
+export const ZLoginRequest = z.strictObject({ email: ZEmail, password: ZPassword }).openapi("LoginRequest");
+
+export const ZTokenResponse = z
+  .object({
+    access_token: z.string(),
+    token_type: z.literal("Bearer"),
+    expires_in: z.number().int().openapi({ description: "Seconds until the access token expires" }),
+    refresh_token: z
+      .string()
+      .optional()
+      .openapi({ description: "Single use, valid 30 days: exchange it at POST /v1/auth/refresh for a new pair. Absent for tokens minted from an API key." }),
+  })
+  .openapi("TokenResponse");
+
+export const ZMfaRequiredResponse = z
+  .object({
+    mfa_required: z.literal(true),
+    mfa_token: z.string().openapi({ description: "Valid 5 minutes; send it with the TOTP or recovery code to POST /v1/auth/mfa/verify" }),
+  })
+  .openapi("MfaRequired");
+
+export const ZLoginResponse = z.union([ZTokenResponse, ZMfaRequiredResponse]).openapi("LoginResponse");
+
+export const ZRefreshRequest = z.strictObject({ refresh_token: z.string().min(1).max(128) }).openapi("RefreshRequest");
+
+const ZMfaCode = z.string().trim().min(1).max(64).openapi({ description: "A 6-digit TOTP code, or one of the recovery codes", example: "123456" });
+
+export const ZMfaCodeRequest = z.strictObject({ code: ZMfaCode }).openapi("MfaCodeRequest");
+export const ZMfaVerifyRequest = z.strictObject({ mfa_token: z.string().min(1).max(4096), code: ZMfaCode }).openapi("MfaVerifyRequest");
+
+export const ZMfaSetupResponse = z
+  .object({
+    otpauth_uri: z.string().openapi({ description: "Show as a QR code to an authenticator app" }),
+    secret: z.string().openapi({ description: "The same secret in base32, for manual entry" }),
+  })
+  .openapi("MfaSetup");
+
+export const ZRecoveryCodesResponse = z
+  .object({ recovery_codes: z.array(z.string()).openapi({ description: "Ten single-use codes, shown only now" }) })
+  .openapi("RecoveryCodes");
+
+export const ZMfaStatusResponse = z.object({ enabled: z.boolean(), recovery_codes_remaining: z.number().int() }).openapi("MfaStatus");
+
+export const ZChangePasswordRequest = z.strictObject({ current_password: ZPassword, new_password: ZNewPassword }).openapi("ChangePasswordRequest");
+
+export const ZUpdateMeRequest = z
+  .strictObject({ display_name: z.string().trim().max(255).optional(), marketing_emails: z.boolean().optional() })
+  .openapi("UpdateMeRequest");
+
+export const ZDeleteMeRequest = z
+  .strictObject({ confirmation: z.literal("DELETE MY ACCOUNT", { message: 'must be exactly "DELETE MY ACCOUNT"' }) })
+  .openapi("DeleteMeRequest");
+
+export const ZApiKeyTokenRequest = z.strictObject({ api_key: z.string().min(1).max(128).openapi({ example: "1ck_…" }) }).openapi("ApiKeyTokenRequest");
+
+export const ZGoogleLoginRequest = z
+  .strictObject({ id_token: z.string().min(1).max(8192).openapi({ description: "A Google ID token (JWT) issued to this server's client id" }) })
+  .openapi("GoogleLoginRequest");
+
+export const ZMeResponse = z
+  .object({
+    id: ZUuid,
+    email: z.string(),
+    display_name: z.string(),
+    org_id: ZUuid,
+    role: z.enum(["owner", "admin", "member"]),
+    email_verified: z.boolean(),
+    marketing_emails: z.boolean(),
+    created_at: z.string(),
+  })
+  .openapi("Me");
+
+export const ZCreateApiKeyRequest = z
+  .strictObject({
+    name: z.string().trim().min(1).max(255).openapi({ example: "laptop" }),
+    scopes: z.array(z.string().min(1).max(64)).max(32).optional(),
+    expires_at: ZIsoDate.optional(),
+  })
+  .openapi("CreateApiKeyRequest");
+
+export const ZApiKey = z
+  .object({
+    id: ZUuid,
+    name: z.string(),
+    key_prefix: z.string().openapi({ description: "The first characters of the key, enough to recognise it" }),
+    scopes: z.array(z.string()),
+    is_active: z.boolean(),
+    created_at: z.string(),
+    expires_at: z.string().nullable(),
+    last_used_at: z.string().nullable(),
+  })
+  .openapi("ApiKey");
+
+export const ZCreateApiKeyResponse = z
+  .object({ key: ZApiKey, api_key: z.string().openapi({ description: "The full key (`1ck_…`); shown only in this response" }) })
+  .openapi("CreateApiKeyResponse");
+
+export const ZApiKeyListResponse = z.object({ api_keys: z.array(ZApiKey) }).openapi("ApiKeyList");
+
+export type SignupRequest = z.infer<typeof ZSignupRequest>;
+export type SignupResponse = z.infer<typeof ZSignupResponse>;
+export type LoginRequest = z.infer<typeof ZLoginRequest>;
+export type TokenResponse = z.infer<typeof ZTokenResponse>;
+export type LoginResponse = z.infer<typeof ZLoginResponse>;
+export type MfaSetupResponse = z.infer<typeof ZMfaSetupResponse>;
+export type MfaStatusResponse = z.infer<typeof ZMfaStatusResponse>;
+export type ChangePasswordRequest = z.infer<typeof ZChangePasswordRequest>;
+export type UpdateMeRequest = z.infer<typeof ZUpdateMeRequest>;
+export type MeResponse = z.infer<typeof ZMeResponse>;
+export type CreateApiKeyRequest = z.infer<typeof ZCreateApiKeyRequest>;
+export type ApiKeyResponse = z.infer<typeof ZApiKey>;
+export type CreateApiKeyResponse = z.infer<typeof ZCreateApiKeyResponse>;

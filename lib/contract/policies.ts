@@ -1,0 +1,140 @@
+import { z } from "@hono/zod-openapi";
+import { cidrProblem } from "../cidr";
+import { PATH_PATTERN_MAX, pathPatternProblem } from "../path-glob";
+import { timeWindowProblem } from "../time-window";
+import { ZIsoDate, ZUuid } from "./common";
+
+export const POLICY_PERMISSIONS = ["read", "write"] as const;
+export const POLICY_EFFECTS = ["allow", "deny"] as const;
+export const PRINCIPAL_TYPES = ["user", "agent"] as const;
+export const IP_ALLOWLIST_MAX = 64;
+const INT32_MAX = 2_147_483_647;
+
+export const ZPathPattern = z
+  .string()
+  .max(PATH_PATTERN_MAX)
+  .superRefine((p, ctx) => {
+    const problem = pathPatternProblem(p);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  })
+  .openapi({ description: "Glob on `/`-separated segments: `*` one segment, `**` any depth", example: "api-keys/*" });
+
+const ZPermissions = z
+  .array(z.enum(POLICY_PERMISSIONS))
+  .min(1)
+  .max(POLICY_PERMISSIONS.length)
+  .refine((a) => new Set(a).size === a.length, "must not repeat a permission")
+  .openapi({ description: "`read` (get, list, versions) and/or `write` (put, rotate, disable, delete)", example: ["read"] });
+
+const ZCidr = z
+  .string()
+  .max(64)
+  .superRefine((c, ctx) => {
+    const problem = cidrProblem(c);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
+
+const HHMM = z.string().max(5).regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be HH:MM (24 h)");
+
+export const ZTimeWindow = z
+  .strictObject({
+    after: HHMM.openapi({ example: "08:00" }),
+    before: HHMM.openapi({ example: "20:00" }),
+    timezone: z.string().max(64).default("UTC").openapi({ example: "Europe/Paris" }),
+    days_of_week: z
+      .array(z.number().int().min(1).max(7))
+      .max(7)
+      .optional()
+      .openapi({ description: "ISO weekdays, 1 = Monday … 7 = Sunday; for a window spanning midnight, the day it opened" }),
+  })
+  .superRefine((w, ctx) => {
+    const problem = timeWindowProblem(w);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+    if (w.after === w.before) ctx.addIssue({ code: "custom", message: "after and before must differ", path: ["before"] });
+  });
+
+/** Checked on every request; a policy whose conditions do not hold does not apply (allow or deny). */
+export const ZPolicyConditions = z
+  .strictObject({
+    ip_allowlist: z
+      .array(ZCidr)
+      .max(IP_ALLOWLIST_MAX)
+      .optional()
+      .openapi({ description: "IPv4/IPv6 CIDRs the request must come from; empty = any address", example: ["10.0.0.0/8"] }),
+    time_window: ZTimeWindow.optional(),
+  })
+  .openapi("PolicyConditions");
+
+const isEmpty = (v: unknown) =>
+  v === null || v === undefined || (Array.isArray(v) && v.length === 0) || (typeof v === "object" && Object.keys(v as object).length === 0);
+
+/** Fields the public SDK may send that Talon does not implement: accepted only when empty. */
+const unsupported = (name: string) =>
+  z
+    .unknown()
+    .optional()
+    .superRefine((v, ctx) => {
+      if (!isEmpty(v)) ctx.addIssue({ code: "custom", message: `${name} is not supported by Talon; omit it or send null` });
+    })
+    .openapi({ description: "Not supported: only null or empty is accepted" });
+
+const ZFutureDate = ZIsoDate.refine((d) => Date.parse(d) > Date.now(), "must be in the future");
+
+export const ZCreatePolicyRequest = z
+  .strictObject({
+    principal_type: z.enum(PRINCIPAL_TYPES),
+    principal_id: ZUuid,
+    secret_path_pattern: ZPathPattern.default("**"),
+    permissions: ZPermissions.default(["read"]),
+    conditions: ZPolicyConditions.nullable().optional(),
+    expires_at: ZFutureDate.nullable().optional(),
+    effect: z.enum(POLICY_EFFECTS).default("allow").openapi({ description: "A matching deny beats every allow" }),
+    priority: z.number().int().min(0).max(INT32_MAX).default(0).openapi({ description: "Stored and returned; deny-over-allow decides, not priority" }),
+    policy_schema_version: z.literal(1).nullable().optional(),
+    attribute_conditions: unsupported("attribute_conditions"),
+    consensus_trigger: unsupported("consensus_trigger"),
+    tx_conditions: unsupported("tx_conditions"),
+  })
+  .openapi("CreatePolicyRequest");
+
+export const ZUpdatePolicyRequest = z
+  .strictObject({
+    permissions: ZPermissions.optional(),
+    conditions: ZPolicyConditions.nullable().optional(),
+    expires_at: ZFutureDate.nullable().optional(),
+    effect: z.enum(POLICY_EFFECTS).optional(),
+    priority: z.number().int().min(0).max(INT32_MAX).optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, "name at least one of permissions, conditions, expires_at, effect, priority")
+  .openapi("UpdatePolicyRequest");
+
+export const ZPolicyParams = z.object({
+  id: ZUuid.openapi({ param: { name: "id", in: "path" } }),
+  pid: ZUuid.openapi({ param: { name: "pid", in: "path" } }),
+});
+
+export const ZPolicyResponse = z
+  .object({
+    id: ZUuid,
+    vault_id: ZUuid,
+    secret_path_pattern: z.string(),
+    principal_type: z.enum(PRINCIPAL_TYPES),
+    principal_id: ZUuid,
+    permissions: z.array(z.enum(POLICY_PERMISSIONS)),
+    conditions: z.object({ ip_allowlist: z.array(z.string()).optional(), time_window: z.record(z.string(), z.unknown()).optional() }),
+    effect: z.enum(POLICY_EFFECTS),
+    priority: z.number().int(),
+    policy_schema_version: z.number().int(),
+    expires_at: z.string().nullable(),
+    created_by: z.string().openapi({ description: '"user:<id>" or "agent:<id>"' }),
+    created_at: z.string(),
+  })
+  .openapi("Policy");
+
+export const ZPolicyListResponse = z.object({ policies: z.array(ZPolicyResponse) }).openapi("PolicyList");
+
+export type PolicyPermission = (typeof POLICY_PERMISSIONS)[number];
+export type PolicyConditions = z.infer<typeof ZPolicyConditions>;
+export type CreatePolicyRequest = z.infer<typeof ZCreatePolicyRequest>;
+export type UpdatePolicyRequest = z.infer<typeof ZUpdatePolicyRequest>;
+export type PolicyResponse = z.infer<typeof ZPolicyResponse>;

@@ -1,0 +1,116 @@
+import { z } from "@hono/zod-openapi";
+import { ZIsoDate, ZMetadata, ZUuid } from "./common";
+import { SECRET_PATH_MAX, ZSecretPath } from "./secret-path";
+
+export const SECRET_TYPES = ["generic", "password", "api_key", "private_key", "certificate", "file", "note", "ssh_key", "env", "env_bundle"] as const;
+export const ZSecretType = z.enum(SECRET_TYPES).openapi({ example: "api_key" });
+export type SecretType = z.infer<typeof ZSecretType>;
+
+export const SECRET_VALUE_MAX_BYTES = 48 * 1024;
+export const SECRET_METADATA_MAX_BYTES = 8 * 1024;
+const INT32_MAX = 2_147_483_647;
+
+const utf8Length = (s: string) => new TextEncoder().encode(s).length;
+
+export const ZSecretValue = z
+  .string()
+  // `abort` stops here, so a value that is too long is reported once, not again by the byte check.
+  .max(SECRET_VALUE_MAX_BYTES, { abort: true })
+  .refine((v) => utf8Length(v) <= SECRET_VALUE_MAX_BYTES, `must be at most ${SECRET_VALUE_MAX_BYTES} bytes (UTF-8)`);
+
+const ZSecretMetadata = ZMetadata.refine(
+  (m) => utf8Length(JSON.stringify(m)) <= SECRET_METADATA_MAX_BYTES,
+  `must serialise to at most ${SECRET_METADATA_MAX_BYTES} bytes`,
+);
+
+export const ZPutSecretRequest = z
+  .strictObject({
+    value: ZSecretValue,
+    type: ZSecretType.default("generic"),
+    metadata: ZSecretMetadata.optional(),
+    // Checked against the clock here so the 400 names the field; null means "no expiry".
+    expires_at: ZIsoDate.refine((d) => Date.parse(d) > Date.now(), "must be in the future").nullable().optional(),
+    max_access_count: z.number().int().min(0).max(INT32_MAX).optional().openapi({ description: "Reads allowed for this version; 0 = unlimited" }),
+  })
+  .openapi("PutSecretRequest");
+
+export const ROTATE_CHARSETS = ["hex", "base64", "alphanumeric", "ascii"] as const;
+export const ROTATE_DEFAULT_LENGTH = 32;
+export const ROTATE_DEFAULT_CHARSET = "alphanumeric";
+
+export const ZRotateSecretRequest = z
+  .strictObject({
+    length: z.number().int().min(8).max(1024).optional().openapi({ description: `Characters to generate (default ${ROTATE_DEFAULT_LENGTH})` }),
+    charset: z.enum(ROTATE_CHARSETS).optional().openapi({ description: `Alphabet (default ${ROTATE_DEFAULT_CHARSET})` }),
+  })
+  .openapi("RotateSecretRequest");
+
+const pathParam = ZSecretPath.openapi({ param: { name: "path", in: "path" } });
+const idParam = ZUuid.openapi({ param: { name: "id", in: "path" } });
+
+export const ZSecretParams = z.object({ id: idParam, path: pathParam });
+export const ZSecretVersionParams = z.object({
+  id: idParam,
+  path: pathParam,
+  version: z.coerce.number().int().min(1).max(INT32_MAX).openapi({ param: { name: "version", in: "path" }, type: "integer", minimum: 1 }),
+});
+
+export const ZListSecretsQuery = z.object({
+  prefix: z
+    .string()
+    .max(SECRET_PATH_MAX)
+    .regex(/^[a-zA-Z0-9_\-/]*$/, "may contain only letters, digits, '_', '-' and '/'")
+    .optional()
+    .openapi({ param: { name: "prefix", in: "query" }, example: "api-keys/" }),
+});
+
+const secretMeta = {
+  id: ZUuid,
+  path: z.string(),
+  type: ZSecretType,
+  version: z.number().int(),
+  metadata: z.record(z.string(), z.unknown()),
+  created_at: z.string(),
+  expires_at: z.string().nullable(),
+  max_access_count: z.number().int(),
+};
+
+export const ZPutSecretResponse = z
+  .object({ ...secretMeta, created_by: z.string(), cmek_encrypted: z.boolean() })
+  .openapi("SecretWritten");
+
+export const ZRotateSecretResponse = z
+  .object({ ...secretMeta, created_by: z.string(), cmek_encrypted: z.boolean(), value: z.string() })
+  .openapi("SecretRotated");
+
+export const ZSecretResponse = z
+  .object({ ...secretMeta, value: z.string(), created_by: z.string(), access_count: z.number().int(), cmek_encrypted: z.boolean() })
+  .openapi("Secret");
+
+export const ZSecretListResponse = z.object({ secrets: z.array(z.object(secretMeta).openapi("SecretSummary")) }).openapi("SecretList");
+
+export const ZSecretVersionsResponse = z
+  .object({
+    versions: z.array(
+      z
+        .object({
+          version: z.number().int(),
+          type: ZSecretType,
+          metadata: z.record(z.string(), z.unknown()),
+          created_at: z.string(),
+          created_by: z.string(),
+          expires_at: z.string().nullable(),
+          is_disabled: z.boolean(),
+        })
+        .openapi("SecretVersionSummary"),
+    ),
+  })
+  .openapi("SecretVersions");
+
+export type PutSecretRequest = z.infer<typeof ZPutSecretRequest>;
+export type RotateSecretRequest = z.infer<typeof ZRotateSecretRequest>;
+export type SecretResponse = z.infer<typeof ZSecretResponse>;
+export type PutSecretResponse = z.infer<typeof ZPutSecretResponse>;
+export type RotateSecretResponse = z.infer<typeof ZRotateSecretResponse>;
+export type SecretSummary = z.infer<typeof ZSecretListResponse>["secrets"][number];
+export type SecretVersionSummary = z.infer<typeof ZSecretVersionsResponse>["versions"][number];

@@ -1,0 +1,68 @@
+import { z } from "@hono/zod-openapi";
+import { ZIsoDate, ZUuid } from "./common";
+
+export const SHARE_RECIPIENT_TYPES = ["user", "agent", "anyone_with_link", "creator"] as const;
+export const SHARE_MAX_ACCESS_DEFAULT = 5;
+export const SHARE_MAX_LIFETIME_DAYS = 90;
+
+/**
+ * `email` recipients are not supported (the card forbids them to agents; Talon shares only inside the
+ * org or by link): a body naming `email` is refused with a 400 that names it, by strictness.
+ */
+export const ZCreateShareRequest = z
+  .strictObject({
+    recipient_type: z.enum(SHARE_RECIPIENT_TYPES),
+    recipient_id: z.uuid().max(36).optional().openapi({ description: "Required for user and agent shares: a user or agent of your org" }),
+    expires_at: ZIsoDate.openapi({ description: `In the future, at most ${SHARE_MAX_LIFETIME_DAYS} days ahead` }),
+    max_access_count: z.number().int().min(0).max(10_000).optional().openapi({ description: "Default 5; 0 = unlimited" }),
+    passphrase: z.string().min(8).max(256).optional().openapi({ description: "Readers must send it in X-Share-Passphrase" }),
+  })
+  .openapi("CreateShareRequest");
+
+export const ZShareCreated = z
+  .object({
+    id: ZUuid,
+    share_url: z.string(),
+    recipient_type: z.enum(SHARE_RECIPIENT_TYPES),
+    recipient_id: z.string().nullable(),
+    expires_at: z.string(),
+    max_access_count: z.number().int(),
+  })
+  .openapi("ShareCreated");
+
+export const ZSharedSecret = z
+  .object({
+    id: ZUuid,
+    path: z.string(),
+    type: z.string(),
+    value: z.string(),
+    access_count: z.number().int(),
+    max_access_count: z.number().int(),
+    expires_at: z.string(),
+  })
+  .openapi("SharedSecret");
+
+export const ZShareSummary = z
+  .object({
+    id: ZUuid,
+    secret_path: z.string(),
+    recipient_type: z.enum(SHARE_RECIPIENT_TYPES),
+    recipient_id: z.string().nullable(),
+    access_count: z.number().int(),
+    max_access_count: z.number().int(),
+    expires_at: z.string(),
+    created_at: z.string(),
+    is_expired: z.boolean(),
+    is_accepted: z.boolean(),
+  })
+  .openapi("ShareSummary");
+
+export const ZShareList = z.object({ shares: z.array(ZShareSummary) }).openapi("ShareList");
+
+export const ZSecretIdParam = z.object({ secret_id: ZUuid.openapi({ param: { name: "secret_id", in: "path" } }) });
+
+export type CreateShareRequest = z.infer<typeof ZCreateShareRequest>;
+export type ShareCreated = z.infer<typeof ZShareCreated>;
+export type SharedSecret = z.infer<typeof ZSharedSecret>;
+export type ShareSummary = z.infer<typeof ZShareSummary>;
+export type ShareRecipientType = (typeof SHARE_RECIPIENT_TYPES)[number];

@@ -1,0 +1,27 @@
+import { z } from "@hono/zod-openapi";
+import { ZUuid } from "./common";
+
+export const ZCreateVaultRequest = z
+  .strictObject({
+    name: z.string().trim().min(1).max(255).openapi({ example: "production" }),
+    description: z.string().max(1024).optional().openapi({ example: "Keys for the production agents" }),
+  })
+  .openapi("CreateVaultRequest");
+
+export const ZVaultResponse = z
+  .object({
+    id: ZUuid,
+    name: z.string(),
+    description: z.string(),
+    created_by: z.string().openapi({ description: "Id of the user or agent that created the vault" }),
+    created_by_type: z.enum(["user", "agent"]),
+    created_at: z.string(),
+    cmek_enabled: z.boolean(),
+    cmek_fingerprint: z.string().nullable(),
+  })
+  .openapi("Vault");
+
+export const ZVaultListResponse = z.object({ vaults: z.array(ZVaultResponse) }).openapi("VaultList");
+
+export type CreateVaultRequest = z.infer<typeof ZCreateVaultRequest>;
+export type VaultResponse = z.infer<typeof ZVaultResponse>;

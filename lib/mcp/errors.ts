@@ -1,0 +1,49 @@
+import type { SdkError, SdkMeta } from "../sdk";
+
+/** What a tool does on failure: which list the agent should consult when something is not found. */
+export type NotFoundHint = "secret" | "vault";
+
+/**
+ * The text an agent sees when a call fails: first what to do about it, then the server's own
+ * `detail` (a problem detail never holds a secret value) and the request id for the human.
+ */
+export function errorText(error: SdkError, meta: SdkMeta, hint: NotFoundHint = "secret"): string {
+  const advice = adviceFor(error, meta.status, hint);
+  const detail = error.detail ? `\nServer detail: ${error.detail}` : "";
+  const fields = error.fields?.length ? `\nInvalid fields: ${error.fields.map((f) => `${f.field} (${f.message})`).join("; ")}` : "";
+  const requestId = meta.requestId ? `\nRequest id: ${meta.requestId}` : "";
+  return `${advice}${detail}${fields}${requestId}`;
+}
+
+function adviceFor(error: SdkError, status: number, hint: NotFoundHint): string {
+  switch (status) {
+    case 0:
+      return error.type === "network_error"
+        ? "Could not reach the Talon server. Check ONECLAW_BASE_URL and that the server is running, then retry."
+        : "The request was refused before it was sent: check the parameters.";
+    case 400:
+      return "The request was invalid: fix the parameters named below and try again.";
+    case 401:
+      return "Talon did not accept this agent's credentials (missing, expired, revoked or wrong key). Ask the user to check the agent's credentials (ONECLAW_AGENT_ID / ONECLAW_AGENT_API_KEY, or the bearer token of the hosted connection).";
+    case 402:
+      return "The organisation's request quota is exhausted or payment is required: ask the human to top up credits or upgrade the plan in Talon's billing settings.";
+    case 403:
+      return error.type === "resource_limit_exceeded"
+        ? "A plan limit was reached: ask the human to upgrade the plan in Talon's billing settings."
+        : "Access denied: ask the user to grant this agent access via a policy on this vault and path (or check the detail: a guardrail, vault binding or IP rule may apply).";
+    case 404:
+      return hint === "vault" ? "Not found: use list_vaults to see the vaults available to you." : "Secret not found: use list_secrets to see available paths.";
+    case 409:
+      return "Conflict: it already exists (for a vault, the name is taken in this organisation). Choose another name or use the existing one.";
+    case 410:
+      return "The secret is gone: it has expired or used up its max access count (or that version was disabled or deleted). Ask the user to store a new version.";
+    case 413:
+      return "The request is too large: secret values are limited to 48 KiB.";
+    case 422:
+      return "The server could not process this input: check it and try again.";
+    case 429:
+      return "Rate limited: wait a little (see the detail for how long) and retry.";
+    default:
+      return status >= 500 ? "Talon had an internal problem: try again later; if it persists, tell the user (with the request id)." : `The request failed (HTTP ${status}).`;
+  }
+}

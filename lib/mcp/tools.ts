@@ -1,0 +1,219 @@
+/**
+ * The MCP tools, defined once and served by both transports (stdio: lib/mcp/stdio.ts; hosted:
+ * server/api/mcp.ts). Names and parameters follow the skill card; inputs reuse the contract's zod
+ * schemas, and every call goes through the SDK's HTTP client. Tools taking `path` act in the
+ * session's vault. Only get_secret and get_env_bundle return secret values.
+ */
+import { z } from "@hono/zod-openapi";
+import { ZIsoDate, ZMetadata, ZUuid } from "../contract/common";
+import { PRINCIPAL_TYPES, ZCreatePolicyRequest } from "../contract/policies";
+import { ROTATE_CHARSETS, ZListSecretsQuery, ZPutSecretRequest, ZSecretType, ZSecretValue } from "../contract/secrets";
+import { ZSecretPath } from "../contract/secret-path";
+import { ZCreateVaultRequest } from "../contract/vaults";
+import { parseEnvBundle, type SdkResponse, type TalonClient } from "../sdk";
+import { errorText, type NotFoundHint } from "./errors";
+import type { Redactor } from "./redaction";
+
+export type ToolContext = {
+  /** The client for this call (hosted sessions rebind it to each request's bearer). */
+  client(): TalonClient;
+  vaultId: string;
+  redactor: Redactor;
+};
+
+/** `preRedacted`: the tool redacted its output itself because part of it is a value it may return. */
+export type ToolOutcome = { data: unknown; preRedacted?: boolean } | { error: string };
+
+type Shape = Record<string, z.ZodType>;
+export type ToolDef<S extends Shape = Shape> = {
+  name: string;
+  description: string;
+  inputSchema: S;
+  readOnly: boolean;
+  destructive?: boolean;
+  run(ctx: ToolContext, args: z.infer<z.ZodObject<S>>): Promise<ToolOutcome>;
+};
+
+const tool = <S extends Shape>(def: ToolDef<S>) => def as unknown as ToolDef;
+
+function settle<T>(r: SdkResponse<T>, hint: NotFoundHint = "secret"): { ok: true; data: T } | { ok: false; outcome: ToolOutcome } {
+  return r.error ? { ok: false, outcome: { error: errorText(r.error, r.meta, hint) } } : { ok: true, data: r.data };
+}
+const pass = async <T>(p: Promise<SdkResponse<T>>, hint: NotFoundHint = "secret"): Promise<ToolOutcome> => {
+  const r = settle(await p, hint);
+  return r.ok ? { data: r.data } : r.outcome;
+};
+
+const path = ZSecretPath.describe("Secret path (e.g. api-keys/stripe)");
+const putShape = ZPutSecretRequest.shape;
+
+export const TOOLS: ToolDef[] = [
+  tool({
+    name: "list_secrets",
+    description: "List all secrets in the vault. Returns paths, types, and versions — never values.",
+    inputSchema: { prefix: ZListSecretsQuery.shape.prefix.describe("Path prefix to filter (e.g. api-keys/)") },
+    readOnly: true,
+    run: (ctx, a) => pass(ctx.client().secrets.list(ctx.vaultId, a.prefix)),
+  }),
+  tool({
+    name: "get_secret",
+    description:
+      "Fetch the decrypted value of a secret. Use immediately before the API call that needs it. Never store the value or include it in summaries.",
+    inputSchema: { path },
+    readOnly: false, // a read counts toward max_access_count
+    async run(ctx, a) {
+      const r = settle(await ctx.client().secrets.get(ctx.vaultId, a.path));
+      if (!r.ok) return r.outcome;
+      const { value, ...meta } = r.data;
+      const data = { ...ctx.redactor.deep(meta), value };
+      ctx.redactor.rememberWithLines(value);
+      return { data, preRedacted: true };
+    },
+  }),
+  tool({
+    name: "put_secret",
+    description: "Store a new secret or update an existing one. Each call creates a new version.",
+    inputSchema: {
+      path,
+      value: ZSecretValue.describe("The secret value"),
+      type: ZSecretType.optional().describe("One of: api_key (default), password, private_key, certificate, file, note, ssh_key, env_bundle, generic, env"),
+      metadata: ZMetadata.optional().describe("Arbitrary JSON metadata"),
+      expires_at: ZIsoDate.optional().describe("ISO 8601 expiry datetime"),
+      max_access_count: putShape.max_access_count.describe("Max reads before auto-expiry (0 = unlimited)"),
+    },
+    readOnly: false,
+    async run(ctx, a) {
+      ctx.redactor.rememberWithLines(a.value);
+      const { path: p, value, type, ...rest } = a;
+      return pass(ctx.client().secrets.set(ctx.vaultId, p, value, { type: type ?? "api_key", ...rest }));
+    },
+  }),
+  tool({
+    name: "delete_secret",
+    description: "Soft-delete a secret. Reversible by an admin.",
+    inputSchema: { path: ZSecretPath.describe("Secret path to delete") },
+    readOnly: false,
+    destructive: true,
+    async run(ctx, a) {
+      const r = settle(await ctx.client().secrets.delete(ctx.vaultId, a.path));
+      return r.ok ? { data: { deleted: true, path: a.path } } : r.outcome;
+    },
+  }),
+  tool({
+    name: "describe_secret",
+    description: "Get metadata (type, version, expiry) without fetching the value. Use to check existence.",
+    inputSchema: { path },
+    readOnly: true,
+    async run(ctx, a) {
+      // The version list and the listing are metadata reads: neither consumes an access count.
+      const versions = settle(await ctx.client().secrets.versions(ctx.vaultId, a.path));
+      if (!versions.ok) return versions.outcome;
+      const latest = versions.data.versions.reduce((x, y) => (y.version > x.version ? y : x));
+      const listed = await ctx.client().secrets.list(ctx.vaultId, a.path);
+      const summary = listed.data?.secrets.find((s) => s.path === a.path);
+      return {
+        data: {
+          id: summary?.id ?? null,
+          path: a.path,
+          type: latest.type,
+          version: latest.version,
+          metadata: latest.metadata,
+          created_at: latest.created_at,
+          created_by: latest.created_by,
+          expires_at: latest.expires_at,
+          max_access_count: summary?.max_access_count ?? null,
+          is_disabled: latest.is_disabled,
+          version_count: versions.data.versions.length,
+        },
+      };
+    },
+  }),
+  tool({
+    name: "rotate_and_store",
+    description: "Store a new value for an existing secret, creating a new version. Use after regenerating a key.",
+    inputSchema: { path, value: ZSecretValue.describe("New secret value") },
+    readOnly: false,
+    async run(ctx, a) {
+      ctx.redactor.rememberWithLines(a.value);
+      return pass(ctx.client().secrets.rotate(ctx.vaultId, a.path, a.value));
+    },
+  }),
+  tool({
+    name: "get_env_bundle",
+    description: "Fetch an env_bundle secret and parse its KEY=VALUE lines as JSON.",
+    inputSchema: { path: ZSecretPath.describe("Path to an env_bundle secret") },
+    readOnly: false, // a read counts toward max_access_count
+    async run(ctx, a) {
+      const r = settle(await ctx.client().secrets.get(ctx.vaultId, a.path));
+      if (!r.ok) return r.outcome;
+      ctx.redactor.rememberWithLines(r.data.value);
+      if (r.data.type !== "env_bundle" && r.data.type !== "env") {
+        return { error: `${a.path} is a ${r.data.type} secret, not an env_bundle: use get_secret for it.` };
+      }
+      const parsed = parseEnvBundle(r.data.value);
+      if (!parsed.ok) return { error: `${a.path} is not a valid env bundle (${parsed.error}); ask the user to fix it.` };
+      for (const v of Object.values(parsed.vars)) ctx.redactor.remember(v);
+      return { data: { path: a.path, version: r.data.version, env: parsed.vars }, preRedacted: true };
+    },
+  }),
+  tool({
+    name: "create_vault",
+    description: "Create a new vault for organizing secrets.",
+    inputSchema: {
+      name: ZCreateVaultRequest.shape.name.describe("Vault name (1–255 chars)"),
+      description: ZCreateVaultRequest.shape.description.describe("Short description"),
+    },
+    readOnly: false,
+    run: (ctx, a) => pass(ctx.client().vaults.create(a), "vault"),
+  }),
+  tool({
+    name: "list_vaults",
+    description: "List all vaults accessible to you.",
+    inputSchema: {},
+    readOnly: true,
+    run: (ctx) => pass(ctx.client().vaults.list(), "vault"),
+  }),
+  tool({
+    name: "grant_access",
+    description: "Grant a user or agent access to a vault path pattern.",
+    inputSchema: {
+      vault_id: ZUuid.describe("Vault ID"),
+      principal_type: z.enum(PRINCIPAL_TYPES).describe("Who to grant access to"),
+      principal_id: ZUuid.describe("The user or agent UUID"),
+      permissions: ZCreatePolicyRequest.shape.permissions.describe('["read"] (default), ["write"], or ["read","write"]'),
+      secret_path_pattern: ZCreatePolicyRequest.shape.secret_path_pattern.describe("Glob pattern for secret paths (default **)"),
+    },
+    readOnly: false,
+    run(ctx, a) {
+      const access = ctx.client().access;
+      const grant = a.principal_type === "agent" ? access.grantAgent : access.grantHuman;
+      return pass(grant(a.vault_id, a.principal_id, a.permissions, { path: a.secret_path_pattern }), "vault");
+    },
+  }),
+  tool({
+    name: "list_versions",
+    description: "List a secret's versions (type, metadata, created, expiry, disabled) — never values.",
+    inputSchema: { path },
+    readOnly: true,
+    run: (ctx, a) => pass(ctx.client().secrets.versions(ctx.vaultId, a.path)),
+  }),
+  tool({
+    name: "rotate_generate",
+    description:
+      "Rotate a secret to a new random value generated by the server. The new value is stored as the next version and is NOT returned: it never enters the conversation.",
+    inputSchema: {
+      path,
+      length: z.number().int().min(8).max(1024).optional().describe("Characters to generate (8–1024, default 32)"),
+      charset: z.enum(ROTATE_CHARSETS).optional().describe("hex, base64, alphanumeric (default) or ascii"),
+    },
+    readOnly: false,
+    async run(ctx, a) {
+      const { path: p, ...options } = a;
+      const r = settle(await ctx.client().secrets.rotateGenerate(ctx.vaultId, p, options));
+      if (!r.ok) return r.outcome;
+      const { value, ...meta } = r.data;
+      ctx.redactor.rememberWithLines(value);
+      return { data: { rotated: true, ...meta } };
+    },
+  }),
+];

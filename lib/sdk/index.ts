@@ -1,0 +1,32 @@
+/**
+ * The Talon TypeScript SDK: `createClient({ baseUrl, agentId?, apiKey?, token? })`, resources named as
+ * on the skill card. Every method resolves to `{ data, error, meta }` and never throws for HTTP errors.
+ */
+import { type ClientOptions, Transport } from "./client";
+import { accessResource } from "./resources/access";
+import { agentsResource } from "./resources/agents";
+import { apiKeysResource, authResource } from "./resources/auth";
+import { orgResource } from "./resources/org";
+import { secretsResource } from "./resources/secrets";
+import { vaultsResource } from "./resources/vaults";
+
+export function createClient(options: ClientOptions) {
+  const transport = new Transport(options);
+  return {
+    /** The shared HTTP transport (the CLI and the MCP server build on it). */
+    transport,
+    vaults: vaultsResource(transport),
+    secrets: secretsResource(transport),
+    agents: agentsResource(transport),
+    access: accessResource(transport),
+    auth: authResource(transport),
+    apiKeys: apiKeysResource(transport),
+    org: orgResource(transport),
+  };
+}
+
+export type TalonClient = ReturnType<typeof createClient>;
+export { encodeSecretPath, seg, Transport } from "./client";
+export type { ClientOptions, RequestOptions, SdkError, SdkMeta, SdkResponse, TokenSet } from "./client";
+export type * from "./types";
+export { ENV_NAME_RE, parseEnvBundle, type EnvBundleResult } from "./env-bundle";

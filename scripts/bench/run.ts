@@ -1,0 +1,138 @@
+/**
+ * `npm run bench`: the production server (SQLite + SoftHSM2, temp data dir) against a bare node:http
+ * JSON server on the same machine, with autocannon. Prints req/s, p50 and p99 and the ratio to the
+ * bare server. Figures, not a test: it exits 0 whatever they are, non-zero only when it cannot start.
+ * env: BENCH_DURATION (seconds, default 10), BENCH_CONNECTIONS (default 32), BENCH_SECRETS (default 1000)
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import path from "node:path";
+import autocannon, { type Result } from "autocannon";
+import { ROOT } from "../build-state.mjs";
+import { api, ensureBuild, freePort, signUpVerified, startTalon, type TalonProcess, waitHealthy } from "../talon-process";
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const SECRETS = Number(process.env.BENCH_SECRETS ?? 1000);
+
+// Same process model as Talon (its own process), so the comparison measures the framework and the work.
+const BARE_SERVER = `
+const http = require("node:http");
+const body = JSON.stringify({ status: "ok", service: "bare" });
+http.createServer((req, res) => {
+  res.writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) });
+  res.end(body);
+}).listen(Number(process.env.PORT), "127.0.0.1", () => process.stdout.write("ready\\n"));
+`;
+
+async function startBare(): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ["-e", BARE_SERVER], { env: { ...process.env, PORT: String(port) }, stdio: ["ignore", "pipe", "inherit"] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.once("data", () => resolve());
+    child.once("exit", (c) => reject(new Error(`bare server exited with ${c}`)));
+  });
+  return { child, url: `http://127.0.0.1:${port}` };
+}
+
+async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>) {
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+}
+
+type Row = { name: string; result: Result };
+
+function table(rows: Row[], baseline: number) {
+  const head = ["scenario", "req/s", "p50 ms", "p99 ms", "vs bare", "non-2xx", "errors"];
+  const lines = rows.map(({ name, result: r }) => [
+    name,
+    r.requests.average.toFixed(0),
+    r.latency.p50.toFixed(1),
+    r.latency.p99.toFixed(1),
+    `${((r.requests.average / baseline) * 100).toFixed(0)} %`,
+    String(r.non2xx),
+    String(r.errors + r.timeouts),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  return [fmt(head), widths.map((w) => "-".repeat(w)).join("  "), ...lines.map(fmt)].join("\n");
+}
+
+async function main() {
+  ensureBuild();
+  const dataDir = mkdtempSync(path.join(tmpdir(), "talon-bench-"));
+  let talon: TalonProcess | undefined;
+  let bare: ChildProcess | undefined;
+  try {
+    // One client IP and one user drive all the load: the per-IP and per-principal limits would turn
+    // it into a measurement of 429s, so they are off (as behind a proxy that spreads many clients).
+    talon = startTalon({
+      dataDir,
+      port: await freePort(),
+      env: { TALON_LOG_LEVEL: "warn", TALON_RATE_LIMIT_IP_PER_MINUTE: "0", TALON_RATE_LIMIT_PRINCIPAL_PER_MINUTE: "0", TALON_RATE_LIMIT_AUTH_PER_MINUTE: "0" },
+    });
+    const startMs = await waitHealthy(talon);
+    console.error(`Talon healthy after ${startMs} ms; seeding ${SECRETS} secrets…`);
+
+    const token = await signUpVerified(talon, "bench@talon.test", "benchmark password 0123456789");
+    const vault = await api(talon.url, "POST", "/v1/vaults", { name: "bench" }, token);
+    if (vault.status !== 201) throw new Error(`create vault answered ${vault.status}: ${JSON.stringify(vault.body)}`);
+    const base = `/v1/vaults/${String(vault.body.id)}/secrets`;
+    const paths = Array.from({ length: SECRETS }, (_, i) => `bench/service-${i}/api-key`);
+    await pool(paths, 16, async (p) => {
+      const r = await api(talon!.url, "PUT", `${base}/${p}`, { value: `value-${p}-${"x".repeat(32)}`, type: "api_key" }, token);
+      if (r.status !== 201) throw new Error(`seeding ${p} answered ${r.status}: ${JSON.stringify(r.body)}`);
+    });
+
+    const bareServer = await startBare();
+    bare = bareServer.child;
+    const auth = { Authorization: `Bearer ${token}` };
+    let i = 0;
+    const pick = () => `${base}/${paths[i++ % paths.length]}`;
+    const run = (url: string, extra: Partial<Parameters<typeof autocannon>[0]> = {}) =>
+      autocannon({ url, connections: CONNECTIONS, duration: DURATION, ...extra });
+
+    console.error(`Warming up, then ${DURATION} s per scenario at ${CONNECTIONS} connections…`);
+    await run(`${talon.url}/v1/health`, { duration: 2 });
+    const rows: Row[] = [];
+    rows.push({ name: "bare node:http JSON", result: await run(bareServer.url) });
+    rows.push({ name: "GET /v1/health", result: await run(`${talon.url}/v1/health`) });
+    rows.push({
+      name: "GET secret (authenticated)",
+      result: await run(talon.url, { requests: [{ method: "GET", headers: auth, setupRequest: (req) => ({ ...req, path: pick() }) }] }),
+    });
+    rows.push({
+      name: "PUT secret (new version)",
+      result: await run(talon.url, {
+        requests: [
+          {
+            method: "PUT",
+            headers: { ...auth, "Content-Type": "application/json" },
+            setupRequest: (req) => ({ ...req, path: pick(), body: JSON.stringify({ value: `rotated-${i}-${"y".repeat(32)}` }) }),
+          },
+        ],
+      }),
+    });
+
+    const baseline = rows[0]!.result.requests.average;
+    console.log(`\nTalon benchmark — ${cpus().length} CPUs, Node ${process.version}, SQLite + SoftHSM2, ${CONNECTIONS} connections, ${DURATION} s each, rate limits off\n`);
+    console.log(table(rows, baseline));
+    const outDir = path.join(ROOT, "bench-results");
+    mkdirSync(outDir, { recursive: true });
+    const file = path.join(outDir, `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+    writeFileSync(file, JSON.stringify({ cpus: cpus().length, node: process.version, connections: CONNECTIONS, durationSeconds: DURATION, rows }, null, 2));
+    console.log(`\nRaw results: ${path.relative(ROOT, file)}`);
+  } finally {
+    bare?.kill("SIGTERM");
+    await talon?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(`bench: cannot run: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});

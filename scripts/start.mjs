@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// `npm start`: make sure SoftHSM2 is installed (when it is the keystore), build when there is no
+// build for the current sources, then run the production server (dist/server.mjs) with this
+// process's stdio, passing signals on. A second start reuses the build, the database and the token.
+import { spawn, spawnSync } from "node:child_process";
+import path from "node:path";
+import { buildState, ROOT, SERVER_BUNDLE } from "./build-state.mjs";
+import { ensureSystemPackages, needsSoftHsm, SystemDepsError } from "./system-deps.mjs";
+
+try {
+  if (needsSoftHsm()) ensureSystemPackages(["softhsm2"], { hint: ", or set TALON_KEYSTORE=local to run without an HSM" });
+} catch (e) {
+  if (!(e instanceof SystemDepsError)) throw e;
+  console.error(e.message);
+  process.exit(1);
+}
+
+const state = buildState();
+if (state !== "current") {
+  console.error(state === "missing" ? "No production build yet: building (a few minutes on first start)…" : "Sources changed since the last build: rebuilding…");
+  const build = spawnSync(process.execPath, [path.join(ROOT, "scripts/build.mjs")], { cwd: ROOT, stdio: "inherit" });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
+
+const child = spawn(process.execPath, ["--enable-source-maps", SERVER_BUNDLE], {
+  cwd: ROOT,
+  stdio: "inherit",
+  env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" },
+});
+for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+  process.on(sig, () => {
+    if (child.exitCode === null) child.kill(sig);
+  });
+}
+child.on("exit", (code, signal) => {
+  process.exit(code ?? (signal ? 128 + (signal === "SIGINT" ? 2 : signal === "SIGHUP" ? 1 : 15) : 1));
+});

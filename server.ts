@@ -1,0 +1,140 @@
+/**
+ * The production entry (`npm start` runs its bundle, dist/server.mjs). One Node HTTP server: `/v1`,
+ * `/mcp` and `/.well-known` go straight to the API app, everything else to Next.js. Start-up problems
+ * (bad configuration, wrong HSM PIN, unreachable database) end the process with one line on stderr
+ * and exit code 1; nothing is retried, because retrying a wrong PIN can lock a real HSM.
+ */
+import { createServer } from "node:http";
+import { createServer as createTlsServer } from "node:https";
+import path from "node:path";
+import { createApiApp } from "./server/api/app";
+import { type Config, ConfigError, loadConfig } from "./server/config";
+import { createDispatcher } from "./server/http/node-listener";
+import { tlsServerOptions } from "./server/http/tls";
+import { ensureSoftHsmToken } from "./server/keystore/softhsm-setup";
+import { KeystoreFatalError } from "./server/keystore/types";
+import { log } from "./server/log";
+import { createRuntime, type Runtime, setRuntime } from "./server/runtime";
+
+process.env.NEXT_TELEMETRY_DISABLED = "1";
+
+const SHUTDOWN_GRACE_MS = 5000;
+
+/** Removes credentials a driver or library might have echoed into an error message. */
+function scrub(message: string, config?: Config): string {
+  let out = message.split("\n")[0]!.trim();
+  const secrets: string[] = [];
+  if (config?.keystore.provider === "pkcs11" && config.keystore.pin) secrets.push(config.keystore.pin);
+  try {
+    const pw = config && new URL(config.databaseUrl).password;
+    if (pw) secrets.push(pw, decodeURIComponent(pw));
+  } catch {
+    // file: URLs and unparsable URLs carry no password.
+  }
+  for (const s of secrets) out = out.split(s).join("***");
+  return out;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`talon: ${message}\n`);
+  process.exit(1);
+}
+
+function softHsmWithoutOwnConfig(config: Config): boolean {
+  const ks = config.keystore;
+  return ks.provider === "pkcs11" && path.basename(ks.module).includes("softhsm") && !process.env.SOFTHSM2_CONF;
+}
+
+async function main() {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) fail(e.message);
+    throw e;
+  }
+
+  // A self-hoster's first start: SoftHSM2 with no token in the data dir gets one, its PIN in a 0600
+  // file. A PIN given in the environment belongs to a token someone else initialised: never make one.
+  if (softHsmWithoutOwnConfig(config) && config.keystore.provider === "pkcs11" && !config.keystore.pin) {
+    try {
+      const created = await ensureSoftHsmToken(config.dataDir, config.keystore.tokenLabel, config.keystore.pinFile);
+      if (created) log.info("created SoftHSM2 token", { label: config.keystore.tokenLabel, dir: path.join(config.dataDir, "hsm") });
+    } catch (e) {
+      fail(`cannot set up the SoftHSM2 token: ${scrub((e as Error).message, config)}`);
+    }
+  }
+
+  // With TALON_TLS_CERT_FILE/KEY_FILE Talon terminates TLS itself (and sees mTLS agents' certificates).
+  let tls: ReturnType<typeof tlsServerOptions>;
+  try {
+    tls = tlsServerOptions(config);
+  } catch (e) {
+    fail(`cannot read the TLS files (TALON_TLS_CERT_FILE, TALON_TLS_KEY_FILE, TALON_TLS_CLIENT_CA_FILE): ${scrub((e as Error).message, config)}`);
+  }
+
+  // Next.js prepares while the keystore opens and the database migrates; both must succeed.
+  const next = (await import("next")).default;
+  const nextApp = next({ dev: false, dir: process.cwd(), hostname: config.host, port: config.port });
+  const preparing = nextApp.prepare();
+  preparing.catch(() => {}); // awaited below; a runtime failure exits before that
+
+  let rt: Runtime;
+  try {
+    rt = await createRuntime(config, { migrate: true });
+  } catch (e) {
+    const message = scrub(e instanceof Error ? e.message : String(e), config);
+    fail(e instanceof KeystoreFatalError ? message : `start-up failed: ${message}`);
+  }
+  setRuntime(rt);
+  try {
+    await preparing;
+  } catch (e) {
+    await rt.close();
+    fail(`Next.js failed to start: ${scrub((e as Error).message, config)} (run npm run build)`);
+  }
+
+  const handleNext = nextApp.getRequestHandler();
+  const listener = createDispatcher(createApiApp(rt), (req, res) => handleNext(req, res));
+  const server = tls ? createTlsServer(tls, listener) : createServer(listener);
+  server.on("error", (e: NodeJS.ErrnoException) => {
+    const why = e.code === "EADDRINUSE" ? `port ${config.port} is already in use (set PORT)` : scrub(e.message, config);
+    void rt.close().finally(() => fail(`cannot listen on ${config.host}:${config.port}: ${why}`));
+  });
+  server.listen(config.port, config.host, () => {
+    log.info("listening", {
+      url: `${tls ? "https" : "http"}://${config.host.includes(":") ? `[${config.host}]` : config.host}:${config.port}`,
+      mtls: Boolean(tls?.requestCert),
+      public_url: config.publicUrl,
+      database: config.dialect,
+      keystore: config.keystore.provider,
+    });
+  });
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    // npm and a terminal may both deliver the signal; the second one must not start a second shutdown.
+    if (stopping) return;
+    stopping = true;
+    log.info("shutting down", { signal });
+    const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
+    // A database or HSM that stopped answering must not keep the process alive forever.
+    setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS * 3).unref();
+    server.close(async () => {
+      clearTimeout(force);
+      try {
+        await rt.close();
+        await nextApp.close();
+      } catch (e) {
+        log.error("error during shutdown", { error: scrub((e as Error).message, config) });
+        process.exit(1);
+      }
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+main().catch((e: unknown) => fail(`unexpected start-up error: ${scrub(e instanceof Error ? e.message : String(e))}`));

@@ -1,0 +1,203 @@
+import { matchPathPattern } from "../../lib/path-glob";
+import type { PolicyPermission } from "../../lib/contract/policies";
+import { ApiError } from "../http/errors";
+import type { Ctx, Principal } from "../http/principal";
+import { type CompiledConditions, compileConditions, conditionsHold, parseStoredConditions } from "./conditions";
+
+/**
+ * The access decision for vaults and secret paths, in one place. Order:
+ *   org (another org's vault → 404; the loaders already filter by org, this is defence in depth)
+ *   → vault binding (an agent with non-empty `vault_ids` reaches only those vaults → 403)
+ *   → token scopes (non-empty scopes on an agent token or a personal key are a ceiling on paths → 403)
+ *   → policies for this principal on this vault (live: not expired, conditions hold for this request;
+ *     a matching deny beats every allow, and beats the owner bypass too → 403; a matching allow → ok)
+ *   → owner bypass (the vault's creator, user or agent; and, for humans, org owners and admins)
+ *   → 403 telling the caller to ask for a policy.
+ * Org members who are neither owner/admin nor the vault's creator need a policy, like agents.
+ * `priority` is stored but does not change the outcome: deny-over-allow is order independent.
+ * Secret decisions take the *path*, never the secret row, so they run before existence is looked
+ * at and a 403 never says whether the path exists.
+ */
+export type Operation = PolicyPermission;
+export type VaultForAccess = { id: string; orgId: string; createdBy: string; createdByType: string };
+
+export type PolicyRule = {
+  vaultId: string;
+  effect: "allow" | "deny";
+  pattern: string;
+  permissions: Operation[];
+  conditions: CompiledConditions;
+  expiresAt: Date | null;
+};
+
+type PolicyRow = { vaultId: string; secretPathPattern: string; permissions: string; conditions: string; effect: string; expiresAt: Date | null };
+
+const POLICY_SELECT = { vaultId: true, secretPathPattern: true, permissions: true, conditions: true, effect: true, expiresAt: true } as const;
+
+function toRule(r: PolicyRow): PolicyRule {
+  const perms = JSON.parse(r.permissions) as unknown;
+  return {
+    vaultId: r.vaultId,
+    // Anything but an explicit allow is treated as deny: a damaged row must not widen access.
+    effect: r.effect === "allow" ? "allow" : "deny",
+    pattern: r.secretPathPattern,
+    permissions: Array.isArray(perms) ? perms.filter((p): p is Operation => p === "read" || p === "write") : [],
+    conditions: compileConditions(parseStoredConditions(r.conditions)),
+    expiresAt: r.expiresAt,
+  };
+}
+
+const principalWhere = (p: Principal) => ({
+  orgId: p.orgId,
+  principalType: p.kind,
+  principalId: p.kind === "user" ? p.userId : p.agentId,
+});
+
+/** Per-request memo: a request loads the principal's policies on a vault once, with one indexed query. */
+const loaded = new WeakMap<Ctx, Map<string, Promise<PolicyRule[]>>>();
+
+export function policiesOnVault(ctx: Ctx, vaultId: string): Promise<PolicyRule[]> {
+  let byVault = loaded.get(ctx);
+  if (!byVault) loaded.set(ctx, (byVault = new Map()));
+  let rules = byVault.get(vaultId);
+  if (!rules) {
+    rules = ctx.rt.db.policy.findMany({ where: { ...principalWhere(ctx.principal), vaultId }, select: POLICY_SELECT }).then((rows) => rows.map(toRule));
+    // A caller that throws before awaiting (e.g. unknown vault) must not leave an unhandled rejection.
+    rules.catch(() => undefined);
+    byVault.set(vaultId, rules);
+  }
+  return rules;
+}
+
+/** Every policy naming the principal in its org (vault listings). */
+async function policiesOfPrincipal(ctx: Ctx): Promise<PolicyRule[]> {
+  const rows = await ctx.rt.db.policy.findMany({ where: principalWhere(ctx.principal), select: POLICY_SELECT });
+  return rows.map(toRule);
+}
+
+const applies = (ctx: Ctx, now: Date) => (r: PolicyRule) =>
+  (r.expiresAt === null || r.expiresAt.getTime() > now.getTime()) && conditionsHold(r.conditions, ctx.ip, now);
+
+export const isVaultCreator = (p: Principal, vault: VaultForAccess) =>
+  vault.createdByType === p.kind && vault.createdBy === (p.kind === "user" ? p.userId : p.agentId);
+
+function ownerBypass(p: Principal, vault: VaultForAccess): boolean {
+  return isVaultCreator(p, vault) || (p.kind === "user" && (p.role === "owner" || p.role === "admin"));
+}
+
+export const noPolicy = (op: Operation) =>
+  ApiError.forbidden(
+    `No policy grants you ${op} access to this path in this vault. Ask a human to grant access with a policy (POST /v1/vaults/{id}/policies).`,
+  );
+
+export function assertSameOrg(ctx: Ctx, vault: VaultForAccess): void {
+  if (vault.orgId !== ctx.principal.orgId) throw ApiError.notFound("Vault not found");
+}
+
+function assertBinding(ctx: Ctx, vault: VaultForAccess): void {
+  const p = ctx.principal;
+  if (p.kind === "agent" && p.vaultIds.length > 0 && !p.vaultIds.includes(vault.id)) {
+    throw ApiError.forbidden("This agent is bound to other vaults (vault_ids). Ask a human to add this vault to the agent's vault_ids.");
+  }
+}
+
+function scopesOf(p: Principal): string[] {
+  return p.kind === "agent" ? p.scopes : (p.scopes ?? []);
+}
+
+function withinScopes(p: Principal, path: string): boolean {
+  const scopes = scopesOf(p);
+  return scopes.length === 0 || scopes.some((s) => matchPathPattern(s, path));
+}
+
+/** What the live policies say about `op` on `path`: a matching deny wins over any matching allow. */
+function policyVerdict(rules: PolicyRule[], path: string, op: Operation): "allow" | "deny" | "none" {
+  let verdict: "allow" | "none" = "none";
+  for (const r of rules) {
+    if (!r.permissions.includes(op) || !matchPathPattern(r.pattern, path)) continue;
+    if (r.effect === "deny") return "deny";
+    verdict = "allow";
+  }
+  return verdict;
+}
+
+const denied = (op: Operation) => ApiError.forbidden(`A policy denies you ${op} access to this path in this vault.`);
+
+/** The full decision for one operation on one secret path. */
+export async function assertPathAccess(ctx: Ctx, vault: VaultForAccess, path: string, op: Operation): Promise<void> {
+  assertSameOrg(ctx, vault);
+  assertBinding(ctx, vault);
+  if (!withinScopes(ctx.principal, path)) {
+    throw ApiError.forbidden("Your token's scopes do not cover this path. Ask a human to widen the scopes, then get a new token.");
+  }
+  const rules = (await policiesOnVault(ctx, vault.id)).filter(applies(ctx, new Date()));
+  const verdict = policyVerdict(rules, path, op);
+  if (verdict === "deny") throw denied(op);
+  if (verdict === "allow" || ownerBypass(ctx.principal, vault)) return;
+  throw noPolicy(op);
+}
+
+/**
+ * For listings: a predicate telling which paths the caller may read. 403 when the caller can read
+ * nothing in the vault at all (bound elsewhere, or neither a policy nor the owner bypass).
+ */
+export async function readablePathFilter(ctx: Ctx, vault: VaultForAccess): Promise<(path: string) => boolean> {
+  assertSameOrg(ctx, vault);
+  assertBinding(ctx, vault);
+  const rules = (await policiesOnVault(ctx, vault.id)).filter(applies(ctx, new Date()));
+  const bypass = ownerBypass(ctx.principal, vault);
+  if (!bypass && !rules.some((r) => r.effect === "allow" && r.permissions.includes("read"))) throw noPolicy("read");
+  const p = ctx.principal;
+  return (path) => {
+    if (!withinScopes(p, path)) return false;
+    const verdict = policyVerdict(rules, path, "read");
+    return verdict === "allow" || (verdict === "none" && bypass);
+  };
+}
+
+/** A vault's own details: the caller must be bound to it and hold a live allow policy on it, or bypass. */
+export async function assertVaultVisible(ctx: Ctx, vault: VaultForAccess): Promise<void> {
+  assertSameOrg(ctx, vault);
+  assertBinding(ctx, vault);
+  if (ownerBypass(ctx.principal, vault)) return;
+  const rules = (await policiesOnVault(ctx, vault.id)).filter(applies(ctx, new Date()));
+  if (!rules.some((r) => r.effect === "allow")) {
+    throw ApiError.forbidden("No policy grants you access to this vault. Ask a human to grant access with a policy (POST /v1/vaults/{id}/policies).");
+  }
+}
+
+/** The vaults of a listing the caller may see, by the same rule as `assertVaultVisible`, with one query. */
+export async function visibleVaults<T extends VaultForAccess>(ctx: Ctx, vaults: T[]): Promise<T[]> {
+  const p = ctx.principal;
+  const inOrg = vaults.filter((v) => v.orgId === p.orgId);
+  if (p.kind === "user" && (p.role === "owner" || p.role === "admin")) return inOrg;
+  const bound = p.kind === "agent" && p.vaultIds.length > 0 ? inOrg.filter((v) => p.vaultIds.includes(v.id)) : inOrg;
+  if (bound.length === 0) return [];
+  const withAllow = new Set((await policiesOfPrincipal(ctx)).filter(applies(ctx, new Date())).filter((r) => r.effect === "allow").map((r) => r.vaultId));
+  return bound.filter((v) => isVaultCreator(p, v) || withAllow.has(v.id));
+}
+
+/**
+ * Managing a vault (its policies, deleting it) is for its creator — an agent included, so an agent
+ * can `grant_access` on a vault it created — and for org owners and admins.
+ */
+export function assertVaultManager(ctx: Ctx, vault: VaultForAccess, what: string): void {
+  assertSameOrg(ctx, vault);
+  assertBinding(ctx, vault);
+  if (ownerBypass(ctx.principal, vault)) return;
+  throw ApiError.forbidden(`Only the vault's creator or an org owner or admin can ${what}`);
+}
+
+const RAW_KEY_TYPES = new Set(["private_key", "ssh_key"]);
+
+/**
+ * Crypto-proxy agents sign through the proxy and never see raw keys. Runs after the path decision
+ * allowed the read (the type needs the row), so it reveals nothing to a caller who could not read
+ * the path anyway.
+ */
+export function assertMayReadValueOfType(ctx: Ctx, type: string): void {
+  const p = ctx.principal;
+  if (p.kind === "agent" && p.cryptoProxyEnabled && RAW_KEY_TYPES.has(type)) {
+    throw ApiError.forbidden(`Agents with crypto_proxy_enabled cannot read ${type} secrets; sign through the transaction proxy instead.`);
+  }
+}

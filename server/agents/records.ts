@@ -1,0 +1,56 @@
+import type { AgentResponse, AgentSelfResponse } from "../../lib/contract/agents";
+import type { Agent } from "../../generated/sqlite/client";
+import { derivedScopesForAgent } from "../access/scopes";
+import type { Db } from "../db";
+
+/** JSON-array columns (text, so one schema serves SQLite and PostgreSQL). */
+export const parseList = (json: string): string[] => {
+  const v = JSON.parse(json) as unknown;
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
+};
+
+export function toAgentResponse(a: Agent): AgentResponse {
+  return {
+    id: a.id,
+    name: a.name,
+    description: a.description,
+    auth_method: a.authMethod as AgentResponse["auth_method"],
+    scopes: parseList(a.scopes),
+    expires_at: a.expiresAt?.toISOString() ?? null,
+    is_active: a.isActive,
+    crypto_proxy_enabled: a.cryptoProxyEnabled,
+    tx_to_allowlist: parseList(a.txToAllowlist),
+    tx_max_value_eth: a.txMaxValueEth,
+    tx_daily_limit_eth: a.txDailyLimitEth,
+    tx_allowed_chains: parseList(a.txAllowedChains),
+    token_ttl_seconds: a.tokenTtlSeconds,
+    vault_ids: parseList(a.vaultIds),
+    client_cert_fingerprint: a.clientCertFingerprint,
+    oidc_issuer: a.oidcIssuer,
+    oidc_client_id: a.oidcClientId,
+    ssh_public_key: a.sshPublicKey,
+    created_at: a.createdAt.toISOString(),
+    last_active_at: a.lastActiveAt?.toISOString() ?? null,
+  };
+}
+
+export function toAgentSelfResponse(a: Agent): AgentSelfResponse {
+  return { ...toAgentResponse(a), org_id: a.orgId, created_by: a.createdBy };
+}
+
+/** lastActiveAt is advisory: written at most once a minute per agent, so reads do not become writes. */
+const LAST_ACTIVE_RESOLUTION_MS = 60_000;
+
+export async function touchAgent(db: Db, agentId: string, lastActiveAt: Date | null): Promise<void> {
+  const now = Date.now();
+  if (lastActiveAt && now - lastActiveAt.getTime() < LAST_ACTIVE_RESOLUTION_MS) return;
+  const cutoff = new Date(now - LAST_ACTIVE_RESOLUTION_MS);
+  // Conditional, so concurrent requests by one agent write at most once per minute.
+  await db.agent.updateMany({ where: { id: agentId, OR: [{ lastActiveAt: null }, { lastActiveAt: { lt: cutoff } }] }, data: { lastActiveAt: new Date(now) } });
+}
+
+/** The scopes a new token or a direct key use carries: explicit ones win, else derived from its policies. */
+export async function effectiveScopes(db: Db, agent: { id: string; scopes: string }): Promise<string[]> {
+  const explicit = parseList(agent.scopes);
+  return explicit.length ? explicit : derivedScopesForAgent(db, agent.id);
+}

@@ -1,0 +1,224 @@
+import { randomUUID } from "node:crypto";
+import type { AgentResponse, AgentSelfResponse, CreateAgentRequest, CreateAgentResponse, UpdateAgentRequest } from "../../lib/contract/agents";
+import type { Agent } from "../../generated/sqlite/client";
+import { auditRow } from "../audit/writer";
+import { assertResourceLimit } from "../billing/limits";
+import { appendAudit } from "../audit/chain";
+import { ApiError } from "../http/errors";
+import { type Ctx, requireUser, type UserCtx } from "../http/principal";
+import { log } from "../log";
+import { putManagedSecret } from "../secrets/service";
+import { createVault, type VaultRecord } from "../vaults/service";
+import { newAgentKey } from "./api-keys";
+import { toAgentResponse, toAgentSelfResponse } from "./records";
+import { generateSshKeyPair } from "./ssh-keys";
+
+/** The org vault holding every agent's SSH private key (`agents/<agent-id>`, type ssh_key). */
+export const AGENT_KEYS_VAULT = "__agent-keys";
+export const agentKeyPath = (agentId: string) => `agents/${agentId}`;
+
+const notFound = () => ApiError.notFound("Agent not found");
+const bad = (field: string, message: string) => ApiError.badRequest(`${field}: ${message}`, [{ field, message }]);
+
+async function loadAgent(ctx: Ctx, id: string): Promise<Agent> {
+  const agent = await ctx.rt.db.agent.findFirst({ where: { id, orgId: ctx.principal.orgId } });
+  if (!agent) throw notFound();
+  return agent;
+}
+
+/** Changing an agent is for humans: an org owner or admin, or whoever registered it. */
+function assertCanManage(anyCtx: Ctx, agent: Agent): UserCtx {
+  if (anyCtx.principal.kind === "agent") throw ApiError.forbidden("Agents cannot change their own flags or guardrails");
+  const ctx = requireUser(anyCtx);
+  const p = ctx.principal;
+  if (p.role === "owner" || p.role === "admin" || agent.createdBy === p.userId) return ctx;
+  throw ApiError.forbidden("Only an org owner or admin, or the agent's creator, can change this agent");
+}
+
+function futureDate(field: string, iso: string | null | undefined): Date | null | undefined {
+  if (iso === undefined || iso === null) return iso;
+  const d = new Date(iso);
+  if (d.getTime() <= Date.now()) throw bad(field, "must be in the future");
+  return d;
+}
+
+async function checkVaultIds(ctx: Ctx, ids: string[] | undefined): Promise<string[] | undefined> {
+  if (ids === undefined) return undefined;
+  const unique = [...new Set(ids)];
+  const found = await ctx.rt.db.vault.count({ where: { orgId: ctx.principal.orgId, id: { in: unique } } });
+  if (found !== unique.length) throw bad("vault_ids", "every id must be a vault of your organisation");
+  return unique;
+}
+
+function checkIssuer(ctx: Ctx, issuer: string | undefined) {
+  if (issuer !== undefined && !ctx.rt.config.oidcAllowedIssuers.includes(issuer)) {
+    throw bad("oidc_issuer", "is not an allowed issuer (the server's TALON_OIDC_ALLOWED_ISSUERS)");
+  }
+}
+
+const cryptoFlag = (i: { crypto_proxy_enabled?: boolean; intents_api_enabled?: boolean }) => i.crypto_proxy_enabled ?? i.intents_api_enabled;
+
+async function agentKeysVault(ctx: Ctx): Promise<VaultRecord> {
+  const where = { orgId_name: { orgId: ctx.principal.orgId, name: AGENT_KEYS_VAULT } };
+  const existing = await ctx.rt.db.vault.findUnique({ where });
+  if (existing) return existing;
+  try {
+    await createVault(ctx, { name: AGENT_KEYS_VAULT, description: "Agents' SSH private keys (managed by Talon)" });
+  } catch (e) {
+    // Another registration created it first: use theirs.
+    if (!(e instanceof ApiError && e.status === 409)) throw e;
+  }
+  const created = await ctx.rt.db.vault.findUnique({ where });
+  if (!created) throw new Error("agent keys vault vanished after creation");
+  return created;
+}
+
+export async function createAgent(anyCtx: Ctx, input: CreateAgentRequest): Promise<CreateAgentResponse> {
+  const ctx = requireUser(anyCtx);
+  const expiresAt = futureDate("expires_at", input.expires_at) ?? null;
+  const vaultIds = (await checkVaultIds(ctx, input.vault_ids)) ?? [];
+  checkIssuer(ctx, input.oidc_issuer);
+
+  const id = randomUUID();
+  const ssh = generateSshKeyPair(`talon-agent-${id}`);
+  // The private key is sealed and stored first (HSM work, outside any transaction); if registering
+  // the agent then fails, the orphaned key is removed again.
+  const vault = await agentKeysVault(ctx);
+  const { secretId } = await putManagedSecret(ctx, vault, agentKeyPath(id), ssh.privateKey, "ssh_key");
+  const key = input.auth_method === "api_key" ? newAgentKey() : null;
+  try {
+    const agent = await ctx.rt.db.$transaction(async (tx) => {
+      await assertResourceLimit(tx, ctx, "agent");
+      const a = await tx.agent.create({
+        data: {
+          id,
+          orgId: ctx.principal.orgId,
+          name: input.name,
+          description: input.description ?? "",
+          authMethod: input.auth_method,
+          scopes: JSON.stringify([...new Set(input.scopes ?? [])]),
+          vaultIds: JSON.stringify(vaultIds),
+          expiresAt,
+          tokenTtlSeconds: input.token_ttl_seconds ?? null,
+          cryptoProxyEnabled: cryptoFlag(input) ?? false,
+          txToAllowlist: JSON.stringify([...new Set(input.tx_to_allowlist ?? [])]),
+          txMaxValueEth: input.tx_max_value_eth ?? null,
+          txDailyLimitEth: input.tx_daily_limit_eth ?? null,
+          txAllowedChains: JSON.stringify([...new Set(input.tx_allowed_chains ?? [])]),
+          clientCertFingerprint: input.client_cert_fingerprint ?? null,
+          oidcIssuer: input.oidc_issuer ?? null,
+          oidcClientId: input.oidc_client_id ?? null,
+          sshPublicKey: ssh.publicKey,
+          keyPrefix: key?.keyPrefix ?? null,
+          keyHash: key?.keyHash ?? null,
+          createdBy: ctx.principal.userId,
+        },
+      });
+      await appendAudit(tx, auditRow(ctx, { action: "agent.register", resourceType: "agent", resourceId: id, details: { name: input.name, auth_method: input.auth_method } }));
+      return a;
+    });
+    return { agent: toAgentResponse(agent), ...(key ? { api_key: key.key } : {}) };
+  } catch (e) {
+    await ctx.rt.db.secret
+      .deleteMany({ where: { id: secretId } })
+      .catch((err: unknown) => log.warn("could not remove an orphaned agent key", { requestId: ctx.requestId, error: err instanceof Error ? err.name : "unknown" }));
+    throw e;
+  }
+}
+
+export async function listAgents(anyCtx: Ctx): Promise<{ agents: AgentResponse[] }> {
+  const ctx = requireUser(anyCtx);
+  const rows = await ctx.rt.db.agent.findMany({ where: { orgId: ctx.principal.orgId }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
+  return { agents: rows.map(toAgentResponse) };
+}
+
+/** Humans see any agent of their org; an agent sees only itself. */
+export async function getAgent(ctx: Ctx, id: string): Promise<AgentResponse> {
+  const agent = await loadAgent(ctx, id);
+  if (ctx.principal.kind === "agent" && ctx.principal.agentId !== id) throw ApiError.forbidden("An agent can only read its own record");
+  return toAgentResponse(agent);
+}
+
+export async function getAgentSelf(ctx: Ctx): Promise<AgentSelfResponse> {
+  if (ctx.principal.kind !== "agent") throw ApiError.forbidden("/v1/agents/me is for agents; humans use GET /v1/auth/me");
+  return toAgentSelfResponse(await loadAgent(ctx, ctx.principal.agentId));
+}
+
+/**
+ * A change to what the agent's tokens carry or allow (scopes, vault binding, crypto flag) or a
+ * deactivation bumps its token version, so every token issued before fails on its next use.
+ */
+export async function updateAgent(anyCtx: Ctx, id: string, input: UpdateAgentRequest): Promise<AgentResponse> {
+  const current = await loadAgent(anyCtx, id);
+  const ctx = assertCanManage(anyCtx, current);
+  const vaultIds = await checkVaultIds(ctx, input.vault_ids);
+  const expiresAt = futureDate("expires_at", input.expires_at);
+  const crypto = cryptoFlag(input);
+  const killsTokens = input.is_active === false || input.scopes !== undefined || vaultIds !== undefined || crypto !== undefined;
+  const list = (v: string[] | undefined) => (v === undefined ? undefined : JSON.stringify([...new Set(v)]));
+  const changed = Object.keys(input).filter((k) => input[k as keyof UpdateAgentRequest] !== undefined);
+  const deactivating = input.is_active === false && current.isActive;
+
+  const agent = await ctx.rt.db.$transaction(async (tx) => {
+    const { count } = await tx.agent.updateMany({
+      where: { id, orgId: ctx.principal.orgId },
+      data: {
+        isActive: input.is_active,
+        name: input.name,
+        description: input.description,
+        scopes: list(input.scopes),
+        expiresAt,
+        cryptoProxyEnabled: crypto,
+        txToAllowlist: list(input.tx_to_allowlist),
+        txMaxValueEth: input.tx_max_value_eth,
+        txDailyLimitEth: input.tx_daily_limit_eth,
+        txAllowedChains: list(input.tx_allowed_chains),
+        tokenTtlSeconds: input.token_ttl_seconds,
+        vaultIds: list(vaultIds),
+        ...(killsTokens ? { tokenVersion: { increment: 1 } } : {}),
+      },
+    });
+    if (count !== 1) throw notFound();
+    await appendAudit(tx, auditRow(ctx, {
+      action: deactivating ? "agent.deactivate" : "agent.update",
+      resourceType: "agent",
+      resourceId: id,
+      details: { fields: changed.join(","), tokens_revoked: killsTokens },
+    }));
+    return tx.agent.findUniqueOrThrow({ where: { id } });
+  });
+  return toAgentResponse(agent);
+}
+
+/** Deletes the agent, its policies and (soft) its SSH key; its tokens and key fail from the next request. */
+export async function deleteAgent(anyCtx: Ctx, id: string): Promise<void> {
+  const ctx = assertCanManage(anyCtx, await loadAgent(anyCtx, id));
+  const orgId = ctx.principal.orgId;
+  await ctx.rt.db.$transaction(async (tx) => {
+    const { count } = await tx.agent.deleteMany({ where: { id, orgId } });
+    if (count !== 1) throw notFound();
+    await tx.policy.deleteMany({ where: { orgId, principalType: "agent", principalId: id } });
+    await tx.secret.updateMany({
+      where: { path: agentKeyPath(id), deletedAt: null, vault: { orgId, name: AGENT_KEYS_VAULT } },
+      data: { deletedAt: new Date() },
+    });
+    await appendAudit(tx, auditRow(ctx, { action: "agent.delete", resourceType: "agent", resourceId: id }));
+  });
+}
+
+/** A new `ocv_` key; the old key and every token issued with it fail at once. */
+export async function rotateAgentKey(anyCtx: Ctx, id: string): Promise<{ api_key: string }> {
+  const agent = await loadAgent(anyCtx, id);
+  const ctx = assertCanManage(anyCtx, agent);
+  if (agent.authMethod !== "api_key") throw ApiError.badRequest(`This agent authenticates with ${agent.authMethod}; it has no API key to rotate`);
+  const key = newAgentKey();
+  await ctx.rt.db.$transaction(async (tx) => {
+    const { count } = await tx.agent.updateMany({
+      where: { id, orgId: ctx.principal.orgId },
+      data: { keyPrefix: key.keyPrefix, keyHash: key.keyHash, tokenVersion: { increment: 1 } },
+    });
+    if (count !== 1) throw notFound();
+    await appendAudit(tx, auditRow(ctx, { action: "agent.rotate_key", resourceType: "agent", resourceId: id }));
+  });
+  return { api_key: key.key };
+}

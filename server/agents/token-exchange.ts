@@ -1,0 +1,66 @@
+import { timingSafeEqual } from "node:crypto";
+import type { AgentTokenRequest, AgentTokenResponse } from "../../lib/contract/agents";
+import type { AuditInput } from "../audit/writer";
+import { ApiError } from "../http/errors";
+import type { PublicCtx } from "../http/principal";
+import { verifyOidcAssertion } from "../identity/oidc-agents";
+import { agentKeyMatches, parseAgentKey } from "./api-keys";
+import { effectiveScopes, parseList, touchAgent } from "./records";
+
+export const DEFAULT_AGENT_TOKEN_TTL_SECONDS = 3600;
+
+/**
+ * POST /v1/auth/agent-token: proves the agent's identity one of three ways, chosen by what the body
+ * carries and checked against the agent's auth_method —
+ *  - `api_key`: the agent's `ocv_` key;
+ *  - `client_assertion`: a JWT from the agent's OIDC issuer (oidc_client_credentials);
+ *  - neither: the TLS client certificate of this connection (mtls), whose SHA-256 must equal the
+ *    agent's client_cert_fingerprint — read from the socket when Talon terminates TLS, or from the
+ *    trusted proxy's header (see server/http/tls.ts).
+ * Every failure is the same 401 "Invalid credentials"; only a caller who proved the identity learns
+ * that the agent is deactivated or expired.
+ */
+export async function exchangeAgentToken(ctx: PublicCtx, input: AgentTokenRequest, clientCert: string | null): Promise<AgentTokenResponse> {
+  const { rt } = ctx;
+  const agent = await rt.db.agent.findUnique({ where: { id: input.agent_id } });
+
+  let proven = false;
+  if (input.api_key !== undefined) {
+    // Compared even for an unknown agent, so its absence costs the same time as a wrong key.
+    proven = agentKeyMatches(agent?.authMethod === "api_key" ? agent.keyHash : null, parseAgentKey(input.api_key));
+  } else if (input.client_assertion !== undefined) {
+    proven = agent?.authMethod === "oidc_client_credentials" && (await verifyOidcAssertion(rt.config, agent, input.client_assertion, ctx.requestId));
+  } else {
+    const expected = agent?.authMethod === "mtls" ? agent.clientCertFingerprint : null;
+    proven = !!expected && !!clientCert && expected.length === clientCert.length && timingSafeEqual(Buffer.from(expected), Buffer.from(clientCert));
+  }
+  const method = input.api_key !== undefined ? "api_key" : input.client_assertion !== undefined ? "oidc_client_credentials" : "mtls";
+
+  const record = (action: string, details: AuditInput["details"]) =>
+    agent
+      ? rt.audit.record(ctx, { action, resourceType: "agent", resourceId: agent.id, details }, { orgId: agent.orgId, actorId: `agent:${agent.id}`, actorType: "agent" })
+      : Promise.resolve();
+
+  if (!agent || !proven) {
+    await record("auth.failure", { method, reason: "invalid_credentials" });
+    throw ApiError.unauthorized();
+  }
+  if (!agent.isActive) {
+    await record("auth.failure", { method, reason: "deactivated" });
+    throw ApiError.unauthorized("Agent is deactivated");
+  }
+  if (agent.expiresAt && agent.expiresAt.getTime() <= Date.now()) {
+    await record("auth.failure", { method, reason: "expired" });
+    throw ApiError.unauthorized("Agent has expired");
+  }
+
+  const vaultIds = parseList(agent.vaultIds);
+  const scopes = await effectiveScopes(rt.db, agent);
+  const ttl = agent.tokenTtlSeconds ?? DEFAULT_AGENT_TOKEN_TTL_SECONDS;
+  const issued = await rt.tokens.issue(
+    { sub: `agent:${agent.id}`, org: agent.orgId, scopes, vault_ids: vaultIds, crypto_proxy_enabled: agent.cryptoProxyEnabled, tv: agent.tokenVersion },
+    ttl,
+  );
+  await Promise.all([record("auth.success", { method, jti: issued.jti }), touchAgent(rt.db, agent.id, agent.lastActiveAt)]);
+  return { access_token: issued.token, token_type: "Bearer", expires_in: issued.expiresIn, agent_id: agent.id, vault_ids: vaultIds };
+}

@@ -1,0 +1,45 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { PatternRouter } from "hono/router/pattern-router";
+import { RegExpRouter } from "hono/router/reg-exp-router";
+import { SmartRouter } from "hono/router/smart-router";
+import { installErrorHandling, limitBody, requestContext, validationHook, type ApiApp, type ApiEnv } from "../http/pipeline";
+import { rateLimitByIp } from "../http/rate-limit";
+import type { Runtime } from "../runtime";
+import { registerAgentAuthRoutes } from "./agent-auth";
+import { registerAgentRoutes } from "./agents";
+import { registerAuthRoutes } from "./auth";
+import { registerBillingRoutes } from "./billing";
+import { registerHealthRoutes } from "./health";
+import { registerOpenApiRoute } from "./openapi";
+import { registerOrgRoutes } from "./org";
+import { registerPolicyRoutes } from "./policies";
+import { registerSecretRoutes } from "./secrets";
+import { registerSecurityRoutes } from "./security";
+import { registerVaultRoutes } from "./vaults";
+
+/** The one API app: `/v1/*`, `/.well-known/*` (and `/mcp` later). Served by server.ts and by Next's catch-all. */
+export function createApiApp(rt: Runtime): ApiApp {
+  // RegExpRouter refuses a static segment beside a parameter at the same place (`/v1/agents/me` and
+  // `/v1/agents/{id}`) and Hono then falls back; its default fallback (TrieRouter) cannot match a
+  // catch-all followed by a segment (`secret-version/{path}/{version}`). PatternRouter matches both.
+  const app = new OpenAPIHono<ApiEnv>({
+    defaultHook: validationHook as never,
+    router: new SmartRouter({ routers: [new RegExpRouter(), new PatternRouter()] }),
+  });
+  app.use("*", requestContext(rt));
+  app.use("*", rateLimitByIp(rt));
+  app.use("*", limitBody);
+  installErrorHandling(app);
+  registerHealthRoutes(app);
+  registerAuthRoutes(app);
+  registerAgentAuthRoutes(app);
+  registerAgentRoutes(app);
+  registerVaultRoutes(app);
+  registerSecretRoutes(app);
+  registerPolicyRoutes(app);
+  registerOrgRoutes(app);
+  registerSecurityRoutes(app);
+  registerBillingRoutes(app);
+  registerOpenApiRoute(app); // last: the document lists every route registered before it
+  return app;
+}

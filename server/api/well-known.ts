@@ -1,0 +1,25 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { ApiApp } from "../http/pipeline";
+
+const ZJwks = z
+  .object({ keys: z.array(z.object({ kty: z.string(), crv: z.string(), x: z.string(), kid: z.string(), alg: z.string(), use: z.string() })) })
+  .openapi("Jwks");
+
+const jwks = createRoute({
+  method: "get",
+  path: "/.well-known/jwks.json",
+  tags: ["Auth"],
+  summary: "Public keys that verify Talon's JWTs",
+  security: [],
+  responses: { 200: { description: "JSON Web Key Set", content: { "application/json": { schema: ZJwks } } } },
+});
+
+export function registerWellKnownRoutes(app: ApiApp) {
+  app.openapi(jwks, async (c) => {
+    const body = { keys: [await c.get("rt").keystore.signingJwk()] };
+    // After the handler, so it replaces the pipeline's default `no-store` for this public document.
+    const res = c.json(body, 200);
+    res.headers.set("Cache-Control", "public, max-age=300");
+    return res;
+  });
+}

@@ -1,0 +1,112 @@
+import { createHash } from "node:crypto";
+import type { Db, Dialect, Tx } from "../db";
+
+/**
+ * The per-org hash chain of the audit log. Every event carries `seq` (1, 2, 3… per org, gapless),
+ * `prevHash` (the previous event's hash in that org, or GENESIS) and `hash` = SHA-256 over the
+ * canonical encoding below. Editing, inserting or deleting a row breaks the chain at that row, and
+ * `verifyChain` finds it. Events without an org (failed logins for unknown emails) are chained under
+ * the org id "" like any other org.
+ *
+ * Appends are serialised per org inside the writer's own transaction, so the event commits (or not)
+ * with the change it records: PostgreSQL takes a transaction-scoped advisory lock on the org (holds
+ * across instances), SQLite takes the database write lock at once with a no-op write (one writer at a
+ * time; without it a deferred transaction that read the chain head could fail to upgrade). The unique
+ * (orgId, seq) index stays as the last line of defence: a fork is a constraint violation, never data.
+ */
+export const GENESIS_HASH = "0".repeat(64);
+
+export type AuditRowInput = {
+  id: string;
+  orgId: string;
+  actorId: string;
+  actorType: string;
+  action: string;
+  resourceType: string;
+  resourceId: string;
+  details: string;
+  ipAddress: string;
+  requestId: string;
+  createdAt: Date;
+};
+
+export type ChainedFields = { seq: number; prevHash: string };
+
+/**
+ * A JSON array in a fixed field order: strings are escaped by JSON, so no two different events encode
+ * alike, and no key ordering question arises. The leading 1 is the encoding's version.
+ */
+export function canonicalEncoding(row: AuditRowInput & ChainedFields): string {
+  return JSON.stringify([
+    1,
+    row.id,
+    row.orgId,
+    row.seq,
+    row.action,
+    row.actorId,
+    row.actorType,
+    row.resourceType,
+    row.resourceId,
+    row.details,
+    row.ipAddress,
+    row.requestId,
+    row.createdAt.getTime(),
+    row.prevHash,
+  ]);
+}
+
+export const eventHash = (row: AuditRowInput & ChainedFields) => createHash("sha256").update(canonicalEncoding(row)).digest("hex");
+
+type Client = Db | Tx;
+
+/** Both generated clients expose their provider; "postgresql" is the only one that needs the advisory lock. */
+export function dialectOf(client: Client): Dialect {
+  return (client as unknown as { _activeProvider?: string })._activeProvider === "postgresql" ? "postgres" : "sqlite";
+}
+
+async function lockOrgChain(tx: Client, orgId: string): Promise<void> {
+  if (dialectOf(tx) === "postgres") {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`talon.audit:${orgId}`}, 0))`;
+  } else {
+    await tx.$executeRaw`UPDATE "AuditEvent" SET "seq" = "seq" WHERE 0`;
+  }
+}
+
+async function chainHead(tx: Client, orgId: string): Promise<{ seq: number; hash: string }> {
+  const last = await tx.auditEvent.findFirst({
+    where: { orgId, seq: { not: null } },
+    orderBy: { seq: "desc" },
+    select: { seq: true, hash: true },
+  });
+  return last ? { seq: last.seq!, hash: last.hash ?? GENESIS_HASH } : { seq: 0, hash: GENESIS_HASH };
+}
+
+/**
+ * Appends events inside the caller's transaction, in the given order. Orgs are locked in sorted order
+ * so two batches spanning the same orgs cannot deadlock each other.
+ */
+export async function appendAuditRows(tx: Tx, rows: AuditRowInput[]): Promise<void> {
+  const byOrg = new Map<string, AuditRowInput[]>();
+  for (const r of rows) {
+    const list = byOrg.get(r.orgId);
+    if (list) list.push(r);
+    else byOrg.set(r.orgId, [r]);
+  }
+  const chained = [];
+  for (const orgId of [...byOrg.keys()].sort()) {
+    await lockOrgChain(tx, orgId);
+    let head = await chainHead(tx, orgId);
+    for (const r of byOrg.get(orgId)!) {
+      const row = { ...r, seq: head.seq + 1, prevHash: head.hash };
+      const hash = eventHash(row);
+      chained.push({ ...row, hash });
+      head = { seq: row.seq, hash };
+    }
+  }
+  await tx.auditEvent.createMany({ data: chained });
+}
+
+/** One event, inside the transaction that makes the change it records (use instead of `tx.auditEvent.create`). */
+export function appendAudit(tx: Tx, row: AuditRowInput): Promise<void> {
+  return appendAuditRows(tx, [row]);
+}

@@ -1,0 +1,102 @@
+import { randomUUID } from "node:crypto";
+import type { Db } from "../db";
+import { appendAuditRows } from "./chain";
+import type { Ctx, PublicCtx } from "../http/principal";
+import { principalRef } from "../http/principal";
+
+export type AuditInput = {
+  action: string;
+  resourceType: string;
+  resourceId: string;
+  /** Non-secret facts only (paths, versions, ids). Never a value, key, password or token. */
+  details?: Record<string, string | number | boolean | null>;
+};
+
+type AuditActor = { orgId: string; actorId: string; actorType: "user" | "agent" | "anonymous" };
+
+export function actorOf(ctx: Ctx): AuditActor {
+  return { orgId: ctx.principal.orgId, actorId: principalRef(ctx.principal), actorType: ctx.principal.kind };
+}
+
+/** The row for an audit event; services pass it to `appendAudit(tx, row)` (./chain) inside their own transaction. */
+export function auditRow(ctx: Ctx | PublicCtx, input: AuditInput, actor: AuditActor = actorOf(ctx as Ctx)) {
+  return {
+    id: randomUUID(),
+    orgId: actor.orgId,
+    actorId: actor.actorId,
+    actorType: actor.actorType,
+    action: input.action,
+    resourceType: input.resourceType,
+    resourceId: input.resourceId,
+    details: JSON.stringify(input.details ?? {}),
+    ipAddress: ctx.ip,
+    requestId: ctx.requestId,
+    createdAt: new Date(),
+  };
+}
+
+type Row = ReturnType<typeof auditRow>;
+
+/**
+ * Group commit for events that record a read (no change of their own to share a transaction with):
+ * rows queued within `flushMs` are chained and inserted in one transaction, and each caller's promise
+ * resolves only once that transaction has committed — a response never goes out before its audit event is durable,
+ * and if the insert fails every waiting request fails with it (fail closed).
+ */
+export class AuditWriter {
+  private queue: { row: Row; resolve(): void; reject(e: unknown): void }[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly db: Db,
+    private readonly flushMs: number,
+    private readonly maxBatch = 500,
+  ) {}
+
+  record(ctx: Ctx | PublicCtx, input: AuditInput, actor?: AuditActor): Promise<void> {
+    return this.enqueue(auditRow(ctx, input, actor));
+  }
+
+  private enqueue(row: Row): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ row, resolve, reject });
+      if (this.queue.length >= this.maxBatch) this.flushSoon(0);
+      else this.flushSoon(this.flushMs);
+    });
+  }
+
+  private flushSoon(ms: number) {
+    if (this.timer && ms > 0) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.flushing = this.flushing.then(() => this.flush());
+    }, ms);
+  }
+
+  private async flush() {
+    const batch = this.queue.splice(0, this.maxBatch);
+    if (batch.length === 0) return;
+    try {
+      await this.db.$transaction((tx) => appendAuditRows(tx, batch.map((b) => b.row)));
+      for (const b of batch) b.resolve();
+    } catch (e) {
+      for (const b of batch) b.reject(e);
+    }
+    if (this.queue.length) this.flushSoon(0);
+  }
+
+  /** Waits for everything queued so far to be written. */
+  async drain() {
+    while (this.queue.length || this.timer) {
+      if (this.timer) {
+        clearTimeout(this.timer);
+        this.timer = null;
+        this.flushing = this.flushing.then(() => this.flush());
+      }
+      await this.flushing;
+    }
+    await this.flushing;
+  }
+}

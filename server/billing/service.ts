@@ -1,0 +1,106 @@
+import type { HistoryEvent, SubscriptionResponse, UsageResponse } from "../../lib/contract/billing";
+import { appendAudit } from "../audit/chain";
+import { auditRow } from "../audit/writer";
+import { ApiError } from "../http/errors";
+import type { Ctx } from "../http/principal";
+import { creditBalance, creditTransactions } from "./credits";
+import { countResources } from "./limits";
+import { meterFor } from "./metering";
+import { centsOf, periodOf, tierOf } from "./tiers";
+
+/**
+ * Billing reads are open to every member of the org and to its agents (an agent that hits 402 should
+ * be able to tell its human why); changes that cost money or alter the plan need an owner or admin.
+ */
+export function requireBillingAdmin(ctx: Ctx): void {
+  if (ctx.principal.kind !== "user") throw ApiError.forbidden("Billing changes are made by a human owner or admin");
+  if (ctx.principal.role === "member") throw ApiError.forbidden("Only an owner or admin can change billing");
+}
+
+async function currentUsage(ctx: Ctx) {
+  // What this instance holds in reserve is not "used": hand it back so the figures are exact.
+  await meterFor(ctx.rt).reset(ctx.principal.orgId);
+  return ctx.rt.db.usagePeriod.findUnique({
+    where: { orgId_period: { orgId: ctx.principal.orgId, period: periodOf(Date.now()) } },
+  });
+}
+
+export async function getSubscription(ctx: Ctx): Promise<SubscriptionResponse> {
+  const orgId = ctx.principal.orgId;
+  const usage = await currentUsage(ctx);
+  const db = ctx.rt.db;
+  const [org, vaults, secrets, agents] = await Promise.all([
+    db.org.findUniqueOrThrow({ where: { id: orgId } }),
+    countResources(db, orgId, "vault"),
+    countResources(db, orgId, "secret"),
+    countResources(db, orgId, "agent"),
+  ]);
+  const { name, tier } = tierOf(org.tier);
+  return {
+    tier: name,
+    status: org.subscriptionStatus,
+    period_end: org.periodEnd?.toISOString() ?? null,
+    credit_balance_cents: centsOf(org.creditBalance),
+    overage_method: org.overageMethod,
+    usage: {
+      requests: { used: usage?.requests ?? 0, limit: tier.requestsPerMonth },
+      vaults: { used: vaults, limit: tier.vaults },
+      secrets: { used: secrets, limit: tier.secrets },
+      agents: { used: agents, limit: tier.agents },
+    },
+  };
+}
+
+export async function getUsage(ctx: Ctx): Promise<UsageResponse> {
+  const orgId = ctx.principal.orgId;
+  const period = periodOf(Date.now());
+  const usage = await currentUsage(ctx);
+  const [org, days] = await Promise.all([
+    ctx.rt.db.org.findUniqueOrThrow({ where: { id: orgId }, select: { tier: true } }),
+    ctx.rt.db.usageDay.findMany({ where: { orgId, day: { startsWith: period } }, orderBy: { day: "asc" } }),
+  ]);
+  const { name, tier } = tierOf(org.tier);
+  return {
+    period,
+    tier: name,
+    requests_used: usage?.requests ?? 0,
+    requests_limit: tier.requestsPerMonth,
+    overage_requests: usage?.overage ?? 0,
+    daily: days.map((d) => ({ day: d.day, requests: d.requests })),
+  };
+}
+
+/** Newest first: one row per day with requests, and every credit movement. */
+export async function getHistory(ctx: Ctx, limit: number): Promise<{ events: HistoryEvent[] }> {
+  const orgId = ctx.principal.orgId;
+  await meterFor(ctx.rt).reset(orgId);
+  const [days, credits] = await Promise.all([
+    ctx.rt.db.usageDay.findMany({ where: { orgId }, orderBy: { day: "desc" }, take: limit }),
+    creditTransactions(ctx.rt.db, orgId, limit),
+  ]);
+  const events: HistoryEvent[] = [
+    ...days.map((d) => ({ type: "usage" as const, at: d.day, requests: d.requests, amount_cents: null, kind: null, description: `${d.requests} metered requests` })),
+    ...credits.transactions.map((t) => ({ type: "credit" as const, at: t.created_at, requests: null, amount_cents: t.amount_cents, kind: t.kind, description: t.description })),
+  ];
+  // A day "2026-11-23" sorts before any instant on that day; newest first overall.
+  events.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
+  return { events: events.slice(0, limit) };
+}
+
+export const getCreditBalance = (ctx: Ctx) => creditBalance(ctx.rt.db, ctx.principal.orgId);
+export const getCreditTransactions = (ctx: Ctx) => creditTransactions(ctx.rt.db, ctx.principal.orgId);
+
+export async function setOverageMethod(ctx: Ctx, method: "credits" | "x402"): Promise<{ overage_method: string }> {
+  requireBillingAdmin(ctx);
+  if (method === "x402") {
+    throw ApiError.badRequest("The x402 overage method is not supported on this server; use credits", [
+      { field: "method", message: "x402 is not supported on this server" },
+    ]);
+  }
+  await ctx.rt.db.$transaction(async (tx) => {
+    await tx.org.update({ where: { id: ctx.principal.orgId }, data: { overageMethod: method } });
+    await appendAudit(tx, auditRow(ctx, { action: "billing.overage_method", resourceType: "org", resourceId: ctx.principal.orgId, details: { method } }));
+  });
+  await meterFor(ctx.rt).reset(ctx.principal.orgId);
+  return { overage_method: method };
+}

@@ -1,0 +1,43 @@
+/**
+ * The plans (skill card "Billing Tiers"). `null` = unlimited. Overage prices are in millicents
+ * (1/1000 of a cent): Free $0.001 = 100, Pro $0.0008 = 80, Business $0.0006 = 60 per request.
+ */
+export const TIER_NAMES = ["free", "pro", "business", "enterprise"] as const;
+export type TierName = (typeof TIER_NAMES)[number];
+
+export type Tier = {
+  requestsPerMonth: number | null;
+  vaults: number | null;
+  secrets: number | null;
+  agents: number | null;
+  overagePriceMillicents: bigint;
+  /** Monthly price in cents, for Stripe checkout. */
+  priceCents: number | null;
+};
+
+export const TIERS: Record<TierName, Tier> = {
+  free: { requestsPerMonth: 1_000, vaults: 3, secrets: 50, agents: 2, overagePriceMillicents: 100n, priceCents: 0 },
+  pro: { requestsPerMonth: 25_000, vaults: 25, secrets: 500, agents: 10, overagePriceMillicents: 80n, priceCents: 2_900 },
+  business: { requestsPerMonth: 100_000, vaults: 100, secrets: 5_000, agents: 50, overagePriceMillicents: 60n, priceCents: 14_900 },
+  enterprise: { requestsPerMonth: null, vaults: null, secrets: null, agents: null, overagePriceMillicents: 0n, priceCents: null },
+};
+
+export const isTierName = (s: string): s is TierName => (TIER_NAMES as readonly string[]).includes(s);
+
+/** An unknown tier string in the database is treated as free: limits fail closed, never open. */
+export const tierOf = (name: string): { name: TierName; tier: Tier } =>
+  isTierName(name) ? { name, tier: TIERS[name] } : { name: "free", tier: TIERS.free };
+
+export const MILLICENTS_PER_CENT = 1000n;
+
+/** Cents as the API shows them: millicents / 1000, keeping fractions (0.1 = one free-tier overage request). */
+export const centsOf = (millicents: bigint): number => Number(millicents) / 1000;
+
+/** "YYYY-MM" and "YYYY-MM-DD" in UTC: the keys of UsagePeriod and UsageDay. */
+export const periodOf = (ms: number) => new Date(ms).toISOString().slice(0, 7);
+export const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** The vault holding agents' SSH keys is created by Talon itself and never counts against a plan. */
+export const AGENT_KEYS_VAULT_NAME = "__agent-keys";
+
+export const billingUrl = (publicUrl: string) => `${publicUrl}/settings/billing`;

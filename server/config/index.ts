@@ -1,0 +1,163 @@
+import path from "node:path";
+import { z } from "zod";
+
+/**
+ * Every setting Talon reads from the environment, parsed once. A bad value stops start-up with one
+ * line naming the variable (see `formatConfigError`). The README's configuration table lists these.
+ */
+const intFrom = (def: number, min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, "must be a whole number")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .prefault(String(def));
+
+const ZEnv = z.object({
+  PORT: intFrom(3000, 1, 65535),
+  HOST: z.string().min(1).max(255).default("0.0.0.0"),
+  TALON_DATA_DIR: z.string().min(1).max(4096).default("./data"),
+  DATABASE_URL: z
+    .string()
+    .max(4096)
+    .regex(/^(file:|postgres(ql)?:\/\/)/, "must start with file: or postgres://")
+    .optional(),
+  TALON_PUBLIC_URL: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+  TALON_KEYSTORE: z.enum(["pkcs11", "local"]).default("pkcs11"),
+  TALON_PKCS11_MODULE: z.string().min(1).max(4096).default("/usr/lib/softhsm/libsofthsm2.so"),
+  TALON_PKCS11_TOKEN_LABEL: z.string().min(1).max(32).default("talon"),
+  TALON_PKCS11_PIN: z.string().min(4).max(255).optional(),
+  TALON_PKCS11_PIN_FILE: z.string().min(1).max(4096).optional(),
+  TALON_PKCS11_SESSIONS: intFrom(4, 1, 64),
+  TALON_VAULT_KEY_CACHE_SECONDS: intFrom(300, 0, 86_400),
+  TALON_VAULT_KEY_CACHE_SIZE: intFrom(10_000, 1, 1_000_000),
+  TALON_SMTP_URL: z.string().regex(/^smtps?:\/\//, "must start with smtp:// or smtps://").max(2048).optional(),
+  TALON_MAIL_FROM: z.string().min(3).max(320).default("Talon <no-reply@localhost>"),
+  TALON_USER_TOKEN_TTL_SECONDS: intFrom(900, 60, 86_400),
+  TALON_LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  TALON_AUDIT_FLUSH_MS: intFrom(2, 0, 1000),
+  TALON_TRUSTED_PROXY_HOPS: intFrom(0, 0, 10),
+  TALON_TLS_CERT_FILE: z.string().min(1).max(4096).optional(),
+  TALON_TLS_KEY_FILE: z.string().min(1).max(4096).optional(),
+  TALON_TLS_CLIENT_CA_FILE: z.string().min(1).max(4096).optional(),
+  TALON_MTLS_FINGERPRINT_HEADER: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, "must be an HTTP header name").optional(),
+  TALON_OIDC_ALLOWED_ISSUERS: z
+    .string()
+    .max(8192)
+    .transform((s) => s.split(",").map((i) => i.trim()).filter(Boolean))
+    .pipe(z.array(z.url({ protocol: /^https?$/ }).max(2048)))
+    .prefault(""),
+  TALON_RATE_LIMIT_IP_PER_MINUTE: intFrom(600, 0, 10_000_000),
+  TALON_RATE_LIMIT_PRINCIPAL_PER_MINUTE: intFrom(1200, 0, 10_000_000),
+  TALON_RATE_LIMIT_AUTH_PER_MINUTE: intFrom(30, 0, 10_000_000),
+  TALON_IP_RULES_CACHE_SECONDS: intFrom(5, 0, 300),
+  TALON_LOGIN_MAX_FAILURES_PER_HOUR: intFrom(100, 1, 1_000_000),
+  TALON_LOGIN_MAX_FAILURES_PER_IP_PER_HOUR: intFrom(300, 1, 1_000_000),
+  TALON_MFA_MAX_FAILURES_PER_15_MIN: intFrom(10, 1, 1_000_000),
+  TALON_GOOGLE_CLIENT_ID: z.string().min(1).max(512).optional(),
+  TALON_GOOGLE_ISSUER: z.url({ protocol: /^https?$/ }).max(2048).default("https://accounts.google.com"),
+  TALON_GOOGLE_JWKS_URL: z.url({ protocol: /^https?$/ }).max(2048).default("https://www.googleapis.com/oauth2/v3/certs"),
+  TALON_METER_BLOCK: intFrom(25, 1, 10_000),
+  TALON_METER_RELEASE_MS: intFrom(2000, 10, 3_600_000),
+  STRIPE_SECRET_KEY: z.string().min(1).max(255).optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().min(1).max(255).optional(),
+  STRIPE_API_BASE: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+});
+
+export type Config = {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string;
+  dialect: "sqlite" | "postgres";
+  publicUrl: string;
+  keystore:
+    | { provider: "pkcs11"; module: string; tokenLabel: string; pin?: string; pinFile: string; sessions: number }
+    | { provider: "local"; keyFile: string };
+  vaultKeyCache: { ttlSeconds: number; maxEntries: number };
+  mail: { smtpUrl?: string; from: string; outboxDir: string };
+  userTokenTtlSeconds: number;
+  logLevel: "debug" | "info" | "warn" | "error" | "silent";
+  auditFlushMs: number;
+  /** Proxies in front of Talon that append to X-Forwarded-For; 0 = the socket address only. */
+  trustedProxyHops: number;
+  /** Talon terminates TLS itself when cert and key are set; client certificates are verified against the CA file (mTLS agents). */
+  tls?: { certFile: string; keyFile: string; clientCaFile?: string };
+  /** Header a trusted TLS-terminating proxy sets to the client certificate's SHA-256; honoured only when trustedProxyHops > 0. */
+  mtlsFingerprintHeader?: string;
+  /** Issuers OIDC client-credentials agents may name; Talon fetches discovery and JWKS only from these. */
+  oidcAllowedIssuers: string[];
+  /** In-process token buckets (per instance); 0 disables a limit. */
+  rateLimits: { ipPerMinute: number; principalPerMinute: number; authPerMinute: number };
+  /** How long an instance may use an org's IP rules before reloading them; 0 = every request. */
+  ipRulesCacheSeconds: number;
+  /** Brute-force limits on human sign-in (fixed windows in the RateCounter table). */
+  loginLimits: { failuresPerAccountPerHour: number; failuresPerIpPerHour: number; mfaFailuresPer15Min: number };
+  /** Google sign-in; disabled without a client id. */
+  google: { clientId?: string; issuer: string; jwksUrl: string };
+  /** Request metering: quota reserved per instance in blocks; idle reservations go back after releaseMs. */
+  meter: { block: number; releaseMs: number };
+  /** Stripe checkout and webhooks; off unless both keys are set. apiBase points the client elsewhere (tests). */
+  stripe?: { secretKey: string; webhookSecret: string; apiBase?: string };
+};
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = ZEnv.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== "")));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`Invalid configuration: ${String(issue.path[0])} ${issue.message}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.TALON_DATA_DIR);
+  const databaseUrl = e.DATABASE_URL ?? `file:${path.join(dataDir, "talon.db")}`;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir,
+    databaseUrl,
+    dialect: databaseUrl.startsWith("file:") ? "sqlite" : "postgres",
+    publicUrl: (e.TALON_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
+    keystore:
+      e.TALON_KEYSTORE === "pkcs11"
+        ? {
+            provider: "pkcs11",
+            module: e.TALON_PKCS11_MODULE,
+            tokenLabel: e.TALON_PKCS11_TOKEN_LABEL,
+            pin: e.TALON_PKCS11_PIN,
+            pinFile: e.TALON_PKCS11_PIN_FILE ?? path.join(dataDir, "hsm", "pin"),
+            sessions: e.TALON_PKCS11_SESSIONS,
+          }
+        : { provider: "local", keyFile: path.join(dataDir, "local-keystore.key") },
+    vaultKeyCache: { ttlSeconds: e.TALON_VAULT_KEY_CACHE_SECONDS, maxEntries: e.TALON_VAULT_KEY_CACHE_SIZE },
+    mail: { smtpUrl: e.TALON_SMTP_URL, from: e.TALON_MAIL_FROM, outboxDir: path.join(dataDir, "outbox") },
+    userTokenTtlSeconds: e.TALON_USER_TOKEN_TTL_SECONDS,
+    logLevel: e.TALON_LOG_LEVEL,
+    auditFlushMs: e.TALON_AUDIT_FLUSH_MS,
+    trustedProxyHops: e.TALON_TRUSTED_PROXY_HOPS,
+    tls:
+      e.TALON_TLS_CERT_FILE && e.TALON_TLS_KEY_FILE
+        ? { certFile: e.TALON_TLS_CERT_FILE, keyFile: e.TALON_TLS_KEY_FILE, clientCaFile: e.TALON_TLS_CLIENT_CA_FILE }
+        : undefined,
+    mtlsFingerprintHeader: e.TALON_MTLS_FINGERPRINT_HEADER?.toLowerCase(),
+    oidcAllowedIssuers: e.TALON_OIDC_ALLOWED_ISSUERS,
+    rateLimits: {
+      ipPerMinute: e.TALON_RATE_LIMIT_IP_PER_MINUTE,
+      principalPerMinute: e.TALON_RATE_LIMIT_PRINCIPAL_PER_MINUTE,
+      authPerMinute: e.TALON_RATE_LIMIT_AUTH_PER_MINUTE,
+    },
+    ipRulesCacheSeconds: e.TALON_IP_RULES_CACHE_SECONDS,
+    loginLimits: {
+      failuresPerAccountPerHour: e.TALON_LOGIN_MAX_FAILURES_PER_HOUR,
+      failuresPerIpPerHour: e.TALON_LOGIN_MAX_FAILURES_PER_IP_PER_HOUR,
+      mfaFailuresPer15Min: e.TALON_MFA_MAX_FAILURES_PER_15_MIN,
+    },
+    google: { clientId: e.TALON_GOOGLE_CLIENT_ID, issuer: e.TALON_GOOGLE_ISSUER, jwksUrl: e.TALON_GOOGLE_JWKS_URL },
+    meter: { block: e.TALON_METER_BLOCK, releaseMs: e.TALON_METER_RELEASE_MS },
+    stripe:
+      e.STRIPE_SECRET_KEY && e.STRIPE_WEBHOOK_SECRET
+        ? { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET, apiBase: e.STRIPE_API_BASE }
+        : undefined,
+  };
+}

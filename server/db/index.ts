@@ -1,0 +1,49 @@
+import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient as PostgresClient } from "../../generated/postgres/client";
+import { PrismaClient as SqliteClient } from "../../generated/sqlite/client";
+
+/**
+ * Both generated clients have the same model API (one set of models, see prisma/); the SQLite one's
+ * type stands for both. `dialect` lets the few raw statements differ where SQL does.
+ */
+export type Db = SqliteClient;
+export type Tx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
+export type Dialect = "sqlite" | "postgres";
+
+export type Database = { db: Db; dialect: Dialect; close(): Promise<void> };
+
+export async function openDatabase(url: string): Promise<Database> {
+  if (url.startsWith("file:")) {
+    // Timestamps as epoch milliseconds: raw SQL then compares dates the same way on both databases.
+    const adapter = new PrismaBetterSqlite3({ url }, { timestampFormat: "unixepoch-ms" });
+    const db = new SqliteClient({ adapter });
+    // WAL lets readers run beside the writer; NORMAL is durable across process crashes in WAL mode;
+    // the busy timeout makes concurrent writers (other processes, the migrator) wait instead of failing.
+    await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
+    await db.$queryRawUnsafe("PRAGMA synchronous = NORMAL");
+    await db.$queryRawUnsafe("PRAGMA busy_timeout = 5000");
+    await db.$queryRawUnsafe("PRAGMA foreign_keys = ON");
+    return { db, dialect: "sqlite", close: () => db.$disconnect() };
+  }
+  const adapter = new PrismaPg({ connectionString: url, max: 20 });
+  const db = new PostgresClient({ adapter }) as unknown as Db;
+  await db.$queryRawUnsafe("SELECT 1");
+  return { db, dialect: "postgres", close: () => db.$disconnect() };
+}
+
+/** Applies pending migrations (the offline WASM migrator in scripts/db). */
+export async function migrateDatabase(url: string, projectRoot = process.cwd()): Promise<string[]> {
+  const path = await import("node:path");
+  const { pathToFileURL } = await import("node:url");
+  const kit = pathToFileURL(path.join(projectRoot, "scripts/db/wasm-migrate.mjs")).href;
+  const { migrateDeploy } = (await import(/* webpackIgnore: true */ kit)) as {
+    migrateDeploy(o: { url: string; schemaPath: string; migrationsDir: string }): Promise<string[]>;
+  };
+  const dir = url.startsWith("file:") ? "prisma/sqlite" : "prisma/postgres";
+  return migrateDeploy({
+    url,
+    schemaPath: path.join(projectRoot, dir, "schema.prisma"),
+    migrationsDir: path.join(projectRoot, dir, "migrations"),
+  });
+}

@@ -1,0 +1,25 @@
+import type { Context, Next } from "hono";
+import { meterFor } from "../billing/metering";
+import type { ApiEnv } from "./pipeline";
+
+/**
+ * Route groups that never consume quota (skill card: auth, health, audit, org, security, chains and
+ * billing are free). Link shares read without a token are not metered either: they run without a
+ * principal, and charging the sharer's org for strangers' reads would let anyone drain its quota.
+ */
+const FREE_PREFIXES = ["/v1/auth/", "/v1/health", "/v1/audit/", "/v1/org/", "/v1/security/", "/v1/chains", "/v1/billing/"];
+
+export const isMeteredPath = (path: string) =>
+  path.startsWith("/v1/") && !FREE_PREFIXES.some((p) => path === p.replace(/\/$/, "") || path.startsWith(p));
+
+/**
+ * Runs after authentication: counts the request against the org's monthly quota (or draws credits),
+ * answers 402 when neither is left, and puts the quota headers on the response — errors included.
+ */
+export async function meterRequest(c: Context<ApiEnv>, next: Next): Promise<void> {
+  if (!isMeteredPath(c.req.path)) return next();
+  const meter = meterFor(c.get("rt"));
+  const reading = await meter.draw(c.get("principal").orgId);
+  await next();
+  for (const [name, value] of Object.entries(meter.headersOf(reading))) c.header(name, value);
+}

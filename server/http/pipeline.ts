@@ -1,0 +1,92 @@
+import { randomUUID } from "node:crypto";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import type { ZodError } from "zod";
+import { authenticateBearer } from "../identity/authenticate";
+import { log } from "../log";
+import type { Runtime } from "../runtime";
+import { ApiError, internalProblem, problemBody, problemResponse } from "./errors";
+import { resolveClientIp } from "./client-ip";
+import { guardAuthenticatedRequest } from "./ip-rules";
+import { meterRequest } from "./metering";
+import type { Ctx, Principal, PublicCtx } from "./principal";
+
+export type ApiEnv = {
+  Variables: { rt: Runtime; requestId: string; ip: string; principal: Principal; bearer: string };
+  Bindings: { incoming?: { socket?: { remoteAddress?: string } } };
+};
+export type ApiApp = OpenAPIHono<ApiEnv>;
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** Request id, client IP, and the headers every API response carries. */
+export function requestContext(rt: Runtime): MiddlewareHandler<ApiEnv> {
+  return async (c, next) => {
+    const requestId = randomUUID();
+    c.set("rt", rt);
+    c.set("requestId", requestId);
+    c.set("ip", resolveClientIp(c.env?.incoming?.socket?.remoteAddress, c.req.header("x-forwarded-for"), rt.config.trustedProxyHops));
+    await next();
+    c.header("X-Request-Id", requestId);
+    if (!c.res.headers.has("Cache-Control")) c.header("Cache-Control", "no-store");
+    c.header("X-Content-Type-Options", "nosniff");
+  };
+}
+
+export const limitBody: MiddlewareHandler<ApiEnv> = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: (c) => problemResponse(problemBody(ApiError.tooLarge("Request body exceeds 64 KiB"), c.get("requestId"))),
+});
+
+/** Route middleware: the caller must present valid credentials. */
+export const requireAuth: MiddlewareHandler<ApiEnv> = async (c, next) => {
+  const header = c.req.header("authorization") ?? "";
+  const m = /^Bearer\s+(\S{1,4096})\s*$/i.exec(header);
+  if (!m) throw ApiError.unauthorized("Missing or malformed Authorization header (expected: Bearer <token>)");
+  c.set("bearer", m[1]!);
+  c.set("principal", await authenticateBearer(c.get("rt"), m[1]!, { ip: c.get("ip"), requestId: c.get("requestId") }));
+  await guardAuthenticatedRequest(c);
+  await meterRequest(c, next);
+};
+
+export function ctxOf(c: Context<ApiEnv>): Ctx {
+  return { rt: c.get("rt"), principal: c.get("principal"), requestId: c.get("requestId"), ip: c.get("ip") };
+}
+
+export function publicCtxOf(c: Context<ApiEnv>): PublicCtx {
+  return { rt: c.get("rt"), requestId: c.get("requestId"), ip: c.get("ip") };
+}
+
+/** zod failures → 400 naming each field. */
+export function validationHook(result: { success: boolean; error?: unknown; target?: string }, c: Context<ApiEnv>) {
+  if (result.success) return;
+  const issues = (result.error as ZodError).issues;
+  const fields = issues.map((i) => {
+    const keys = i.code === "unrecognized_keys" ? (i as { keys: string[] }).keys : [];
+    const field = keys.length ? keys.map((k) => [...i.path, k].join(".")).join(", ") : i.path.join(".") || (result.target ?? "body");
+    const message = i.code === "unrecognized_keys" ? "unknown field" : i.message;
+    return { field, message };
+  });
+  const detail = fields.map((f) => `${f.field}: ${f.message}`).join("; ");
+  const body = problemBody(ApiError.badRequest(`Invalid ${result.target ?? "input"}: ${detail}`.slice(0, 1000), fields), c.get("requestId"));
+  return problemResponse(body);
+}
+
+export function installErrorHandling(app: ApiApp) {
+  app.onError((err, c) => {
+    const requestId = c.get("requestId") ?? randomUUID();
+    if (err instanceof ApiError) return problemResponse(problemBody(err, requestId), err.opts.headers);
+    if (err instanceof HTTPException) {
+      // Thrown by Hono itself before validation: malformed JSON, wrong content type.
+      const status = err.status;
+      const detail =
+        status === 400 ? "Malformed JSON body" : status === 415 ? "Content-Type must be application/json" : err.message.slice(0, 200);
+      return problemResponse(problemBody(new ApiError(status, detail), requestId));
+    }
+    log.error("unhandled error", { requestId, error: err instanceof Error ? err.name : "unknown", where: (err as Error)?.stack?.split("\n")[1]?.trim() });
+    return problemResponse(internalProblem(requestId));
+  });
+  app.notFound((c) => problemResponse(problemBody(ApiError.notFound(`No route for ${c.req.method} ${new URL(c.req.url).pathname}`), c.get("requestId"))));
+}

@@ -1,0 +1,52 @@
+import type { Runtime } from "../runtime";
+import { ApiError } from "./errors";
+
+export type OrgRole = "owner" | "admin" | "member";
+
+export type UserPrincipal = {
+  kind: "user";
+  userId: string;
+  orgId: string;
+  role: OrgRole;
+  /** How the caller authenticated: a user JWT or a personal `1ck_` key. */
+  via: "jwt" | "api_key";
+  /** The JWT's jti or the API key's id. */
+  credentialId: string;
+  /** Token expiry (epoch seconds) for JWTs; bounds a revocation's denylist entry. */
+  expiresAt?: number;
+  /** A personal key's scopes (path patterns); absent = no ceiling beyond the user's own rights. */
+  scopes?: string[];
+};
+
+export type AgentPrincipal = {
+  kind: "agent";
+  agentId: string;
+  orgId: string;
+  /** The human who registered the agent (`creator` shares go to them). */
+  createdBy: string;
+  via: "jwt" | "api_key" | "mtls" | "oidc";
+  credentialId: string;
+  expiresAt?: number;
+  /** Path-pattern ceiling from the token (explicit agent scopes, or derived from its policies). */
+  scopes: string[];
+  /** Vault binding: non-empty = only these vaults. */
+  vaultIds: string[];
+  cryptoProxyEnabled: boolean;
+};
+
+export type Principal = UserPrincipal | AgentPrincipal;
+
+export const principalRef = (p: Principal) => (p.kind === "user" ? `user:${p.userId}` : `agent:${p.agentId}`);
+export const principalId = (p: Principal) => (p.kind === "user" ? p.userId : p.agentId);
+
+/** What every service call receives: the caller, the request, and the process-wide runtime. */
+export type Ctx = { rt: Runtime; principal: Principal; requestId: string; ip: string };
+export type UserCtx = Ctx & { principal: UserPrincipal };
+/** For the few operations that run before anyone is authenticated (signup, login). */
+export type PublicCtx = { rt: Runtime; requestId: string; ip: string };
+
+/** Narrows to a human caller; agents get 403 on human-only operations. */
+export function requireUser(ctx: Ctx): UserCtx {
+  if (ctx.principal.kind !== "user") throw ApiError.forbidden("This operation is available to human users only");
+  return ctx as UserCtx;
+}

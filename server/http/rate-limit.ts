@@ -1,0 +1,151 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { parseIp } from "../../lib/cidr";
+import type { Runtime } from "../runtime";
+import { ApiError } from "./errors";
+import type { ApiEnv } from "./pipeline";
+import { principalRef } from "./principal";
+
+type Bucket = { tokens: number; at: number };
+/** An empty bucket refills completely within a minute; one idle that long is indistinguishable from a new one. */
+const IDLE_MS = 60_000;
+
+/**
+ * Token buckets, one per key, held in this process. `perMinute` tokens fit in a bucket and it refills
+ * at `perMinute` per minute, so a client may burst a minute's allowance and then sustains that rate.
+ * A check is one Map lookup and a little arithmetic. Memory is bounded: a bucket idle for a minute is
+ * full again and carries no information, so a sweep (at most once a minute) drops it; at `maxKeys` the
+ * oldest tenth of the buckets goes at once (amortised O(1) per new key). An attacker spraying
+ * addresses can so reset others' buckets: that fails open for the limiter, never blocks anyone wrongly.
+ */
+export class TokenBucketLimiter {
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly perMs: number;
+  private lastSweep: number;
+
+  constructor(
+    readonly perMinute: number,
+    private readonly maxKeys = 100_000,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.perMs = perMinute / IDLE_MS;
+    this.lastSweep = now();
+  }
+
+  /** Takes one token; returns 0 when allowed, else the seconds until a token will be available. */
+  take(key: string): number {
+    if (this.perMinute === 0) return 0;
+    const now = this.now();
+    let b = this.buckets.get(key);
+    if (b === undefined) {
+      if (now - this.lastSweep >= IDLE_MS) this.sweepIdle(now);
+      if (this.buckets.size >= this.maxKeys) this.evictOldest(Math.ceil(this.maxKeys / 10));
+      b = { tokens: this.perMinute, at: now };
+      this.buckets.set(key, b);
+    } else {
+      b.tokens = Math.min(this.perMinute, b.tokens + (now - b.at) * this.perMs);
+      b.at = now;
+    }
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    return (1 - b.tokens) / this.perMs / 1000;
+  }
+
+  get size() {
+    return this.buckets.size;
+  }
+
+  private sweepIdle(now: number) {
+    this.lastSweep = now;
+    for (const [key, b] of this.buckets) if (now - b.at >= IDLE_MS) this.buckets.delete(key);
+  }
+
+  /** Map iterates in insertion order: the oldest-created buckets go first. */
+  private evictOldest(count: number) {
+    let left = count;
+    for (const key of this.buckets.keys()) {
+      if (left-- <= 0) break;
+      this.buckets.delete(key);
+    }
+  }
+}
+
+export type RateLimiters = { ip: TokenBucketLimiter; principal: TokenBucketLimiter; auth: TokenBucketLimiter };
+
+/** One set per runtime, so the middleware (per app) and `requireAuth` (module level) share the buckets. */
+const limiters = new WeakMap<Runtime, RateLimiters>();
+export function rateLimitersFor(rt: Runtime): RateLimiters {
+  let l = limiters.get(rt);
+  if (!l) {
+    const cfg = rt.config.rateLimits;
+    l = { ip: new TokenBucketLimiter(cfg.ipPerMinute), principal: new TokenBucketLimiter(cfg.principalPerMinute), auth: new TokenBucketLimiter(cfg.authPerMinute) };
+    limiters.set(rt, l);
+  }
+  return l;
+}
+
+/**
+ * The bucket key for an address. An IPv6 client usually controls a whole /64, so it gets one bucket
+ * per /64, not 2^64 of them.
+ */
+export function ipBucketKey(ip: string): string {
+  if (!ip.includes(":")) return ip;
+  const n = parseIp(ip);
+  return n === null ? ip : `${(n >> 64n).toString(16)}::/64`;
+}
+
+/**
+ * Unauthenticated routes that take a credential or a one-time token: guessing is what an attacker
+ * does there, so they get a much smaller per-IP budget on top of the general one.
+ */
+const AUTH_ROUTES = new Set([
+  "/v1/auth/token",
+  "/v1/auth/signup",
+  "/v1/auth/verify-email",
+  "/v1/auth/agent-token",
+  "/v1/auth/api-key-token",
+  "/v1/auth/mfa/verify",
+  "/v1/auth/google",
+  "/v1/auth/refresh",
+  "/v1/org/invitations/accept",
+]);
+const SHARE_ACCESS = /^\/v1\/share\/[^/]+\/?$/;
+
+function isAuthRoute(c: Context<ApiEnv>): boolean {
+  const { method, path } = c.req;
+  if (method === "POST") return AUTH_ROUTES.has(path);
+  return method === "GET" && SHARE_ACCESS.test(path);
+}
+
+function tooMany(what: string, seconds: number) {
+  const retry = Math.max(1, Math.ceil(seconds));
+  return ApiError.tooManyRequests(`Too many requests ${what}; retry after ${retry} second${retry === 1 ? "" : "s"}`, retry);
+}
+
+/**
+ * Per-IP limits, before authentication (every route, health included: a check costs a Map lookup).
+ * An unknown address (the Next.js catch-all has no socket; set TALON_TRUSTED_PROXY_HOPS there) is not
+ * limited per IP: one shared bucket would let a single client starve everyone.
+ */
+export function rateLimitByIp(rt: Runtime): MiddlewareHandler<ApiEnv> {
+  const l = rateLimitersFor(rt);
+  return async (c, next) => {
+    const ip = c.get("ip");
+    if (ip === "") return next();
+    const key = ipBucketKey(ip);
+    const wait = l.ip.take(key);
+    if (wait > 0) throw tooMany("from your IP address", wait);
+    if (isAuthRoute(c)) {
+      const authWait = l.auth.take(key);
+      if (authWait > 0) throw tooMany("to authentication endpoints from your IP address", authWait);
+    }
+    await next();
+  };
+}
+
+/** Per-principal limit, called by `requireAuth` right after the caller is known. */
+export function checkPrincipalRate(c: Context<ApiEnv>): void {
+  const wait = rateLimitersFor(c.get("rt")).principal.take(principalRef(c.get("principal")));
+  if (wait > 0) throw tooMany("for this credential's user or agent", wait);
+}

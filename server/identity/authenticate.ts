@@ -1,0 +1,194 @@
+import { timingSafeEqual } from "node:crypto";
+import { AGENT_KEY_PREFIX, agentKeyMatches, parseAgentKey } from "../agents/api-keys";
+import { effectiveScopes, parseList, touchAgent } from "../agents/records";
+import { ApiError } from "../http/errors";
+import type { AgentPrincipal, OrgRole, Principal } from "../http/principal";
+import { log } from "../log";
+import type { Runtime } from "../runtime";
+import { parsePersonalKey, PERSONAL_KEY_PREFIX } from "./api-keys";
+import { userClaimsOf, type VerifiedClaims } from "./tokens";
+
+/** lastUsedAt is advisory: writing it on every request would turn each read into a write. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const AGENT_SUB = /^agent:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+export type AuthMeta = { ip: string; requestId: string };
+
+export const isJwtShaped = (bearer: string) => JWT_SHAPE.test(bearer);
+
+/**
+ * Turns a bearer credential into a principal, or throws the one 401. Runs on every authenticated
+ * request, so each JWT costs a single indexed query that reads the principal's current state *and*
+ * the revocation denylist together (a LEFT JOIN on the token's jti): a revoked token, a bumped token
+ * version (password change; agent deactivation, key rotation, scope change) or a deleted agent fail
+ * on the next request, on every instance sharing the database — nothing is cached in process.
+ * Keys (`1ck_`, `ocv_`) are looked up by their non-secret prefix and compared by hash in constant time.
+ */
+export async function authenticateBearer(rt: Runtime, bearer: string, meta: AuthMeta): Promise<Principal> {
+  if (bearer.startsWith(PERSONAL_KEY_PREFIX)) return authenticatePersonalKey(rt, bearer, meta);
+  if (bearer.startsWith(AGENT_KEY_PREFIX)) return authenticateAgentKey(rt, bearer, meta);
+  if (JWT_SHAPE.test(bearer)) {
+    const verified = await rt.tokens.verify(bearer);
+    if (AGENT_SUB.test(verified.sub)) return authenticateAgentJwt(rt, verified, meta);
+    return authenticateUserJwt(rt, verified);
+  }
+  throw ApiError.unauthorized();
+}
+
+/** Raw rows carry dates as Date (PostgreSQL) or epoch-ms numbers (SQLite), booleans as 0/1 on SQLite. */
+function epochMs(v: unknown): number | null {
+  if (v === null || v === undefined) return null;
+  if (v instanceof Date) return v.getTime();
+  if (typeof v === "number" || typeof v === "bigint") return Number(v);
+  const parsed = Date.parse(String(v));
+  return Number.isNaN(parsed) ? null : parsed;
+}
+const truthy = (v: unknown) => v === true || v === 1 || v === 1n;
+const live = (expiresAt: unknown, now = Date.now()) => {
+  const ms = epochMs(expiresAt);
+  return ms === null || ms > now;
+};
+
+type UserJwtRow = {
+  orgId: string;
+  role: string;
+  tokenVersion: unknown;
+  revoked: string | null;
+  keyUserId: string | null;
+  keyActive: unknown;
+  keyExpiresAt: unknown;
+};
+
+/**
+ * A user JWT. One minted from a personal key (`akid`, see TokenService.issueApiKeyUserToken) stands
+ * for that key: it dies with the key, and counts as key use (`via: "api_key"`), so it cannot mint keys.
+ */
+async function authenticateUserJwt(rt: Runtime, verified: VerifiedClaims): Promise<Principal> {
+  const claims = userClaimsOf(verified);
+  if (!claims) throw ApiError.unauthorized();
+  const akid = typeof verified.akid === "string" ? verified.akid : null;
+  const rows = await rt.db.$queryRaw<UserJwtRow[]>`
+    SELECT u."orgId", u."role", u."tokenVersion", r."jti" AS "revoked",
+           k."userId" AS "keyUserId", k."isActive" AS "keyActive", k."expiresAt" AS "keyExpiresAt"
+    FROM "User" u
+    LEFT JOIN "RevokedToken" r ON r."jti" = ${claims.jti}
+    LEFT JOIN "ApiKey" k ON k."id" = ${akid ?? ""}
+    WHERE u."id" = ${claims.userId}`;
+  const row = rows[0];
+  if (!row || row.revoked !== null || Number(row.tokenVersion) !== claims.tokenVersion || row.orgId !== claims.orgId) throw ApiError.unauthorized();
+  const base = { kind: "user" as const, userId: claims.userId, orgId: row.orgId, role: row.role as OrgRole, credentialId: claims.jti, expiresAt: claims.expiresAt };
+  if (akid === null) return { ...base, via: "jwt" };
+  if (row.keyUserId !== claims.userId || !truthy(row.keyActive) || !live(row.keyExpiresAt)) throw ApiError.unauthorized();
+  return { ...base, via: "api_key" };
+}
+
+type AgentJwtRow = {
+  orgId: string;
+  isActive: unknown;
+  expiresAt: unknown;
+  tokenVersion: unknown;
+  createdBy: string;
+  lastActiveAt: unknown;
+  revoked: string | null;
+};
+
+const stringList = (v: unknown): string[] | null => (Array.isArray(v) && v.every((x) => typeof x === "string") ? (v as string[]) : null);
+
+/** An agent JWT: the agent still exists in that org, is active and unexpired, at the token's version. */
+async function authenticateAgentJwt(rt: Runtime, claims: VerifiedClaims, meta: AuthMeta): Promise<AgentPrincipal> {
+  const agentId = AGENT_SUB.exec(claims.sub)![1]!;
+  const scopes = stringList(claims.scopes);
+  const vaultIds = stringList(claims.vault_ids);
+  if (!scopes || !vaultIds || typeof claims.crypto_proxy_enabled !== "boolean" || !Number.isSafeInteger(claims.tv)) throw ApiError.unauthorized();
+  const rows = await rt.db.$queryRaw<AgentJwtRow[]>`
+    SELECT a."orgId", a."isActive", a."expiresAt", a."tokenVersion", a."createdBy", a."lastActiveAt", r."jti" AS "revoked"
+    FROM "Agent" a
+    LEFT JOIN "RevokedToken" r ON r."jti" = ${claims.jti}
+    WHERE a."id" = ${agentId}`;
+  const row = rows[0];
+  if (!row || row.revoked !== null || row.orgId !== claims.org || Number(row.tokenVersion) !== claims.tv || !truthy(row.isActive) || !live(row.expiresAt)) {
+    throw ApiError.unauthorized();
+  }
+  recordAgentActivity(rt, agentId, row.lastActiveAt, meta);
+  // Scopes, vault binding and the crypto flag come from the token: changing any of them bumps the
+  // agent's token version, so a token that got this far carries the current values.
+  return {
+    kind: "agent",
+    agentId,
+    orgId: row.orgId,
+    createdBy: row.createdBy,
+    via: "jwt",
+    credentialId: claims.jti,
+    expiresAt: claims.exp,
+    scopes,
+    vaultIds,
+    cryptoProxyEnabled: claims.crypto_proxy_enabled,
+  };
+}
+
+/** An `ocv_` key used directly as Bearer: the same checks as the exchange, on every request. */
+async function authenticateAgentKey(rt: Runtime, key: string, meta: AuthMeta): Promise<AgentPrincipal> {
+  const parsed = parseAgentKey(key);
+  const agent = parsed ? await rt.db.agent.findUnique({ where: { keyPrefix: parsed.keyPrefix } }) : null;
+  if (!agentKeyMatches(agent?.keyHash, parsed) || !agent || agent.authMethod !== "api_key") throw ApiError.unauthorized();
+  if (!agent.isActive || !live(agent.expiresAt)) throw ApiError.unauthorized();
+  recordAgentActivity(rt, agent.id, agent.lastActiveAt, meta);
+  return {
+    kind: "agent",
+    agentId: agent.id,
+    orgId: agent.orgId,
+    createdBy: agent.createdBy,
+    via: "api_key",
+    credentialId: agent.id,
+    // Derived scopes are the agent's live allow-policy patterns, which the policy check applies on
+    // every request anyway: as a ceiling for a direct key they would only cost a query.
+    scopes: parseList(agent.scopes),
+    vaultIds: parseList(agent.vaultIds),
+    cryptoProxyEnabled: agent.cryptoProxyEnabled,
+  };
+}
+
+function recordAgentActivity(rt: Runtime, agentId: string, lastActiveAt: unknown, meta: AuthMeta) {
+  const ms = epochMs(lastActiveAt);
+  // Not awaited: advisory bookkeeping must not add a round trip to the request.
+  touchAgent(rt.db, agentId, ms === null ? null : new Date(ms)).catch((e: unknown) =>
+    log.warn("could not record agent activity", { requestId: meta.requestId, error: e instanceof Error ? e.name : "unknown" }),
+  );
+}
+
+type KeyRow = {
+  id: string;
+  orgId: string;
+  userId: string;
+  keyHash: string;
+  isActive: unknown;
+  expiresAt: unknown;
+  lastUsedAt: unknown;
+  role: string;
+  userOrgId: string;
+};
+
+async function authenticatePersonalKey(rt: Runtime, key: string, meta: AuthMeta): Promise<Principal> {
+  const parsed = parsePersonalKey(key);
+  if (!parsed) throw ApiError.unauthorized();
+  // One round trip: the key with its owner's role (Prisma's `include` would cost a second query).
+  const rows = await rt.db.$queryRaw<KeyRow[]>`
+    SELECT k."id", k."orgId", k."userId", k."keyHash", k."isActive", k."expiresAt", k."lastUsedAt", u."role", u."orgId" AS "userOrgId"
+    FROM "ApiKey" k JOIN "User" u ON u."id" = k."userId"
+    WHERE k."keyPrefix" = ${parsed.keyPrefix}`;
+  const row = rows[0];
+  const stored = row ? Buffer.from(row.keyHash, "hex") : null;
+  if (!row || !stored || stored.length !== parsed.hash.length || !timingSafeEqual(stored, parsed.hash)) throw ApiError.unauthorized();
+  const now = Date.now();
+  if (!truthy(row.isActive) || !live(row.expiresAt, now) || row.userOrgId !== row.orgId) throw ApiError.unauthorized();
+  const lastUsed = epochMs(row.lastUsedAt);
+  if (lastUsed === null || now - lastUsed >= LAST_USED_RESOLUTION_MS) {
+    const cutoff = new Date(now - LAST_USED_RESOLUTION_MS);
+    // Conditional, so concurrent requests with the same key write at most once per minute.
+    await rt.db.apiKey
+      .updateMany({ where: { id: row.id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: cutoff } }] }, data: { lastUsedAt: new Date(now) } })
+      .catch((e: unknown) => log.warn("could not record api key use", { requestId: meta.requestId, error: e instanceof Error ? e.name : "unknown" }));
+  }
+  return { kind: "user", userId: row.userId, orgId: row.orgId, role: row.role as OrgRole, via: "api_key", credentialId: row.id };
+}

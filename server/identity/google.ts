@@ -1,0 +1,115 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { createRemoteJWKSet, jwtVerify } from "jose";
+import type { LoginResponse } from "../../lib/contract/auth";
+import { auditRow } from "../audit/writer";
+import { appendAudit } from "../audit/chain";
+import { ApiError } from "../http/errors";
+import type { PublicCtx } from "../http/principal";
+import { isUniqueViolation } from "../secrets/repo";
+import { completeSignIn } from "./mfa";
+import { hashPassword } from "./passwords";
+import { revokeUserRefreshTokens } from "./refresh";
+
+/**
+ * Google sign-in with an ID token the browser obtained from Google: verified here against the
+ * issuer's JWKS (RS256 pinned, issuer, audience = our client id, expiry), then matched to a user by
+ * Google subject, else by (Google-verified) email, else a new account and organisation is created.
+ */
+const GOOGLE_ISSUER = "https://accounts.google.com";
+const ANONYMOUS = { orgId: "", actorId: "anonymous", actorType: "anonymous" as const };
+const jwksByUrl = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+
+type GoogleIdentity = { sub: string; email: string; name: string };
+type SignInUser = { id: string; orgId: string; tokenVersion: number; mfaEnabled: boolean };
+const USER_FIELDS = { id: true, orgId: true, tokenVersion: true, mfaEnabled: true, googleSub: true, emailVerifiedAt: true } as const;
+
+function jwksFor(url: string) {
+  let jwks = jwksByUrl.get(url);
+  if (!jwks) {
+    jwks = createRemoteJWKSet(new URL(url));
+    jwksByUrl.set(url, jwks);
+  }
+  return jwks;
+}
+
+async function verifyIdToken(ctx: PublicCtx, idToken: string): Promise<GoogleIdentity> {
+  const g = ctx.rt.config.google;
+  // Google writes its issuer with and without the scheme; a custom issuer must match exactly.
+  const issuer = g.issuer === GOOGLE_ISSUER ? [GOOGLE_ISSUER, "accounts.google.com"] : g.issuer;
+  let payload: Record<string, unknown>;
+  try {
+    ({ payload } = await jwtVerify(idToken, jwksFor(g.jwksUrl), { issuer, audience: g.clientId, algorithms: ["RS256"], requiredClaims: ["sub", "exp", "iat"] }));
+  } catch {
+    await ctx.rt.audit.record(ctx, { action: "auth.failure", resourceType: "user", resourceId: "", details: { method: "google" } }, ANONYMOUS);
+    throw ApiError.unauthorized("The Google ID token is invalid or expired");
+  }
+  const { sub, email, name } = payload;
+  const verified = payload.email_verified === true || payload.email_verified === "true";
+  if (typeof sub !== "string" || sub.length > 255 || typeof email !== "string" || email.length > 254 || !email.includes("@") || !verified) {
+    await ctx.rt.audit.record(ctx, { action: "auth.failure", resourceType: "user", resourceId: "", details: { method: "google", reason: "email_unverified" } }, ANONYMOUS);
+    throw ApiError.forbidden("Google did not vouch for this account's email address (email_verified is not true)");
+  }
+  return { sub, email: email.trim().toLowerCase(), name: typeof name === "string" ? name.slice(0, 255) : "" };
+}
+
+export async function googleSignIn(ctx: PublicCtx, idToken: string): Promise<LoginResponse> {
+  if (!ctx.rt.config.google.clientId) {
+    throw ApiError.unavailable("Google sign-in is not configured on this server (set TALON_GOOGLE_CLIENT_ID)");
+  }
+  const identity = await verifyIdToken(ctx, idToken);
+  const user = await findOrCreateUser(ctx, identity);
+  return completeSignIn(ctx, user, "google");
+}
+
+async function findOrCreateUser(ctx: PublicCtx, identity: GoogleIdentity, retried = false): Promise<SignInUser> {
+  const { db } = ctx.rt;
+  const bySub = await db.user.findUnique({ where: { googleSub: identity.sub }, select: USER_FIELDS });
+  if (bySub) return bySub;
+  const byEmail = await db.user.findUnique({ where: { email: identity.email }, select: USER_FIELDS });
+  try {
+    if (byEmail) return await linkUser(ctx, byEmail, identity);
+    return await createUser(ctx, identity);
+  } catch (e) {
+    // A concurrent first sign-in created or linked the same account: take what it made.
+    if (!retried && isUniqueViolation(e)) return findOrCreateUser(ctx, identity, true);
+    throw e;
+  }
+}
+
+/**
+ * Links Google to an existing account with the same address. An account whose address was never
+ * verified may have been registered by someone else in advance (pre-hijacking): its password is
+ * replaced by an unusable one and its sessions end, so only the Google identity gets in.
+ */
+async function linkUser(ctx: PublicCtx, user: SignInUser & { googleSub: string | null; emailVerifiedAt: Date | null }, identity: GoogleIdentity): Promise<SignInUser> {
+  if (user.googleSub !== null) throw ApiError.conflict("This email address is already linked to another Google account");
+  const takeover = user.emailVerifiedAt === null;
+  const passwordHash = takeover ? await hashPassword(randomBytes(32).toString("base64url")) : undefined;
+  return ctx.rt.db.$transaction(async (tx) => {
+    const { count } = await tx.user.updateMany({
+      where: { id: user.id, googleSub: null },
+      data: { googleSub: identity.sub, ...(takeover ? { emailVerifiedAt: new Date(), passwordHash, tokenVersion: { increment: 1 } } : {}) },
+    });
+    if (count === 0) throw ApiError.conflict("This account was linked to a Google account by another request; sign in again");
+    if (takeover) await revokeUserRefreshTokens(tx, user.id);
+    const actor = { orgId: user.orgId, actorId: `user:${user.id}`, actorType: "user" as const };
+    await appendAudit(tx, auditRow(ctx, { action: "auth.google_link", resourceType: "user", resourceId: user.id, details: { reset_unverified: takeover } }, actor));
+    return { id: user.id, orgId: user.orgId, tokenVersion: user.tokenVersion + (takeover ? 1 : 0), mfaEnabled: user.mfaEnabled };
+  });
+}
+
+/** A Google-only account gets a random password hash, so password sign-in costs the same and never succeeds. */
+async function createUser(ctx: PublicCtx, identity: GoogleIdentity): Promise<SignInUser> {
+  const passwordHash = await hashPassword(randomBytes(32).toString("base64url"));
+  const userId = randomUUID();
+  const orgId = randomUUID();
+  await ctx.rt.db.$transaction(async (tx) => {
+    await tx.org.create({ data: { id: orgId, name: identity.name || identity.email } });
+    await tx.user.create({
+      data: { id: userId, orgId, email: identity.email, passwordHash, displayName: identity.name, role: "owner", emailVerifiedAt: new Date(), googleSub: identity.sub },
+    });
+    const actor = { orgId, actorId: `user:${userId}`, actorType: "user" as const };
+    await appendAudit(tx, auditRow(ctx, { action: "auth.signup", resourceType: "user", resourceId: userId, details: { method: "google" } }, actor));
+  });
+  return { id: userId, orgId, tokenVersion: 0, mfaEnabled: false };
+}

@@ -1,0 +1,124 @@
+import { randomUUID } from "node:crypto";
+import { importJWK, jwtVerify, type JWTPayload, type JWTHeaderParameters } from "jose";
+import type { Config } from "../config";
+import { ApiError } from "../http/errors";
+import type { Keystore } from "../keystore/types";
+
+export const TOKEN_AUDIENCE = "talon-api";
+/**
+ * The audience of the short-lived token that stands between a correct password and the MFA code. It
+ * is not the API's audience, so `verify()` refuses it as a bearer token; its subject (`mfa:<id>`)
+ * matches no principal either.
+ */
+export const MFA_TOKEN_AUDIENCE = "talon-mfa";
+export const MFA_TOKEN_TTL_SECONDS = 300;
+
+/** Claims a caller chooses; `iss`, `aud`, `iat`, `exp` and `jti` are always set by `issue`. */
+export type TokenClaims = { sub: string; org: string } & Record<string, unknown>;
+export type VerifiedClaims = JWTPayload & { sub: string; org: string; jti: string; exp: number; iat: number };
+export type IssuedToken = { token: string; jti: string; expiresIn: number; expiresAt: number };
+export type UserTokenClaims = { userId: string; orgId: string; tokenVersion: number; jti: string; expiresAt: number };
+
+const UUID = "([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})";
+const USER_SUB = new RegExp(`^user:${UUID}$`);
+const MFA_SUB = new RegExp(`^mfa:${UUID}$`);
+const b64url = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
+type VerifyKey = Awaited<ReturnType<typeof importJWK>>;
+
+/**
+ * Issues and verifies the API's JWTs. The signature is computed by the keystore (Ed25519 inside the
+ * HSM with the pkcs11 provider), so the private key never enters this process; verification uses the
+ * public JWK, the same one `/.well-known/jwks.json` publishes. Generic `issue`/`verify` serve user
+ * tokens now and agent tokens later; the `*UserToken` helpers add what is specific to humans.
+ */
+export class TokenService {
+  private key?: Promise<{ kid: string; key: VerifyKey }>;
+
+  constructor(
+    private readonly keystore: Keystore,
+    private readonly config: Config,
+  ) {}
+
+  private verifyKey() {
+    this.key ??= this.keystore
+      .signingJwk()
+      .then(async (jwk) => ({ kid: jwk.kid, key: await importJWK(jwk, "EdDSA") }))
+      .catch((e: unknown) => {
+        this.key = undefined;
+        throw e;
+      });
+    return this.key;
+  }
+
+  async issue(claims: TokenClaims, ttlSeconds: number, audience: string = TOKEN_AUDIENCE): Promise<IssuedToken> {
+    // Number(): a numeric string (as env parsing may yield) must add, not concatenate, into `exp`.
+    const ttl = Number(ttlSeconds);
+    if (!Number.isSafeInteger(ttl) || ttl <= 0) throw new Error("Token lifetime must be a positive whole number of seconds");
+    const { kid } = await this.verifyKey();
+    const iat = Math.floor(Date.now() / 1000);
+    const jti = randomUUID();
+    const payload = { ...claims, iss: this.config.publicUrl, aud: audience, iat, exp: iat + ttl, jti };
+    const signingInput = `${b64url({ alg: "EdDSA", typ: "JWT", kid })}.${b64url(payload)}`;
+    const signature = await this.keystore.sign(Buffer.from(signingInput));
+    return { token: `${signingInput}.${signature.toString("base64url")}`, jti, expiresIn: ttl, expiresAt: iat + ttl };
+  }
+
+  /**
+   * Checks signature (EdDSA only: `none`, HS256 and anything else are refused before any key is
+   * used), our `kid`, `typ`, issuer, audience and expiry. Every failure is the same 401.
+   */
+  async verify(token: string, audience: string = TOKEN_AUDIENCE): Promise<VerifiedClaims> {
+    const { kid, key } = await this.verifyKey();
+    try {
+      const { payload } = await jwtVerify(
+        token,
+        (header: JWTHeaderParameters) => {
+          if (header.kid !== kid) throw new Error("unknown kid");
+          return key;
+        },
+        {
+          algorithms: ["EdDSA"],
+          typ: "JWT",
+          issuer: this.config.publicUrl,
+          audience,
+          requiredClaims: ["sub", "iat", "exp", "jti"],
+        },
+      );
+      if (typeof payload.org !== "string" || typeof payload.jti !== "string") throw new Error("missing claims");
+      return payload as VerifiedClaims;
+    } catch {
+      throw ApiError.unauthorized();
+    }
+  }
+
+  async issueUserToken(user: { id: string; orgId: string; tokenVersion: number }): Promise<IssuedToken> {
+    return this.issue({ sub: `user:${user.id}`, org: user.orgId, tv: user.tokenVersion }, this.config.userTokenTtlSeconds);
+  }
+
+  /**
+   * A user token minted from a personal API key: `amr: ["api_key"]` and `akid` let authentication
+   * treat it as the key itself (same limits, dead once the key is deleted).
+   */
+  async issueApiKeyUserToken(user: { id: string; orgId: string; tokenVersion: number }, apiKeyId: string, ttlSeconds: number): Promise<IssuedToken> {
+    return this.issue({ sub: `user:${user.id}`, org: user.orgId, tv: user.tokenVersion, amr: ["api_key"], akid: apiKeyId }, ttlSeconds);
+  }
+
+  issueMfaToken(user: { id: string; orgId: string; tokenVersion: number }): Promise<IssuedToken> {
+    return this.issue({ sub: `mfa:${user.id}`, org: user.orgId, tv: user.tokenVersion }, MFA_TOKEN_TTL_SECONDS, MFA_TOKEN_AUDIENCE);
+  }
+
+  /** The user an MFA token was issued to, with the token version it carries; any failure is the one 401. */
+  async verifyMfaToken(token: string): Promise<{ userId: string; orgId: string; tokenVersion: number }> {
+    const claims = await this.verify(token, MFA_TOKEN_AUDIENCE);
+    const m = MFA_SUB.exec(claims.sub);
+    if (!m || !Number.isSafeInteger(claims.tv)) throw ApiError.unauthorized("The MFA token is invalid or expired; sign in again");
+    return { userId: m[1]!, orgId: claims.org, tokenVersion: claims.tv as number };
+  }
+}
+
+/** The user-specific view of verified claims, or null when the subject is not a user (e.g. an agent). */
+export function userClaimsOf(claims: VerifiedClaims): UserTokenClaims | null {
+  const m = USER_SUB.exec(claims.sub);
+  if (!m || !Number.isSafeInteger(claims.tv)) return null;
+  return { userId: m[1]!, orgId: claims.org, tokenVersion: claims.tv as number, jti: claims.jti, expiresAt: claims.exp };
+}

@@ -1,0 +1,69 @@
+import { AuditWriter } from "./audit/writer";
+import { type Config, loadConfig } from "./config";
+import { VaultKeyService } from "./crypto/vault-keys";
+import { type Db, type Dialect, migrateDatabase, openDatabase } from "./db";
+import { TokenService } from "./identity/tokens";
+import { openKeystore } from "./keystore";
+import type { Keystore } from "./keystore/types";
+import { setLogLevel } from "./log";
+import { createMailer, type Mailer } from "./mail";
+
+/** Everything a request needs that lives as long as the process. Built once by `createRuntime`. */
+export type Runtime = {
+  config: Config;
+  db: Db;
+  dialect: Dialect;
+  keystore: Keystore;
+  vaultKeys: VaultKeyService;
+  tokens: TokenService;
+  mailer: Mailer;
+  audit: AuditWriter;
+  close(): Promise<void>;
+};
+
+export async function createRuntime(config: Config, opts: { migrate?: boolean } = {}): Promise<Runtime> {
+  setLogLevel(config.logLevel);
+  // The keystore first: a wrong PIN must stop start-up before anything else happens.
+  const keystore = await openKeystore(config);
+  try {
+    await keystore.selfTest();
+    if (opts.migrate) await migrateDatabase(config.databaseUrl);
+    const { db, dialect, close } = await openDatabase(config.databaseUrl);
+    const audit = new AuditWriter(db, config.auditFlushMs);
+    const vaultKeys = new VaultKeyService(keystore, config.vaultKeyCache);
+    const rt: Runtime = {
+      config,
+      db,
+      dialect,
+      keystore,
+      vaultKeys,
+      tokens: new TokenService(keystore, config),
+      mailer: createMailer(config.mail),
+      audit,
+      async close() {
+        await audit.drain();
+        vaultKeys.clear();
+        await close();
+        await keystore.close();
+      },
+    };
+    return rt;
+  } catch (e) {
+    await keystore.close();
+    throw e;
+  }
+}
+
+const GLOBAL_KEY = Symbol.for("talon.runtime");
+type WithRuntime = typeof globalThis & { [GLOBAL_KEY]?: Promise<Runtime> };
+
+/** The process-wide runtime (Next.js route handlers and server components use this). */
+export function getRuntime(): Promise<Runtime> {
+  const g = globalThis as WithRuntime;
+  g[GLOBAL_KEY] ??= createRuntime(loadConfig());
+  return g[GLOBAL_KEY];
+}
+
+export function setRuntime(rt: Runtime) {
+  (globalThis as WithRuntime)[GLOBAL_KEY] = Promise.resolve(rt);
+}

@@ -1,0 +1,82 @@
+import type { SecretResponse, SecretType } from "../../lib/contract/secrets";
+import { openSecretVersion } from "../crypto/envelope";
+import { ApiError } from "../http/errors";
+import type { Ctx } from "../http/principal";
+import { KeystoreIntegrityError } from "../keystore/types";
+import { log } from "../log";
+import { assertCanReadSecret, assertCanReadSecretValue, prefetchSecretAccess } from "./access";
+import { consumeAccess, findSecretForRead, type SecretVersionRow, type VaultKeyRow } from "./repo";
+
+export const isoOrNull = (d: Date | null) => (d ? d.toISOString() : null);
+export const parseMetadata = (json: string) => JSON.parse(json) as Record<string, unknown>;
+
+const exhausted = (max: number) => ApiError.gone(`Secret has reached its max_access_count (${max} reads); store a new version`);
+
+/**
+ * Opens a version's ciphertext. A blob that fails to open (altered, or copied from another row) is
+ * never returned: the request fails with a 500 that says why, and the event is logged without the
+ * blob or any key material.
+ */
+async function openValue(ctx: Ctx, vault: VaultKeyRow, secretId: string, v: SecretVersionRow): Promise<string> {
+  try {
+    const key = await ctx.rt.vaultKeys.vaultKey(vault);
+    try {
+      return openSecretVersion(key, { vaultId: vault.id, secretId, version: v.version }, v.ciphertext).toString("utf8");
+    } finally {
+      key.fill(0);
+    }
+  } catch (e) {
+    if (!(e instanceof KeystoreIntegrityError)) throw e;
+    log.error("secret integrity check failed", { requestId: ctx.requestId, vaultId: vault.id, resourceId: secretId, version: v.version });
+    throw new ApiError(500, `The stored secret failed its integrity check and was not returned. Quote request id ${ctx.requestId}.`);
+  }
+}
+
+/**
+ * The hot path: one SELECT, an access decision on the path, the vault key from the cache, AES in
+ * process, one conditional UPDATE only for count-limited versions, and the audit event through group
+ * commit — awaited, so no value leaves before its `secret.read` event is durable.
+ */
+export async function readSecret(ctx: Ctx, input: { vaultId: string; path: string; version?: number }): Promise<SecretResponse> {
+  const { vaultId, path, version } = input;
+  prefetchSecretAccess(ctx, vaultId);
+  const row = await findSecretForRead(ctx.rt.db, ctx.principal.orgId, vaultId, path, version);
+  if (!row) throw ApiError.notFound("Vault not found");
+  await assertCanReadSecret(ctx, row.vault, path);
+  const { secret, version: v } = row;
+  if (!secret) throw ApiError.notFound("Secret not found; list the vault's secrets to find its path");
+  if (secret.deletedAt) throw ApiError.gone("Secret has been deleted");
+  if (!v) throw ApiError.notFound(version === undefined ? "Secret not found" : `Version ${version} of this secret does not exist`);
+  assertCanReadSecretValue(ctx, v.type);
+  if (v.isDisabled) throw ApiError.gone(`Version ${v.version} of this secret is disabled`);
+  if (v.expiresAt && v.expiresAt.getTime() <= Date.now()) throw ApiError.gone("Secret has expired; store a new version");
+  if (v.maxAccessCount > 0 && v.accessCount >= v.maxAccessCount) throw exhausted(v.maxAccessCount);
+
+  // Opened before the access is counted: a blob that fails its integrity check costs no read.
+  const value = await openValue(ctx, row.vault, secret.id, v);
+  let accessCount = v.accessCount;
+  if (v.maxAccessCount > 0) {
+    if (!(await consumeAccess(ctx.rt.db, v.id))) throw exhausted(v.maxAccessCount);
+    accessCount += 1;
+  }
+  await ctx.rt.audit.record(ctx, {
+    action: "secret.read",
+    resourceType: "secret",
+    resourceId: secret.id,
+    details: { vault_id: vaultId, path, version: v.version },
+  });
+  return {
+    id: secret.id,
+    path,
+    type: v.type as SecretType,
+    value,
+    version: v.version,
+    metadata: parseMetadata(v.metadata),
+    created_by: v.createdBy,
+    created_at: v.createdAt.toISOString(),
+    expires_at: isoOrNull(v.expiresAt),
+    max_access_count: v.maxAccessCount,
+    access_count: accessCount,
+    cmek_encrypted: false,
+  };
+}

@@ -1,0 +1,242 @@
+import { randomInt, randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  ROTATE_DEFAULT_CHARSET,
+  ROTATE_DEFAULT_LENGTH,
+  type PutSecretRequest,
+  type PutSecretResponse,
+  type RotateSecretRequest,
+  type RotateSecretResponse,
+  type SecretSummary,
+  type SecretType,
+  type SecretVersionSummary,
+} from "../../lib/contract/secrets";
+import { auditRow } from "../audit/writer";
+import { assertResourceLimit } from "../billing/limits";
+import { appendAudit } from "../audit/chain";
+import { sealSecretVersion } from "../crypto/envelope";
+import { ApiError } from "../http/errors";
+import { type Ctx, principalRef } from "../http/principal";
+import { loadVault, type VaultRecord } from "../vaults/service";
+import { assertCanReadSecret, assertCanWriteSecret, filterReadable, prefetchSecretAccess } from "./access";
+import { generateSecretValue } from "./generate";
+import { isoOrNull, parseMetadata } from "./read";
+import { isUniqueViolation, listLatestVersions } from "./repo";
+
+export { readSecret } from "./read";
+
+type NewVersion = { value: string; type: string; metadata: string; expiresAt: Date | null; maxAccessCount: number };
+type CurrentSecret = { id: string; currentVersion: number; deletedAt: Date | null; type: string; metadata: string };
+
+/** Thrown inside a write transaction when another writer moved the secret on first; the write is retried. */
+class WriteRaced extends Error {}
+const WRITE_ATTEMPTS = 5;
+
+async function findCurrent(ctx: Ctx, vaultId: string, path: string): Promise<CurrentSecret | null> {
+  const s = await ctx.rt.db.secret.findUnique({
+    where: { vaultId_path: { vaultId, path } },
+    select: { id: true, currentVersion: true, deletedAt: true, versions: { orderBy: { version: "desc" }, take: 1, select: { type: true, metadata: true } } },
+  });
+  if (!s) return null;
+  return { id: s.id, currentVersion: s.currentVersion, deletedAt: s.deletedAt, type: s.versions[0]?.type ?? "generic", metadata: s.versions[0]?.metadata ?? "{}" };
+}
+
+type Written = { secretId: string; version: number; createdAt: Date; spec: NewVersion };
+
+/**
+ * Appends version n+1 at `path` (creating the secret, or restoring a soft-deleted one). The value is
+ * sealed before the transaction — its associated data needs the secret id and version — and the
+ * transaction moves `currentVersion` only if nobody else did meanwhile; a lost race re-reads, re-seals
+ * and tries again, and after WRITE_ATTEMPTS answers 409. Never a duplicate version, never a 500.
+ */
+async function appendVersion(
+  ctx: Ctx,
+  vault: VaultRecord,
+  path: string,
+  action: "secret.write" | "secret.rotate",
+  build: (current: CurrentSecret | null) => NewVersion,
+): Promise<Written> {
+  for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+    const current = await findCurrent(ctx, vault.id, path);
+    const spec = build(current);
+    const secretId = current?.id ?? randomUUID();
+    const version = (current?.currentVersion ?? 0) + 1;
+    const key = await ctx.rt.vaultKeys.vaultKey(vault);
+    let ciphertext: Buffer;
+    try {
+      ciphertext = sealSecretVersion(key, { vaultId: vault.id, secretId, version }, Buffer.from(spec.value, "utf8"));
+    } finally {
+      key.fill(0);
+    }
+    const createdAt = new Date();
+    try {
+      await ctx.rt.db.$transaction(async (tx) => {
+        if (current) {
+          const moved = await tx.secret.updateMany({
+            where: { id: secretId, currentVersion: current.currentVersion },
+            data: { currentVersion: version, deletedAt: null },
+          });
+          if (moved.count !== 1) throw new WriteRaced();
+        } else {
+          await assertResourceLimit(tx, ctx, "secret", { vaultName: vault.name });
+          await tx.secret.create({ data: { id: secretId, vaultId: vault.id, path, currentVersion: version } });
+        }
+        await tx.secretVersion.create({
+          data: {
+            id: randomUUID(),
+            secretId,
+            version,
+            type: spec.type,
+            ciphertext: new Uint8Array(ciphertext),
+            metadata: spec.metadata,
+            expiresAt: spec.expiresAt,
+            maxAccessCount: spec.maxAccessCount,
+            createdBy: principalRef(ctx.principal),
+            createdAt,
+          },
+        });
+        await appendAudit(tx, auditRow(ctx, { action, resourceType: "secret", resourceId: secretId, details: { vault_id: vault.id, path, version, type: spec.type } }));
+      });
+      return { secretId, version, createdAt, spec };
+    } catch (e) {
+      if (!(e instanceof WriteRaced || isUniqueViolation(e))) throw e;
+      // Random back-off so writers that collided do not collide again in lockstep.
+      await sleep(randomInt(1, 10 * (attempt + 2)));
+    }
+  }
+  throw ApiError.conflict("Another write to this secret happened at the same time; retry the request");
+}
+
+function writtenResponse(ctx: Ctx, path: string, w: Written): PutSecretResponse {
+  return {
+    id: w.secretId,
+    path,
+    type: w.spec.type as SecretType,
+    version: w.version,
+    metadata: parseMetadata(w.spec.metadata),
+    created_by: principalRef(ctx.principal),
+    created_at: w.createdAt.toISOString(),
+    expires_at: isoOrNull(w.spec.expiresAt),
+    max_access_count: w.spec.maxAccessCount,
+    cmek_encrypted: false,
+  };
+}
+
+export async function putSecret(ctx: Ctx, input: { vaultId: string; path: string; body: PutSecretRequest }): Promise<PutSecretResponse> {
+  const vault = await loadVault(ctx, input.vaultId);
+  await assertCanWriteSecret(ctx, vault, input.path);
+  const b = input.body;
+  const spec: NewVersion = {
+    value: b.value,
+    type: b.type,
+    metadata: JSON.stringify(b.metadata ?? {}),
+    expiresAt: b.expires_at ? new Date(b.expires_at) : null,
+    maxAccessCount: b.max_access_count ?? 0,
+  };
+  const written = await appendVersion(ctx, vault, input.path, "secret.write", () => spec);
+  return writtenResponse(ctx, input.path, written);
+}
+
+/**
+ * A new version with a server-generated value, keeping the current version's type and metadata. Expiry
+ * and access limits are not carried over: they belonged to the old value.
+ */
+export async function rotateSecret(ctx: Ctx, input: { vaultId: string; path: string; body: RotateSecretRequest }): Promise<RotateSecretResponse> {
+  const vault = await loadVault(ctx, input.vaultId);
+  await assertCanWriteSecret(ctx, vault, input.path);
+  const length = input.body.length ?? ROTATE_DEFAULT_LENGTH;
+  const charset = input.body.charset ?? ROTATE_DEFAULT_CHARSET;
+  const value = generateSecretValue(length, charset);
+  const written = await appendVersion(ctx, vault, input.path, "secret.rotate", (current) => {
+    if (!current) throw ApiError.notFound("Secret not found; create it with PUT first");
+    if (current.deletedAt) throw ApiError.gone("Secret has been deleted; PUT a new value to restore it");
+    return { value, type: current.type, metadata: current.metadata, expiresAt: null, maxAccessCount: 0 };
+  });
+  return { ...writtenResponse(ctx, input.path, written), value };
+}
+
+/** The live secret at `path` for an operation on it, after the access check: 404 if none, 410 if deleted. */
+async function liveSecret(ctx: Ctx, vault: VaultRecord, path: string) {
+  const secret = await ctx.rt.db.secret.findUnique({ where: { vaultId_path: { vaultId: vault.id, path } }, select: { id: true, deletedAt: true } });
+  if (!secret) throw ApiError.notFound("Secret not found");
+  if (secret.deletedAt) throw ApiError.gone("Secret has been deleted");
+  return secret;
+}
+
+/** Soft delete of every version; a later PUT restores the path as a new version. */
+export async function deleteSecret(ctx: Ctx, input: { vaultId: string; path: string }): Promise<void> {
+  const vault = await loadVault(ctx, input.vaultId);
+  await assertCanWriteSecret(ctx, vault, input.path);
+  const secret = await liveSecret(ctx, vault, input.path);
+  await ctx.rt.db.$transaction(async (tx) => {
+    const { count } = await tx.secret.updateMany({ where: { id: secret.id, deletedAt: null }, data: { deletedAt: new Date() } });
+    if (count !== 1) throw ApiError.gone("Secret has been deleted");
+    await appendAudit(tx, auditRow(ctx, { action: "secret.delete", resourceType: "secret", resourceId: secret.id, details: { vault_id: vault.id, path: input.path } }));
+  });
+}
+
+export async function disableSecretVersion(ctx: Ctx, input: { vaultId: string; path: string; version: number }): Promise<void> {
+  const vault = await loadVault(ctx, input.vaultId);
+  await assertCanWriteSecret(ctx, vault, input.path);
+  const secret = await liveSecret(ctx, vault, input.path);
+  await ctx.rt.db.$transaction(async (tx) => {
+    const { count } = await tx.secretVersion.updateMany({ where: { secretId: secret.id, version: input.version }, data: { isDisabled: true } });
+    if (count !== 1) throw ApiError.notFound(`Version ${input.version} of this secret does not exist`);
+    await appendAudit(tx, auditRow(ctx, {
+      action: "secret.version_disable",
+      resourceType: "secret",
+      resourceId: secret.id,
+      details: { vault_id: vault.id, path: input.path, version: input.version },
+    }));
+  });
+}
+
+export async function listSecrets(ctx: Ctx, input: { vaultId: string; prefix?: string }): Promise<{ secrets: SecretSummary[] }> {
+  prefetchSecretAccess(ctx, input.vaultId);
+  const vault = await loadVault(ctx, input.vaultId);
+  const rows = await filterReadable(ctx, vault, await listLatestVersions(ctx.rt.db, vault.id, input.prefix ?? ""));
+  return {
+    secrets: rows.map((r) => ({
+      id: r.id,
+      path: r.path,
+      type: r.type as SecretType,
+      version: r.version,
+      metadata: parseMetadata(r.metadata),
+      created_at: r.createdAt.toISOString(),
+      expires_at: isoOrNull(r.expiresAt),
+      max_access_count: r.maxAccessCount,
+    })),
+  };
+}
+
+export async function listSecretVersions(ctx: Ctx, input: { vaultId: string; path: string }): Promise<{ versions: SecretVersionSummary[] }> {
+  const vault = await loadVault(ctx, input.vaultId);
+  await assertCanReadSecret(ctx, vault, input.path);
+  const secret = await liveSecret(ctx, vault, input.path);
+  const versions = await ctx.rt.db.secretVersion.findMany({
+    where: { secretId: secret.id },
+    orderBy: { version: "asc" },
+    select: { version: true, type: true, metadata: true, createdAt: true, createdBy: true, expiresAt: true, isDisabled: true },
+  });
+  return {
+    versions: versions.map((v) => ({
+      version: v.version,
+      type: v.type as SecretType,
+      metadata: parseMetadata(v.metadata),
+      created_at: v.createdAt.toISOString(),
+      created_by: v.createdBy,
+      expires_at: isoOrNull(v.expiresAt),
+      is_disabled: v.isDisabled,
+    })),
+  };
+}
+
+/**
+ * A secret Talon writes as part of another operation it has already authorised (an agent's SSH
+ * private key at registration): sealed and versioned like any other, with its own audit event, but
+ * without a second access decision — the registering human may have no policy on `__agent-keys`.
+ */
+export async function putManagedSecret(ctx: Ctx, vault: VaultRecord, path: string, value: string, type: SecretType): Promise<{ secretId: string; version: number }> {
+  const w = await appendVersion(ctx, vault, path, "secret.write", () => ({ value, type, metadata: "{}", expiresAt: null, maxAccessCount: 0 }));
+  return { secretId: w.secretId, version: w.version };
+}

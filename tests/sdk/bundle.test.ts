@@ -1,0 +1,22 @@
+import { build } from "esbuild";
+import path from "node:path";
+import { expect, test } from "vitest";
+
+/** The SDK must run in a browser: one fetch-based bundle with no Node built-ins and no zod. */
+test("lib/sdk bundles for the browser without Node built-ins or runtime dependencies", async () => {
+  const result = await build({
+    entryPoints: [path.resolve("lib/sdk/index.ts")],
+    bundle: true,
+    write: false,
+    platform: "browser",
+    format: "esm",
+    metafile: true,
+    logLevel: "silent",
+  });
+  const inputs = Object.keys(result.metafile.inputs);
+  expect(inputs.every((i) => i.startsWith("lib/sdk/"))).toBe(true);
+  const code = result.outputFiles[0]!.text;
+  expect(code).not.toMatch(/from\s*["']node:|require\(["']/);
+  expect(code).toContain("createClient");
+  expect(code.length).toBeLessThan(40_000);
+});

@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["tests/**/*.test.ts", "server/**/*.test.ts", "lib/**/*.test.ts", "cli/**/*.test.ts"],
+    // Each test file in its own process: PKCS#11 library state and SOFTHSM2_CONF are process-wide.
+    pool: "forks",
+    isolate: true,
+    maxWorkers: 2,
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+  },
+});
