@@ -40,11 +40,6 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-function softHsmWithoutOwnConfig(config: Config): boolean {
-  const ks = config.keystore;
-  return ks.provider === "pkcs11" && path.basename(ks.module).includes("softhsm") && !process.env.SOFTHSM2_CONF;
-}
-
 async function main() {
   let config: Config;
   try {
@@ -55,11 +50,13 @@ async function main() {
   }
 
   // A self-hoster's first start: SoftHSM2 with no token in the data dir gets one, its PIN in a 0600
-  // file. A PIN given in the environment belongs to a token someone else initialised: never make one.
-  if (softHsmWithoutOwnConfig(config) && config.keystore.provider === "pkcs11" && !config.keystore.pin) {
+  // file. Not when SOFTHSM2_CONF points at the operator's own SoftHSM setup, and not when a PIN comes
+  // from the environment: that PIN belongs to a token someone else initialised.
+  const ks = config.keystore;
+  if (ks.provider === "pkcs11" && path.basename(ks.module).includes("softhsm") && !process.env.SOFTHSM2_CONF && !ks.pin) {
     try {
-      const created = await ensureSoftHsmToken(config.dataDir, config.keystore.tokenLabel, config.keystore.pinFile);
-      if (created) log.info("created SoftHSM2 token", { label: config.keystore.tokenLabel, dir: path.join(config.dataDir, "hsm") });
+      const created = ensureSoftHsmToken(config.dataDir, ks.tokenLabel, ks.pinFile);
+      if (created) log.info("created SoftHSM2 token", { label: ks.tokenLabel, dir: path.join(config.dataDir, "hsm") });
     } catch (e) {
       fail(`cannot set up the SoftHSM2 token: ${scrub((e as Error).message, config)}`);
     }

@@ -27,6 +27,12 @@ const child = spawn(process.execPath, ["--enable-source-maps", SERVER_BUNDLE], {
   stdio: "inherit",
   env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" },
 });
+// Whoever started us (npm) may die without passing a signal on: stop the server then, rather than
+// leave it running with nobody to stop it, holding the port.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent && child.exitCode === null) child.kill("SIGTERM");
+}, 1000).unref();
 for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) {
   process.on(sig, () => {
     if (child.exitCode === null) child.kill(sig);

@@ -24,7 +24,7 @@ function newestSource(dirs) {
 
 function bundleIsFresh() {
   try {
-    return statSync(bundle).mtimeMs >= newestSource([here("../src"), here("../../lib/sdk")]);
+    return statSync(bundle).mtimeMs >= newestSource([here("../src"), here("../../lib/sdk"), here("../../lib/mcp"), here("../../lib/contract")]);
   } catch {
     return false;
   }

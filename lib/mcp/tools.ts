@@ -9,6 +9,7 @@ import { ZIsoDate, ZMetadata, ZUuid } from "../contract/common";
 import { PRINCIPAL_TYPES, ZCreatePolicyRequest } from "../contract/policies";
 import { ROTATE_CHARSETS, ZListSecretsQuery, ZPutSecretRequest, ZSecretType, ZSecretValue } from "../contract/secrets";
 import { ZSecretPath } from "../contract/secret-path";
+import { ZCreateShareRequest } from "../contract/shares";
 import { ZCreateVaultRequest } from "../contract/vaults";
 import { parseEnvBundle, type SdkResponse, type TalonClient } from "../sdk";
 import { errorText, type NotFoundHint } from "./errors";
@@ -188,6 +189,25 @@ export const TOOLS: ToolDef[] = [
       const access = ctx.client().access;
       const grant = a.principal_type === "agent" ? access.grantAgent : access.grantHuman;
       return pass(grant(a.vault_id, a.principal_id, a.permissions, { path: a.secret_path_pattern }), "vault");
+    },
+  }),
+  tool({
+    name: "share_secret",
+    description:
+      "Share a secret via link, with your creator, or with a specific user/agent. Targeted shares (creator/user/agent) require the recipient to explicitly accept before access.",
+    inputSchema: {
+      secret_id: ZUuid.describe("The secret's UUID (from list_secrets or describe_secret)"),
+      recipient_type: ZCreateShareRequest.shape.recipient_type.describe(
+        "user | agent | anyone_with_link | creator (creator shares with the human who registered this agent — no ID needed)",
+      ),
+      recipient_id: ZCreateShareRequest.shape.recipient_id.describe("The user or agent UUID; required for user and agent"),
+      expires_at: ZCreateShareRequest.shape.expires_at.describe("ISO 8601 expiry"),
+      max_access_count: ZCreateShareRequest.shape.max_access_count.describe("Max reads (default 5, 0 = unlimited)"),
+    },
+    readOnly: false,
+    run(ctx, a) {
+      const { secret_id, ...input } = a;
+      return pass(ctx.client().sharing.create(secret_id, input));
     },
   }),
   tool({

@@ -5,9 +5,12 @@
 import { type ClientOptions, Transport } from "./client";
 import { accessResource } from "./resources/access";
 import { agentsResource } from "./resources/agents";
+import { auditResource } from "./resources/audit";
 import { apiKeysResource, authResource } from "./resources/auth";
+import { billingResource } from "./resources/billing";
 import { orgResource } from "./resources/org";
 import { secretsResource } from "./resources/secrets";
+import { sharingResource } from "./resources/sharing";
 import { vaultsResource } from "./resources/vaults";
 
 export function createClient(options: ClientOptions) {
@@ -19,6 +22,9 @@ export function createClient(options: ClientOptions) {
     secrets: secretsResource(transport),
     agents: agentsResource(transport),
     access: accessResource(transport),
+    sharing: sharingResource(transport),
+    audit: auditResource(transport),
+    billing: billingResource(transport),
     auth: authResource(transport),
     apiKeys: apiKeysResource(transport),
     org: orgResource(transport),

@@ -4,10 +4,13 @@
  */
 import type { z } from "@hono/zod-openapi";
 import type * as agents from "../contract/agents";
+import type * as audit from "../contract/audit";
 import type * as auth from "../contract/auth";
+import type * as billing from "../contract/billing";
 import type * as org from "../contract/org";
 import type * as policies from "../contract/policies";
 import type * as secrets from "../contract/secrets";
+import type * as shares from "../contract/shares";
 import type * as vaults from "../contract/vaults";
 
 export type CreateVaultInput = z.input<typeof vaults.ZCreateVaultRequest>;
@@ -62,3 +65,22 @@ export type CreateInvitationInput = z.input<typeof org.ZCreateInvitationRequest>
 export type Invitation = z.infer<typeof org.ZInvitation>;
 export type InvitationList = z.infer<typeof org.ZInvitationListResponse>;
 export type AcceptInvitationInput = z.input<typeof org.ZAcceptInvitationRequest>;
+
+export type CreateShareInput = z.input<typeof shares.ZCreateShareRequest>;
+export type ShareCreated = z.infer<typeof shares.ZShareCreated>;
+export type SharedSecret = z.infer<typeof shares.ZSharedSecret>;
+export type ShareList = z.infer<typeof shares.ZShareList>;
+
+/** `limit`/`offset` are coerced from the query string on the server; numbers here. */
+export type AuditQueryInput = Omit<z.input<typeof audit.ZAuditQuery>, "limit" | "offset"> & { limit?: number; offset?: number };
+export type AuditEventList = z.infer<typeof audit.ZAuditEventList>;
+export type AuditVerify = z.infer<typeof audit.ZAuditVerifyResponse>;
+
+export type Subscription = z.infer<typeof billing.ZSubscriptionResponse>;
+export type Usage = z.infer<typeof billing.ZUsageResponse>;
+export type UsageHistory = z.infer<typeof billing.ZHistoryResponse>;
+export type CreditBalance = z.infer<typeof billing.ZCreditBalanceResponse>;
+export type CreditTransactions = z.infer<typeof billing.ZCreditTransactionsResponse>;
+export type OverageMethod = z.infer<typeof billing.ZOverageMethod>;
+export type OverageMethodResult = z.infer<typeof billing.ZOverageMethodResponse>;
+export type Checkout = z.infer<typeof billing.ZCheckoutResponse>;

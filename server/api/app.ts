@@ -7,17 +7,20 @@ import { rateLimitByIp } from "../http/rate-limit";
 import type { Runtime } from "../runtime";
 import { registerAgentAuthRoutes } from "./agent-auth";
 import { registerAgentRoutes } from "./agents";
+import { registerAuditRoutes } from "./audit";
 import { registerAuthRoutes } from "./auth";
 import { registerBillingRoutes } from "./billing";
 import { registerHealthRoutes } from "./health";
+import { registerMcpRoutes } from "./mcp";
 import { registerOpenApiRoute } from "./openapi";
 import { registerOrgRoutes } from "./org";
 import { registerPolicyRoutes } from "./policies";
 import { registerSecretRoutes } from "./secrets";
 import { registerSecurityRoutes } from "./security";
+import { registerShareRoutes } from "./shares";
 import { registerVaultRoutes } from "./vaults";
 
-/** The one API app: `/v1/*`, `/.well-known/*` (and `/mcp` later). Served by server.ts and by Next's catch-all. */
+/** The one API app: `/v1/*`, `/.well-known/*` and `/mcp`. Served by server.ts and by Next's catch-all. */
 export function createApiApp(rt: Runtime): ApiApp {
   // RegExpRouter refuses a static segment beside a parameter at the same place (`/v1/agents/me` and
   // `/v1/agents/{id}`) and Hono then falls back; its default fallback (TrieRouter) cannot match a
@@ -39,7 +42,10 @@ export function createApiApp(rt: Runtime): ApiApp {
   registerPolicyRoutes(app);
   registerOrgRoutes(app);
   registerSecurityRoutes(app);
+  registerMcpRoutes(app);
   registerBillingRoutes(app);
+  registerShareRoutes(app);
+  registerAuditRoutes(app);
   registerOpenApiRoute(app); // last: the document lists every route registered before it
   return app;
 }

@@ -1,4 +1,4 @@
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, type z } from "@hono/zod-openapi";
 import {
   ZCheckoutResponse,
   ZCreditBalanceResponse,
@@ -28,7 +28,7 @@ import { type ApiApp, ctxOf, publicCtxOf, requireAuth } from "../http/pipeline";
 const json = <T>(schema: T) => ({ "application/json": { schema } });
 const tags = ["Billing"];
 
-const read = <T>(path: string, summary: string, schema: T) =>
+const read = <T extends z.ZodType>(path: string, summary: string, schema: T) =>
   createRoute({ method: "get", path, tags, summary, middleware: [requireAuth], responses: { 200: { description: summary, content: json(schema) }, ...problemResponses(401) } });
 
 const subscription = read("/v1/billing/subscription", "Subscription status, usage and credit balance", ZSubscriptionResponse);
@@ -82,6 +82,7 @@ const webhook = createRoute({
   path: "/v1/billing/webhooks",
   tags,
   summary: "Stripe webhook (signature verified)",
+  security: [],
   responses: { 200: { description: "Accepted", content: json(ZWebhookResponse) }, ...problemResponses(400, 503) },
 });
 

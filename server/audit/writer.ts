@@ -79,7 +79,8 @@ export class AuditWriter {
     const batch = this.queue.splice(0, this.maxBatch);
     if (batch.length === 0) return;
     try {
-      await this.db.$transaction((tx) => appendAuditRows(tx, batch.map((b) => b.row)));
+      // A batch waits its turn for the org's chain lock behind request transactions: generous bounds.
+      await this.db.$transaction((tx) => appendAuditRows(tx, batch.map((b) => b.row)), { maxWait: 15_000, timeout: 15_000 });
       for (const b of batch) b.resolve();
     } catch (e) {
       for (const b of batch) b.reject(e);

@@ -285,12 +285,21 @@ export class Meter {
 
 const METERS = new WeakMap<Runtime, Meter>();
 
-/** The runtime's meter (one per process and database). */
+/**
+ * The runtime's meter (one per process and database). Its reservations must go back before the
+ * database closes, so the runtime's `close` is chained here, where the meter is born; the runtime
+ * itself need not know about billing.
+ */
 export function meterFor(rt: Runtime): Meter {
   let m = METERS.get(rt);
   if (!m) {
     m = new Meter(rt);
     METERS.set(rt, m);
+    const closeRuntime = rt.close.bind(rt);
+    rt.close = async () => {
+      await closeMeter(rt);
+      await closeRuntime();
+    };
   }
   return m;
 }

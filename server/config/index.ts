@@ -50,6 +50,7 @@ const ZEnv = z.object({
   TALON_RATE_LIMIT_IP_PER_MINUTE: intFrom(600, 0, 10_000_000),
   TALON_RATE_LIMIT_PRINCIPAL_PER_MINUTE: intFrom(1200, 0, 10_000_000),
   TALON_RATE_LIMIT_AUTH_PER_MINUTE: intFrom(30, 0, 10_000_000),
+  TALON_MCP_RATE_LIMIT_PER_MINUTE: intFrom(60, 0, 10_000_000),
   TALON_IP_RULES_CACHE_SECONDS: intFrom(5, 0, 300),
   TALON_LOGIN_MAX_FAILURES_PER_HOUR: intFrom(100, 1, 1_000_000),
   TALON_LOGIN_MAX_FAILURES_PER_IP_PER_HOUR: intFrom(300, 1, 1_000_000),
@@ -88,7 +89,7 @@ export type Config = {
   /** Issuers OIDC client-credentials agents may name; Talon fetches discovery and JWKS only from these. */
   oidcAllowedIssuers: string[];
   /** In-process token buckets (per instance); 0 disables a limit. */
-  rateLimits: { ipPerMinute: number; principalPerMinute: number; authPerMinute: number };
+  rateLimits: { ipPerMinute: number; principalPerMinute: number; authPerMinute: number; mcpPerMinute: number };
   /** How long an instance may use an org's IP rules before reloading them; 0 = every request. */
   ipRulesCacheSeconds: number;
   /** Brute-force limits on human sign-in (fixed windows in the RateCounter table). */
@@ -146,6 +147,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ipPerMinute: e.TALON_RATE_LIMIT_IP_PER_MINUTE,
       principalPerMinute: e.TALON_RATE_LIMIT_PRINCIPAL_PER_MINUTE,
       authPerMinute: e.TALON_RATE_LIMIT_AUTH_PER_MINUTE,
+      mcpPerMinute: e.TALON_MCP_RATE_LIMIT_PER_MINUTE,
     },
     ipRulesCacheSeconds: e.TALON_IP_RULES_CACHE_SECONDS,
     loginLimits: {

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import { AGENT_KEY_PREFIX, agentKeyMatches, parseAgentKey } from "../agents/api-keys";
-import { effectiveScopes, parseList, touchAgent } from "../agents/records";
+import { parseList, touchAgent } from "../agents/records";
 import { ApiError } from "../http/errors";
 import type { AgentPrincipal, OrgRole, Principal } from "../http/principal";
 import { log } from "../log";

@@ -116,14 +116,14 @@ describe("policy validation", () => {
   const base = () => ({ principal_type: "agent", principal_id: agentId });
 
   it.each([
-    ["an unknown condition key", { conditions: { geo: ["FR"] } }, "geo", /unknown field/],
+    ["an unknown condition key", { conditions: { geo: ["FR"] } }, "conditions.geo", /unknown field/],
     ["a bad CIDR", { conditions: { ip_allowlist: ["10.0.0.0/33"] } }, "conditions.ip_allowlist.0", /CIDR/],
     ["a non-address", { conditions: { ip_allowlist: ["localhost"] } }, "conditions.ip_allowlist.0", /CIDR/],
     ["too many CIDRs", { conditions: { ip_allowlist: Array(65).fill("10.0.0.0/8") } }, "conditions.ip_allowlist", /64/],
     ["a bad time", { conditions: { time_window: { after: "8am", before: "20:00" } } }, "conditions.time_window.after", /HH:MM/],
     ["a bad time zone", { conditions: { time_window: { after: "08:00", before: "20:00", timezone: "Mars/Olympus" } } }, "conditions.time_window", /IANA/],
     ["a bad weekday", { conditions: { time_window: { after: "08:00", before: "20:00", days_of_week: [0] } } }, "conditions.time_window.days_of_week.0", /1/],
-    ["an unknown time_window key", { conditions: { time_window: { after: "08:00", before: "20:00", tz: "UTC" } } }, "tz", /unknown field/],
+    ["an unknown time_window key", { conditions: { time_window: { after: "08:00", before: "20:00", tz: "UTC" } } }, "conditions.time_window.tz", /unknown field/],
     ["a pattern with **x", { secret_path_pattern: "db/**x" }, "secret_path_pattern", /'\*\*' must be a whole segment/],
     ["a pattern with //", { secret_path_pattern: "db//x" }, "secret_path_pattern", /empty segments/],
     ["a pattern with dots", { secret_path_pattern: "../db" }, "secret_path_pattern", /segments may contain/],

@@ -1,4 +1,6 @@
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { get as httpsGet } from "node:https";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -43,6 +45,17 @@ function tokenFiles(dataDir: string): string[] {
 /** Output lines, without the one Next.js prints while it loads next.config.ts (in parallel with start-up). */
 function outputLines(text: string): string[] {
   return text.split("\n").filter((l) => l.trim() !== "" && !/^. Running next\.config\.ts took/.test(l));
+}
+
+/** GET over HTTPS trusting only `ca` (fetch has no per-request CA option). */
+function getTls(port: number, p: string, ca: Buffer): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    httpsGet({ host: "127.0.0.1", port, path: p, ca }, (res) => {
+      let body = "";
+      res.on("data", (b: Buffer) => (body += b.toString()));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    }).on("error", reject);
+  });
 }
 
 beforeAll(() => ensureBuild(), BUILD_TIMEOUT_MS);
@@ -148,6 +161,27 @@ describe("production start-up", () => {
     expect(outputLines(out)).toEqual([expect.stringMatching(/^talon: .*PIN.*TALON_PKCS11_PIN/)]);
     expect(out).not.toContain(wrongPin);
     expect(out).not.toContain(pinBefore.trim());
+  });
+
+  test("serves HTTPS itself when TALON_TLS_CERT_FILE and TALON_TLS_KEY_FILE are set, and no plain HTTP", async () => {
+    const b = await newInstanceEnv();
+    const cert = path.join(b.dataDir, "cert.pem");
+    const key = path.join(b.dataDir, "key.pem");
+    execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore" });
+    const p = await start(b.dataDir, { ...b.env, TALON_TLS_CERT_FILE: cert, TALON_TLS_KEY_FILE: key });
+    const ca = readFileSync(cert);
+    let health: { status: number; body: string } | undefined;
+    for (const deadline = Date.now() + 90_000; !health && Date.now() < deadline; ) {
+      if (p.child.exitCode !== null) throw new Error(`Talon exited early:\n${p.output()}`);
+      health = await getTls(p.port, "/v1/health", ca).catch(() => undefined);
+      if (!health) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(health?.status).toBe(200);
+    expect(JSON.parse(health!.body)).toMatchObject({ status: "ok", service: "talon" });
+    expect((await getTls(p.port, "/", ca)).status).toBe(200);
+    expect(await fetch(`http://127.0.0.1:${p.port}/v1/health`).then((r) => r.status, () => "refused")).toBe("refused");
+    expect(p.output()).toContain(`"url":"https://127.0.0.1:${p.port}"`);
+    expect(await p.stop()).toBe(0);
   });
 
   test("an invalid PORT exits with one line naming PORT", async () => {

@@ -24,7 +24,7 @@ export const MCP_HELP = [
   `  ONECLAW_BASE_URL       the Talon server (default ${DEFAULT_URL})`,
   "",
   "Tools: list_secrets, get_secret, put_secret, delete_secret, describe_secret, rotate_and_store,",
-  "get_env_bundle, create_vault, list_vaults, grant_access, list_versions, rotate_generate.",
+  "get_env_bundle, create_vault, list_vaults, grant_access, share_secret, list_versions, rotate_generate.",
   "Logs go to stderr; stdout is the MCP protocol.",
 ].join("\n");
 

@@ -1,0 +1,142 @@
+/**
+ * Hosted MCP at `/mcp` (Streamable HTTP, the SDK's web-standard transport, JSON responses). A session
+ * starts with an `initialize` POST carrying `Authorization: Bearer <agent JWT or ocv_ key>` and
+ * `X-Vault-ID`; both are checked then (an agent principal, the vault in its binding and its org) and on
+ * every later request of the session, which must come from the same agent for the same vault.
+ *
+ * Sessions are stateful because redaction is per session: a value fetched by one request must stay
+ * hidden from the next. They live in this process's memory (behind a load balancer, route by the
+ * `Mcp-Session-Id` header), expire after SESSION_IDLE_MS idle, and are bounded in number.
+ * Tools call the REST API in-process through the SDK client with `fetch` bound to this app: the same
+ * pipeline (auth, IP rules, policies, audit) as any HTTP caller, without a network hop.
+ */
+import { randomUUID } from "node:crypto";
+import type { Context, MiddlewareHandler } from "hono";
+import type { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import { createClient, type TalonClient } from "../../lib/sdk";
+import { Redactor } from "../../lib/mcp/redaction";
+import { createTalonMcpServer } from "../../lib/mcp/server";
+import { ApiError } from "../http/errors";
+import { requireAuth, type ApiApp, type ApiEnv } from "../http/pipeline";
+import type { AgentPrincipal } from "../http/principal";
+import { ipBucketKey, TokenBucketLimiter } from "../http/rate-limit";
+import type { Runtime } from "../runtime";
+
+export const MCP_PATH = "/mcp";
+const SESSION_IDLE_MS = 30 * 60_000;
+const MAX_SESSIONS = 10_000;
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The in-process origin the tools' client calls; `app.request` never resolves it. */
+const IN_PROCESS_ORIGIN = "http://talon.internal";
+
+type Session = {
+  agentId: string;
+  vaultId: string;
+  transport: WebStandardStreamableHTTPServerTransport;
+  close(): Promise<void>;
+  lastSeen: number;
+  /** Rebound on every request, so tools act with the credential (and client IP) of the current one. */
+  client: TalonClient;
+};
+
+const mcpLimiters = new WeakMap<Runtime, TokenBucketLimiter>();
+function mcpLimiter(rt: Runtime): TokenBucketLimiter {
+  let l = mcpLimiters.get(rt);
+  if (!l) mcpLimiters.set(rt, (l = new TokenBucketLimiter(rt.config.rateLimits.mcpPerMinute)));
+  return l;
+}
+
+/**
+ * Per IP, before authentication. An unknown address (the Next.js catch-all without trusted proxy
+ * hops) is not limited here, as in rateLimitByIp: one shared bucket would let one client starve all.
+ */
+const rateLimitMcp: MiddlewareHandler<ApiEnv> = async (c, next) => {
+  const ip = c.get("ip");
+  const wait = ip ? mcpLimiter(c.get("rt")).take(ipBucketKey(ip)) : 0;
+  if (wait > 0) throw ApiError.tooManyRequests(`Too many MCP requests from your IP address; retry after ${Math.max(1, Math.ceil(wait))} s`, wait);
+  await next();
+};
+
+/** The agent and vault a request may open (or continue) a session for; the ApiErrors are the refusals. */
+async function checkSessionStart(c: Context<ApiEnv>): Promise<{ agent: AgentPrincipal; vaultId: string }> {
+  const principal = c.get("principal");
+  if (principal.kind !== "agent") throw ApiError.forbidden("The hosted MCP endpoint is for agents: authenticate with an agent JWT or an ocv_ key");
+  const vaultId = c.req.header("x-vault-id")?.trim() ?? "";
+  if (!vaultId) throw ApiError.badRequest("Missing X-Vault-ID header (the vault this MCP session acts in)", [{ field: "X-Vault-ID", message: "required" }]);
+  if (!UUID_RE.test(vaultId)) throw ApiError.badRequest("X-Vault-ID must be a UUID", [{ field: "X-Vault-ID", message: "must be a UUID" }]);
+  const id = vaultId.toLowerCase();
+  if (principal.vaultIds.length > 0 && !principal.vaultIds.includes(id)) throw ApiError.forbidden("This agent is not bound to that vault (vault_ids)");
+  const vault = await c.get("rt").db.vault.findFirst({ where: { id, orgId: principal.orgId }, select: { id: true } });
+  if (!vault) throw ApiError.notFound("Vault not found");
+  return { agent: principal, vaultId: id };
+}
+
+export function registerMcpRoutes(app: ApiApp) {
+  const sessions = new Map<string, Session>();
+
+  const clientFor = (c: Context<ApiEnv>): TalonClient => {
+    const ip = c.get("ip");
+    // The inner requests carry the caller's address, so IP rules and policy conditions see it.
+    const env = ip ? { incoming: { socket: { remoteAddress: ip } } } : {};
+    return createClient({
+      baseUrl: IN_PROCESS_ORIGIN,
+      token: c.get("bearer"),
+      headers: { "User-Agent": "talon-hosted-mcp" },
+      fetch: ((url: string | URL | Request, init?: RequestInit) => app.request(url instanceof Request ? url : String(url), init, env)) as typeof fetch,
+    });
+  };
+
+  const sweep = (now: number) => {
+    for (const [id, s] of sessions) if (now - s.lastSeen > SESSION_IDLE_MS) void dropSession(id);
+    // Map order is creation order: past the cap, the oldest sessions go.
+    for (const id of sessions.keys()) {
+      if (sessions.size < MAX_SESSIONS) break;
+      void dropSession(id);
+    }
+  };
+  const dropSession = async (id: string) => {
+    const s = sessions.get(id);
+    sessions.delete(id);
+    await s?.close().catch(() => undefined);
+  };
+
+  async function openSession(c: Context<ApiEnv>, agent: AgentPrincipal, vaultId: string): Promise<Response> {
+    sweep(Date.now());
+    const { WebStandardStreamableHTTPServerTransport } = await import("@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js");
+    const session: Partial<Session> & { client: TalonClient } = { agentId: agent.agentId, vaultId, lastSeen: Date.now(), client: clientFor(c) };
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      enableJsonResponse: true,
+      onsessioninitialized: (id) => void sessions.set(id, session as Session),
+      onsessionclosed: (id) => void sessions.delete(id),
+    });
+    const server = await createTalonMcpServer({ client: () => session.client, vaultId, redactor: new Redactor() });
+    session.transport = transport;
+    session.close = () => server.close();
+    await server.connect(transport);
+    const res = await transport.handleRequest(c.req.raw);
+    // Anything but a successful initialize leaves no session behind.
+    if (!transport.sessionId) await server.close();
+    return res;
+  }
+
+  const handle = async (c: Context<ApiEnv>): Promise<Response> => {
+    const { agent, vaultId } = await checkSessionStart(c);
+    const sessionId = c.req.header("mcp-session-id");
+    if (!sessionId) {
+      if (c.req.method !== "POST") throw ApiError.badRequest("Start an MCP session with an initialize POST");
+      return openSession(c, agent, vaultId);
+    }
+    const session = sessions.get(sessionId);
+    // Another agent's (or another vault's) session is indistinguishable from an unknown one.
+    if (!session || session.agentId !== agent.agentId || session.vaultId !== vaultId) throw ApiError.notFound("MCP session not found; start a new one with initialize");
+    session.lastSeen = Date.now();
+    session.client = clientFor(c);
+    return session.transport.handleRequest(c.req.raw);
+  };
+
+  // GET would open a server-to-client SSE stream; this server sends no unsolicited messages.
+  app.get(MCP_PATH, (c) => c.body(null, 405, { Allow: "POST, DELETE" }));
+  app.post(MCP_PATH, rateLimitMcp, requireAuth, handle);
+  app.delete(MCP_PATH, rateLimitMcp, requireAuth, handle);
+}

@@ -1,0 +1,214 @@
+import { randomUUID } from "node:crypto";
+import {
+  type CreateShareRequest,
+  type ShareCreated,
+  type ShareRecipientType,
+  type ShareSummary,
+  SHARE_MAX_ACCESS_DEFAULT,
+  SHARE_MAX_LIFETIME_DAYS,
+} from "../../lib/contract/shares";
+import { hit } from "../abuse/counters";
+import { appendAudit } from "../audit/chain";
+import { auditRow } from "../audit/writer";
+import { ApiError } from "../http/errors";
+import { type Ctx, principalId, principalRef } from "../http/principal";
+import { hashPassword } from "../identity/passwords";
+import { assertCanReadSecret } from "../secrets/access";
+
+/**
+ * Sharing a secret. Recipients are a user or agent of the sharer's own org, the human who registered
+ * the calling agent (`creator`), or anyone holding the link. Cross-org recipients are refused: a share
+ * is a grant, and a grant to a principal the org does not administer could not be audited or revoked
+ * by anyone who sees it. The sharer's own read access to the path is checked at creation time; the
+ * share then serves the secret's latest version until it expires, is used up or is revoked.
+ */
+export const SHARE_CREATIONS_PER_MINUTE = 10;
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+
+export type ShareRow = {
+  id: string;
+  orgId: string;
+  secretId: string;
+  vaultId: string;
+  createdBy: string;
+  recipientType: string;
+  recipientId: string | null;
+  passphraseHash: string | null;
+  expiresAt: Date;
+  maxAccessCount: number;
+  accessCount: number;
+  acceptedAt: Date | null;
+  declinedAt: Date | null;
+  revokedAt: Date | null;
+  createdAt: Date;
+};
+
+export const shareUrl = (ctx: Pick<Ctx, "rt">, id: string) => `${ctx.rt.config.publicUrl}/v1/share/${id}`;
+
+async function resolveRecipient(ctx: Ctx, type: ShareRecipientType, recipientId: string | undefined): Promise<string | null> {
+  const orgId = ctx.principal.orgId;
+  if (type === "anyone_with_link") {
+    if (recipientId !== undefined) throw ApiError.badRequest("recipient_id must be absent for anyone_with_link shares", [{ field: "recipient_id", message: "not allowed for link shares" }]);
+    return null;
+  }
+  if (type === "creator") {
+    if (ctx.principal.kind !== "agent") throw ApiError.badRequest("recipient_type creator is for agents (it shares with the human who registered the agent); share with a user instead", [{ field: "recipient_type", message: "creator needs an agent caller" }]);
+    if (recipientId !== undefined) throw ApiError.badRequest("recipient_id must be absent for creator shares", [{ field: "recipient_id", message: "not allowed for creator shares" }]);
+    return ctx.principal.createdBy;
+  }
+  if (recipientId === undefined) throw ApiError.badRequest(`recipient_id is required for ${type} shares`, [{ field: "recipient_id", message: "required" }]);
+  const found =
+    type === "user"
+      ? await ctx.rt.db.user.findFirst({ where: { id: recipientId, orgId }, select: { id: true } })
+      : await ctx.rt.db.agent.findFirst({ where: { id: recipientId, orgId, isActive: true }, select: { id: true } });
+  if (!found) throw ApiError.badRequest(`recipient_id must name ${type === "user" ? "a user" : "an active agent"} of your organisation`, [{ field: "recipient_id", message: "no such recipient in your organisation" }]);
+  return recipientId;
+}
+
+function checkExpiry(expiresAt: string): Date {
+  const at = new Date(expiresAt);
+  const now = Date.now();
+  if (at.getTime() <= now) throw ApiError.badRequest("expires_at must be in the future", [{ field: "expires_at", message: "in the past" }]);
+  if (at.getTime() > now + SHARE_MAX_LIFETIME_DAYS * DAY_MS) {
+    throw ApiError.badRequest(`expires_at must be at most ${SHARE_MAX_LIFETIME_DAYS} days ahead`, [{ field: "expires_at", message: "too far ahead" }]);
+  }
+  return at;
+}
+
+/** The caller's org's live secret with its vault, or 404 (another org's secret is indistinguishable from none). */
+async function loadSecret(ctx: Ctx, secretId: string) {
+  const secret = await ctx.rt.db.secret.findFirst({
+    where: { id: secretId, vault: { orgId: ctx.principal.orgId } },
+    select: { id: true, path: true, deletedAt: true, vault: { select: { id: true, orgId: true, createdBy: true, createdByType: true } } },
+  });
+  if (!secret) throw ApiError.notFound("Secret not found");
+  return secret;
+}
+
+export async function createShare(ctx: Ctx, input: { secretId: string; body: CreateShareRequest }): Promise<ShareCreated> {
+  const b = input.body;
+  const secret = await loadSecret(ctx, input.secretId);
+  await assertCanReadSecret(ctx, secret.vault, secret.path);
+  if (secret.deletedAt) throw ApiError.gone("Secret has been deleted");
+  const expiresAt = checkExpiry(b.expires_at);
+  const recipientId = await resolveRecipient(ctx, b.recipient_type, b.recipient_id);
+  // Counted only once the request is otherwise valid: a refused share costs no creation.
+  const { count, retryAfterSeconds } = await hit(ctx.rt.db, `share-create:${ctx.principal.orgId}`, MINUTE_MS);
+  if (count > SHARE_CREATIONS_PER_MINUTE) {
+    throw ApiError.tooManyRequests(`At most ${SHARE_CREATIONS_PER_MINUTE} shares may be created per minute per organisation; retry after ${retryAfterSeconds} s`, retryAfterSeconds);
+  }
+  const passphraseHash = b.passphrase === undefined ? null : await hashPassword(b.passphrase);
+  const maxAccessCount = b.max_access_count ?? SHARE_MAX_ACCESS_DEFAULT;
+  const id = randomUUID();
+  await ctx.rt.db.$transaction(async (tx) => {
+    await tx.share.create({
+      data: {
+        id,
+        orgId: ctx.principal.orgId,
+        secretId: secret.id,
+        vaultId: secret.vault.id,
+        createdBy: principalRef(ctx.principal),
+        recipientType: b.recipient_type,
+        recipientId,
+        passphraseHash,
+        expiresAt,
+        maxAccessCount,
+      },
+    });
+    await appendAudit(
+      tx,
+      auditRow(ctx, {
+        action: "share.create",
+        resourceType: "share",
+        resourceId: id,
+        details: {
+          secret_id: secret.id,
+          vault_id: secret.vault.id,
+          path: secret.path,
+          recipient_type: b.recipient_type,
+          recipient_id: recipientId,
+          max_access_count: maxAccessCount,
+          passphrase: passphraseHash !== null,
+        },
+      }),
+    );
+  });
+  return { id, share_url: shareUrl(ctx, id), recipient_type: b.recipient_type, recipient_id: recipientId, expires_at: expiresAt.toISOString(), max_access_count: maxAccessCount };
+}
+
+/** Whether `ctx`'s principal is the one a targeted share was sent to. */
+export function isRecipient(ctx: Pick<Ctx, "principal">, share: Pick<ShareRow, "recipientType" | "recipientId">): boolean {
+  const p = ctx.principal;
+  if (share.recipientType === "agent") return p.kind === "agent" && p.agentId === share.recipientId;
+  if (share.recipientType === "user" || share.recipientType === "creator") return p.kind === "user" && p.userId === share.recipientId;
+  return false;
+}
+
+async function summaries(ctx: Ctx, rows: ShareRow[]): Promise<{ shares: ShareSummary[] }> {
+  const secrets = await ctx.rt.db.secret.findMany({ where: { id: { in: [...new Set(rows.map((r) => r.secretId))] } }, select: { id: true, path: true } });
+  const paths = new Map(secrets.map((s) => [s.id, s.path]));
+  const now = Date.now();
+  return {
+    shares: rows.map((r) => ({
+      id: r.id,
+      secret_path: paths.get(r.secretId) ?? "",
+      recipient_type: r.recipientType as ShareRecipientType,
+      recipient_id: r.recipientId,
+      access_count: r.accessCount,
+      max_access_count: r.maxAccessCount,
+      expires_at: r.expiresAt.toISOString(),
+      created_at: r.createdAt.toISOString(),
+      is_expired: r.expiresAt.getTime() <= now,
+      is_accepted: r.acceptedAt !== null,
+    })),
+  };
+}
+
+export async function listOutboundShares(ctx: Ctx) {
+  const rows = await ctx.rt.db.share.findMany({
+    where: { orgId: ctx.principal.orgId, createdBy: principalRef(ctx.principal), revokedAt: null },
+    orderBy: { createdAt: "desc" },
+  });
+  return summaries(ctx, rows);
+}
+
+export async function listInboundShares(ctx: Ctx) {
+  const p = ctx.principal;
+  const to = p.kind === "agent" ? [{ recipientType: "agent", recipientId: p.agentId }] : [{ recipientType: { in: ["user", "creator"] }, recipientId: p.userId }];
+  const rows = await ctx.rt.db.share.findMany({
+    where: { orgId: p.orgId, revokedAt: null, declinedAt: null, OR: to },
+    orderBy: { createdAt: "desc" },
+  });
+  return summaries(ctx, rows);
+}
+
+/** Accept or decline a share sent to the caller. Link shares need neither. */
+export async function answerShare(ctx: Ctx, input: { id: string; answer: "accept" | "decline" }): Promise<void> {
+  const share = await ctx.rt.db.share.findFirst({ where: { id: input.id, orgId: ctx.principal.orgId, revokedAt: null } });
+  if (!share) throw ApiError.notFound("Share not found");
+  if (share.recipientType === "anyone_with_link") throw ApiError.badRequest("Link shares need no acceptance; open the share URL instead");
+  if (!isRecipient(ctx, share)) throw ApiError.notFound("Share not found");
+  if (share.expiresAt.getTime() <= Date.now()) throw ApiError.gone("Share has expired");
+  const now = new Date();
+  await ctx.rt.db.$transaction(async (tx) => {
+    const { count } = await tx.share.updateMany({
+      where: { id: share.id, revokedAt: null },
+      data: input.answer === "accept" ? { acceptedAt: now, declinedAt: null } : { declinedAt: now, acceptedAt: null },
+    });
+    if (count !== 1) throw ApiError.notFound("Share not found");
+    await appendAudit(tx, auditRow(ctx, { action: `share.${input.answer}`, resourceType: "share", resourceId: share.id, details: { secret_id: share.secretId } }));
+  });
+}
+
+/** Revoke: the creator only (anyone else gets 404); the share is 404 for everybody at once. */
+export async function revokeShare(ctx: Ctx, id: string): Promise<void> {
+  await ctx.rt.db.$transaction(async (tx) => {
+    const { count } = await tx.share.updateMany({
+      where: { id, orgId: ctx.principal.orgId, createdBy: principalRef(ctx.principal), revokedAt: null },
+      data: { revokedAt: new Date() },
+    });
+    if (count !== 1) throw ApiError.notFound("Share not found");
+    await appendAudit(tx, auditRow(ctx, { action: "share.revoke", resourceType: "share", resourceId: id, details: { by: principalId(ctx.principal) } }));
+  });
+}
