@@ -44,5 +44,12 @@ await esbuild.build({
   logLevel: "warning",
 });
 
+// The talon CLI bundle (also built at postinstall), so a build after editing cli/ or lib/ refreshes it.
+const cli = spawnSync(process.execPath, [path.join(ROOT, "cli/build.mjs")], { cwd: ROOT, stdio: "inherit" });
+if (cli.status !== 0) {
+  console.error("CLI bundle failed");
+  process.exit(1);
+}
+
 writeFileSync(HASH_FILE, hash + "\n");
 console.error(`Build complete in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -8,6 +8,7 @@ import { agentsResource } from "./resources/agents";
 import { auditResource } from "./resources/audit";
 import { apiKeysResource, authResource } from "./resources/auth";
 import { billingResource } from "./resources/billing";
+import { chainsResource } from "./resources/chains";
 import { orgResource } from "./resources/org";
 import { secretsResource } from "./resources/secrets";
 import { sharingResource } from "./resources/sharing";
@@ -28,6 +29,7 @@ export function createClient(options: ClientOptions) {
     auth: authResource(transport),
     apiKeys: apiKeysResource(transport),
     org: orgResource(transport),
+    chains: chainsResource(transport),
   };
 }
 
@@ -35,4 +37,5 @@ export type TalonClient = ReturnType<typeof createClient>;
 export { encodeSecretPath, seg, Transport } from "./client";
 export type { ClientOptions, RequestOptions, SdkError, SdkMeta, SdkResponse, TokenSet } from "./client";
 export type * from "./types";
+export type { Chain, ChainList } from "./resources/chains";
 export { ENV_NAME_RE, parseEnvBundle, type EnvBundleResult } from "./env-bundle";

@@ -10,6 +10,7 @@ import { registerAgentRoutes } from "./agents";
 import { registerAuditRoutes } from "./audit";
 import { registerAuthRoutes } from "./auth";
 import { registerBillingRoutes } from "./billing";
+import { registerChainRoutes } from "./chains";
 import { registerHealthRoutes } from "./health";
 import { registerMcpRoutes } from "./mcp";
 import { registerOpenApiRoute } from "./openapi";
@@ -46,6 +47,7 @@ export function createApiApp(rt: Runtime): ApiApp {
   registerBillingRoutes(app);
   registerShareRoutes(app);
   registerAuditRoutes(app);
+  registerChainRoutes(app);
   registerOpenApiRoute(app); // last: the document lists every route registered before it
   return app;
 }

@@ -17,9 +17,7 @@ const jwks = createRoute({
 export function registerWellKnownRoutes(app: ApiApp) {
   app.openapi(jwks, async (c) => {
     const body = { keys: [await c.get("rt").keystore.signingJwk()] };
-    // After the handler, so it replaces the pipeline's default `no-store` for this public document.
-    const res = c.json(body, 200);
-    res.headers.set("Cache-Control", "public, max-age=300");
-    return res;
+    // Replaces the pipeline's default `no-store`: this public document may be cached.
+    return c.json(body, 200, { "Cache-Control": "public, max-age=300" });
   });
 }

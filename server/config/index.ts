@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import { CHAIN_NAMES } from "../intents/chains";
 
 /**
  * Every setting Talon reads from the environment, parsed once. A bad value stops start-up with one
@@ -12,6 +13,32 @@ const intFrom = (def: number, min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min).max(max))
     .prefault(String(def));
+
+/** `name=url,…`: names from the chain registry, http(s) URLs. Messages never echo a URL (it may hold an API key). */
+const chainRpcUrls = z
+  .string()
+  .max(65_536)
+  .transform((s, ctx) => {
+    const out: Record<string, string> = {};
+    for (const pair of s.split(",").map((p) => p.trim()).filter(Boolean)) {
+      const eq = pair.indexOf("=");
+      const name = pair.slice(0, Math.max(eq, 0)).trim().toLowerCase();
+      const url = pair.slice(eq + 1).trim();
+      const problem =
+        eq < 1 ? "must be comma-separated name=url pairs"
+        : !CHAIN_NAMES.includes(name) ? `names an unknown chain (known: ${CHAIN_NAMES.join(", ")})`
+        : Object.hasOwn(out, name) ? `names chain ${name} twice`
+        : url.length > 2048 || !URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol) ? `needs an http(s) URL of at most 2048 characters for ${name}`
+        : undefined;
+      if (problem) {
+        ctx.addIssue({ code: "custom", message: problem });
+        return z.NEVER;
+      }
+      out[name] = url;
+    }
+    return out;
+  })
+  .prefault("");
 
 const ZEnv = z.object({
   PORT: intFrom(3000, 1, 65535),
@@ -63,6 +90,7 @@ const ZEnv = z.object({
   STRIPE_SECRET_KEY: z.string().min(1).max(255).optional(),
   STRIPE_WEBHOOK_SECRET: z.string().min(1).max(255).optional(),
   STRIPE_API_BASE: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+  TALON_CHAIN_RPC_URLS: chainRpcUrls,
 });
 
 export type Config = {
@@ -100,6 +128,8 @@ export type Config = {
   meter: { block: number; releaseMs: number };
   /** Stripe checkout and webhooks; off unless both keys are set. apiBase points the client elsewhere (tests). */
   stripe?: { secretKey: string; webhookSecret: string; apiBase?: string };
+  /** RPC endpoint per registry chain name (TALON_CHAIN_RPC_URLS); a chain without one is disabled. */
+  chainRpcUrls: Readonly<Record<string, string>>;
 };
 
 export class ConfigError extends Error {}
@@ -111,6 +141,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration: ${String(issue.path[0])} ${issue.message}`);
   }
   const e = parsed.data;
+  if (Boolean(e.TALON_TLS_CERT_FILE) !== Boolean(e.TALON_TLS_KEY_FILE)) {
+    throw new ConfigError(`Invalid configuration: ${e.TALON_TLS_CERT_FILE ? "TALON_TLS_KEY_FILE" : "TALON_TLS_CERT_FILE"} must be set together with ${e.TALON_TLS_CERT_FILE ? "TALON_TLS_CERT_FILE" : "TALON_TLS_KEY_FILE"}`);
+  }
+  if (e.TALON_TLS_CLIENT_CA_FILE && !e.TALON_TLS_CERT_FILE) {
+    throw new ConfigError("Invalid configuration: TALON_TLS_CLIENT_CA_FILE needs TALON_TLS_CERT_FILE and TALON_TLS_KEY_FILE (Talon must terminate TLS to see client certificates)");
+  }
   const dataDir = path.resolve(e.TALON_DATA_DIR);
   const databaseUrl = e.DATABASE_URL ?? `file:${path.join(dataDir, "talon.db")}`;
   return {
@@ -161,5 +197,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       e.STRIPE_SECRET_KEY && e.STRIPE_WEBHOOK_SECRET
         ? { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET, apiBase: e.STRIPE_API_BASE }
         : undefined,
+    chainRpcUrls: e.TALON_CHAIN_RPC_URLS,
   };
 }

@@ -1,5 +1,5 @@
 /**
- * Typed API errors. Services throw these from anywhere; `problemResponse` is the one table that turns
+ * Typed API errors. Services throw these from anywhere; `problemBody` (with `problemReply` in server/http/pipeline.ts) is the one table that turns
  * them into RFC 7807 bodies. Anything else becomes a generic 500 carrying only the request id.
  */
 export type ProblemType = "about:blank" | "resource_limit_exceeded" | "approval_required";
@@ -98,11 +98,4 @@ export function internalProblem(requestId: string): Problem {
     detail: `An internal error occurred. Quote request id ${requestId} when reporting it.`,
     request_id: requestId,
   };
-}
-
-export function problemResponse(body: Problem, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
-    status: body.status,
-    headers: { "Content-Type": "application/problem+json", "Cache-Control": "no-store", ...headers },
-  });
 }

@@ -20,6 +20,7 @@ export async function meterRequest(c: Context<ApiEnv>, next: Next): Promise<void
   if (!isMeteredPath(c.req.path)) return next();
   const meter = meterFor(c.get("rt"));
   const reading = await meter.draw(c.get("principal").orgId);
-  await next();
+  // Before the handler: prepared headers reach success and error responses alike (see requestContext).
   for (const [name, value] of Object.entries(meter.headersOf(reading))) c.header(name, value);
+  await next();
 }

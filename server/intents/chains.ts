@@ -1,0 +1,65 @@
+import type { z } from "@hono/zod-openapi";
+import type { ZChainListResponse, ZChainResponse } from "../../lib/contract/chains";
+import { ApiError } from "../http/errors";
+
+/**
+ * The default chain registry (skill card "Supported Chains"). Static: the only per-deployment part
+ * is the RPC URL, which comes from TALON_CHAIN_RPC_URLS; a chain without one is listed but disabled.
+ * No imports beyond types and errors: server/config validates chain names against this list.
+ */
+type ChainDef = { name: string; displayName: string; chainId: number; explorerUrl: string; testnet: boolean; currency: "ETH" | "POL" };
+
+const CHAINS: readonly ChainDef[] = [
+  { name: "ethereum", displayName: "Ethereum", chainId: 1, explorerUrl: "https://etherscan.io", testnet: false, currency: "ETH" },
+  { name: "base", displayName: "Base", chainId: 8453, explorerUrl: "https://basescan.org", testnet: false, currency: "ETH" },
+  { name: "optimism", displayName: "OP Mainnet", chainId: 10, explorerUrl: "https://optimistic.etherscan.io", testnet: false, currency: "ETH" },
+  { name: "arbitrum-one", displayName: "Arbitrum One", chainId: 42161, explorerUrl: "https://arbiscan.io", testnet: false, currency: "ETH" },
+  { name: "polygon", displayName: "Polygon", chainId: 137, explorerUrl: "https://polygonscan.com", testnet: false, currency: "POL" },
+  { name: "sepolia", displayName: "Sepolia", chainId: 11155111, explorerUrl: "https://sepolia.etherscan.io", testnet: true, currency: "ETH" },
+  { name: "base-sepolia", displayName: "Base Sepolia", chainId: 84532, explorerUrl: "https://sepolia.basescan.org", testnet: true, currency: "ETH" },
+];
+
+const CURRENCIES = {
+  ETH: { name: "Ether", symbol: "ETH", decimals: 18 },
+  POL: { name: "POL", symbol: "POL", decimals: 18 },
+} as const;
+
+export const CHAIN_NAMES: readonly string[] = CHAINS.map((c) => c.name);
+
+export type Chain = z.infer<typeof ZChainResponse>;
+type RpcUrls = Readonly<Record<string, string>>;
+type ChainsCtx = { rt: { config: { chainRpcUrls: RpcUrls } } };
+
+function toChain(def: ChainDef, rpcUrls: RpcUrls): Chain {
+  const rpcUrl = Object.hasOwn(rpcUrls, def.name) ? rpcUrls[def.name]! : null;
+  return {
+    id: def.name,
+    name: def.name,
+    display_name: def.displayName,
+    chain_id: def.chainId,
+    // Origin only: provider URLs carry API keys in their path, query or userinfo, and every caller
+    // (agents included) may list chains.
+    rpc_url: rpcUrl && new URL(rpcUrl).origin,
+    explorer_url: def.explorerUrl,
+    native_currency: { ...CURRENCIES[def.currency] },
+    is_testnet: def.testnet,
+    is_enabled: rpcUrl !== null,
+  };
+}
+
+/** A chain by name (case-insensitive) or decimal chain id; undefined when unknown. */
+export function findChain(identifier: string, rpcUrls: RpcUrls): Chain | undefined {
+  const key = identifier.trim().toLowerCase();
+  const def = /^\d{1,15}$/.test(key) ? CHAINS.find((c) => c.chainId === Number(key)) : CHAINS.find((c) => c.name === key);
+  return def && toChain(def, rpcUrls);
+}
+
+export function listChains(ctx: ChainsCtx): z.infer<typeof ZChainListResponse> {
+  return { chains: CHAINS.map((c) => toChain(c, ctx.rt.config.chainRpcUrls)) };
+}
+
+export function getChain(ctx: ChainsCtx, identifier: string): Chain {
+  const chain = findChain(identifier, ctx.rt.config.chainRpcUrls);
+  if (!chain) throw ApiError.notFound("Unknown chain; GET /v1/chains lists supported chains");
+  return chain;
+}
