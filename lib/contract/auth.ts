@@ -1,13 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { ZIsoDate, ZUuid } from "./common";
+import { ZEmail, ZIsoDate, ZUuid } from "./common";
 
-const ZEmail = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .max(254)
-  .pipe(z.email({ message: "must be a valid email address" }))
-  .openapi({ example: "ada@example.com" });
 
 /** Login checks only bounds; the 12-character minimum applies where a password is chosen. */
 const ZPassword = z.string().min(1).max(256).openapi({ format: "password" });

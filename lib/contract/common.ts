@@ -13,6 +13,14 @@ export const ZProblem = z
   .openapi("Problem");
 
 export const ZUuid = z.uuid().max(36);
+/** Emails are compared normalised: trimmed and lower-cased. */
+export const ZEmail = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(254)
+  .pipe(z.email({ message: "must be a valid email address" }))
+  .openapi({ example: "ada@example.com" });
 export const ZIsoDate = z.iso.datetime({ offset: true }).max(40);
 /** Free-form JSON metadata, bounded once serialised (checked in the service). */
 export const ZMetadata = z.record(z.string().max(128), z.unknown()).openapi({ type: "object" });

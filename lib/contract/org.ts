@@ -1,15 +1,8 @@
 import { z } from "@hono/zod-openapi";
-import { ZUuid } from "./common";
+import { ZEmail, ZUuid } from "./common";
 
 export const ZOrgRole = z.enum(["owner", "admin", "member"]);
 
-const ZEmail = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .max(254)
-  .pipe(z.email({ message: "must be a valid email address" }))
-  .openapi({ example: "grace@example.com" });
 
 export const ZMember = z
   .object({

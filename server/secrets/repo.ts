@@ -1,3 +1,4 @@
+import { Prisma } from "../../generated/sqlite/client";
 import type { Db } from "../db";
 
 /**
@@ -80,9 +81,9 @@ function readRowFrom(r: Raw | undefined): SecretForRead | null {
  * before existence is revealed), the secret at `path` and its current version, or `version` if given.
  */
 export async function findSecretForRead(db: Db, orgId: string, vaultId: string, path: string, version?: number): Promise<SecretForRead | null> {
-  const rows =
-    version === undefined
-      ? await db.$queryRaw<Raw[]>`
+  // The current version unless a specific one is asked for; one SELECT either way.
+  const versionToRead = version === undefined ? Prisma.sql`s."currentVersion"` : Prisma.sql`${version}`;
+  const rows = await db.$queryRaw<Raw[]>`
         SELECT v.id AS "vaultId", v."orgId" AS "orgId", v."createdBy" AS "vaultCreatedBy", v."createdByType" AS "vaultCreatedByType",
                v."wrappedKey" AS "wrappedKey",
                v."masterKeyVersion" AS "masterKeyVersion", s.id AS "secretId", s."deletedAt" AS "deletedAt",
@@ -92,19 +93,7 @@ export async function findSecretForRead(db: Db, orgId: string, vaultId: string, 
                sv."createdAt" AS "createdAt"
         FROM "Vault" v
         LEFT JOIN "Secret" s ON s."vaultId" = v.id AND s.path = ${path}
-        LEFT JOIN "SecretVersion" sv ON sv."secretId" = s.id AND sv.version = s."currentVersion"
-        WHERE v.id = ${vaultId} AND v."orgId" = ${orgId}`
-      : await db.$queryRaw<Raw[]>`
-        SELECT v.id AS "vaultId", v."orgId" AS "orgId", v."createdBy" AS "vaultCreatedBy", v."createdByType" AS "vaultCreatedByType",
-               v."wrappedKey" AS "wrappedKey",
-               v."masterKeyVersion" AS "masterKeyVersion", s.id AS "secretId", s."deletedAt" AS "deletedAt",
-               sv.id AS "versionId", sv.version AS "version", sv.type AS "type", sv.ciphertext AS "ciphertext",
-               sv.metadata AS "metadata", sv."expiresAt" AS "expiresAt", sv."maxAccessCount" AS "maxAccessCount",
-               sv."accessCount" AS "accessCount", sv."isDisabled" AS "isDisabled", sv."createdBy" AS "createdBy",
-               sv."createdAt" AS "createdAt"
-        FROM "Vault" v
-        LEFT JOIN "Secret" s ON s."vaultId" = v.id AND s.path = ${path}
-        LEFT JOIN "SecretVersion" sv ON sv."secretId" = s.id AND sv.version = ${version}
+        LEFT JOIN "SecretVersion" sv ON sv."secretId" = s.id AND sv.version = ${versionToRead}
         WHERE v.id = ${vaultId} AND v."orgId" = ${orgId}`;
   return readRowFrom(rows[0]);
 }
