@@ -5,7 +5,8 @@ import type { Ctx } from "../http/principal";
 import { KeystoreIntegrityError } from "../keystore/types";
 import { log } from "../log";
 import { assertCanReadSecret, assertCanReadSecretValue, prefetchSecretAccess } from "./access";
-import { consumeAccess, findSecretForRead, type SecretVersionRow, type VaultKeyRow } from "./repo";
+import type { VaultKeyRecord } from "../crypto/types";
+import { consumeAccess, findSecretForRead, type SecretVersionRow } from "./repo";
 
 export const isoOrNull = (d: Date | null) => (d ? d.toISOString() : null);
 export const parseMetadata = (json: string) => JSON.parse(json) as Record<string, unknown>;
@@ -17,7 +18,12 @@ const exhausted = (max: number) => ApiError.gone(`Secret has reached its max_acc
  * never returned: the request fails with a 500 that says why, and the event is logged without the
  * blob or any key material.
  */
-async function openValue(ctx: Ctx, vault: VaultKeyRow, secretId: string, v: SecretVersionRow): Promise<string> {
+export async function openValue(
+  ctx: Pick<Ctx, "rt" | "requestId">,
+  vault: VaultKeyRecord,
+  secretId: string,
+  v: Pick<SecretVersionRow, "version" | "ciphertext">,
+): Promise<string> {
   try {
     const key = await ctx.rt.vaultKeys.vaultKey(vault);
     try {

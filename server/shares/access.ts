@@ -1,10 +1,8 @@
 import type { SharedSecret } from "../../lib/contract/shares";
-import { openSecretVersion } from "../crypto/envelope";
 import { ApiError } from "../http/errors";
 import { type Principal, principalRef, type PublicCtx } from "../http/principal";
 import { verifyPassword } from "../identity/passwords";
-import { KeystoreIntegrityError } from "../keystore/types";
-import { log } from "../log";
+import { openValue } from "../secrets/read";
 import { consumeAccess } from "../secrets/repo";
 import { isRecipient, type ShareRow } from "./service";
 
@@ -51,19 +49,7 @@ async function openLatest(ctx: PublicCtx, share: ShareRow) {
   if (v.isDisabled) throw gone("The shared secret's current version is disabled");
   if (v.expiresAt && v.expiresAt.getTime() <= Date.now()) throw gone("The shared secret has expired");
   if (v.maxAccessCount > 0 && v.accessCount >= v.maxAccessCount) throw gone("The shared secret has reached its own max_access_count");
-  let value: string;
-  try {
-    const key = await ctx.rt.vaultKeys.vaultKey(secret.vault);
-    try {
-      value = openSecretVersion(key, { vaultId: secret.vault.id, secretId: secret.id, version: v.version }, v.ciphertext).toString("utf8");
-    } finally {
-      key.fill(0);
-    }
-  } catch (e) {
-    if (!(e instanceof KeystoreIntegrityError)) throw e;
-    log.error("secret integrity check failed", { requestId: ctx.requestId, vaultId: secret.vault.id, resourceId: secret.id, version: v.version });
-    throw new ApiError(500, `The stored secret failed its integrity check and was not returned. Quote request id ${ctx.requestId}.`);
-  }
+  const value = await openValue(ctx, secret.vault, secret.id, v);
   return { secret, version: v, value };
 }
 
