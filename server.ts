@@ -9,6 +9,7 @@ import { createServer as createTlsServer } from "node:https";
 import path from "node:path";
 import { createApiApp } from "./server/api/app";
 import { type Config, ConfigError, loadConfig } from "./server/config";
+import { CLIENT_IP_HEADER, resolveClientIp } from "./server/http/client-ip";
 import { createDispatcher } from "./server/http/node-listener";
 import { tlsServerOptions } from "./server/http/tls";
 import { ensureSoftHsmToken } from "./server/keystore/softhsm-setup";
@@ -34,6 +35,8 @@ function scrub(message: string, config?: Config): string {
   for (const s of secrets) out = out.split(s).join("***");
   return out;
 }
+
+const headerValue = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(",") : v);
 
 function fail(message: string): never {
   process.stderr.write(`talon: ${message}\n`);
@@ -92,7 +95,13 @@ async function main() {
   }
 
   const handleNext = nextApp.getRequestHandler();
-  const listener = createDispatcher(createApiApp(rt), (req, res) => handleNext(req, res));
+  // The dashboard learns the client's address from this header, which only this server sets: any
+  // copy the client sent is replaced (sign-in limits, audit events and IP rules depend on it).
+  process.env.TALON_CLIENT_IP_HEADER = "1";
+  const listener = createDispatcher(createApiApp(rt), (req, res) => {
+    req.headers[CLIENT_IP_HEADER] = resolveClientIp(req.socket.remoteAddress, headerValue(req.headers["x-forwarded-for"]), config.trustedProxyHops);
+    return handleNext(req, res);
+  });
   const server = tls ? createTlsServer(tls, listener) : createServer(listener);
   server.on("error", (e: NodeJS.ErrnoException) => {
     const why = e.code === "EADDRINUSE" ? `port ${config.port} is already in use (set PORT)` : scrub(e.message, config);

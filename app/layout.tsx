@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import type { ReactNode } from "react";
+import { Providers } from "@/components/providers";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -10,7 +11,9 @@ export const metadata: Metadata = {
 export default function RootLayout({ children }: { children: ReactNode }) {
   return (
     <html lang="en">
-      <body className="min-h-screen bg-zinc-950 font-sans text-zinc-100 antialiased">{children}</body>
+      <body className="min-h-screen bg-zinc-950 font-sans text-zinc-100 antialiased">
+        <Providers>{children}</Providers>
+      </body>
     </html>
   );
 }

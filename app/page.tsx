@@ -50,6 +50,14 @@ export default function Home() {
           />
         </svg>
         <span className="text-xl font-semibold tracking-tight">Talon</span>
+        <nav aria-label="Account" className="ml-auto flex items-center gap-2">
+          <a href="/login" className="rounded-lg px-3 py-2 text-sm font-semibold text-zinc-200 hover:text-zinc-50">
+            Sign in
+          </a>
+          <a href="/signup" className="rounded-lg bg-amber-400 px-3 py-2 text-sm font-semibold text-zinc-950 hover:bg-amber-300">
+            Create account
+          </a>
+        </nav>
       </header>
 
       <section className="flex flex-col gap-6">

@@ -28,3 +28,10 @@ export function resolveClientIp(socketAddress: string | undefined, forwardedFor:
   if (parseIp(candidate) === null || candidate.includes("%")) return socketIp;
   return normaliseIp(candidate);
 }
+
+/**
+ * The header through which `server.ts` hands the resolved client address to Next.js (the dashboard).
+ * It always overwrites whatever the client sent; the dashboard trusts it only when `server.ts` said
+ * so (TALON_CLIENT_IP_HEADER=1), never under `next dev`/`next start` alone.
+ */
+export const CLIENT_IP_HEADER = "x-talon-client-ip";

@@ -1,3 +1,5 @@
+import type { FieldError } from "../../lib/contract/field-errors";
+
 /**
  * Typed API errors. Services throw these from anywhere; `problemBody` (with `problemReply` in server/http/pipeline.ts) is the one table that turns
  * them into RFC 7807 bodies. Anything else becomes a generic 500 carrying only the request id.
@@ -21,7 +23,7 @@ const TITLES: Record<number, string> = {
   503: "Service Unavailable",
 };
 
-export type FieldError = { field: string; message: string };
+export type { FieldError } from "../../lib/contract/field-errors";
 
 export class ApiError extends Error {
   constructor(

@@ -4,6 +4,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { ZodError } from "zod";
+import { fieldErrorsOf } from "../../lib/contract/field-errors";
 import { authenticateBearer } from "../identity/authenticate";
 import { log } from "../log";
 import type { Runtime } from "../runtime";
@@ -65,13 +66,7 @@ export function publicCtxOf(c: Context<ApiEnv>): PublicCtx {
 /** zod failures → 400 naming each field. */
 export function validationHook(result: { success: boolean; error?: unknown; target?: string }, c: Context<ApiEnv>) {
   if (result.success) return;
-  const issues = (result.error as ZodError).issues;
-  const fields = issues.map((i) => {
-    const keys = i.code === "unrecognized_keys" ? (i as { keys: string[] }).keys : [];
-    const field = keys.length ? keys.map((k) => [...i.path, k].join(".")).join(", ") : i.path.join(".") || (result.target ?? "body");
-    const message = i.code === "unrecognized_keys" ? "unknown field" : i.message;
-    return { field, message };
-  });
+  const fields = fieldErrorsOf((result.error as ZodError).issues, result.target ?? "body");
   const detail = fields.map((f) => `${f.field}: ${f.message}`).join("; ");
   const body = problemBody(ApiError.badRequest(`Invalid ${result.target ?? "input"}: ${detail}`.slice(0, 1000), fields), c.get("requestId"));
   return problemReply(c, body);

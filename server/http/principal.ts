@@ -8,9 +8,9 @@ export type UserPrincipal = {
   userId: string;
   orgId: string;
   role: OrgRole;
-  /** How the caller authenticated: a user JWT or a personal `1ck_` key. */
-  via: "jwt" | "api_key";
-  /** The JWT's jti or the API key's id. */
+  /** How the caller authenticated: a user JWT, a personal `1ck_` key, or a dashboard session. */
+  via: "jwt" | "api_key" | "session";
+  /** The JWT's jti, the API key's id, or the dashboard session's id. */
   credentialId: string;
   /** Token expiry (epoch seconds) for JWTs; bounds a revocation's denylist entry. */
   expiresAt?: number;
@@ -35,6 +35,9 @@ export type AgentPrincipal = {
 };
 
 export type Principal = UserPrincipal | AgentPrincipal;
+
+/** A human who signed in (API token or dashboard session), as opposed to one using a personal API key. */
+export const signedIn = (p: Principal) => p.kind === "user" && p.via !== "api_key";
 
 export const principalRef = (p: Principal) => (p.kind === "user" ? `user:${p.userId}` : `agent:${p.agentId}`);
 export const principalId = (p: Principal) => (p.kind === "user" ? p.userId : p.agentId);

@@ -5,7 +5,7 @@ import { auditRow } from "../audit/writer";
 import { appendAudit } from "../audit/chain";
 import { encodeAad } from "../crypto/envelope";
 import { ApiError } from "../http/errors";
-import { type Ctx, type PublicCtx, requireUser, type UserCtx } from "../http/principal";
+import { type Ctx, type PublicCtx, requireUser, signedIn, type UserCtx } from "../http/principal";
 import type { Keystore } from "../keystore/types";
 import type { Runtime } from "../runtime";
 import { issueSession } from "./refresh";
@@ -42,7 +42,7 @@ async function openSecret(keystore: Keystore, userId: string, sealed: Uint8Array
 /** Step-up actions (MFA on/off) need a signed-in session: a personal API key must not lock its owner out. */
 export function requireSession(anyCtx: Ctx): UserCtx {
   const ctx = requireUser(anyCtx);
-  if (ctx.principal.via !== "jwt") throw ApiError.forbidden("This operation needs a signed-in user token, not an API key");
+  if (!signedIn(ctx.principal)) throw ApiError.forbidden("This operation needs a signed-in user token, not an API key");
   return ctx;
 }
 
@@ -160,6 +160,17 @@ export async function completeSignIn(
 
 /** Second step of an MFA sign-in: the challenge token from `/v1/auth/token` plus a code. */
 export async function verifyMfaLogin(ctx: PublicCtx, input: { mfa_token: string; code: string }): Promise<TokenResponse> {
+  const { user, used } = await verifyMfaChallenge(ctx, input);
+  const session = await issueSession(ctx.rt, user);
+  await ctx.rt.audit.record(ctx, { action: "auth.success", resourceType: "user", resourceId: user.id, details: { method: "mfa", with: used } }, userActor(user));
+  return session;
+}
+
+/**
+ * The second factor alone (the API's MFA step and the dashboard's): the user and what was used (a
+ * TOTP code or a recovery code) when the challenge is valid and the code right; failures audited.
+ */
+export async function verifyMfaChallenge(ctx: PublicCtx, input: { mfa_token: string; code: string }) {
   const claims = await ctx.rt.tokens.verifyMfaToken(input.mfa_token);
   const user = await ctx.rt.db.user.findUnique({
     where: { id: claims.userId },
@@ -174,9 +185,7 @@ export async function verifyMfaLogin(ctx: PublicCtx, input: { mfa_token: string;
     await ctx.rt.audit.record(ctx, { action: "auth.failure", resourceType: "user", resourceId: user.id, details: { method: "mfa" } }, userActor(user));
     throw ApiError.unauthorized("Invalid or already used MFA code");
   }
-  const session = await issueSession(ctx.rt, user);
-  await ctx.rt.audit.record(ctx, { action: "auth.success", resourceType: "user", resourceId: user.id, details: { method: "mfa", with: used } }, userActor(user));
-  return session;
+  return { user: { id: user.id, orgId: user.orgId, tokenVersion: user.tokenVersion, mfaEnabled: user.mfaEnabled }, used };
 }
 
 /**

@@ -54,7 +54,7 @@ export async function signup(ctx: PublicCtx, input: SignupRequest): Promise<Sign
 }
 
 async function sendVerificationEmail(ctx: PublicCtx, to: string, token: string) {
-  const link = `${ctx.rt.config.publicUrl}/verify-email?token=${encodeURIComponent(token)}`;
+  const link = `${ctx.rt.config.publicUrl}/verify-email#token=${encodeURIComponent(token)}`;
   const text = [
     "Welcome to Talon.",
     "",
@@ -75,8 +75,16 @@ async function sendVerificationEmail(ctx: PublicCtx, to: string, token: string) 
   }
 }
 
-/** Single use: the token is consumed by one conditional update, so two concurrent uses cannot both win. */
+/** Confirms the address and signs the user in (the API's verify-email). */
 export async function verifyEmail(ctx: PublicCtx, token: string): Promise<TokenResponse> {
+  return issueSession(ctx.rt, await confirmEmail(ctx, token));
+}
+
+/**
+ * Marks the address verified and returns its user. Single use: the token is consumed by one
+ * conditional update, so two concurrent uses cannot both win.
+ */
+export async function confirmEmail(ctx: PublicCtx, token: string) {
   const row = await ctx.rt.db.emailToken.findUnique({
     where: { tokenHash: sha256Hex(token) },
     select: { id: true, purpose: true, usedAt: true, expiresAt: true, user: { select: { id: true, orgId: true, tokenVersion: true } } },
@@ -90,7 +98,7 @@ export async function verifyEmail(ctx: PublicCtx, token: string): Promise<TokenR
     await tx.user.updateMany({ where: { id: user.id, emailVerifiedAt: null }, data: { emailVerifiedAt: now } });
     await appendAudit(tx, auditRow(ctx, { action: "auth.verify_email", resourceType: "user", resourceId: user.id }, userActor(user)));
   });
-  return issueSession(ctx.rt, user);
+  return user;
 }
 
 /**
@@ -100,6 +108,14 @@ export async function verifyEmail(ctx: PublicCtx, token: string): Promise<TokenR
  * learns that the address is unverified.
  */
 export async function login(ctx: PublicCtx, input: LoginRequest): Promise<LoginResponse> {
+  return completeSignIn(ctx, await authenticatePassword(ctx, input), "password");
+}
+
+/**
+ * The first factor alone, shared by the API's `login` and the dashboard's sign-in: the user when the
+ * password is right and the address verified, otherwise the error (failures audited).
+ */
+export async function authenticatePassword(ctx: PublicCtx, input: LoginRequest) {
   const user = await ctx.rt.db.user.findUnique({
     where: { email: input.email },
     select: { id: true, orgId: true, passwordHash: true, emailVerifiedAt: true, tokenVersion: true, mfaEnabled: true },
@@ -119,7 +135,7 @@ export async function login(ctx: PublicCtx, input: LoginRequest): Promise<LoginR
     await recordLoginFailure(ctx, user, "email_unverified");
     throw ApiError.forbidden("Email address not verified. Open the link in the verification email we sent you, then sign in again.");
   }
-  return completeSignIn(ctx, user, "password");
+  return { id: user.id, orgId: user.orgId, tokenVersion: user.tokenVersion, mfaEnabled: user.mfaEnabled };
 }
 
 /** Unknown addresses belong to no organisation: their failures are recorded under none (""). */

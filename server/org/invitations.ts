@@ -128,6 +128,11 @@ export async function revokeInvitation(anyCtx: Ctx, id: string): Promise<void> {
  * already has an account is refused (409): accounts belong to exactly one org.
  */
 export async function acceptInvitation(ctx: PublicCtx, input: AcceptInvitationRequest): Promise<TokenResponse> {
+  return issueSession(ctx.rt, await joinByInvitation(ctx, input));
+}
+
+/** The account creation behind `acceptInvitation`, without the API session (the dashboard signs in its own way). */
+export async function joinByInvitation(ctx: PublicCtx, input: AcceptInvitationRequest) {
   const invite = await ctx.rt.db.orgInvite.findUnique({
     where: { tokenHash: hashOf(input.token) },
     select: { id: true, orgId: true, email: true, role: true, expiresAt: true, acceptedAt: true },
@@ -153,5 +158,5 @@ export async function acceptInvitation(ctx: PublicCtx, input: AcceptInvitationRe
     if (isUniqueViolation(e)) throw accountExists();
     throw e;
   }
-  return issueSession(ctx.rt, { id: userId, orgId: invite.orgId, tokenVersion: 0 });
+  return { id: userId, orgId: invite.orgId, tokenVersion: 0 };
 }

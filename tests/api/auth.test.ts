@@ -37,7 +37,7 @@ describe("signup → verify → login", () => {
     const mail = readOutbox(server).find((m) => m.to === email)!;
     expect(mail.subject).toMatch(/verify/i);
     const token = verificationTokenFrom(mail);
-    expect(mail.text).toContain(`/verify-email?token=${token}`);
+    expect(mail.text).toContain(`/verify-email#token=${token}`);
     expect(mail.text.split("\n")).toContain(token); // the bare token too, for API-only users
     expect(statSync(path.join(server.dataDir, "outbox")).mode & 0o777).toBe(0o700);
     expect(statSync(mail.file).mode & 0o777).toBe(0o600);

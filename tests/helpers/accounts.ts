@@ -37,7 +37,7 @@ export function readOutbox(server: Pick<TestServer, "dataDir">): MailFile[] {
 
 /** The verification token in a message: the bare token after the link's `token=`. */
 export function verificationTokenFrom(mail: Pick<MailFile, "text">): string {
-  const m = /verify-email\?token=([A-Za-z0-9_-]{20,128})/.exec(mail.text);
+  const m = /verify-email#token=([A-Za-z0-9_-]{20,128})/.exec(mail.text);
   if (!m) throw new Error("no verification link in the message");
   return m[1]!;
 }

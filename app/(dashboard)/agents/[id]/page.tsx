@@ -1,0 +1,54 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { AgentControls } from "@/components/agents/agent-controls";
+import { AgentDetails } from "@/components/agents/agent-details";
+import { AgentSettingsForm } from "@/components/agents/agent-settings-form";
+import { AgentStatusBadge } from "@/components/agents/agent-status";
+import { GuardrailsEditor } from "@/components/agents/guardrails-editor";
+import { ZUuid } from "@/lib/contract/common";
+import { PageHeader } from "@/components/ui/layout";
+import { AGENT_KEYS_VAULT, getAgent } from "@/server/agents/service";
+import { pageCtx } from "@/server/dashboard/context";
+import { ApiError } from "@/server/http/errors";
+import { listChains } from "@/server/intents/chains";
+import { listVaults } from "@/server/vaults/service";
+import { deleteAgentAction, rotateAgentKeyAction, updateAgentAction } from "../actions";
+
+export const dynamic = "force-dynamic";
+export const metadata: Metadata = { title: "Agent" };
+
+export default async function AgentPage({ params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  if (!ZUuid.safeParse(id).success) notFound();
+  const ctx = await pageCtx();
+  const agent = await getAgent(ctx, id).catch((e: unknown) => {
+    if (e instanceof ApiError && e.status === 404) notFound();
+    throw e;
+  });
+  const allVaults = (await listVaults(ctx)).vaults.map((v) => ({ id: v.id, name: v.name }));
+  // Talon's own key store is no place to bind an agent to, unless it already is.
+  const vaults = allVaults.filter((v) => v.name !== AGENT_KEYS_VAULT || agent.vault_ids.includes(v.id));
+  const chains = listChains(ctx).chains.map(({ name, display_name, is_testnet, is_enabled }) => ({ name, display_name, is_testnet, is_enabled }));
+  return (
+    <>
+      <div>
+        <Link href="/agents" className="text-sm text-zinc-400 hover:text-zinc-100">
+          ← Agents
+        </Link>
+      </div>
+      <PageHeader title={agent.name} description={agent.description || undefined} actions={<AgentStatusBadge agent={agent} />} />
+      <AgentControls
+        agent={agent}
+        update={updateAgentAction}
+        rotate={rotateAgentKeyAction}
+        remove={deleteAgentAction}
+        vaults={vaults}
+        publicUrl={ctx.rt.config.publicUrl}
+      />
+      <AgentDetails agent={agent} vaults={allVaults} />
+      <GuardrailsEditor agent={agent} update={updateAgentAction} vaults={vaults} chains={chains} />
+      <AgentSettingsForm agent={agent} update={updateAgentAction} />
+    </>
+  );
+}

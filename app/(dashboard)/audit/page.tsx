@@ -1,0 +1,63 @@
+import { Suspense } from "react";
+import { AuditFilterForm } from "@/components/audit/audit-filter-form";
+import { auditQueryInput, readAuditFilters } from "@/components/audit/audit-filters";
+import { AuditPager } from "@/components/audit/audit-pager";
+import { AuditTable } from "@/components/audit/audit-table";
+import { ChainStatus } from "@/components/audit/chain-status";
+import { Alert, Card, PageHeader, Skeleton } from "@/components/ui/layout";
+import { ZAuditQuery } from "@/lib/contract/audit";
+import { fieldErrorsOf } from "@/lib/contract/field-errors";
+import { queryAuditEvents, verifyAuditChain } from "@/server/audit/service";
+import { pageCtx } from "@/server/dashboard/context";
+import type { Ctx } from "@/server/http/principal";
+import { principalNames } from "./principal-names";
+
+export const dynamic = "force-dynamic";
+
+/** Streams in after the table: recomputing the chain reads every event of the org. */
+async function ChainCard({ ctx }: { ctx: Ctx }) {
+  return <ChainStatus result={await verifyAuditChain(ctx)} />;
+}
+
+export default async function AuditPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  const ctx = await pageCtx();
+  const { values, offset } = readAuditFilters(await searchParams);
+  const parsed = ZAuditQuery.safeParse(auditQueryInput(values, offset));
+  const errors: Record<string, string> = {};
+  if (!parsed.success) for (const f of fieldErrorsOf(parsed.error.issues, "query")) errors[f.field] ??= f.message;
+
+  const result = parsed.success ? await queryAuditEvents(ctx, parsed.data) : null;
+  const names = result ? await principalNames(ctx, result.events.map((e) => `${e.actor_type}:${e.actor_id}`)) : new Map<string, string>();
+  const wholeOrg = ctx.principal.role !== "member";
+
+  return (
+    <>
+      <PageHeader
+        title="Audit log"
+        description={wholeOrg ? "Every recorded action in your organisation, newest first." : "The actions you performed, newest first. Owners and admins see the whole organisation's log."}
+      />
+      <Card title="Hash chain" description="Each event carries the hash of the one before it, so an edited or deleted event breaks the chain.">
+        <Suspense fallback={<Skeleton rows={1} />}>
+          <ChainCard ctx={ctx} />
+        </Suspense>
+      </Card>
+      <Card title="Events">
+        <div className="flex flex-col gap-5">
+          <AuditFilterForm values={values} errors={errors} />
+          {result ? (
+            <>
+              <AuditTable events={result.events} actorNames={Object.fromEntries(names)} filtered={Object.keys(values).length > 0} />
+              <AuditPager values={values} offset={parsed.success ? parsed.data.offset : 0} shown={result.events.length} count={result.count} />
+            </>
+          ) : (
+            <Alert title="These filters are not valid">
+              {Object.entries(errors)
+                .map(([field, message]) => `${field}: ${message}`)
+                .join("; ")}
+            </Alert>
+          )}
+        </div>
+      </Card>
+    </>
+  );
+}

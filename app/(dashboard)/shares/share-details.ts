@@ -1,0 +1,38 @@
+import "server-only";
+import type { InboundShareRow, OutboundShareRow } from "@/components/shares/share-rows";
+import type { ShareSummary } from "@/lib/contract/shares";
+import type { Ctx } from "@/server/http/principal";
+import { principalNames } from "../audit/principal-names";
+
+/**
+ * The list summaries the API returns, plus what this page shows beside them: who sent a share, who
+ * it went to (by email or agent name), whether it was declined and whether it needs a passphrase.
+ * Only shares the services already listed for the caller are looked up, inside the caller's org.
+ */
+export async function describeShares(ctx: Ctx, outbound: ShareSummary[], inbound: ShareSummary[]): Promise<{ outbound: OutboundShareRow[]; inbound: InboundShareRow[] }> {
+  const ids = [...outbound, ...inbound].map((s) => s.id);
+  const rows = ids.length
+    ? await ctx.rt.db.share.findMany({ where: { orgId: ctx.principal.orgId, id: { in: ids } }, select: { id: true, createdBy: true, declinedAt: true, passphraseHash: true } })
+    : [];
+  const extra = new Map(rows.map((r) => [r.id, { createdBy: r.createdBy, declined: r.declinedAt !== null, needsPassphrase: r.passphraseHash !== null }]));
+  const recipientRef = (s: ShareSummary) => (s.recipient_type === "agent" ? `agent:${s.recipient_id}` : `user:${s.recipient_id}`);
+  const names = await principalNames(ctx, [...rows.map((r) => r.createdBy), ...outbound.filter((s) => s.recipient_id).map(recipientRef)]);
+
+  const label = (ref: string) => {
+    const [kind, id] = ref.split(":", 2) as [string, string | undefined];
+    const name = names.get(ref) ?? id ?? ref;
+    return kind === "agent" ? `${name} (agent)` : name;
+  };
+  const recipient = (s: ShareSummary) => {
+    if (s.recipient_type === "anyone_with_link" || !s.recipient_id) return "Anyone with the link";
+    const name = label(recipientRef(s));
+    return s.recipient_type === "creator" ? `${name} (agent's creator)` : name;
+  };
+  return {
+    outbound: outbound.map((s) => ({ ...s, recipient_label: recipient(s), declined: extra.get(s.id)?.declined ?? false })),
+    inbound: inbound.map((s) => {
+      const e = extra.get(s.id);
+      return { ...s, sender_label: e ? label(e.createdBy) : "Unknown", needs_passphrase: e?.needsPassphrase ?? false };
+    }),
+  };
+}

@@ -1,0 +1,127 @@
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { buttonClass } from "@/components/ui/button";
+import { Alert, Badge, Card, EmptyState, formatDate, PageHeader } from "@/components/ui/layout";
+import { DeleteVaultButton } from "@/components/vaults/delete-vault-button";
+import { Breadcrumbs, folderHref, FolderList } from "@/components/vaults/folder-nav";
+import { NewSecretButton } from "@/components/vaults/secret-dialogs";
+import { SecretTable } from "@/components/vaults/secret-table";
+import { folderPrefix, treeLevel } from "@/components/vaults/secret-tree";
+import type { SecretActions } from "@/components/vaults/types";
+import { ZUuid } from "@/lib/contract/common";
+import type { SecretSummary } from "@/lib/contract/secrets";
+import { pageCtx } from "@/server/dashboard/context";
+import { ApiError } from "@/server/http/errors";
+import { listSecrets } from "@/server/secrets/service";
+import { getVault } from "@/server/vaults/service";
+import { deleteVaultAction } from "../actions";
+import { deleteSecretAction, disableSecretVersionAction, listSecretVersionsAction, putSecretAction, revealSecretAction } from "./actions";
+import { withCurrentVersionState } from "./current-versions";
+
+export const dynamic = "force-dynamic";
+
+const secretActions: SecretActions = {
+  put: putSecretAction,
+  reveal: revealSecretAction,
+  versions: listSecretVersionsAction,
+  disableVersion: disableSecretVersionAction,
+  remove: deleteSecretAction,
+};
+
+/** A service's 403 as something to show; anything else is rethrown (404 → the not-found page). */
+function forbiddenDetail(e: unknown): string {
+  if (e instanceof ApiError && e.status === 404) notFound();
+  if (e instanceof ApiError && e.status === 403) return e.detail;
+  throw e;
+}
+
+export default async function VaultPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  const [{ id }, query] = await Promise.all([params, searchParams]);
+  if (!ZUuid.safeParse(id).success) notFound();
+  const ctx = await pageCtx();
+  const prefix = folderPrefix(query.prefix);
+
+  let vault;
+  try {
+    vault = await getVault(ctx, id);
+  } catch (e) {
+    return (
+      <>
+        <PageHeader title="Vault" />
+        <Alert title="You cannot open this vault">{forbiddenDetail(e)}</Alert>
+      </>
+    );
+  }
+
+  let listed: SecretSummary[] = [];
+  let listProblem: string | null = null;
+  try {
+    listed = (await listSecrets(ctx, { vaultId: id, prefix })).secrets;
+  } catch (e) {
+    listProblem = forbiddenDetail(e);
+  }
+  const level = treeLevel(listed, prefix);
+  const secrets = await withCurrentVersionState(ctx, id, level.secrets);
+
+  return (
+    <>
+      <PageHeader
+        title={vault.name}
+        description={
+          <>
+            {vault.description && <span className="block">{vault.description}</span>}
+            <span className="block text-xs text-zinc-500">
+              Created {formatDate(vault.created_at)} · id <span className="font-mono">{vault.id}</span>
+              {vault.cmek_enabled && (
+                <span className="ml-2">
+                  <Badge tone="blue">CMEK</Badge>
+                </span>
+              )}
+            </span>
+          </>
+        }
+        actions={
+          <>
+            <NewSecretButton vaultId={id} put={putSecretAction} defaultPath={prefix} />
+            <Link href={`/policies?vault=${id}`} className={buttonClass("secondary")}>
+              Access policies
+            </Link>
+            <DeleteVaultButton vaultId={id} name={vault.name} remove={deleteVaultAction} />
+          </>
+        }
+      />
+      <Card title="Secrets" description="Values stay hidden until you reveal one; every reveal is a read, recorded in the audit log and counted against the version's read limit.">
+        <div className="flex flex-col gap-4">
+          <Breadcrumbs vaultId={id} prefix={prefix} />
+          {listProblem ? (
+            <Alert tone="amber" title="You cannot list this vault's secrets">
+              {listProblem}
+            </Alert>
+          ) : listed.length === 0 ? (
+            prefix ? (
+              <EmptyState
+                title={`Nothing under ${prefix}`}
+                action={
+                  <Link href={folderHref(id, "")} className={buttonClass("secondary")}>
+                    Back to all secrets
+                  </Link>
+                }
+              >
+                No secret you can read has a path starting with {prefix}.
+              </EmptyState>
+            ) : (
+              <EmptyState title="No secrets yet">
+                Use New secret to store an API key, a password or a private key; agents read it through the API once a policy lets them.
+              </EmptyState>
+            )
+          ) : (
+            <>
+              <FolderList vaultId={id} folders={level.folders} />
+              {secrets.length > 0 && <SecretTable vaultId={id} prefix={prefix} secrets={secrets} actions={secretActions} now={Date.now()} />}
+            </>
+          )}
+        </div>
+      </Card>
+    </>
+  );
+}

@@ -1,0 +1,4 @@
+import { handlers } from "@/server/dashboard/auth";
+
+export const { GET, POST } = handlers;
+export const dynamic = "force-dynamic";

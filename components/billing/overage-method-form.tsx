@@ -1,0 +1,56 @@
+"use client";
+import { type FormEvent, useState } from "react";
+import { Button } from "@/components/ui/button";
+import { SelectField } from "@/components/ui/field";
+import { useSchemaValidation } from "@/components/ui/form";
+import { Alert } from "@/components/ui/layout";
+import { fieldMessage, useAction } from "@/components/ui/use-action";
+import { ZOverageMethodRequest } from "@/lib/contract/billing";
+import type { ActionResult } from "@/lib/dashboard/action-result";
+
+type Method = "credits" | "x402";
+export type SetOverageMethod = (input: { method: Method }) => Promise<ActionResult<{ overage_method: string }>>;
+
+const OPTIONS = [
+  { value: "credits", label: "Credits — pay per request from the credit balance" },
+  { value: "x402", label: "x402 — callers pay per request with x402 payments" },
+];
+
+export function OverageMethodForm({ current, canManage, setMethod }: { current: string; canManage: boolean; setMethod: SetOverageMethod }) {
+  const [method, setMethodValue] = useState(current);
+  const v = useSchemaValidation(ZOverageMethodRequest);
+  const mutation = useAction(setMethod);
+
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    const data = v.validate({ method });
+    if (data) mutation.mutate(data);
+  }
+  const error = fieldMessage("method", v.errors, mutation.error);
+  return (
+    <form onSubmit={submit} className="flex flex-col gap-3">
+      <SelectField
+        label="Overage method"
+        name="method"
+        value={method}
+        onChange={(e) => {
+          setMethodValue(e.target.value);
+          mutation.reset();
+        }}
+        options={OPTIONS}
+        disabled={!canManage}
+        error={error}
+        hint={canManage ? "What happens to requests past the monthly quota." : "Only an owner or admin can change this."}
+      />
+      {mutation.error && !mutation.error.field("method") && <Alert>{mutation.error.problem.detail}</Alert>}
+      {mutation.isSuccess && <Alert tone="green">Overage method saved.</Alert>}
+      {canManage && (
+        <div>
+          <Button type="submit" variant="secondary" pending={mutation.isPending} disabled={method === current}>
+            Save overage method
+          </Button>
+        </div>
+      )}
+    </form>
+  );
+}

@@ -1,0 +1,24 @@
+"use client";
+import { useState } from "react";
+import type { z } from "zod";
+import { fieldErrorsOf } from "@/lib/contract/field-errors";
+
+/**
+ * Client-side validation with the contract schema the server uses: `validate(input)` returns the
+ * parsed value or null, and keeps a field → message map for the inputs to show.
+ */
+export function useSchemaValidation<S extends z.ZodType>(schema: S) {
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  function validate(input: unknown): z.output<S> | null {
+    const r = schema.safeParse(input);
+    if (r.success) {
+      setErrors({});
+      return r.data;
+    }
+    const map: Record<string, string> = {};
+    for (const f of fieldErrorsOf(r.error.issues, "form")) map[f.field] ??= f.message;
+    setErrors(map);
+    return null;
+  }
+  return { errors, validate, clear: () => setErrors({}) };
+}

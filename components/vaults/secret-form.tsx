@@ -1,0 +1,164 @@
+"use client";
+import { type FormEvent, useState } from "react";
+import { Button } from "@/components/ui/button";
+import { Checkbox, TextAreaField, TextField, SelectField } from "@/components/ui/field";
+import { useSchemaValidation } from "@/components/ui/form";
+import { Alert } from "@/components/ui/layout";
+import { fieldMessage, useAction } from "@/components/ui/use-action";
+import { SECRET_TYPES, type SecretType } from "@/lib/contract/secrets";
+import { ZPutSecretActionInput } from "./action-schemas";
+import { formProblem } from "./problem-message";
+import { isoToLocalInput, type SecretFormState, toPutSecretInput } from "./secret-form-input";
+import type { SecretActions, SecretRow } from "./types";
+
+const MULTI_LINE_TYPES = new Set<SecretType>(["private_key", "certificate", "file", "note", "ssh_key", "env", "env_bundle"]);
+const TYPE_OPTIONS = SECRET_TYPES.map((t) => ({ value: t, label: t }));
+const SHOWN_FIELDS = ["path", "body.value", "body.type", "body.metadata", "body.expires_at", "body.max_access_count"];
+
+function initialState(existing: SecretRow | undefined, defaultPath: string): SecretFormState {
+  if (!existing) return { path: defaultPath, value: "", type: "generic", metadata: "", expiresAt: "", maxReads: "" };
+  const future = existing.expires_at && Date.parse(existing.expires_at) > Date.now();
+  return {
+    path: existing.path,
+    // Never prefilled: a new version's value is always typed again.
+    value: "",
+    type: existing.type,
+    metadata: Object.keys(existing.metadata).length ? JSON.stringify(existing.metadata, null, 2) : "",
+    expiresAt: future && existing.expires_at ? isoToLocalInput(existing.expires_at) : "",
+    maxReads: existing.max_access_count > 0 ? String(existing.max_access_count) : "",
+  };
+}
+
+/**
+ * Stores a new secret, or a new version of `existing` (its path fixed, its value typed again). The
+ * body is the PUT /v1/vaults/{id}/secrets/{path} body, validated with the same contract schema.
+ */
+export function SecretForm({
+  vaultId,
+  put,
+  existing,
+  defaultPath = "",
+  onDone,
+  onSaved = onDone,
+}: {
+  vaultId: string;
+  put: SecretActions["put"];
+  existing?: SecretRow;
+  defaultPath?: string;
+  onDone: () => void;
+  /** After a successful save, with the written secret's path (defaults to `onDone`). */
+  onSaved?: (path: string) => void;
+}) {
+  const [form, setForm] = useState<SecretFormState>(() => initialState(existing, defaultPath));
+  const [multiLine, setMultiLine] = useState(() => MULTI_LINE_TYPES.has(form.type));
+  const [localErrors, setLocalErrors] = useState<Record<string, string>>({});
+  const v = useSchemaValidation(ZPutSecretActionInput);
+  const mutation = useAction(put, { onSuccess: (written) => onSaved(written.path) });
+  const set = <K extends keyof SecretFormState>(key: K, value: SecretFormState[K]) => setForm((f) => ({ ...f, [key]: value }));
+
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    const built = toPutSecretInput(vaultId, form);
+    if (!built.ok) {
+      v.clear();
+      setLocalErrors(built.errors);
+      return;
+    }
+    setLocalErrors({});
+    const input = v.validate(built.input);
+    if (input) mutation.mutate(input);
+  }
+
+  const err = mutation.error;
+  const problem = formProblem(err, SHOWN_FIELDS);
+  const errors = { ...v.errors, ...localErrors };
+  const msg = (field: string) => fieldMessage(field, errors, err);
+  const valueProps = {
+    label: "Value",
+    name: "value",
+    value: form.value,
+    required: true,
+    autoComplete: "off",
+    spellCheck: false,
+    error: msg("body.value"),
+    hint: existing ? `Type the whole value again; it is stored as version ${existing.version + 1}.` : undefined,
+  };
+
+  return (
+    <form onSubmit={submit} noValidate className="flex flex-col gap-4">
+      <TextField
+        label="Path"
+        name="path"
+        value={form.path}
+        onChange={(e) => set("path", e.target.value)}
+        readOnly={Boolean(existing)}
+        required
+        autoComplete="off"
+        spellCheck={false}
+        placeholder="api-keys/stripe"
+        hint={existing ? undefined : "Letters, digits, '_' and '-'; '/' makes folders."}
+        error={msg("path")}
+      />
+      {multiLine ? (
+        <TextAreaField {...valueProps} rows={6} onChange={(e) => set("value", e.target.value)} />
+      ) : (
+        <TextField {...valueProps} type="password" onChange={(e) => set("value", e.target.value)} />
+      )}
+      <Checkbox label="Multi-line value" checked={multiLine} onChange={(e) => setMultiLine(e.target.checked)} />
+      <SelectField
+        label="Type"
+        name="type"
+        options={TYPE_OPTIONS}
+        value={form.type}
+        onChange={(e) => {
+          const type = e.target.value as SecretType;
+          set("type", type);
+          if (MULTI_LINE_TYPES.has(type)) setMultiLine(true);
+        }}
+        error={msg("body.type")}
+      />
+      <TextAreaField
+        label="Metadata (JSON)"
+        name="metadata"
+        value={form.metadata}
+        onChange={(e) => set("metadata", e.target.value)}
+        rows={3}
+        placeholder='{"owner": "billing"}'
+        hint="Optional. A JSON object; never put secrets here, metadata is listed in clear."
+        error={msg("body.metadata")}
+      />
+      <div className="grid gap-4 sm:grid-cols-2">
+        <TextField
+          label="Expires at"
+          name="expires_at"
+          type="datetime-local"
+          value={form.expiresAt}
+          onChange={(e) => set("expiresAt", e.target.value)}
+          hint="Optional. Your local time; reads fail after it."
+          error={msg("body.expires_at")}
+        />
+        <TextField
+          label="Max reads"
+          name="max_access_count"
+          type="number"
+          inputMode="numeric"
+          min={0}
+          step={1}
+          value={form.maxReads}
+          onChange={(e) => set("maxReads", e.target.value)}
+          hint="Optional. Reads allowed for this version; empty or 0 = unlimited."
+          error={msg("body.max_access_count")}
+        />
+      </div>
+      {problem && <Alert>{problem}</Alert>}
+      <div className="flex justify-end gap-2">
+        <Button variant="secondary" onClick={onDone}>
+          Cancel
+        </Button>
+        <Button type="submit" pending={mutation.isPending}>
+          {existing ? "Save new version" : "Save secret"}
+        </Button>
+      </div>
+    </form>
+  );
+}

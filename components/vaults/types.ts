@@ -1,0 +1,26 @@
+import type { PutSecretResponse, SecretSummary, SecretVersionSummary } from "@/lib/contract/secrets";
+import type { CreateVaultRequest, VaultResponse } from "@/lib/contract/vaults";
+import type { ActionResult } from "@/lib/dashboard/action-result";
+import type { PutSecretActionInput, SecretRefInput, SecretVersionRefInput, VaultRefInput } from "./action-schemas";
+
+/** A server action as the pages hand it to these components (components never import app/). */
+export type Action<I, T> = (input: I) => Promise<ActionResult<T>>;
+
+export type RevealedSecret = { value: string; version: number; access_count: number; max_access_count: number };
+
+export type SecretActions = {
+  put: Action<PutSecretActionInput, PutSecretResponse>;
+  reveal: Action<SecretRefInput, RevealedSecret>;
+  versions: Action<SecretRefInput, { versions: SecretVersionSummary[] }>;
+  disableVersion: Action<SecretVersionRefInput, null>;
+  remove: Action<SecretRefInput, null>;
+};
+
+export type CreateVaultAction = Action<CreateVaultRequest, VaultResponse>;
+export type DeleteVaultAction = Action<VaultRefInput, null>;
+
+/**
+ * A listed secret with two facts of its current version the listing leaves out: its counted reads
+ * (reads are counted only when `max_access_count` > 0) and whether it was disabled.
+ */
+export type SecretRow = SecretSummary & { access_count: number; disabled: boolean };
