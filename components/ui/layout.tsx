@@ -71,7 +71,7 @@ export function Alert({ tone = "red", title, children }: { tone?: "red" | "amber
 /** A table that scrolls sideways on narrow screens instead of breaking the page. */
 export function Table({ head, children, label }: { head: ReactNode[]; children: ReactNode; label: string }) {
   return (
-    <div className="-mx-5 overflow-x-auto sm:mx-0">
+    <div className="relative -mx-5 overflow-x-auto sm:mx-0">
       <table className="w-full min-w-[36rem] text-left text-sm" aria-label={label}>
         <thead className="border-b border-zinc-800 text-xs uppercase tracking-wide text-zinc-500">
           <tr>
