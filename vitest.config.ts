@@ -12,5 +12,7 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // Browser specs poll the page; on a loaded 2-core machine a re-render can take seconds.
+    expect: { poll: { timeout: 15_000, interval: 100 } },
   },
 });

@@ -2,7 +2,7 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ensureBuild } from "../scripts/talon-process";
 import { base32Decode, currentStep, totpCode } from "../server/identity/totp";
-import { addVirtualAuthenticator, type App, BUILD_TIMEOUT_MS, launchBrowser, newPage, PASSWORD, screenshot, signedInUser, signIn, signUpInBrowser, startApp } from "./harness";
+import { addVirtualAuthenticator, api, type App, BUILD_TIMEOUT_MS, launchBrowser, newPage, PASSWORD, screenshot, signedInUser, signIn, signUpInBrowser, startApp } from "./harness";
 
 /**
  * Signing in to the dashboard as a person does: sign-up and the emailed link, password, TOTP,
@@ -123,5 +123,24 @@ describe("dashboard sign-in", () => {
     await page.getByRole("button", { name: "Sign in with a passkey" }).click();
     await expect.poll(() => page.getByRole("alert").first().textContent()).toContain("could not sign you in");
     await context.close();
+  }, 120_000);
+
+  test("sign-in attempts through the dashboard take the same per-IP budget as the API's auth routes", async () => {
+    const limited = await startApp({ TALON_RATE_LIMIT_AUTH_PER_MINUTE: "3" });
+    try {
+      const { context, page } = await newPage(browser, limited);
+      await page.goto("/login");
+      for (let i = 0; i < 4; i++) {
+        await page.getByLabel("Email").fill(`nobody-${i}@example.test`);
+        await page.getByLabel("Password").fill("wrong password!");
+        await page.getByRole("button", { name: "Sign in", exact: true }).click();
+        await expect.poll(() => page.getByRole("alert").first().textContent()).toMatch(i < 3 ? /Invalid credentials/ : /Too many requests/);
+      }
+      // The API's auth routes share the budget: the same address is refused there too.
+      expect((await api(limited, "POST", "/v1/auth/token", { body: { email: "x@example.test", password: "whatever" } })).status).toBe(429);
+      await context.close();
+    } finally {
+      await limited.stop();
+    }
   }, 120_000);
 });

@@ -10,6 +10,7 @@ import { auth, signIn, signOut } from "@/server/dashboard/auth";
 import { actionFailure, publicCtx } from "@/server/dashboard/context";
 import { mintTicket, revokeSession, type SignInMethod } from "@/server/dashboard/sessions";
 import type { PublicCtx } from "@/server/http/principal";
+import { checkAuthStepRate } from "@/server/http/rate-limit";
 import { verifyMfaChallenge } from "@/server/identity/mfa";
 import { passkeySignInOptions, verifyPasskeySignIn } from "@/server/identity/passkeys";
 import { authenticatePassword, confirmEmail, signup } from "@/server/identity/service";
@@ -33,6 +34,7 @@ async function publicStep<S extends z.ZodType, T>(schema: S, input: unknown, run
   if (!parsed.success) return invalid(parsed.error.issues);
   const ctx = await publicCtx();
   try {
+    checkAuthStepRate(ctx.rt, ctx.ip);
     return { ok: true, data: await run(ctx, parsed.data) };
   } catch (e) {
     return actionFailure(e, ctx.requestId);

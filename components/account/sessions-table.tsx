@@ -26,7 +26,7 @@ export function SessionsTable({ sessions, revoke }: { sessions: SessionSummary[]
         {sessions.map((s) => (
           <tr key={s.id}>
             <td className={cellClass}>
-              <p className="max-w-xs truncate text-zinc-200" title={s.user_agent}>
+              <p className="max-w-56 truncate text-zinc-200" title={s.user_agent}>
                 {s.user_agent || "Unknown browser"}
               </p>
               {s.current && <Badge tone="green">This device</Badge>}
@@ -37,7 +37,12 @@ export function SessionsTable({ sessions, revoke }: { sessions: SessionSummary[]
             <td className={`${cellClass} whitespace-nowrap text-zinc-400`}>{formatDate(s.last_seen_at)}</td>
             <td className={`${cellClass} text-right`}>
               {!s.current && (
-                <Button variant="secondary" pending={mutation.isPending && mutation.variables?.session_id === s.id} onClick={() => mutation.mutate({ session_id: s.id })}>
+                <Button
+                  variant="secondary"
+                  className="whitespace-nowrap"
+                  pending={mutation.isPending && mutation.variables?.session_id === s.id}
+                  onClick={() => mutation.mutate({ session_id: s.id })}
+                >
                   Sign out
                 </Button>
               )}

@@ -79,7 +79,7 @@ function ChangeRoleButton({ member, changeRole }: { member: MemberResponse; chan
   }
   return (
     <>
-      <Button variant="secondary" onClick={show}>
+      <Button variant="secondary" className="whitespace-nowrap" onClick={show}>
         Change role
       </Button>
       <Dialog open={open} onClose={() => setOpen(false)} title={`Change the role of ${member.email}`}>

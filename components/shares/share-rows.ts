@@ -1,9 +1,6 @@
 import type { ShareSummary } from "@/lib/contract/shares";
 
-/** A share I created, with its recipient named for display. */
-export type OutboundShareRow = ShareSummary & { recipient_label: string; declined: boolean };
-/** A share sent to me, with its sender named; whether reading it needs a passphrase (never the passphrase). */
-export type InboundShareRow = ShareSummary & { sender_label: string; needs_passphrase: boolean };
+export type { InboundShareRow, OutboundShareRow } from "@/lib/contract/shares";
 
 export type ShareStatus = { label: string; tone: "neutral" | "green" | "amber" | "red" };
 

@@ -1,4 +1,4 @@
-import type { PutSecretResponse, SecretSummary, SecretVersionSummary } from "@/lib/contract/secrets";
+import type { PutSecretResponse, SecretVersionSummary } from "@/lib/contract/secrets";
 import type { CreateVaultRequest, VaultResponse } from "@/lib/contract/vaults";
 import type { ActionResult } from "@/lib/dashboard/action-result";
 import type { PutSecretActionInput, SecretRefInput, SecretVersionRefInput, VaultRefInput } from "./action-schemas";
@@ -19,8 +19,4 @@ export type SecretActions = {
 export type CreateVaultAction = Action<CreateVaultRequest, VaultResponse>;
 export type DeleteVaultAction = Action<VaultRefInput, null>;
 
-/**
- * A listed secret with two facts of its current version the listing leaves out: its counted reads
- * (reads are counted only when `max_access_count` > 0) and whether it was disabled.
- */
-export type SecretRow = SecretSummary & { access_count: number; disabled: boolean };
+export type { SecretRow } from "@/lib/contract/secrets";

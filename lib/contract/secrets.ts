@@ -114,3 +114,9 @@ export type PutSecretResponse = z.infer<typeof ZPutSecretResponse>;
 export type RotateSecretResponse = z.infer<typeof ZRotateSecretResponse>;
 export type SecretSummary = z.infer<typeof ZSecretListResponse>["secrets"][number];
 export type SecretVersionSummary = z.infer<typeof ZSecretVersionsResponse>["versions"][number];
+
+/**
+ * A listed secret with two facts of its current version the listing leaves out (dashboard): its
+ * counted reads (reads are counted only when `max_access_count` > 0) and whether it was disabled.
+ */
+export type SecretRow = SecretSummary & { access_count: number; disabled: boolean };

@@ -66,3 +66,8 @@ export type ShareCreated = z.infer<typeof ZShareCreated>;
 export type SharedSecret = z.infer<typeof ZSharedSecret>;
 export type ShareSummary = z.infer<typeof ZShareSummary>;
 export type ShareRecipientType = (typeof SHARE_RECIPIENT_TYPES)[number];
+
+/** A share the caller created, with its recipient named for display (dashboard). */
+export type OutboundShareRow = ShareSummary & { recipient_label: string; declined: boolean };
+/** A share sent to the caller, with its sender named; whether reading it needs a passphrase (never the passphrase). */
+export type InboundShareRow = ShareSummary & { sender_label: string; needs_passphrase: boolean };

@@ -8,6 +8,7 @@ import { fieldErrorsOf } from "../../lib/contract/field-errors";
 import type { ActionResult } from "../../lib/dashboard/action-result";
 import { ApiError, problemBody } from "../http/errors";
 import { IP_NOT_ALLOWED } from "../http/ip-rules";
+import { checkPrincipalBudget } from "../http/rate-limit";
 import type { Ctx, PublicCtx, UserCtx } from "../http/principal";
 import { log } from "../log";
 import { getRuntime } from "../runtime";
@@ -78,6 +79,7 @@ export async function userAction<S extends z.ZodType, T>(schema: S, input: unkno
   try {
     ctx = await sessionCtx();
     if (!ctx) return { ok: false, problem: { status: 401, title: "Unauthorized", detail: "Your session has ended. Sign in again." } };
+    checkPrincipalBudget(ctx.rt, ctx.principal);
     return { ok: true, data: await run(ctx, parsed.data) };
   } catch (e) {
     return actionFailure(e, ctx?.requestId ?? randomUUID());

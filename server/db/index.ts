@@ -13,11 +13,18 @@ export type Dialect = "sqlite" | "postgres";
 
 export type Database = { db: Db; dialect: Dialect; close(): Promise<void> };
 
+/**
+ * Interactive transactions may wait for a connection and for row locks (limits lock the Org row, so
+ * concurrent creations in one org queue). Prisma's defaults (2 s to start, 5 s to finish) turn a
+ * burst on a busy machine into 500s; these bounds still end a stuck transaction.
+ */
+const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 20_000 } as const;
+
 export async function openDatabase(url: string): Promise<Database> {
   if (url.startsWith("file:")) {
     // Timestamps as epoch milliseconds: raw SQL then compares dates the same way on both databases.
     const adapter = new PrismaBetterSqlite3({ url }, { timestampFormat: "unixepoch-ms" });
-    const db = new SqliteClient({ adapter });
+    const db = new SqliteClient({ adapter, transactionOptions: TRANSACTION_OPTIONS });
     // WAL lets readers run beside the writer; NORMAL is durable across process crashes in WAL mode;
     // the busy timeout makes concurrent writers (other processes, the migrator) wait instead of failing.
     await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
@@ -27,7 +34,7 @@ export async function openDatabase(url: string): Promise<Database> {
     return { db, dialect: "sqlite", close: () => db.$disconnect() };
   }
   const adapter = new PrismaPg({ connectionString: url, max: 20 });
-  const db = new PostgresClient({ adapter }) as unknown as Db;
+  const db = new PostgresClient({ adapter, transactionOptions: TRANSACTION_OPTIONS }) as unknown as Db;
   await db.$queryRawUnsafe("SELECT 1");
   return { db, dialect: "postgres", close: () => db.$disconnect() };
 }

@@ -3,7 +3,7 @@ import { parseIp } from "../../lib/cidr";
 import type { Runtime } from "../runtime";
 import { ApiError } from "./errors";
 import type { ApiEnv } from "./pipeline";
-import { principalRef } from "./principal";
+import { type Principal, principalRef } from "./principal";
 
 type Bucket = { tokens: number; at: number };
 /** An empty bucket refills completely within a minute; one idle that long is indistinguishable from a new one. */
@@ -73,8 +73,14 @@ export class TokenBucketLimiter {
 
 export type RateLimiters = { ip: TokenBucketLimiter; principal: TokenBucketLimiter; auth: TokenBucketLimiter };
 
-/** One set per runtime, so the middleware (per app) and `requireAuth` (module level) share the buckets. */
-const limiters = new WeakMap<Runtime, RateLimiters>();
+/**
+ * One set per runtime, so the middleware (per app), `requireAuth` and the dashboard's actions share
+ * the buckets. Kept on globalThis: Next.js bundles its own copy of this module, and both copies must
+ * find the same buckets for the same runtime.
+ */
+const LIMITERS = Symbol.for("talon.rateLimiters");
+const g = globalThis as typeof globalThis & { [LIMITERS]?: WeakMap<Runtime, RateLimiters> };
+const limiters = (g[LIMITERS] ??= new WeakMap<Runtime, RateLimiters>());
 export function rateLimitersFor(rt: Runtime): RateLimiters {
   let l = limiters.get(rt);
   if (!l) {
@@ -144,8 +150,27 @@ export function rateLimitByIp(rt: Runtime): MiddlewareHandler<ApiEnv> {
   };
 }
 
+/**
+ * The dashboard's sign-in, sign-up and invitation steps take the same two per-IP budgets as the API's
+ * auth routes (they are the same operations, reached through server actions instead).
+ */
+export function checkAuthStepRate(rt: Runtime, ip: string): void {
+  if (ip === "") return;
+  const l = rateLimitersFor(rt);
+  const key = ipBucketKey(ip);
+  const wait = l.ip.take(key);
+  if (wait > 0) throw tooMany("from your IP address", wait);
+  const authWait = l.auth.take(key);
+  if (authWait > 0) throw tooMany("to sign-in and sign-up from your IP address", authWait);
+}
+
+/** The per-principal budget, for callers outside the API pipeline (dashboard actions). */
+export function checkPrincipalBudget(rt: Runtime, principal: Principal): void {
+  const wait = rateLimitersFor(rt).principal.take(principalRef(principal));
+  if (wait > 0) throw tooMany("for this credential's user or agent", wait);
+}
+
 /** Per-principal limit, called by `requireAuth` right after the caller is known. */
 export function checkPrincipalRate(c: Context<ApiEnv>): void {
-  const wait = rateLimitersFor(c.get("rt")).principal.take(principalRef(c.get("principal")));
-  if (wait > 0) throw tooMany("for this credential's user or agent", wait);
+  checkPrincipalBudget(c.get("rt"), c.get("principal"));
 }

@@ -97,7 +97,11 @@ export class IpRuleCache {
   }
 }
 
-const caches = new WeakMap<Runtime, IpRuleCache>();
+// On globalThis, so the API app and the dashboard (Next.js bundles its own copy of this module) share
+// one cache per runtime, and a rule changed on either side is seen at once by both.
+const CACHES = Symbol.for("talon.ipRuleCaches");
+const g = globalThis as typeof globalThis & { [CACHES]?: WeakMap<Runtime, IpRuleCache> };
+const caches = (g[CACHES] ??= new WeakMap<Runtime, IpRuleCache>());
 export function ipRuleCacheFor(rt: Runtime): IpRuleCache {
   let cache = caches.get(rt);
   if (!cache) {

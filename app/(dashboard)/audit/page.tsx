@@ -10,7 +10,7 @@ import { fieldErrorsOf } from "@/lib/contract/field-errors";
 import { queryAuditEvents, verifyAuditChain } from "@/server/audit/service";
 import { pageCtx } from "@/server/dashboard/context";
 import type { Ctx } from "@/server/http/principal";
-import { principalNames } from "./principal-names";
+import { principalNames } from "@/server/org/principal-names";
 
 export const dynamic = "force-dynamic";
 

@@ -17,7 +17,7 @@ export default async function OrgPage() {
   return (
     <>
       <PageHeader title="Organisation" description="The people in your organisation and what they may do." />
-      <Card title="Members" description={`${members.length} ${members.length === 1 ? "person" : "people"}. You are ${role === "admin" ? "an" : "a"} ${role}.`}>
+      <Card title="Members" description={`${members.length} ${members.length === 1 ? "person" : "people"}. You are ${role === "member" ? "a" : "an"} ${role}.`}>
         <MembersTable members={members} currentUserId={userId} callerRole={role} changeRole={changeMemberRoleAction} removeMember={removeMemberAction} />
       </Card>
       {manages && (

@@ -4,7 +4,7 @@ import { Card, PageHeader } from "@/components/ui/layout";
 import { pageCtx } from "@/server/dashboard/context";
 import { listInboundShares, listOutboundShares } from "@/server/shares/service";
 import { answerShareAction, revealShareAction, revokeShareAction } from "./actions";
-import { describeShares } from "./share-details";
+import { describeShares } from "@/server/shares/details";
 
 export const dynamic = "force-dynamic";
 

@@ -16,7 +16,7 @@ import { listSecrets } from "@/server/secrets/service";
 import { getVault } from "@/server/vaults/service";
 import { deleteVaultAction } from "../actions";
 import { deleteSecretAction, disableSecretVersionAction, listSecretVersionsAction, putSecretAction, revealSecretAction } from "./actions";
-import { withCurrentVersionState } from "./current-versions";
+import { withCurrentVersionState } from "@/server/secrets/version-state";
 
 export const dynamic = "force-dynamic";
 

@@ -1,5 +1,4 @@
-import "server-only";
-import type { Ctx } from "@/server/http/principal";
+import type { Ctx } from "../http/principal";
 
 /**
  * What the dashboard shows for a `user:<id>` / `agent:<id>` reference: the user's email or the

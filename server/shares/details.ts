@@ -1,8 +1,6 @@
-import "server-only";
-import type { InboundShareRow, OutboundShareRow } from "@/components/shares/share-rows";
-import type { ShareSummary } from "@/lib/contract/shares";
-import type { Ctx } from "@/server/http/principal";
-import { principalNames } from "../audit/principal-names";
+import type { InboundShareRow, OutboundShareRow, ShareSummary } from "../../lib/contract/shares";
+import type { Ctx } from "../http/principal";
+import { principalNames } from "../org/principal-names";
 
 /**
  * The list summaries the API returns, plus what this page shows beside them: who sent a share, who

@@ -1,7 +1,5 @@
-import "server-only";
-import type { SecretRow } from "@/components/vaults/types";
-import type { SecretSummary } from "@/lib/contract/secrets";
-import type { Ctx } from "@/server/http/principal";
+import type { SecretRow, SecretSummary } from "../../lib/contract/secrets";
+import type { Ctx } from "../http/principal";
 
 /**
  * Adds to listed secrets (already access-filtered by `listSecrets`) their current version's read
