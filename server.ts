@@ -26,6 +26,8 @@ function scrub(message: string, config?: Config): string {
   let out = message.split("\n")[0]!.trim();
   const secrets: string[] = [];
   if (config?.keystore.provider === "pkcs11" && config.keystore.pin) secrets.push(config.keystore.pin);
+  if (config?.google.clientSecret) secrets.push(config.google.clientSecret);
+  if (process.env.AUTH_SECRET) secrets.push(process.env.AUTH_SECRET);
   try {
     const pw = config && new URL(config.databaseUrl).password;
     if (pw) secrets.push(pw, decodeURIComponent(pw));

@@ -143,4 +143,17 @@ describe("dashboard sign-in", () => {
       await limited.stop();
     }
   }, 120_000);
+
+  test("over HTTPS the session cookie is also Secure, with the __Secure- prefix", async () => {
+    const secure = await startApp({}, { tls: true });
+    try {
+      const { context, page } = await newPage(browser, secure);
+      await signedInUser(page, secure);
+      const cookie = (await context.cookies()).find((c) => c.name.includes("authjs.session-token"));
+      expect(cookie).toMatchObject({ name: "__Secure-authjs.session-token", secure: true, httpOnly: true, sameSite: "Lax" });
+      await context.close();
+    } finally {
+      await secure.stop();
+    }
+  }, 120_000);
 });

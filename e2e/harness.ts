@@ -1,4 +1,6 @@
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { get as httpsGet } from "node:https";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
@@ -23,11 +25,18 @@ export type App = {
   stop(): Promise<void>;
 };
 
-export async function startApp(env: Record<string, string> = {}): Promise<App> {
+/** `tls: true` serves HTTPS with a fresh self-signed certificate for localhost (contexts then ignore certificate errors). */
+export async function startApp(env: Record<string, string> = {}, opts: { tls?: boolean } = {}): Promise<App> {
   const dataDir = mkdtempSync(path.join(tmpdir(), "talon-e2e-"));
   const db = testDialect === "postgres" ? await createPostgresDatabase() : null;
   const port = await freePort();
-  const url = `http://localhost:${port}`;
+  const url = `${opts.tls ? "https" : "http"}://localhost:${port}`;
+  if (opts.tls) {
+    const cert = path.join(dataDir, "cert.pem");
+    const key = path.join(dataDir, "key.pem");
+    execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], { stdio: "ignore" });
+    Object.assign(env, { TALON_TLS_CERT_FILE: cert, TALON_TLS_KEY_FILE: key });
+  }
   const p = startTalon({
     dataDir,
     port,
@@ -41,7 +50,8 @@ export async function startApp(env: Record<string, string> = {}): Promise<App> {
     },
   });
   try {
-    await waitHealthy(p);
+    if (opts.tls) await waitHealthyTls(p);
+    else await waitHealthy(p);
   } catch (e) {
     await p.stop();
     throw e;
@@ -58,6 +68,23 @@ export async function startApp(env: Record<string, string> = {}): Promise<App> {
   };
 }
 
+/** waitHealthy for an HTTPS instance with a self-signed certificate (fetch cannot skip verification per call). */
+async function waitHealthyTls(p: TalonProcess, timeoutMs = 90_000): Promise<void> {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    if (p.child.exitCode !== null) throw new Error(`Talon exited before it was healthy:\n${p.output()}`);
+    const status = await new Promise<number>((resolve) => {
+      httpsGet({ host: "127.0.0.1", port: p.port, path: "/v1/health", rejectUnauthorized: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).on("error", () => resolve(0));
+    });
+    if (status === 200) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`Talon was not healthy after ${timeoutMs} ms:\n${p.output()}`);
+}
+
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
@@ -68,7 +95,7 @@ export function launchBrowser(): Promise<Browser> {
 /** A fresh browser context (its own cookies) with clipboard access, at a desktop or phone width. */
 export async function newPage(browser: Browser, app: App, opts: { width?: number } = {}): Promise<{ context: BrowserContext; page: Page }> {
   const width = opts.width ?? 1280;
-  const context = await browser.newContext({ baseURL: app.url, viewport: { width, height: width < 600 ? 800 : 860 } });
+  const context = await browser.newContext({ baseURL: app.url, viewport: { width, height: width < 600 ? 800 : 860 }, ignoreHTTPSErrors: app.url.startsWith("https:") });
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: app.url });
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);

@@ -159,6 +159,7 @@ describe("vaults, agents and policies in the browser", () => {
     await page.getByRole("button", { name: "Menu" }).click();
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Agents" }).click();
     await page.waitForURL("**/agents");
+    await page.getByRole("heading", { level: 1, name: "Agents" }).waitFor();
     await screenshot(page, "10-mobile-agents");
     await context.close();
   }, 120_000);

@@ -5,7 +5,7 @@ import { type FormEvent, useState } from "react";
 import { ZLoginRequest, ZMfaVerifyRequest } from "@/lib/contract/auth";
 import { ActionError } from "@/lib/dashboard/action-result";
 import type { SignInActions } from "@/lib/dashboard/auth-steps";
-import { Button } from "@/components/ui/button";
+import { Button, buttonClass } from "@/components/ui/button";
 import { TextField } from "@/components/ui/field";
 import { useSchemaValidation } from "@/components/ui/form";
 import { Alert } from "@/components/ui/layout";
@@ -16,7 +16,7 @@ function destination(next: string | undefined): string {
   return next && /^\/[A-Za-z0-9/_-]*$/.test(next) && !next.startsWith("//") ? next : "/vaults";
 }
 
-export function LoginForm({ next, notice, actions }: { next?: string; notice?: string; actions: SignInActions }) {
+export function LoginForm({ next, notice, google, actions }: { next?: string; notice?: { text: string; tone: "green" | "red" }; google?: boolean; actions: SignInActions }) {
   const [mfaToken, setMfaToken] = useState<string | null>(null);
   const [passkeyError, setPasskeyError] = useState<string | null>(null);
   const [passkeyPending, setPasskeyPending] = useState(false);
@@ -93,7 +93,7 @@ export function LoginForm({ next, notice, actions }: { next?: string; notice?: s
         <h1 className="text-xl font-semibold text-zinc-50">Sign in</h1>
         <p className="mt-1 text-sm text-zinc-400">Manage vaults, agents and access for your organisation.</p>
       </div>
-      {notice && <Alert tone="green">{notice}</Alert>}
+      {notice && <Alert tone={notice.tone}>{notice.text}</Alert>}
       <form onSubmit={submitPassword} className="flex flex-col gap-4" noValidate>
         {password.error && !password.error.problem.fields && <Alert>{password.error.problem.detail}</Alert>}
         <TextField label="Email" name="email" type="email" autoComplete="username webauthn" required maxLength={254} error={fieldMessage("email", loginV.errors, password.error)} />
@@ -109,6 +109,12 @@ export function LoginForm({ next, notice, actions }: { next?: string; notice?: s
       <Button variant="secondary" onClick={signInWithPasskey} pending={passkeyPending}>
         Sign in with a passkey
       </Button>
+      {google && (
+        // A full page load: the route answers with a redirect to Google, which a client-side navigation cannot follow.
+        <a href="/auth/google" className={buttonClass("secondary")}>
+          Sign in with Google
+        </a>
+      )}
       <p className="text-center text-sm text-zinc-400">
         New to Talon?{" "}
         <Link href="/signup" className="font-medium text-amber-300 hover:text-amber-200">

@@ -83,6 +83,7 @@ const ZEnv = z.object({
   TALON_LOGIN_MAX_FAILURES_PER_IP_PER_HOUR: intFrom(300, 1, 1_000_000),
   TALON_MFA_MAX_FAILURES_PER_15_MIN: intFrom(10, 1, 1_000_000),
   TALON_GOOGLE_CLIENT_ID: z.string().min(1).max(512).optional(),
+  TALON_GOOGLE_CLIENT_SECRET: z.string().min(1).max(512).optional(),
   TALON_GOOGLE_ISSUER: z.url({ protocol: /^https?$/ }).max(2048).default("https://accounts.google.com"),
   TALON_GOOGLE_JWKS_URL: z.url({ protocol: /^https?$/ }).max(2048).default("https://www.googleapis.com/oauth2/v3/certs"),
   TALON_METER_BLOCK: intFrom(25, 1, 10_000),
@@ -122,8 +123,8 @@ export type Config = {
   ipRulesCacheSeconds: number;
   /** Brute-force limits on human sign-in (fixed windows in the RateCounter table). */
   loginLimits: { failuresPerAccountPerHour: number; failuresPerIpPerHour: number; mfaFailuresPer15Min: number };
-  /** Google sign-in; disabled without a client id. */
-  google: { clientId?: string; issuer: string; jwksUrl: string };
+  /** Google sign-in; disabled without a client id. The dashboard's code flow also needs the client secret. */
+  google: { clientId?: string; clientSecret?: string; issuer: string; jwksUrl: string };
   /** Request metering: quota reserved per instance in blocks; idle reservations go back after releaseMs. */
   meter: { block: number; releaseMs: number };
   /** Stripe checkout and webhooks; off unless both keys are set. apiBase points the client elsewhere (tests). */
@@ -191,7 +192,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       failuresPerIpPerHour: e.TALON_LOGIN_MAX_FAILURES_PER_IP_PER_HOUR,
       mfaFailuresPer15Min: e.TALON_MFA_MAX_FAILURES_PER_15_MIN,
     },
-    google: { clientId: e.TALON_GOOGLE_CLIENT_ID, issuer: e.TALON_GOOGLE_ISSUER, jwksUrl: e.TALON_GOOGLE_JWKS_URL },
+    google: { clientId: e.TALON_GOOGLE_CLIENT_ID, clientSecret: e.TALON_GOOGLE_CLIENT_SECRET, issuer: e.TALON_GOOGLE_ISSUER, jwksUrl: e.TALON_GOOGLE_JWKS_URL },
     meter: { block: e.TALON_METER_BLOCK, releaseMs: e.TALON_METER_RELEASE_MS },
     stripe:
       e.STRIPE_SECRET_KEY && e.STRIPE_WEBHOOK_SECRET

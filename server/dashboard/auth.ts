@@ -22,6 +22,9 @@ export const { handlers, auth, signIn, signOut } = NextAuth(async () => {
     secret: dashboardSecret(rt.config),
     // Self-hosted behind the operator's own proxy: the Host header decides the callback URLs.
     trustHost: true,
+    // Secure, `__Secure-`-prefixed cookies whenever Talon is reached over HTTPS, decided by the
+    // configured public URL rather than by whatever protocol a proxy reports.
+    useSecureCookies: rt.config.publicUrl.startsWith("https:"),
     session: { strategy: "jwt", maxAge: Math.floor(SESSION_TTL_MS / 1000) },
     pages: { signIn: "/login", error: "/login" },
     providers: [

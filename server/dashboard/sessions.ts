@@ -21,7 +21,7 @@ const TICKET_TTL_MS = 60_000;
 const SEEN_RESOLUTION_MS = 5 * 60_000;
 const TICKET_PURPOSE = "signin_ticket:";
 
-export type SignInMethod = "password" | "password+totp" | "password+recovery_code" | "passkey" | "google";
+export type SignInMethod = "password" | "password+totp" | "password+recovery_code" | "passkey" | "google" | "google+totp" | "google+recovery_code";
 export type SessionClient = { ip: string; userAgent: string };
 
 const hashOf = (s: string) => createHash("sha256").update(s).digest("hex");

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import type { LoginResponse } from "../../lib/contract/auth";
 import { auditRow } from "../audit/writer";
@@ -11,16 +11,18 @@ import { hashPassword } from "./passwords";
 import { revokeUserRefreshTokens } from "./refresh";
 
 /**
- * Google sign-in with an ID token the browser obtained from Google: verified here against the
- * issuer's JWKS (RS256 pinned, issuer, audience = our client id, expiry), then matched to a user by
+ * Google sign-in with an ID token: verified here against the issuer's JWKS (RS256 pinned, issuer,
+ * audience = our client id, expiry, and the nonce when the caller sent one), then matched to a user by
  * Google subject, else by (Google-verified) email, else a new account and organisation is created.
+ * The API takes a token the client obtained itself; the dashboard gets one through its own
+ * authorization-code flow (server/dashboard/google-oidc.ts).
  */
 const GOOGLE_ISSUER = "https://accounts.google.com";
 const ANONYMOUS = { orgId: "", actorId: "anonymous", actorType: "anonymous" as const };
 const jwksByUrl = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
 
 type GoogleIdentity = { sub: string; email: string; name: string };
-type SignInUser = { id: string; orgId: string; tokenVersion: number; mfaEnabled: boolean };
+export type GoogleUser = { id: string; orgId: string; tokenVersion: number; mfaEnabled: boolean };
 const USER_FIELDS = { id: true, orgId: true, tokenVersion: true, mfaEnabled: true, googleSub: true, emailVerifiedAt: true } as const;
 
 function jwksFor(url: string) {
@@ -32,13 +34,17 @@ function jwksFor(url: string) {
   return jwks;
 }
 
-async function verifyIdToken(ctx: PublicCtx, idToken: string): Promise<GoogleIdentity> {
+const digest = (s: string) => createHash("sha256").update(s).digest();
+
+async function verifyIdToken(ctx: PublicCtx, idToken: string, nonce?: string): Promise<GoogleIdentity> {
   const g = ctx.rt.config.google;
   // Google writes its issuer with and without the scheme; a custom issuer must match exactly.
   const issuer = g.issuer === GOOGLE_ISSUER ? [GOOGLE_ISSUER, "accounts.google.com"] : g.issuer;
   let payload: Record<string, unknown>;
   try {
     ({ payload } = await jwtVerify(idToken, jwksFor(g.jwksUrl), { issuer, audience: g.clientId, algorithms: ["RS256"], requiredClaims: ["sub", "exp", "iat"] }));
+    // The nonce binds the token to the browser that started the flow (a replayed token has another).
+    if (nonce !== undefined && (typeof payload.nonce !== "string" || !timingSafeEqual(digest(payload.nonce), digest(nonce)))) throw new Error("nonce");
   } catch {
     await ctx.rt.audit.record(ctx, { action: "auth.failure", resourceType: "user", resourceId: "", details: { method: "google" } }, ANONYMOUS);
     throw ApiError.unauthorized("The Google ID token is invalid or expired");
@@ -56,12 +62,18 @@ export async function googleSignIn(ctx: PublicCtx, idToken: string): Promise<Log
   if (!ctx.rt.config.google.clientId) {
     throw ApiError.unavailable("Google sign-in is not configured on this server (set TALON_GOOGLE_CLIENT_ID)");
   }
-  const identity = await verifyIdToken(ctx, idToken);
-  const user = await findOrCreateUser(ctx, identity);
-  return completeSignIn(ctx, user, "google");
+  return completeSignIn(ctx, await googleUser(ctx, idToken), "google");
 }
 
-async function findOrCreateUser(ctx: PublicCtx, identity: GoogleIdentity, retried = false): Promise<SignInUser> {
+/**
+ * The user a verified ID token names, found or created; MFA is left to the caller. `nonce`, when
+ * given, must be the token's `nonce` claim.
+ */
+export async function googleUser(ctx: PublicCtx, idToken: string, opts: { nonce?: string } = {}): Promise<GoogleUser> {
+  return findOrCreateUser(ctx, await verifyIdToken(ctx, idToken, opts.nonce));
+}
+
+async function findOrCreateUser(ctx: PublicCtx, identity: GoogleIdentity, retried = false): Promise<GoogleUser> {
   const { db } = ctx.rt;
   const bySub = await db.user.findUnique({ where: { googleSub: identity.sub }, select: USER_FIELDS });
   if (bySub) return bySub;
@@ -81,7 +93,7 @@ async function findOrCreateUser(ctx: PublicCtx, identity: GoogleIdentity, retrie
  * verified may have been registered by someone else in advance (pre-hijacking): its password is
  * replaced by an unusable one and its sessions end, so only the Google identity gets in.
  */
-async function linkUser(ctx: PublicCtx, user: SignInUser & { googleSub: string | null; emailVerifiedAt: Date | null }, identity: GoogleIdentity): Promise<SignInUser> {
+async function linkUser(ctx: PublicCtx, user: GoogleUser & { googleSub: string | null; emailVerifiedAt: Date | null }, identity: GoogleIdentity): Promise<GoogleUser> {
   if (user.googleSub !== null) throw ApiError.conflict("This email address is already linked to another Google account");
   const takeover = user.emailVerifiedAt === null;
   const passwordHash = takeover ? await hashPassword(randomBytes(32).toString("base64url")) : undefined;
@@ -99,7 +111,7 @@ async function linkUser(ctx: PublicCtx, user: SignInUser & { googleSub: string |
 }
 
 /** A Google-only account gets a random password hash, so password sign-in costs the same and never succeeds. */
-async function createUser(ctx: PublicCtx, identity: GoogleIdentity): Promise<SignInUser> {
+async function createUser(ctx: PublicCtx, identity: GoogleIdentity): Promise<GoogleUser> {
   const passwordHash = await hashPassword(randomBytes(32).toString("base64url"));
   const userId = randomUUID();
   const orgId = randomUUID();
