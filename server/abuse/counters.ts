@@ -1,4 +1,5 @@
 import type { Db, Tx } from "../db";
+import { log } from "../log";
 
 /**
  * Fixed-window counters in the `RateCounter` table, shared by every instance using the database
@@ -23,12 +24,35 @@ function checkWindow(windowMs: number) {
 }
 
 /**
+ * Rows whose window ended long ago count nothing any more (the longest window in use is an hour), but
+ * every distinct key leaves one: an attacker spraying random addresses would grow the table forever.
+ * They are deleted at most every ten minutes per process, in the background of a hit.
+ */
+const PRUNE_AFTER_MS = 24 * 60 * 60 * 1000;
+const PRUNE_EVERY_MS = 10 * 60 * 1000;
+let lastPrune = 0;
+
+/** Deletes counters whose window started more than a day before `now`; returns how many. */
+export async function pruneCounters(db: Client, now = Date.now()): Promise<number> {
+  const { count } = await db.rateCounter.deleteMany({ where: { windowStart: { lt: BigInt(now - PRUNE_AFTER_MS) } } });
+  return count;
+}
+
+function maybePrune(db: Client, now: number) {
+  // Never inside a caller's transaction (a Tx has no $transaction): it would hold its locks longer.
+  if (now - lastPrune < PRUNE_EVERY_MS || !("$transaction" in db)) return;
+  lastPrune = now;
+  pruneCounters(db, now).catch((e: unknown) => log.warn("could not prune rate counters", { error: e instanceof Error ? e.name : "unknown" }));
+}
+
+/**
  * Counts one hit for `key` and returns the count in the current window. One upsert: a row from an
  * older window restarts at 1. A row from a *newer* window (another instance's clock runs ahead)
  * keeps counting in that window rather than resetting, so clock skew cannot wipe a counter.
  */
 export async function hit(db: Client, key: string, windowMs: number, now = Date.now()): Promise<CounterState> {
   checkWindow(windowMs);
+  maybePrune(db, now);
   const ws = BigInt(windowStartOf(now, windowMs));
   const rows = await db.$queryRaw<{ count: number | bigint; windowStart: number | bigint | string }[]>`
     INSERT INTO "RateCounter" ("key", "windowStart", "count") VALUES (${key}, ${ws}, 1)

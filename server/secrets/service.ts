@@ -72,6 +72,8 @@ async function appendVersion(
     try {
       await ctx.rt.db.$transaction(async (tx) => {
         if (current) {
+          // Restoring a deleted path adds a live secret again: the plan's limit applies as to a new one.
+          if (current.deletedAt) await assertResourceLimit(tx, ctx, "secret", { vaultName: vault.name });
           const moved = await tx.secret.updateMany({
             where: { id: secretId, currentVersion: current.currentVersion },
             data: { currentVersion: version, deletedAt: null },

@@ -74,5 +74,13 @@ describe("resource limits", () => {
     // Deleting one frees a slot.
     expect((await api.delete(`/v1/vaults/${vault}/secrets/k/1`)).status).toBe(204);
     expect((await api.put(`/v1/vaults/${vault}/secrets/one-more`, { value: "x" })).status).toBe(201);
+    // Back at 50: restoring the deleted path is a new live secret too, and is refused like one.
+    const restore = await api.put(`/v1/vaults/${vault}/secrets/k/1`, { value: "z" });
+    expect(restore.status).toBe(403);
+    expect(restore.body).toMatchObject(limitBody("Secret", 50, 50));
+    expect((await api.get(`/v1/vaults/${vault}/secrets/k/1`)).status).toBe(410);
+    // With a slot free again, the restore goes through.
+    expect((await api.delete(`/v1/vaults/${vault}/secrets/k/2`)).status).toBe(204);
+    expect((await api.put(`/v1/vaults/${vault}/secrets/k/1`, { value: "z" })).status).toBe(201);
   });
 });

@@ -1,6 +1,6 @@
 import argon2 from "argon2";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { count, hit, release } from "../../server/abuse/counters";
+import { count, hit, pruneCounters, release } from "../../server/abuse/counters";
 import { signUpVerified, uniqueEmail } from "../helpers/accounts";
 import { client } from "../helpers/http";
 import { startTestServer, type TestServer } from "../helpers/server";
@@ -121,6 +121,15 @@ describe("failed sign-ins per IP", () => {
 });
 
 describe("RateCounter", () => {
+  it("forgets counters whose window ended more than a day ago, and keeps current ones", async () => {
+    const now = Date.now();
+    await server.rt.db.rateCounter.create({ data: { key: "test:stale", windowStart: BigInt(now - 25 * 3_600_000), count: 7 } });
+    await hit(server.rt.db, "test:current", 3_600_000, now);
+    expect(await pruneCounters(server.rt.db, now)).toBeGreaterThanOrEqual(1);
+    expect(await server.rt.db.rateCounter.findUnique({ where: { key: "test:stale" } })).toBeNull();
+    expect((await count(server.rt.db, "test:current", 3_600_000, now)).count).toBe(1);
+  });
+
   it("counts every one of many concurrent hits (one atomic upsert each)", async () => {
     const key = `test:${Math.random()}`;
     const states = await Promise.all(Array.from({ length: 25 }, () => hit(server.rt.db, key, 60_000)));
