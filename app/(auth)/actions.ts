@@ -1,13 +1,12 @@
 "use server";
 import { z } from "zod";
 import { ZLoginRequest, ZMfaVerifyRequest, ZSignupRequest, ZVerifyEmailRequest } from "@/lib/contract/auth";
-import { fieldErrorsOf } from "@/lib/contract/field-errors";
 import { ZAcceptInvitationRequest } from "@/lib/contract/org";
 import { ZPasskeySignInInput } from "@/lib/contract/passkeys";
 import type { ActionResult } from "@/lib/dashboard/action-result";
 import type { PasswordStep, SignedIn } from "@/lib/dashboard/auth-steps";
 import { auth, signIn, signOut } from "@/server/dashboard/auth";
-import { actionFailure, publicCtx } from "@/server/dashboard/context";
+import { actionFailure, invalidInput, publicCtx } from "@/server/dashboard/context";
 import { mintTicket, revokeSession, type SignInMethod } from "@/server/dashboard/sessions";
 import type { PublicCtx } from "@/server/http/principal";
 import { checkAuthStepRate } from "@/server/http/rate-limit";
@@ -23,15 +22,10 @@ import { getRuntime } from "@/server/runtime";
  * to next-auth on the server, so the browser only ever receives the session cookie.
  */
 
-const invalid = (issues: z.core.$ZodIssue[]): ActionResult<never> => {
-  const fields = fieldErrorsOf(issues, "input");
-  return { ok: false, problem: { status: 400, title: "Bad Request", detail: fields.map((f) => `${f.field}: ${f.message}`).join("; "), fields } };
-};
-
 /** Runs a public step: validation, then `run`, every failure as a problem. */
 async function publicStep<S extends z.ZodType, T>(schema: S, input: unknown, run: (ctx: PublicCtx, data: z.output<S>) => Promise<T>): Promise<ActionResult<T>> {
   const parsed = schema.safeParse(input);
-  if (!parsed.success) return invalid(parsed.error.issues);
+  if (!parsed.success) return invalidInput(parsed.error.issues);
   const ctx = await publicCtx();
   try {
     checkAuthStepRate(ctx.rt, ctx.ip);

@@ -4,7 +4,7 @@ import { type ApiKeyResponse, type CreateApiKeyRequest, type CreateApiKeyRespons
 import type { ActionResult } from "@/lib/dashboard/action-result";
 import { Button } from "@/components/ui/button";
 import { CopyButton } from "@/components/ui/copy-button";
-import { ConfirmButton } from "@/components/ui/dialog";
+import { ConfirmAction } from "@/components/ui/confirm-action";
 import { SelectField, TextField } from "@/components/ui/field";
 import { useSchemaValidation } from "@/components/ui/form";
 import { Alert, Badge, EmptyState, Table, cellClass, formatDate } from "@/components/ui/layout";
@@ -102,30 +102,11 @@ export function ApiKeysTable({ keys, revoke }: { keys: ApiKeyResponse[]; revoke:
 }
 
 function RevokeKeyButton({ apiKey, revoke }: { apiKey: ApiKeyResponse; revoke: RevokeKey }) {
-  const [open, setOpen] = useState(false);
-  const mutation = useAction(revoke, { onSuccess: () => setOpen(false) });
   return (
-    <ConfirmButton
-      label="Revoke"
-      title={`Revoke the key “${apiKey.name}”?`}
-      confirmLabel="Revoke key"
-      variant="secondary"
-      open={open}
-      setOpen={(v) => {
-        if (v) mutation.reset();
-        setOpen(v);
-      }}
-      pending={mutation.isPending}
-      onConfirm={() => mutation.mutate({ api_key_id: apiKey.id })}
-    >
+    <ConfirmAction label="Revoke" title={`Revoke the key “${apiKey.name}”?`} confirmLabel="Revoke key" variant="secondary" action={revoke} input={{ api_key_id: apiKey.id }}>
       <p>
         Requests with <span className="font-mono">{apiKey.key_prefix}…</span> fail from now on. This cannot be undone.
       </p>
-      {mutation.error && (
-        <div className="mt-3">
-          <Alert>{mutation.error.problem.detail}</Alert>
-        </div>
-      )}
-    </ConfirmButton>
+    </ConfirmAction>
   );
 }

@@ -6,10 +6,9 @@ import type { z } from "zod";
 import { type PasskeySummary, ZPasskeyName, type ZRegisterPasskeyInput } from "@/lib/contract/passkeys";
 import { ActionError, type ActionResult } from "@/lib/dashboard/action-result";
 import { Button } from "@/components/ui/button";
-import { ConfirmButton } from "@/components/ui/dialog";
+import { ConfirmAction } from "@/components/ui/confirm-action";
 import { TextField } from "@/components/ui/field";
 import { Alert, EmptyState, formatDate } from "@/components/ui/layout";
-import { useAction } from "@/components/ui/use-action";
 import { useRouter } from "next/navigation";
 
 export type PasskeyActions = {
@@ -18,9 +17,7 @@ export type PasskeyActions = {
   remove: (input: { id: string }) => Promise<ActionResult<{ deleted: true }>>;
 };
 
-function PasskeyRow({ passkey, remove: removeAction }: { passkey: PasskeySummary; remove: PasskeyActions["remove"] }) {
-  const [open, setOpen] = useState(false);
-  const remove = useAction(removeAction, { onSuccess: () => setOpen(false) });
+function PasskeyRow({ passkey, remove }: { passkey: PasskeySummary; remove: PasskeyActions["remove"] }) {
   return (
     <li className="flex flex-wrap items-center justify-between gap-3 py-3">
       <div className="min-w-0">
@@ -29,18 +26,9 @@ function PasskeyRow({ passkey, remove: removeAction }: { passkey: PasskeySummary
           Added {formatDate(passkey.created_at)} · last used {formatDate(passkey.last_used_at)}
         </p>
       </div>
-      <ConfirmButton
-        label="Remove"
-        variant="ghost"
-        title={`Remove the passkey “${passkey.name}”?`}
-        confirmLabel="Remove passkey"
-        open={open}
-        setOpen={setOpen}
-        pending={remove.isPending}
-        onConfirm={() => remove.mutate({ id: passkey.id })}
-      >
-        You will no longer be able to sign in with it. {remove.error && <span className="text-red-400">{remove.error.problem.detail}</span>}
-      </ConfirmButton>
+      <ConfirmAction label="Remove" variant="ghost" title={`Remove the passkey “${passkey.name}”?`} confirmLabel="Remove passkey" action={remove} input={{ id: passkey.id }}>
+        You will no longer be able to sign in with it.
+      </ConfirmAction>
     </li>
   );
 }

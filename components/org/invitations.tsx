@@ -3,7 +3,7 @@ import { useState } from "react";
 import { type CreateInvitationRequest, type InvitationResponse, ZCreateInvitationRequest } from "@/lib/contract/org";
 import type { ActionResult } from "@/lib/dashboard/action-result";
 import { Button } from "@/components/ui/button";
-import { ConfirmButton } from "@/components/ui/dialog";
+import { ConfirmAction } from "@/components/ui/confirm-action";
 import { SelectField, TextField } from "@/components/ui/field";
 import { useSchemaValidation } from "@/components/ui/form";
 import { Alert, EmptyState, Table, cellClass, formatDate } from "@/components/ui/layout";
@@ -81,28 +81,16 @@ export function PendingInvitations({ invitations, revoke }: { invitations: Invit
 }
 
 function RevokeInvitationButton({ invitation, revoke }: { invitation: InvitationResponse; revoke: RevokeInvitation }) {
-  const [open, setOpen] = useState(false);
-  const mutation = useAction(revoke, { onSuccess: () => setOpen(false) });
   return (
-    <ConfirmButton
+    <ConfirmAction
       label="Revoke"
       title={`Revoke the invitation for ${invitation.email}?`}
       confirmLabel="Revoke invitation"
       variant="secondary"
-      open={open}
-      setOpen={(v) => {
-        if (v) mutation.reset();
-        setOpen(v);
-      }}
-      pending={mutation.isPending}
-      onConfirm={() => mutation.mutate({ invitation_id: invitation.id })}
+      action={revoke}
+      input={{ invitation_id: invitation.id }}
     >
       <p>The link in the invitation email stops working at once. You can invite the address again later.</p>
-      {mutation.error && (
-        <div className="mt-3">
-          <Alert>{mutation.error.problem.detail}</Alert>
-        </div>
-      )}
-    </ConfirmButton>
+    </ConfirmAction>
   );
 }

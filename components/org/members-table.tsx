@@ -3,7 +3,8 @@ import { useState } from "react";
 import type { MemberResponse } from "@/lib/contract/org";
 import type { ActionResult } from "@/lib/dashboard/action-result";
 import { Button } from "@/components/ui/button";
-import { ConfirmButton, Dialog } from "@/components/ui/dialog";
+import { ConfirmAction } from "@/components/ui/confirm-action";
+import { Dialog } from "@/components/ui/dialog";
 import { SelectField } from "@/components/ui/field";
 import { Alert, Badge, Table, cellClass, formatDate } from "@/components/ui/layout";
 import { useAction } from "@/components/ui/use-action";
@@ -113,27 +114,9 @@ function ChangeRoleButton({ member, changeRole }: { member: MemberResponse; chan
 }
 
 function RemoveMemberButton({ member, removeMember }: { member: MemberResponse; removeMember: RemoveMember }) {
-  const [open, setOpen] = useState(false);
-  const mutation = useAction(removeMember, { onSuccess: () => setOpen(false) });
   return (
-    <ConfirmButton
-      label="Remove"
-      title={`Remove ${member.email}?`}
-      confirmLabel="Remove member"
-      open={open}
-      setOpen={(v) => {
-        if (v) mutation.reset();
-        setOpen(v);
-      }}
-      pending={mutation.isPending}
-      onConfirm={() => mutation.mutate({ user_id: member.id })}
-    >
+    <ConfirmAction label="Remove" title={`Remove ${member.email}?`} confirmLabel="Remove member" action={removeMember} input={{ user_id: member.id }}>
       <p>Their account is deleted with their API keys and sessions. Vaults, secrets and agents they created stay with the organisation.</p>
-      {mutation.error && (
-        <div className="mt-3">
-          <Alert>{mutation.error.problem.detail}</Alert>
-        </div>
-      )}
-    </ConfirmButton>
+    </ConfirmAction>
   );
 }

@@ -2,8 +2,8 @@
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { Button } from "@/components/ui/button";
-import { ConfirmButton, Dialog } from "@/components/ui/dialog";
-import { useAction } from "@/components/ui/use-action";
+import { ConfirmAction } from "@/components/ui/confirm-action";
+import { Dialog } from "@/components/ui/dialog";
 import { problemMessage } from "./problem-message";
 import { folderHref } from "./folder-nav";
 import { SecretForm } from "./secret-form";
@@ -48,28 +48,17 @@ export function EditSecretButton({ vaultId, put, secret }: { vaultId: string; pu
 }
 
 export function DeleteSecretButton({ vaultId, path, remove }: { vaultId: string; path: string; remove: SecretActions["remove"] }) {
-  const [open, setOpen] = useState(false);
-  const mutation = useAction(remove, { onSuccess: () => setOpen(false) });
   return (
-    <ConfirmButton
+    <ConfirmAction
       label="Delete"
       title={`Delete ${path}?`}
       confirmLabel="Delete secret"
       variant="ghost"
-      open={open}
-      setOpen={(v) => {
-        if (!v) mutation.reset();
-        setOpen(v);
-      }}
-      pending={mutation.isPending}
-      onConfirm={() => mutation.mutate({ vault_id: vaultId, path })}
+      action={remove}
+      input={{ vault_id: vaultId, path }}
+      describeProblem={problemMessage}
     >
       <p>Every version of this secret stops being readable at once; agents reading it get 410 Gone. Storing a value at this path again restores it as a new version.</p>
-      {mutation.error && (
-        <p role="alert" className="mt-3 text-red-400">
-          {problemMessage(mutation.error.problem)}
-        </p>
-      )}
-    </ConfirmButton>
+    </ConfirmAction>
   );
 }

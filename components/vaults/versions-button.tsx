@@ -2,9 +2,9 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Button } from "@/components/ui/button";
-import { ConfirmButton, Dialog } from "@/components/ui/dialog";
+import { ConfirmAction } from "@/components/ui/confirm-action";
+import { Dialog } from "@/components/ui/dialog";
 import { Alert, Badge, cellClass, formatDate, Skeleton, Table } from "@/components/ui/layout";
-import { useAction } from "@/components/ui/use-action";
 import type { SecretVersionSummary } from "@/lib/contract/secrets";
 import { ActionError } from "@/lib/dashboard/action-result";
 import { problemMessage } from "./problem-message";
@@ -72,34 +72,19 @@ function VersionList({ vaultId, path, currentVersion, actions }: Props) {
 }
 
 function DisableVersion({ vaultId, path, version, disable, queryKey }: { vaultId: string; path: string; version: number; disable: SecretActions["disableVersion"]; queryKey: string[] }) {
-  const [open, setOpen] = useState(false);
   const queryClient = useQueryClient();
-  const mutation = useAction(disable, {
-    onSuccess: () => {
-      setOpen(false);
-      void queryClient.invalidateQueries({ queryKey });
-    },
-  });
   return (
-    <ConfirmButton
+    <ConfirmAction
       label="Disable"
       title={`Disable version ${version} of ${path}?`}
       confirmLabel="Disable version"
       variant="ghost"
-      open={open}
-      setOpen={(v) => {
-        if (!v) mutation.reset();
-        setOpen(v);
-      }}
-      pending={mutation.isPending}
-      onConfirm={() => mutation.mutate({ vault_id: vaultId, path, version })}
+      action={disable}
+      input={{ vault_id: vaultId, path, version }}
+      onSuccess={() => void queryClient.invalidateQueries({ queryKey })}
+      describeProblem={problemMessage}
     >
       <p>Reads of this version will answer 410 Gone. A disabled version cannot be enabled again; if it is the current version, the secret cannot be read until a new version is stored.</p>
-      {mutation.error && (
-        <p role="alert" className="mt-3 text-red-400">
-          {problemMessage(mutation.error.problem)}
-        </p>
-      )}
-    </ConfirmButton>
+    </ConfirmAction>
   );
 }

@@ -53,6 +53,12 @@ export async function publicCtx(): Promise<PublicCtx> {
   return { rt: await getRuntime(), requestId: randomUUID(), ip: clientIp(await headers()) };
 }
 
+/** A 400 problem naming each field the contract schema refused, as the API's validation hook does. */
+export function invalidInput(issues: readonly z.core.$ZodIssue[]): ActionResult<never> {
+  const fields = fieldErrorsOf(issues, "input");
+  return { ok: false, problem: { status: 400, title: "Bad Request", detail: fields.map((f) => `${f.field}: ${f.message}`).join("; ").slice(0, 1000), fields } };
+}
+
 /** Maps anything a service threw to the problem an action returns; unknown errors are logged, not shown. */
 export function actionFailure(e: unknown, requestId: string): ActionResult<never> {
   if (e instanceof ApiError) {
@@ -71,10 +77,7 @@ export function actionFailure(e: unknown, requestId: string): ActionResult<never
  */
 export async function userAction<S extends z.ZodType, T>(schema: S, input: unknown, run: (ctx: Ctx, data: z.output<S>) => Promise<T>): Promise<ActionResult<T>> {
   const parsed = schema.safeParse(input);
-  if (!parsed.success) {
-    const fields = fieldErrorsOf(parsed.error.issues, "input");
-    return { ok: false, problem: { status: 400, title: "Bad Request", detail: fields.map((f) => `${f.field}: ${f.message}`).join("; ").slice(0, 1000), fields } };
-  }
+  if (!parsed.success) return invalidInput(parsed.error.issues);
   let ctx: UserCtx | null = null;
   try {
     ctx = await sessionCtx();

@@ -15,13 +15,25 @@ export function dashboardSecret(config: Pick<Config, "dataDir">, env: NodeJS.Pro
     if (fromEnv.length < 32) throw new Error("AUTH_SECRET must be at least 32 characters");
     return fromEnv;
   }
+  // Asked for on every dashboard request (next-auth's lazy config): the file is read once.
   const file = path.join(config.dataDir, "auth-secret");
+  let secret = fromFile.get(file);
+  if (secret === undefined) {
+    secret = readOrCreate(file);
+    fromFile.set(file, secret);
+  }
+  return secret;
+}
+
+const fromFile = new Map<string, string>();
+
+function readOrCreate(file: string): string {
   try {
     return readFileSync(file, "utf8").trim();
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
   }
-  mkdirSync(config.dataDir, { recursive: true });
+  mkdirSync(path.dirname(file), { recursive: true });
   try {
     writeFileSync(file, randomBytes(32).toString("base64url"), { mode: 0o600, flag: "wx" });
   } catch (e) {

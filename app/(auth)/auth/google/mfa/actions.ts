@@ -1,11 +1,10 @@
 "use server";
 import { cookies } from "next/headers";
 import type { z } from "zod";
-import { fieldErrorsOf } from "@/lib/contract/field-errors";
 import type { ActionResult } from "@/lib/dashboard/action-result";
 import type { SignedIn } from "@/lib/dashboard/auth-steps";
 import { signIn } from "@/server/dashboard/auth";
-import { actionFailure, publicCtx } from "@/server/dashboard/context";
+import { actionFailure, invalidInput, publicCtx } from "@/server/dashboard/context";
 import { cookieOptions, MFA_COOKIE, openCookie } from "@/server/dashboard/google-oidc";
 import { dashboardSecret } from "@/server/dashboard/secret";
 import { mintTicket, type SignInMethod } from "@/server/dashboard/sessions";
@@ -21,10 +20,7 @@ import { ZGoogleMfaInput } from "./schema";
  */
 export async function googleMfaSignInAction(input: z.input<typeof ZGoogleMfaInput>): Promise<ActionResult<SignedIn>> {
   const parsed = ZGoogleMfaInput.safeParse(input);
-  if (!parsed.success) {
-    const fields = fieldErrorsOf(parsed.error.issues, "input");
-    return { ok: false, problem: { status: 400, title: "Bad Request", detail: fields.map((f) => `${f.field}: ${f.message}`).join("; "), fields } };
-  }
+  if (!parsed.success) return invalidInput(parsed.error.issues);
   const ctx = await publicCtx();
   const jar = await cookies();
   let userId: string;
