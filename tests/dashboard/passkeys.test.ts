@@ -39,6 +39,15 @@ describe("passkeys", () => {
     await expect(verifyPasskeySignIn(pub(), { challenge_id, response: assertion() })).rejects.toMatchObject({ status: 401, detail: expect.stringMatching(/expired or was already used/) });
   });
 
+  it("let exactly one of many concurrent attempts use a challenge", async () => {
+    const { challenge_id } = await passkeySignInOptions(pub());
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => verifyPasskeySignIn(pub(), { challenge_id, response: assertion() })));
+    const details = results.map((r) => (r.status === "rejected" ? (r.reason as { detail: string }).detail : "signed in"));
+    // The one that took the challenge went on to check the (unknown) credential; all others found it gone.
+    expect(details.filter((d) => d === "That passkey could not sign you in")).toHaveLength(1);
+    expect(details.filter((d) => /expired or was already used/.test(d))).toHaveLength(19);
+  });
+
   it("refuse an expired challenge, and one issued for another purpose or user", async () => {
     const expired = await passkeySignInOptions(pub());
     await server.rt.db.webAuthnChallenge.update({ where: { id: expired.challenge_id }, data: { expiresAt: new Date(Date.now() - 1) } });
