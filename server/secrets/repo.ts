@@ -1,5 +1,5 @@
 import { Prisma } from "../../generated/sqlite/client";
-import type { Db } from "../db";
+import type { Db, Dialect, Tx } from "../db";
 
 /**
  * The raw statements of the secrets hot path. Identifiers are quoted so the same SQL runs on SQLite
@@ -143,6 +143,22 @@ export async function listLatestVersions(db: Db, vaultId: string, prefix: string
     expiresAt: toDate(r.expiresAt),
     maxAccessCount: toInt(r.maxAccessCount),
   }));
+}
+
+/**
+ * Serialises the writers of one secret path for the rest of the caller's transaction. PostgreSQL: a
+ * transaction-scoped advisory lock on (vault, path), which holds across instances and also covers a
+ * path with no row yet (a `SELECT … FOR UPDATE` has nothing to lock on the first write, and two
+ * first writers would meet at the unique index instead). SQLite: the database write lock, taken at
+ * once with a no-op write — one writer at a time, and a deferred transaction that read first could
+ * otherwise fail to upgrade.
+ */
+export async function lockSecretPath(tx: Tx, dialect: Dialect, vaultId: string, path: string): Promise<void> {
+  if (dialect === "postgres") {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`talon.secret:${vaultId}:${path}`}, 0))`;
+  } else {
+    await tx.$executeRaw`UPDATE "Secret" SET "currentVersion" = "currentVersion" WHERE 0`;
+  }
 }
 
 /** A unique-constraint violation (Prisma P2002), whichever database raised it. */

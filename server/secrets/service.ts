@@ -1,5 +1,4 @@
-import { randomInt, randomUUID } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
+import { randomUUID } from "node:crypto";
 import {
   ROTATE_DEFAULT_CHARSET,
   ROTATE_DEFAULT_LENGTH,
@@ -15,25 +14,22 @@ import { auditRow } from "../audit/writer";
 import { assertResourceLimit } from "../billing/limits";
 import { appendAudit } from "../audit/chain";
 import { sealSecretVersion } from "../crypto/envelope";
+import type { Tx } from "../db";
 import { ApiError } from "../http/errors";
 import { type Ctx, principalRef } from "../http/principal";
 import { loadVault, type VaultRecord } from "../vaults/service";
 import { assertCanReadSecret, assertCanWriteSecret, filterReadable, prefetchSecretAccess } from "./access";
 import { generateSecretValue } from "./generate";
 import { isoOrNull, parseMetadata } from "./read";
-import { isUniqueViolation, listLatestVersions } from "./repo";
+import { listLatestVersions, lockSecretPath } from "./repo";
 
 export { readSecret } from "./read";
 
 type NewVersion = { value: string; type: string; metadata: string; expiresAt: Date | null; maxAccessCount: number };
 type CurrentSecret = { id: string; currentVersion: number; deletedAt: Date | null; type: string; metadata: string };
 
-/** Thrown inside a write transaction when another writer moved the secret on first; the write is retried. */
-class WriteRaced extends Error {}
-const WRITE_ATTEMPTS = 5;
-
-async function findCurrent(ctx: Ctx, vaultId: string, path: string): Promise<CurrentSecret | null> {
-  const s = await ctx.rt.db.secret.findUnique({
+async function findCurrent(tx: Tx, vaultId: string, path: string): Promise<CurrentSecret | null> {
+  const s = await tx.secret.findUnique({
     where: { vaultId_path: { vaultId, path } },
     select: { id: true, currentVersion: true, deletedAt: true, versions: { orderBy: { version: "desc" }, take: 1, select: { type: true, metadata: true } } },
   });
@@ -44,10 +40,13 @@ async function findCurrent(ctx: Ctx, vaultId: string, path: string): Promise<Cur
 type Written = { secretId: string; version: number; createdAt: Date; spec: NewVersion };
 
 /**
- * Appends version n+1 at `path` (creating the secret, or restoring a soft-deleted one). The value is
- * sealed before the transaction — its associated data needs the secret id and version — and the
- * transaction moves `currentVersion` only if nobody else did meanwhile; a lost race re-reads, re-seals
- * and tries again, and after WRITE_ATTEMPTS answers 409. Never a duplicate version, never a 500.
+ * Appends version n+1 at `path` (creating the secret, or restoring a soft-deleted one). Writers of one
+ * path are serialised by `lockSecretPath` at the start of the transaction, so the current version read
+ * after it is the one this write follows: concurrent writers all succeed, one after another, with
+ * versions unique and gapless — no optimistic retry, no 409, and a brand-new path cannot meet the
+ * (vaultId, path) unique index twice. The vault key is fetched before the transaction (it may cost an
+ * HSM call); sealing under it inside is in-process AES-GCM, whose associated data needs the secret id
+ * and version known only under the lock.
  */
 async function appendVersion(
   ctx: Ctx,
@@ -56,57 +55,44 @@ async function appendVersion(
   action: "secret.write" | "secret.rotate",
   build: (current: CurrentSecret | null) => NewVersion,
 ): Promise<Written> {
-  for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
-    const current = await findCurrent(ctx, vault.id, path);
-    const spec = build(current);
-    const secretId = current?.id ?? randomUUID();
-    const version = (current?.currentVersion ?? 0) + 1;
-    const key = await ctx.rt.vaultKeys.vaultKey(vault);
-    let ciphertext: Buffer;
-    try {
-      ciphertext = sealSecretVersion(key, { vaultId: vault.id, secretId, version }, Buffer.from(spec.value, "utf8"));
-    } finally {
-      key.fill(0);
-    }
-    const createdAt = new Date();
-    try {
-      await ctx.rt.db.$transaction(async (tx) => {
-        if (current) {
-          // Restoring a deleted path adds a live secret again: the plan's limit applies as to a new one.
-          if (current.deletedAt) await assertResourceLimit(tx, ctx, "secret", { vaultName: vault.name });
-          const moved = await tx.secret.updateMany({
-            where: { id: secretId, currentVersion: current.currentVersion },
-            data: { currentVersion: version, deletedAt: null },
-          });
-          if (moved.count !== 1) throw new WriteRaced();
-        } else {
-          await assertResourceLimit(tx, ctx, "secret", { vaultName: vault.name });
-          await tx.secret.create({ data: { id: secretId, vaultId: vault.id, path, currentVersion: version } });
-        }
-        await tx.secretVersion.create({
-          data: {
-            id: randomUUID(),
-            secretId,
-            version,
-            type: spec.type,
-            ciphertext: new Uint8Array(ciphertext),
-            metadata: spec.metadata,
-            expiresAt: spec.expiresAt,
-            maxAccessCount: spec.maxAccessCount,
-            createdBy: principalRef(ctx.principal),
-            createdAt,
-          },
-        });
-        await appendAudit(tx, auditRow(ctx, { action, resourceType: "secret", resourceId: secretId, details: { vault_id: vault.id, path, version, type: spec.type } }));
+  const key = await ctx.rt.vaultKeys.vaultKey(vault);
+  try {
+    return await ctx.rt.db.$transaction(async (tx) => {
+      await lockSecretPath(tx, ctx.rt.dialect, vault.id, path);
+      const current = await findCurrent(tx, vault.id, path);
+      const spec = build(current);
+      const secretId = current?.id ?? randomUUID();
+      const version = (current?.currentVersion ?? 0) + 1;
+      const ciphertext = sealSecretVersion(key, { vaultId: vault.id, secretId, version }, Buffer.from(spec.value, "utf8"));
+      const createdAt = new Date();
+      if (current) {
+        // Restoring a deleted path adds a live secret again: the plan's limit applies as to a new one.
+        if (current.deletedAt) await assertResourceLimit(tx, ctx, "secret", { vaultName: vault.name });
+        await tx.secret.update({ where: { id: secretId }, data: { currentVersion: version, deletedAt: null } });
+      } else {
+        await assertResourceLimit(tx, ctx, "secret", { vaultName: vault.name });
+        await tx.secret.create({ data: { id: secretId, vaultId: vault.id, path, currentVersion: version } });
+      }
+      await tx.secretVersion.create({
+        data: {
+          id: randomUUID(),
+          secretId,
+          version,
+          type: spec.type,
+          ciphertext: new Uint8Array(ciphertext),
+          metadata: spec.metadata,
+          expiresAt: spec.expiresAt,
+          maxAccessCount: spec.maxAccessCount,
+          createdBy: principalRef(ctx.principal),
+          createdAt,
+        },
       });
+      await appendAudit(tx, auditRow(ctx, { action, resourceType: "secret", resourceId: secretId, details: { vault_id: vault.id, path, version, type: spec.type } }));
       return { secretId, version, createdAt, spec };
-    } catch (e) {
-      if (!(e instanceof WriteRaced || isUniqueViolation(e))) throw e;
-      // Random back-off so writers that collided do not collide again in lockstep.
-      await sleep(randomInt(1, 10 * (attempt + 2)));
-    }
+    });
+  } finally {
+    key.fill(0);
   }
-  throw ApiError.conflict("Another write to this secret happened at the same time; retry the request");
 }
 
 function writtenResponse(ctx: Ctx, path: string, w: Written): PutSecretResponse {
