@@ -1,4 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
+import { matchedRoutes } from "hono/route";
+import { METHOD_NAME_ALL } from "hono/router";
 import { parseIp } from "../../lib/cidr";
 import type { Runtime } from "../runtime";
 import { ApiError } from "./errors";
@@ -103,9 +105,10 @@ export function ipBucketKey(ip: string): string {
 
 /**
  * Unauthenticated routes that take a credential or a one-time token: guessing is what an attacker
- * does there, so they get a much smaller per-IP budget on top of the general one.
+ * does there, so they get a much smaller per-IP budget on top of the general one. Listed as the
+ * router's templates (POST), so they are compared with the route a request was matched to.
  */
-const AUTH_ROUTES = new Set([
+export const AUTH_ROUTES: ReadonlySet<string> = new Set([
   "/v1/auth/token",
   "/v1/auth/signup",
   "/v1/auth/verify-email",
@@ -116,12 +119,18 @@ const AUTH_ROUTES = new Set([
   "/v1/auth/refresh",
   "/v1/org/invitations/accept",
 ]);
-const SHARE_ACCESS = /^\/v1\/share\/[^/]+\/?$/;
+/** A share link takes the same budget by every method (HEAD is served by its GET route). */
+const SHARE_LINK_ROUTE = "/v1/share/:id";
 
+/**
+ * Decided on the routes the router matched, never on the raw path: `/v1/auth/token/` and
+ * `/v1/auth/%74oken` reach the same handler as `/v1/auth/token` and must draw on the same budget. A
+ * request no route matches (`/V1/Auth/Token`) runs no handler: the 404 answers it.
+ */
 function isAuthRoute(c: Context<ApiEnv>): boolean {
-  const { method, path } = c.req;
-  if (method === "POST") return AUTH_ROUTES.has(path);
-  return method === "GET" && SHARE_ACCESS.test(path);
+  return matchedRoutes(c).some(
+    (r) => r.method !== METHOD_NAME_ALL && (r.path === SHARE_LINK_ROUTE || (r.method === "POST" && AUTH_ROUTES.has(r.path))),
+  );
 }
 
 function tooMany(what: string, seconds: number) {
