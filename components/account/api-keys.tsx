@@ -1,11 +1,11 @@
 "use client";
 import { useState } from "react";
 import { type ApiKeyResponse, type CreateApiKeyRequest, type CreateApiKeyResponse, ZCreateApiKeyRequest } from "@/lib/contract/auth";
-import type { ActionResult } from "@/lib/dashboard/action-result";
+import type { ActionError, ActionResult } from "@/lib/dashboard/action-result";
 import { Button } from "@/components/ui/button";
 import { CopyButton } from "@/components/ui/copy-button";
 import { ConfirmAction } from "@/components/ui/confirm-action";
-import { SelectField, TextField } from "@/components/ui/field";
+import { SelectField, TextAreaField, TextField } from "@/components/ui/field";
 import { useSchemaValidation } from "@/components/ui/form";
 import { Alert, Badge, EmptyState, Table, cellClass, formatDate } from "@/components/ui/layout";
 import { fieldMessage, useAction } from "@/components/ui/use-action";
@@ -21,9 +21,25 @@ const EXPIRY_OPTIONS = [
   { value: "365", label: "In a year" },
 ];
 
+/** The scopes box holds one pattern per line or comma separated; blanks are ignored. */
+const scopeList = (text: string) =>
+  text
+    .split(/[\n,]/)
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+
+/** The first message about the scopes list or one of its entries (`scopes.3`), client side first. */
+function scopesMessage(clientErrors: Record<string, string>, error: ActionError | null): string | undefined {
+  const about = (field: string) => field === "scopes" || field.startsWith("scopes.");
+  return (
+    Object.entries(clientErrors).find(([field]) => about(field))?.[1] ?? error?.problem.fields?.find((f) => about(f.field))?.message
+  );
+}
+
 /** Personal `1ck_` keys act as you through the API; the full key is shown once, right after creation. */
 export function CreateApiKeyForm({ create }: { create: CreateKey }) {
   const [name, setName] = useState("");
+  const [scopes, setScopes] = useState("");
   const [expiryDays, setExpiryDays] = useState("");
   const [created, setCreated] = useState<CreateApiKeyResponse | null>(null);
   const v = useSchemaValidation(ZCreateApiKeyRequest);
@@ -31,6 +47,7 @@ export function CreateApiKeyForm({ create }: { create: CreateKey }) {
     onSuccess: (r) => {
       setCreated(r);
       setName("");
+      setScopes("");
       setExpiryDays("");
     },
   });
@@ -60,7 +77,8 @@ export function CreateApiKeyForm({ create }: { create: CreateKey }) {
       onSubmit={(e) => {
         e.preventDefault();
         const expires_at = expiryDays ? new Date(Date.now() + Number(expiryDays) * DAY_MS).toISOString() : undefined;
-        const data = v.validate({ name, ...(expires_at ? { expires_at } : {}) });
+        const patterns = scopeList(scopes);
+        const data = v.validate({ name, ...(patterns.length ? { scopes: patterns } : {}), ...(expires_at ? { expires_at } : {}) });
         if (data) mutation.mutate(data);
       }}
     >
@@ -68,6 +86,15 @@ export function CreateApiKeyForm({ create }: { create: CreateKey }) {
         <TextField label="Key name" value={name} onChange={(e) => setName(e.target.value)} placeholder="laptop" autoComplete="off" error={fieldMessage("name", v.errors, mutation.error)} />
         <SelectField label="Expires" value={expiryDays} onChange={(e) => setExpiryDays(e.target.value)} options={EXPIRY_OPTIONS} error={fieldMessage("expires_at", v.errors, mutation.error)} />
       </div>
+      <TextAreaField
+        label="Scopes"
+        value={scopes}
+        onChange={(e) => setScopes(e.target.value)}
+        placeholder={"ci/*\ndeploy/**"}
+        rows={3}
+        hint="Secret-path patterns the key is limited to, one per line or comma separated (* one segment, ** any depth). Empty: everything you can reach."
+        error={scopesMessage(v.errors, mutation.error)}
+      />
       {mutation.error && !mutation.error.problem.fields?.length && <Alert>{mutation.error.problem.detail}</Alert>}
       <div>
         <Button type="submit" pending={mutation.isPending}>

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { PATH_PATTERN_MAX, pathPatternProblem } from "../path-glob";
 import { ZEmail, ZIsoDate, ZUuid } from "./common";
 
 
@@ -94,10 +95,31 @@ export const ZMeResponse = z
   })
   .openapi("Me");
 
+export const API_KEY_SCOPES_MAX = 32;
+
+/**
+ * A personal key's scopes: secret-path patterns, the same grammar as policy patterns
+ * (lib/path-glob.ts), a ceiling on every path the key reaches. Every bad pattern is reported on the
+ * `scopes` field itself, so a form shows it beside the one input holding the list.
+ */
+export const ZApiKeyScopes = z
+  .array(z.string().max(PATH_PATTERN_MAX))
+  .max(API_KEY_SCOPES_MAX)
+  .superRefine((patterns, ctx) => {
+    for (const p of patterns) {
+      const problem = pathPatternProblem(p);
+      if (problem) ctx.addIssue({ code: "custom", message: `"${p}" ${problem}` });
+    }
+  })
+  .openapi({
+    description: "Secret-path patterns (`*` one segment, `**` any depth) this key and its tokens are limited to; empty = everything you can reach",
+    example: ["ci/*"],
+  });
+
 export const ZCreateApiKeyRequest = z
   .strictObject({
     name: z.string().trim().min(1).max(255).openapi({ example: "laptop" }),
-    scopes: z.array(z.string().min(1).max(64)).max(32).optional(),
+    scopes: ZApiKeyScopes.optional(),
     expires_at: ZIsoDate.optional(),
   })
   .openapi("CreateApiKeyRequest");

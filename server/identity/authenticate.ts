@@ -1,4 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
+import { pathPatternProblem } from "../../lib/path-glob";
 import { AGENT_KEY_PREFIX, agentKeyMatches, parseAgentKey } from "../agents/api-keys";
 import { parseList, touchAgent } from "../agents/records";
 import { ApiError } from "../http/errors";
@@ -50,6 +51,26 @@ const live = (expiresAt: unknown, now = Date.now()) => {
   return ms === null || ms > now;
 };
 
+/** Stands in for a stored scope that is not a valid pattern: no secret path contains `:`, so it matches nothing. */
+const UNMATCHABLE_SCOPE = ":invalid-scope:";
+
+/**
+ * A personal key's stored scopes as the principal's path ceiling. Rows written before scopes were
+ * patterns (e.g. "vaults:read") or damaged rows must narrow, never widen: each entry that is not a
+ * valid pattern becomes one that matches nothing, so such a key reaches no secret at all; only a
+ * list that is truly empty means "no ceiling".
+ */
+export function personalKeyScopes(stored: unknown): string[] {
+  let list: unknown;
+  try {
+    list = typeof stored === "string" ? JSON.parse(stored) : null;
+  } catch {
+    list = null;
+  }
+  if (!Array.isArray(list)) return [UNMATCHABLE_SCOPE];
+  return [...new Set(list.map((s) => (typeof s === "string" && pathPatternProblem(s) === null ? s : UNMATCHABLE_SCOPE)))];
+}
+
 type UserJwtRow = {
   orgId: string;
   role: string;
@@ -58,11 +79,13 @@ type UserJwtRow = {
   keyUserId: string | null;
   keyActive: unknown;
   keyExpiresAt: unknown;
+  keyScopes: unknown;
 };
 
 /**
  * A user JWT. One minted from a personal key (`akid`, see TokenService.issueApiKeyUserToken) stands
- * for that key: it dies with the key, and counts as key use (`via: "api_key"`), so it cannot mint keys.
+ * for that key: it dies with the key, counts as key use (`via: "api_key"`), so it cannot mint keys,
+ * and carries the key's scopes as read now, in the same query — never a copy frozen in the token.
  */
 async function authenticateUserJwt(rt: Runtime, verified: VerifiedClaims): Promise<Principal> {
   const claims = userClaimsOf(verified);
@@ -70,7 +93,7 @@ async function authenticateUserJwt(rt: Runtime, verified: VerifiedClaims): Promi
   const akid = typeof verified.akid === "string" ? verified.akid : null;
   const rows = await rt.db.$queryRaw<UserJwtRow[]>`
     SELECT u."orgId", u."role", u."tokenVersion", r."jti" AS "revoked",
-           k."userId" AS "keyUserId", k."isActive" AS "keyActive", k."expiresAt" AS "keyExpiresAt"
+           k."userId" AS "keyUserId", k."isActive" AS "keyActive", k."expiresAt" AS "keyExpiresAt", k."scopes" AS "keyScopes"
     FROM "User" u
     LEFT JOIN "RevokedToken" r ON r."jti" = ${claims.jti}
     LEFT JOIN "ApiKey" k ON k."id" = ${akid ?? ""}
@@ -80,7 +103,7 @@ async function authenticateUserJwt(rt: Runtime, verified: VerifiedClaims): Promi
   const base = { kind: "user" as const, userId: claims.userId, orgId: row.orgId, role: row.role as OrgRole, credentialId: claims.jti, expiresAt: claims.expiresAt };
   if (akid === null) return { ...base, via: "jwt" };
   if (row.keyUserId !== claims.userId || !truthy(row.keyActive) || !live(row.keyExpiresAt)) throw ApiError.unauthorized();
-  return { ...base, via: "api_key" };
+  return { ...base, via: "api_key", scopes: personalKeyScopes(row.keyScopes) };
 }
 
 type AgentJwtRow = {
@@ -162,6 +185,7 @@ type KeyRow = {
   orgId: string;
   userId: string;
   keyHash: string;
+  scopes: unknown;
   isActive: unknown;
   expiresAt: unknown;
   lastUsedAt: unknown;
@@ -174,7 +198,7 @@ async function authenticatePersonalKey(rt: Runtime, key: string, meta: AuthMeta)
   if (!parsed) throw ApiError.unauthorized();
   // One round trip: the key with its owner's role (Prisma's `include` would cost a second query).
   const rows = await rt.db.$queryRaw<KeyRow[]>`
-    SELECT k."id", k."orgId", k."userId", k."keyHash", k."isActive", k."expiresAt", k."lastUsedAt", u."role", u."orgId" AS "userOrgId"
+    SELECT k."id", k."orgId", k."userId", k."keyHash", k."scopes", k."isActive", k."expiresAt", k."lastUsedAt", u."role", u."orgId" AS "userOrgId"
     FROM "ApiKey" k JOIN "User" u ON u."id" = k."userId"
     WHERE k."keyPrefix" = ${parsed.keyPrefix}`;
   const row = rows[0];
@@ -190,5 +214,5 @@ async function authenticatePersonalKey(rt: Runtime, key: string, meta: AuthMeta)
       .updateMany({ where: { id: row.id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: cutoff } }] }, data: { lastUsedAt: new Date(now) } })
       .catch((e: unknown) => log.warn("could not record api key use", { requestId: meta.requestId, error: e instanceof Error ? e.name : "unknown" }));
   }
-  return { kind: "user", userId: row.userId, orgId: row.orgId, role: row.role as OrgRole, via: "api_key", credentialId: row.id };
+  return { kind: "user", userId: row.userId, orgId: row.orgId, role: row.role as OrgRole, via: "api_key", credentialId: row.id, scopes: personalKeyScopes(row.scopes) };
 }
