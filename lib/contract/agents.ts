@@ -30,7 +30,8 @@ const ZEthAmount = z
   .openapi({ example: "0.5" });
 
 const ZChain = z.enum(CHAIN_NAMES);
-const ZTokenTtl = z.number().int().min(60).max(86_400).openapi({ description: "Lifetime of this agent's JWTs in seconds (default 3600)" });
+export const AGENT_TOKEN_TTL_MAX_SECONDS = 86_400;
+const ZTokenTtl = z.number().int().min(60).max(AGENT_TOKEN_TTL_MAX_SECONDS).openapi({ description: "Lifetime of this agent's JWTs in seconds (default 3600)" });
 const ZVaultIds = z.array(ZUuid).max(100).openapi({ description: "Vault binding: non-empty = only these vaults" });
 
 /** SHA-256 of the client certificate (DER), hex, colons allowed; stored as 64 lower-case hex digits. */

@@ -30,11 +30,21 @@ export async function createRefreshToken(db: Db | Tx, userId: string, familyId: 
   return token;
 }
 
-/** An access token plus a refresh token starting a new family: what every completed sign-in returns. */
+/**
+ * An access token plus a refresh token starting a new family: what every completed sign-in returns.
+ * The access token names its family, so signing out with it ends the family too.
+ */
 export async function issueSession(rt: Runtime, user: SessionUser): Promise<TokenResponse> {
-  const access = await rt.tokens.issueUserToken(user);
-  const refresh = await createRefreshToken(rt.db, user.id);
+  const familyId = randomUUID();
+  const access = await rt.tokens.issueUserToken(user, familyId);
+  const refresh = await createRefreshToken(rt.db, user.id, familyId);
   return { access_token: access.token, token_type: "Bearer", expires_in: access.expiresIn, refresh_token: refresh };
+}
+
+/** Sign-out: the refresh tokens of that one session (its family) stop working; the user's other sessions go on. */
+export async function revokeRefreshFamily(db: Db | Tx, userId: string, familyId: string): Promise<number> {
+  const { count } = await db.refreshToken.updateMany({ where: { familyId, userId, revokedAt: null }, data: { revokedAt: new Date() } });
+  return count;
 }
 
 /** Password change, account takeover clean-up: every refresh token of the user stops working. */
@@ -74,7 +84,7 @@ export async function refreshSession(ctx: PublicCtx, token: string): Promise<Tok
     await revokeFamily(ctx, row.familyId, actor, user.id);
     throw invalid();
   }
-  const access = await ctx.rt.tokens.issueUserToken(user);
+  const access = await ctx.rt.tokens.issueUserToken(user, row.familyId);
   return { access_token: access.token, token_type: "Bearer", expires_in: access.expiresIn, refresh_token: successor };
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { importJWK, jwtVerify, type JWTPayload, type JWTHeaderParameters } from "jose";
+import { AGENT_TOKEN_TTL_MAX_SECONDS } from "../../lib/contract/agents";
 import type { Config } from "../config";
 import { ApiError } from "../http/errors";
 import type { Keystore } from "../keystore/types";
@@ -12,6 +13,8 @@ export const TOKEN_AUDIENCE = "talon-api";
  */
 export const MFA_TOKEN_AUDIENCE = "talon-mfa";
 export const MFA_TOKEN_TTL_SECONDS = 300;
+/** How far in the future a token's `iat` may lie: clock skew between instances, nothing more. */
+export const IAT_FUTURE_SKEW_SECONDS = 60;
 
 /** Claims a caller chooses; `iss`, `aud`, `iat`, `exp` and `jti` are always set by `issue`. */
 export type TokenClaims = { sub: string; org: string } & Record<string, unknown>;
@@ -22,6 +25,7 @@ export type UserTokenClaims = { userId: string; orgId: string; tokenVersion: num
 const UUID = "([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})";
 const USER_SUB = new RegExp(`^user:${UUID}$`);
 const MFA_SUB = new RegExp(`^mfa:${UUID}$`);
+const UUID_RE = new RegExp(`^${UUID}$`);
 const b64url = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
 type VerifyKey = Awaited<ReturnType<typeof importJWK>>;
 
@@ -64,8 +68,21 @@ export class TokenService {
   }
 
   /**
+   * The longest a token of this kind may live: what `issue` would ever have given it. Agents choose
+   * their own `token_ttl_seconds`, so theirs is bounded by the largest an agent may choose.
+   */
+  private maxLifetimeSeconds(sub: string, audience: string): number {
+    if (audience === MFA_TOKEN_AUDIENCE) return MFA_TOKEN_TTL_SECONDS;
+    if (sub.startsWith("agent:")) return AGENT_TOKEN_TTL_MAX_SECONDS;
+    return Number(this.config.userTokenTtlSeconds);
+  }
+
+  /**
    * Checks signature (EdDSA only: `none`, HS256 and anything else are refused before any key is
-   * used), our `kid`, `typ`, issuer, audience and expiry. Every failure is the same 401.
+   * used), our `kid`, `typ`, issuer, audience and expiry, and that `iat` is believable: not more
+   * than a minute ahead, and neither the token's lifetime nor its age longer than a token of its
+   * kind is ever issued for — so a signed token with forged times (a key-signing slip, a replayed
+   * test token) cannot live for years. Every failure is the same 401.
    */
   async verify(token: string, audience: string = TOKEN_AUDIENCE): Promise<VerifiedClaims> {
     const { kid, key } = await this.verifyKey();
@@ -85,14 +102,27 @@ export class TokenService {
         },
       );
       if (typeof payload.org !== "string" || typeof payload.jti !== "string") throw new Error("missing claims");
-      return payload as VerifiedClaims;
+      const claims = payload as VerifiedClaims;
+      const now = Math.floor(Date.now() / 1000);
+      const maxLifetime = this.maxLifetimeSeconds(claims.sub, audience);
+      if (claims.iat > now + IAT_FUTURE_SKEW_SECONDS || claims.exp - claims.iat > maxLifetime || now - claims.iat > maxLifetime) {
+        throw new Error("implausible token times");
+      }
+      return claims;
     } catch {
       throw ApiError.unauthorized();
     }
   }
 
-  async issueUserToken(user: { id: string; orgId: string; tokenVersion: number }): Promise<IssuedToken> {
-    return this.issue({ sub: `user:${user.id}`, org: user.orgId, tv: user.tokenVersion }, this.config.userTokenTtlSeconds);
+  /**
+   * A user's access token. `rfam` names the refresh-token family issued beside it, so signing out
+   * with this token (DELETE /v1/auth/token) can end that family too.
+   */
+  async issueUserToken(user: { id: string; orgId: string; tokenVersion: number }, refreshFamilyId?: string): Promise<IssuedToken> {
+    return this.issue(
+      { sub: `user:${user.id}`, org: user.orgId, tv: user.tokenVersion, ...(refreshFamilyId ? { rfam: refreshFamilyId } : {}) },
+      this.config.userTokenTtlSeconds,
+    );
   }
 
   /**
@@ -115,6 +145,9 @@ export class TokenService {
     return { userId: m[1]!, orgId: claims.org, tokenVersion: claims.tv as number };
   }
 }
+
+/** The refresh-token family a user access token was issued with, if any. */
+export const refreshFamilyOf = (claims: VerifiedClaims): string | null => (typeof claims.rfam === "string" && UUID_RE.test(claims.rfam) ? claims.rfam : null);
 
 /** The user-specific view of verified claims, or null when the subject is not a user (e.g. an agent). */
 export function userClaimsOf(claims: VerifiedClaims): UserTokenClaims | null {
