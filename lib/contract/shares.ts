@@ -16,6 +16,10 @@ export const ZCreateShareRequest = z
     expires_at: ZIsoDate.openapi({ description: `In the future, at most ${SHARE_MAX_LIFETIME_DAYS} days ahead` }),
     max_access_count: z.number().int().min(0).max(10_000).optional().openapi({ description: "Default 5; 0 = unlimited" }),
     passphrase: z.string().min(8).max(256).optional().openapi({ description: "Readers must send it in X-Share-Passphrase" }),
+    follow_latest: z
+      .boolean()
+      .optional()
+      .openapi({ description: "Default false: the share serves the version current when it was created. true: it serves whatever version is current when read." }),
   })
   .openapi("CreateShareRequest");
 
@@ -27,6 +31,8 @@ export const ZShareCreated = z
     recipient_id: z.string().nullable(),
     expires_at: z.string(),
     max_access_count: z.number().int(),
+    version: z.number().int().nullable().openapi({ description: "The version this share serves; null when it follows the latest" }),
+    follow_latest: z.boolean(),
   })
   .openapi("ShareCreated");
 
@@ -36,6 +42,7 @@ export const ZSharedSecret = z
     path: z.string(),
     type: z.string(),
     value: z.string(),
+    version: z.number().int(),
     access_count: z.number().int(),
     max_access_count: z.number().int(),
     expires_at: z.string(),
@@ -54,10 +61,23 @@ export const ZShareSummary = z
     created_at: z.string(),
     is_expired: z.boolean(),
     is_accepted: z.boolean(),
+    created_by: z.string().openapi({ description: "Who shared it: user:<id> or agent:<id>" }),
+    version: z.number().int().nullable().openapi({ description: "The version the share serves; null when it follows the latest" }),
+    follow_latest: z.boolean(),
+    is_ended: z.boolean().openapi({ description: "The shared secret was deleted: the share serves nothing any more" }),
   })
   .openapi("ShareSummary");
 
 export const ZShareList = z.object({ shares: z.array(ZShareSummary) }).openapi("ShareList");
+
+export const SHARE_LIST_SCOPES = ["outbound", "inbound", "org"] as const;
+
+export const ZListSharesQuery = z.object({
+  scope: z.enum(SHARE_LIST_SCOPES).default("outbound").openapi({
+    param: { name: "scope", in: "query" },
+    description: "outbound: shares you created; inbound: shares sent to you; org: every live share of the organisation (owners and admins)",
+  }),
+});
 
 export const ZSecretIdParam = z.object({ secret_id: ZUuid.openapi({ param: { name: "secret_id", in: "path" } }) });
 
@@ -66,8 +86,11 @@ export type ShareCreated = z.infer<typeof ZShareCreated>;
 export type SharedSecret = z.infer<typeof ZSharedSecret>;
 export type ShareSummary = z.infer<typeof ZShareSummary>;
 export type ShareRecipientType = (typeof SHARE_RECIPIENT_TYPES)[number];
+export type ShareListScope = (typeof SHARE_LIST_SCOPES)[number];
 
 /** A share the caller created, with its recipient named for display (dashboard). */
 export type OutboundShareRow = ShareSummary & { recipient_label: string; declined: boolean };
 /** A share sent to the caller, with its sender named; whether reading it needs a passphrase (never the passphrase). */
 export type InboundShareRow = ShareSummary & { sender_label: string; needs_passphrase: boolean };
+/** Any share of the org, with its sender and recipient named (the owners' and admins' list). */
+export type OrgShareRow = ShareSummary & { sender_label: string; recipient_label: string; declined: boolean };

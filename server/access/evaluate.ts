@@ -191,12 +191,16 @@ export function assertVaultManager(ctx: Ctx, vault: VaultForAccess, what: string
 const RAW_KEY_TYPES = new Set(["private_key", "ssh_key"]);
 
 /**
- * Crypto-proxy agents sign through the proxy and never see raw keys. Runs after the path decision
- * allowed the read (the type needs the row), so it reveals nothing to a caller who could not read
- * the path anyway.
+ * Whether `p` may receive the value of a secret version at `path` of type `type`, by any route a value
+ * leaves Talon: a read (latest or by version), a rotation's answer, a share it creates, a share it
+ * receives or accepts. Two ceilings no policy lifts: the credential's scopes, and crypto-proxy agents
+ * never receive raw keys (they sign through the proxy). Callers run it after the decision that let
+ * them see the version's type, so it reveals nothing to someone who could not read the path anyway.
  */
-export function assertMayReadValueOfType(ctx: Ctx, type: string): void {
-  const p = ctx.principal;
+export function assertMayReceiveValue(p: Principal, path: string, type: string): void {
+  if (!withinScopes(p, path)) {
+    throw ApiError.forbidden("Your token's scopes do not cover this path. Ask a human to widen the scopes, then get a new token.");
+  }
   if (p.kind === "agent" && p.cryptoProxyEnabled && RAW_KEY_TYPES.has(type)) {
     throw ApiError.forbidden(`Agents with crypto_proxy_enabled cannot read ${type} secrets; sign through the transaction proxy instead.`);
   }

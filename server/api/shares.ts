@@ -1,15 +1,22 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { problemResponses, ZIdParam } from "../../lib/contract/common";
-import { ZCreateShareRequest, ZSecretIdParam, ZShareCreated, ZSharedSecret, ZShareList } from "../../lib/contract/shares";
+import { ZCreateShareRequest, ZListSharesQuery, ZSecretIdParam, ZShareCreated, ZSharedSecret, ZShareList } from "../../lib/contract/shares";
 import { type ApiApp, type ApiEnv, ctxOf, publicCtxOf, requireAuth } from "../http/pipeline";
-import { accessShare } from "../shares/access";
-import { answerShare, createShare, listInboundShares, listOutboundShares, revokeShare } from "../shares/service";
+import { accessShare, checkShareLink } from "../shares/access";
+import { answerShare, createShare, listInboundShares, listOutboundShares, listShares, revokeShare } from "../shares/service";
 
 const json = <T>(schema: T) => ({ "application/json": { schema } });
 
 /** The share link is public; a caller that presents credentials (targeted shares) is authenticated fully. */
 const optionalAuth: MiddlewareHandler<ApiEnv> = (c, next) => (c.req.header("authorization") ? requireAuth(c, next) : next());
+
+/** Hono serves HEAD through the GET route; a HEAD on a share link stops here, before any read. */
+const headIsLinkCheck: MiddlewareHandler<ApiEnv> = async (c, next) => {
+  if (c.req.method !== "HEAD") return next();
+  await checkShareLink(publicCtxOf(c), c.req.param("id") ?? "");
+  return c.body(null, 200);
+};
 
 /** OpenAPI for "credentials optional": anonymous, or the bearer scheme. */
 const OPTIONAL_BEARER: Record<string, string[]>[] = [{}, { bearerAuth: [] }];
@@ -33,7 +40,8 @@ const access = createRoute({
   path: "/v1/share/{id}",
   tags: ["Sharing"],
   summary: "Read a shared secret (public for link shares; the recipient's token for targeted ones)",
-  middleware: [optionalAuth],
+  description: "HEAD answers whether the link is live (200, 404, 410) without verifying a passphrase or using a read.",
+  middleware: [headIsLinkCheck, optionalAuth],
   security: OPTIONAL_BEARER,
   request: { params: ZIdParam, headers: ZShareAccessHeaders },
   responses: { 200: { description: "The shared secret", content: json(ZSharedSecret) }, ...problemResponses(400, 401, 403, 404, 410, 429) },
@@ -43,10 +51,20 @@ const revoke = createRoute({
   method: "delete",
   path: "/v1/share/{id}",
   tags: ["Sharing"],
-  summary: "Revoke a share you created",
+  summary: "Revoke a share you created (org owners and admins: any share of the organisation)",
   middleware: [requireAuth],
   request: { params: ZIdParam },
   responses: { 204: { description: "Revoked" }, ...problemResponses(400, 401, 404) },
+});
+
+const list = createRoute({
+  method: "get",
+  path: "/v1/shares",
+  tags: ["Sharing"],
+  summary: "Shares you created, shares sent to you, or (owners and admins) every live share of the organisation",
+  middleware: [requireAuth],
+  request: { query: ZListSharesQuery },
+  responses: { 200: { description: "Shares", content: json(ZShareList) }, ...problemResponses(400, 401, 403) },
 });
 
 const outbound = createRoute({
@@ -88,6 +106,7 @@ export function registerShareRoutes(app: ApiApp) {
     await revokeShare(ctxOf(c), c.req.valid("param").id);
     return c.body(null, 204);
   });
+  app.openapi(list, async (c) => c.json(await listShares(ctxOf(c), c.req.valid("query").scope), 200));
   app.openapi(outbound, async (c) => c.json(await listOutboundShares(ctxOf(c)), 200));
   app.openapi(inbound, async (c) => c.json(await listInboundShares(ctxOf(c)), 200));
   for (const verb of ["accept", "decline"] as const) {

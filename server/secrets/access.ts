@@ -1,5 +1,5 @@
 import {
-  assertMayReadValueOfType,
+  assertMayReceiveValue,
   assertPathAccess,
   assertVaultManager,
   assertVaultVisible,
@@ -28,8 +28,8 @@ export const assertCanReadSecret = (ctx: Ctx, vault: VaultForAccess, path: strin
 /** Writes, rotations, version disables and deletes all need `write`. */
 export const assertCanWriteSecret = (ctx: Ctx, vault: VaultForAccess, path: string) => assertPathAccess(ctx, vault, path, "write");
 
-/** The raw-key block for crypto-proxy agents; call once the version's type is known, after assertCanReadSecret. */
-export const assertCanReadSecretValue = (ctx: Ctx, type: string) => assertMayReadValueOfType(ctx, type);
+/** The rule for values leaving Talon (scopes, no raw keys for crypto-proxy agents); call once the version's type is known, after assertCanReadSecret. */
+export const assertCanReadSecretValue = (ctx: Ctx, path: string, type: string) => assertMayReceiveValue(ctx.principal, path, type);
 
 /**
  * Starts loading the caller's policies on `vaultId` so the query runs beside the read's own SELECT;

@@ -53,7 +53,7 @@ export async function readSecret(ctx: Ctx, input: { vaultId: string; path: strin
   if (!secret) throw ApiError.notFound("Secret not found; list the vault's secrets to find its path");
   if (secret.deletedAt) throw ApiError.gone("Secret has been deleted");
   if (!v) throw ApiError.notFound(version === undefined ? "Secret not found" : `Version ${version} of this secret does not exist`);
-  assertCanReadSecretValue(ctx, v.type);
+  assertCanReadSecretValue(ctx, path, v.type);
   if (v.isDisabled) throw ApiError.gone(`Version ${v.version} of this secret is disabled`);
   if (v.expiresAt && v.expiresAt.getTime() <= Date.now()) throw ApiError.gone("Secret has expired; store a new version");
   if (v.maxAccessCount > 0 && v.accessCount >= v.maxAccessCount) throw exhausted(v.maxAccessCount);

@@ -18,7 +18,7 @@ import type { Tx } from "../db";
 import { ApiError } from "../http/errors";
 import { type Ctx, principalRef } from "../http/principal";
 import { loadVault, type VaultRecord } from "../vaults/service";
-import { assertCanReadSecret, assertCanWriteSecret, filterReadable, prefetchSecretAccess } from "./access";
+import { assertCanReadSecret, assertCanReadSecretValue, assertCanWriteSecret, filterReadable, prefetchSecretAccess } from "./access";
 import { generateSecretValue } from "./generate";
 import { isoOrNull, parseMetadata } from "./read";
 import { listLatestVersions, lockSecretPath } from "./repo";
@@ -138,6 +138,8 @@ export async function rotateSecret(ctx: Ctx, input: { vaultId: string; path: str
   const written = await appendVersion(ctx, vault, input.path, "secret.rotate", (current) => {
     if (!current) throw ApiError.notFound("Secret not found; create it with PUT first");
     if (current.deletedAt) throw ApiError.gone("Secret has been deleted; PUT a new value to restore it");
+    // The answer carries the new value: the same rule as a read of this type applies.
+    assertCanReadSecretValue(ctx, input.path, current.type);
     return { value, type: current.type, metadata: current.metadata, expiresAt: null, maxAccessCount: 0 };
   });
   return { ...writtenResponse(ctx, input.path, written), value };
@@ -159,6 +161,8 @@ export async function deleteSecret(ctx: Ctx, input: { vaultId: string; path: str
   await ctx.rt.db.$transaction(async (tx) => {
     const { count } = await tx.secret.updateMany({ where: { id: secret.id, deletedAt: null }, data: { deletedAt: new Date() } });
     if (count !== 1) throw ApiError.gone("Secret has been deleted");
+    // Its shares end for good: restoring the path later must not revive a link to it.
+    await tx.share.updateMany({ where: { secretId: secret.id, endedAt: null }, data: { endedAt: new Date(), endReason: "secret_deleted" } });
     await appendAudit(tx, auditRow(ctx, { action: "secret.delete", resourceType: "secret", resourceId: secret.id, details: { vault_id: vault.id, path: input.path } }));
   });
 }

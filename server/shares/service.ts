@@ -2,16 +2,18 @@ import { randomUUID } from "node:crypto";
 import {
   type CreateShareRequest,
   type ShareCreated,
+  type ShareListScope,
   type ShareRecipientType,
   type ShareSummary,
   SHARE_MAX_ACCESS_DEFAULT,
   SHARE_MAX_LIFETIME_DAYS,
 } from "../../lib/contract/shares";
 import { hit } from "../abuse/counters";
+import { assertMayReceiveValue } from "../access/evaluate";
 import { appendAudit } from "../audit/chain";
 import { auditRow } from "../audit/writer";
 import { ApiError } from "../http/errors";
-import { type Ctx, principalId, principalRef } from "../http/principal";
+import { type Ctx, type Principal, principalId, principalRef } from "../http/principal";
 import { hashPassword } from "../identity/passwords";
 import { assertCanReadSecret } from "../secrets/access";
 
@@ -19,8 +21,11 @@ import { assertCanReadSecret } from "../secrets/access";
  * Sharing a secret. Recipients are a user or agent of the sharer's own org, the human who registered
  * the calling agent (`creator`), or anyone holding the link. Cross-org recipients are refused: a share
  * is a grant, and a grant to a principal the org does not administer could not be audited or revoked
- * by anyone who sees it. The sharer's own read access to the path is checked at creation time; the
- * share then serves the secret's latest version until it expires, is used up or is revoked.
+ * by anyone who sees it. The sharer's own read access to the path is checked at creation time and
+ * again on every access (server/shares/sharer.ts). A share serves the version that was current when it
+ * was created, or — created with `follow_latest` — whatever version is current; it ends for good when
+ * the secret is deleted, and otherwise lasts until it expires, is used up or is revoked by its creator
+ * or an org owner or admin.
  */
 export const SHARE_CREATIONS_PER_MINUTE = 10;
 const MINUTE_MS = 60_000;
@@ -41,6 +46,8 @@ export type ShareRow = {
   acceptedAt: Date | null;
   declinedAt: Date | null;
   revokedAt: Date | null;
+  pinnedVersion: number | null;
+  endedAt: Date | null;
   createdAt: Date;
 };
 
@@ -76,11 +83,17 @@ function checkExpiry(expiresAt: string): Date {
   return at;
 }
 
-/** The caller's org's live secret with its vault, or 404 (another org's secret is indistinguishable from none). */
+/** The caller's org's secret with its vault and current version, or 404 (another org's secret is indistinguishable from none). */
 async function loadSecret(ctx: Ctx, secretId: string) {
   const secret = await ctx.rt.db.secret.findFirst({
     where: { id: secretId, vault: { orgId: ctx.principal.orgId } },
-    select: { id: true, path: true, deletedAt: true, vault: { select: { id: true, orgId: true, createdBy: true, createdByType: true } } },
+    select: {
+      id: true,
+      path: true,
+      deletedAt: true,
+      vault: { select: { id: true, orgId: true, createdBy: true, createdByType: true } },
+      versions: { orderBy: { version: "desc" }, take: 1, select: { version: true, type: true } },
+    },
   });
   if (!secret) throw ApiError.notFound("Secret not found");
   return secret;
@@ -90,9 +103,14 @@ export async function createShare(ctx: Ctx, input: { secretId: string; body: Cre
   const b = input.body;
   const secret = await loadSecret(ctx, input.secretId);
   await assertCanReadSecret(ctx, secret.vault, secret.path);
-  if (secret.deletedAt) throw ApiError.gone("Secret has been deleted");
+  const current = secret.versions[0];
+  if (secret.deletedAt || !current) throw ApiError.gone("Secret has been deleted");
+  // Sharing hands the value on: the sharer must be allowed to receive it in the first place.
+  assertMayReceiveValue(ctx.principal, secret.path, current.type);
   const expiresAt = checkExpiry(b.expires_at);
   const recipientId = await resolveRecipient(ctx, b.recipient_type, b.recipient_id);
+  const followLatest = b.follow_latest ?? false;
+  const pinnedVersion = followLatest ? null : current.version;
   // Counted only once the request is otherwise valid: a refused share costs no creation.
   const { count, retryAfterSeconds } = await hit(ctx.rt.db, `share-create:${ctx.principal.orgId}`, MINUTE_MS);
   if (count > SHARE_CREATIONS_PER_MINUTE) {
@@ -114,6 +132,7 @@ export async function createShare(ctx: Ctx, input: { secretId: string; body: Cre
         passphraseHash,
         expiresAt,
         maxAccessCount,
+        pinnedVersion,
       },
     });
     await appendAudit(
@@ -129,12 +148,22 @@ export async function createShare(ctx: Ctx, input: { secretId: string; body: Cre
           recipient_type: b.recipient_type,
           recipient_id: recipientId,
           max_access_count: maxAccessCount,
+          version: pinnedVersion,
           passphrase: passphraseHash !== null,
         },
       }),
     );
   });
-  return { id, share_url: shareUrl(ctx, id), recipient_type: b.recipient_type, recipient_id: recipientId, expires_at: expiresAt.toISOString(), max_access_count: maxAccessCount };
+  return {
+    id,
+    share_url: shareUrl(ctx, id),
+    recipient_type: b.recipient_type,
+    recipient_id: recipientId,
+    expires_at: expiresAt.toISOString(),
+    max_access_count: maxAccessCount,
+    version: pinnedVersion,
+    follow_latest: followLatest,
+  };
 }
 
 /** Whether `ctx`'s principal is the one a targeted share was sent to. */
@@ -161,6 +190,10 @@ async function summaries(ctx: Ctx, rows: ShareRow[]): Promise<{ shares: ShareSum
       created_at: r.createdAt.toISOString(),
       is_expired: r.expiresAt.getTime() <= now,
       is_accepted: r.acceptedAt !== null,
+      created_by: r.createdBy,
+      version: r.pinnedVersion,
+      follow_latest: r.pinnedVersion === null,
+      is_ended: r.endedAt !== null,
     })),
   };
 }
@@ -173,6 +206,20 @@ export async function listOutboundShares(ctx: Ctx) {
   return summaries(ctx, rows);
 }
 
+const isOrgAdmin = (p: Principal) => p.kind === "user" && (p.role === "owner" || p.role === "admin");
+
+/** Every live share of the org, whoever created it: owners and admins oversee (and revoke) them all. */
+export async function listOrgShares(ctx: Ctx) {
+  if (!isOrgAdmin(ctx.principal)) throw ApiError.forbidden("Only org owners and admins can list every share of the organisation; use scope=outbound for yours");
+  const rows = await ctx.rt.db.share.findMany({ where: { orgId: ctx.principal.orgId, revokedAt: null }, orderBy: { createdAt: "desc" } });
+  return summaries(ctx, rows);
+}
+
+export function listShares(ctx: Ctx, scope: ShareListScope) {
+  if (scope === "org") return listOrgShares(ctx);
+  return scope === "inbound" ? listInboundShares(ctx) : listOutboundShares(ctx);
+}
+
 export async function listInboundShares(ctx: Ctx) {
   const p = ctx.principal;
   const to = p.kind === "agent" ? [{ recipientType: "agent", recipientId: p.agentId }] : [{ recipientType: { in: ["user", "creator"] }, recipientId: p.userId }];
@@ -183,6 +230,19 @@ export async function listInboundShares(ctx: Ctx) {
   return summaries(ctx, rows);
 }
 
+/** Accepting is asking for the value: the recipient must be allowed to receive the version the share serves. */
+async function assertMayAccept(ctx: Ctx, share: ShareRow): Promise<void> {
+  if (share.endedAt) throw ApiError.gone("This share has ended: the shared secret was deleted");
+  const secret = await ctx.rt.db.secret.findFirst({ where: { id: share.secretId, vault: { orgId: share.orgId } }, select: { id: true, path: true, currentVersion: true, deletedAt: true } });
+  if (!secret || secret.deletedAt) throw ApiError.gone("This share has ended: the shared secret was deleted");
+  const v = await ctx.rt.db.secretVersion.findUnique({
+    where: { secretId_version: { secretId: secret.id, version: share.pinnedVersion ?? secret.currentVersion } },
+    select: { type: true },
+  });
+  if (!v) throw ApiError.gone("The shared version no longer exists");
+  assertMayReceiveValue(ctx.principal, secret.path, v.type);
+}
+
 /** Accept or decline a share sent to the caller. Link shares need neither. */
 export async function answerShare(ctx: Ctx, input: { id: string; answer: "accept" | "decline" }): Promise<void> {
   const share = await ctx.rt.db.share.findFirst({ where: { id: input.id, orgId: ctx.principal.orgId, revokedAt: null } });
@@ -190,6 +250,7 @@ export async function answerShare(ctx: Ctx, input: { id: string; answer: "accept
   if (share.recipientType === "anyone_with_link") throw ApiError.badRequest("Link shares need no acceptance; open the share URL instead");
   if (!isRecipient(ctx, share)) throw ApiError.notFound("Share not found");
   if (share.expiresAt.getTime() <= Date.now()) throw ApiError.gone("Share has expired");
+  if (input.answer === "accept") await assertMayAccept(ctx, share);
   const now = new Date();
   await ctx.rt.db.$transaction(async (tx) => {
     const { count } = await tx.share.updateMany({
@@ -201,11 +262,12 @@ export async function answerShare(ctx: Ctx, input: { id: string; answer: "accept
   });
 }
 
-/** Revoke: the creator only (anyone else gets 404); the share is 404 for everybody at once. */
+/** Revoke: the creator, or an org owner or admin (anyone else gets 404); the share is 404 for everybody at once. */
 export async function revokeShare(ctx: Ctx, id: string): Promise<void> {
+  const byCreator = isOrgAdmin(ctx.principal) ? {} : { createdBy: principalRef(ctx.principal) };
   await ctx.rt.db.$transaction(async (tx) => {
     const { count } = await tx.share.updateMany({
-      where: { id, orgId: ctx.principal.orgId, createdBy: principalRef(ctx.principal), revokedAt: null },
+      where: { id, orgId: ctx.principal.orgId, ...byCreator, revokedAt: null },
       data: { revokedAt: new Date() },
     });
     if (count !== 1) throw ApiError.notFound("Share not found");

@@ -37,17 +37,17 @@ beforeEach(async () => {
 });
 
 describe("link shares", () => {
-  it("creates a link share and serves the latest version publicly, counting reads until 410", async () => {
-    const created = await api.post(`/v1/secrets/${secretId}/share`, { recipient_type: "anyone_with_link", expires_at: inDays(2), max_access_count: 2 });
+  it("creates a follow-latest link share and serves the latest version publicly, counting reads until 410", async () => {
+    const created = await api.post(`/v1/secrets/${secretId}/share`, { recipient_type: "anyone_with_link", expires_at: inDays(2), max_access_count: 2, follow_latest: true });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ recipient_type: "anyone_with_link", recipient_id: null, max_access_count: 2 });
+    expect(created.body).toMatchObject({ recipient_type: "anyone_with_link", recipient_id: null, max_access_count: 2, version: null, follow_latest: true });
     expect(created.body.share_url).toBe(`${server.rt.config.publicUrl}/v1/share/${created.body.id}`);
 
     await api.put(`/v1/vaults/${vaultId}/secrets/db/password`, { value: "second-value", type: "password" });
     const first = await anon.get(`/v1/share/${created.body.id}`);
     expect(first.status).toBe(200);
     expect(first.headers.get("cache-control")).toBe("no-store");
-    expect(first.body).toMatchObject({ id: created.body.id, path: "db/password", type: "password", value: "second-value", access_count: 1, max_access_count: 2 });
+    expect(first.body).toMatchObject({ id: created.body.id, path: "db/password", type: "password", value: "second-value", version: 2, access_count: 1, max_access_count: 2 });
     expect((await anon.get(`/v1/share/${created.body.id}`)).body.access_count).toBe(2);
     const third = await anon.get(`/v1/share/${created.body.id}`);
     expect(third.status).toBe(410);
