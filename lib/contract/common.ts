@@ -22,8 +22,35 @@ export const ZEmail = z
   .pipe(z.email({ message: "must be a valid email address" }))
   .openapi({ example: "ada@example.com" });
 export const ZIsoDate = z.iso.datetime({ offset: true }).max(40);
-/** Free-form JSON metadata, bounded once serialised (checked in the service). */
-export const ZMetadata = z.record(z.string().max(128), z.unknown()).openapi({ type: "object" });
+/** How deeply a free-form JSON object may nest: the object itself is level 1, each object or array inside one more. */
+export const JSON_MAX_DEPTH = 32;
+
+/**
+ * Whether a parsed JSON value nests deeper than `limit`. Iterative, and stops at the first branch past
+ * the limit: a body of ten thousand nested objects parses fine but would overflow the stack of any
+ * recursive walk (JSON.stringify included), so this runs before anything else looks inside.
+ */
+export function jsonNestsDeeperThan(value: unknown, limit: number): boolean {
+  const stack: { value: unknown; depth: number }[] = [{ value, depth: 1 }];
+  while (stack.length > 0) {
+    const { value: v, depth } = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    if (depth > limit) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (child !== null && typeof child === "object") stack.push({ value: child, depth: depth + 1 });
+    }
+  }
+  return false;
+}
+
+/**
+ * Free-form JSON metadata, bounded once serialised (checked in the service). The depth check aborts
+ * the remaining checks, so a size check that serialises the value never sees a too-deep one.
+ */
+export const ZMetadata = z
+  .record(z.string().max(128), z.unknown())
+  .refine((m) => !jsonNestsDeeperThan(m, JSON_MAX_DEPTH), { message: `must not nest deeper than ${JSON_MAX_DEPTH} levels`, abort: true })
+  .openapi({ type: "object" });
 
 export const ZIdParam = z.object({ id: ZUuid.openapi({ param: { name: "id", in: "path" } }) });
 
