@@ -10,25 +10,47 @@ import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from "jose";
 export type TestOidcIssuer = {
   issuer: string;
   jwksUrl: string;
+  /** The paths requested so far, in order (to prove what a server did or did not fetch). */
+  requests: string[];
+  /** The public key its JWKS publishes (for hand-built JWKS answers). */
+  publicJwk: Record<string, unknown>;
   mint(claims: JWTPayload, opts?: { foreignKey?: boolean; expiresIn?: string | number; kid?: string; issuer?: string }): Promise<string>;
   close(): Promise<void>;
 };
 
-export async function startOidcIssuer(): Promise<TestOidcIssuer> {
+/** An answer in place of the issuer's own: a failure, or a hostile or oversized document. `chunked` streams it without a length. */
+export type IssuerAnswer = { status: number; body: unknown; chunked?: boolean };
+
+/**
+ * `respond` may answer a path instead (undefined = the normal answer). The discovery document names
+ * the issuer by the Host it was asked at, so the same server can stand for another address of itself.
+ */
+export async function startOidcIssuer(opts: { respond?: (path: string, base: string) => IssuerAnswer | undefined } = {}): Promise<TestOidcIssuer> {
   const { privateKey, publicKey } = await generateKeyPair("RS256");
   const foreign = await generateKeyPair("RS256");
   const kid = "test-key-1";
   const jwk = { ...(await exportJWK(publicKey)), kid, alg: "RS256", use: "sig" };
 
   let base = "";
+  const requests: string[] = [];
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://x").pathname;
-    const send = (status: number, body: unknown) => {
-      res.writeHead(status, { "Content-Type": "application/json" });
-      res.end(JSON.stringify(body));
+    requests.push(path);
+    const send = (status: number, body: unknown, chunked = false) => {
+      const text = JSON.stringify(body);
+      if (!chunked) {
+        res.writeHead(status, { "Content-Type": "application/json" });
+        return res.end(text);
+      }
+      res.writeHead(status, { "Content-Type": "application/json", "Transfer-Encoding": "chunked" });
+      for (let i = 0; i < text.length; i += 64 * 1024) res.write(text.slice(i, i + 64 * 1024));
+      res.end();
     };
+    const override = opts.respond?.(path, base);
+    if (override) return send(override.status, override.body, override.chunked);
     if (path === "/.well-known/openid-configuration") {
-      return send(200, { issuer: base, jwks_uri: `${base}/jwks`, id_token_signing_alg_values_supported: ["RS256"], subject_types_supported: ["public"], response_types_supported: ["id_token"] });
+      const asked = `http://${req.headers.host ?? ""}`;
+      return send(200, { issuer: asked, jwks_uri: `${asked}/jwks`, id_token_signing_alg_values_supported: ["RS256"], subject_types_supported: ["public"], response_types_supported: ["id_token"] });
     }
     if (path === "/jwks") return send(200, { keys: [jwk] });
     send(404, { error: "not_found" });
@@ -39,6 +61,8 @@ export async function startOidcIssuer(): Promise<TestOidcIssuer> {
   return {
     issuer: base,
     jwksUrl: `${base}/jwks`,
+    requests,
+    publicJwk: jwk,
     async mint(claims, opts = {}) {
       return new SignJWT(claims)
         .setProtectedHeader({ alg: "RS256", kid: opts.kid ?? kid, typ: "JWT" })
