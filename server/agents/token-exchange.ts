@@ -8,6 +8,18 @@ import { agentKeyMatches, parseAgentKey } from "./api-keys";
 import { effectiveScopes, parseList, touchAgent } from "./records";
 
 export const DEFAULT_AGENT_TOKEN_TTL_SECONDS = 3600;
+const ANONYMOUS = { orgId: "", actorId: "anonymous", actorType: "anonymous" as const };
+/** SHA-256 fingerprints are 64 hex digits; a missing one is compared against this stand-in. */
+const NO_FINGERPRINT = "0".repeat(64);
+
+/** Constant time, and one comparison even when the agent or the certificate is missing. */
+function fingerprintMatches(expected: string | null, presented: string | null): boolean {
+  const a = Buffer.from(expected ?? NO_FINGERPRINT);
+  const b = Buffer.from(presented ?? NO_FINGERPRINT);
+  const same = a.length === b.length && timingSafeEqual(a, b);
+  if (a.length !== b.length) timingSafeEqual(a, a);
+  return same && expected !== null && presented !== null;
+}
 
 /**
  * POST /v1/auth/agent-token: proves the agent's identity one of three ways, chosen by what the body
@@ -18,7 +30,9 @@ export const DEFAULT_AGENT_TOKEN_TTL_SECONDS = 3600;
  *    agent's client_cert_fingerprint — read from the socket when Talon terminates TLS, or from the
  *    trusted proxy's header (see server/http/tls.ts).
  * Every failure is the same 401 "Invalid credentials"; only a caller who proved the identity learns
- * that the agent is deactivated or expired.
+ * that the agent is deactivated or expired. A failure costs the same whether or not the agent
+ * exists — the same key or fingerprint comparison, and one audit event either way (an unknown
+ * agent's goes to the anonymous log, having no org) — so timing does not tell which agent ids exist.
  */
 export async function exchangeAgentToken(ctx: PublicCtx, input: AgentTokenRequest, clientCert: string | null): Promise<AgentTokenResponse> {
   const { rt } = ctx;
@@ -32,14 +46,14 @@ export async function exchangeAgentToken(ctx: PublicCtx, input: AgentTokenReques
     proven = agent?.authMethod === "oidc_client_credentials" && (await verifyOidcAssertion(rt.config, agent, input.client_assertion, ctx.requestId));
   } else {
     const expected = agent?.authMethod === "mtls" ? agent.clientCertFingerprint : null;
-    proven = !!expected && !!clientCert && expected.length === clientCert.length && timingSafeEqual(Buffer.from(expected), Buffer.from(clientCert));
+    proven = fingerprintMatches(expected, clientCert);
   }
   const method = input.api_key !== undefined ? "api_key" : input.client_assertion !== undefined ? "oidc_client_credentials" : "mtls";
 
   const record = (action: string, details: AuditInput["details"]) =>
     agent
       ? rt.audit.record(ctx, { action, resourceType: "agent", resourceId: agent.id, details }, { orgId: agent.orgId, actorId: `agent:${agent.id}`, actorType: "agent" })
-      : Promise.resolve();
+      : rt.audit.record(ctx, { action, resourceType: "agent", resourceId: input.agent_id, details }, ANONYMOUS);
 
   if (!agent || !proven) {
     await record("auth.failure", { method, reason: "invalid_credentials" });

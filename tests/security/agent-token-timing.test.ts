@@ -1,0 +1,87 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { signUpVerified } from "../helpers/accounts";
+import { NO_LIMITS, registerAgent } from "../helpers/agents";
+import { client } from "../helpers/http";
+import { startTestServer, type TestServer } from "../helpers/server";
+
+/**
+ * POST /v1/auth/agent-token must not tell which agent ids exist by how long a failure takes: an
+ * unknown agent costs what a known agent with a wrong key costs — the same key comparison and one
+ * durable audit event either way (the unknown one in the anonymous log). Checked twice: by the work
+ * done (deterministic) and by the medians of interleaved attempts (a generous bound, so a loaded
+ * 2-core machine does not make it flaky while a skipped audit write — several ms — still shows).
+ */
+let server: TestServer;
+let human: Awaited<ReturnType<typeof signUpVerified>>;
+let agent: { id: string; apiKey: string };
+
+const wrongKey = () => `ocv_${randomUUID().replace(/-/g, "")}${"A".repeat(11)}`;
+const exchange = (body: Record<string, unknown>) => client(server.url).post("/v1/auth/agent-token", body);
+
+beforeAll(async () => {
+  server = await startTestServer({ env: NO_LIMITS });
+  human = await signUpVerified(server);
+  agent = await registerAgent(server.url, human.token);
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+};
+
+async function timed(body: Record<string, unknown>): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  const res = await exchange(body);
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  expect(res.status).toBe(401);
+  return ms;
+}
+
+describe("agent-token failures cost the same whether or not the agent exists", () => {
+  it("positive control: the right key gets a token", async () => {
+    expect((await exchange({ agent_id: agent.id, api_key: agent.apiKey })).status).toBe(200);
+  });
+
+  it("both failures answer the same 401 body", async () => {
+    const known = await exchange({ agent_id: agent.id, api_key: wrongKey() });
+    const unknown = await exchange({ agent_id: randomUUID(), api_key: wrongKey() });
+    expect(known.status).toBe(401);
+    expect(unknown.status).toBe(401);
+    expect({ ...unknown.body, request_id: undefined }).toEqual({ ...known.body, request_id: undefined });
+  });
+
+  it("an unknown agent's failure does the same durable audit write as a known agent's", async () => {
+    const unknownId = randomUUID();
+    await exchange({ agent_id: agent.id, api_key: wrongKey() });
+    await exchange({ agent_id: unknownId, api_key: wrongKey() });
+    const known = await server.rt.db.auditEvent.findMany({ where: { action: "auth.failure", resourceId: agent.id } });
+    const unknown = await server.rt.db.auditEvent.findMany({ where: { action: "auth.failure", resourceId: unknownId } });
+    expect(known.length).toBeGreaterThan(0);
+    expect(unknown).toHaveLength(1);
+    expect(unknown[0]).toMatchObject({ orgId: "", actorId: "anonymous", actorType: "anonymous", resourceType: "agent" });
+    // The unknown agent's attempt lands in no org's log.
+    expect(await server.rt.db.auditEvent.count({ where: { orgId: human.orgId, resourceId: unknownId } })).toBe(0);
+  });
+
+  it("medians of interleaved attempts are close", async () => {
+    const known: number[] = [];
+    const unknown: number[] = [];
+    // Warm-up: the first requests pay for JIT and connection set-up.
+    for (let i = 0; i < 5; i++) {
+      await timed({ agent_id: agent.id, api_key: wrongKey() });
+      await timed({ agent_id: randomUUID(), api_key: wrongKey() });
+    }
+    for (let i = 0; i < 60; i++) {
+      known.push(await timed({ agent_id: agent.id, api_key: wrongKey() }));
+      unknown.push(await timed({ agent_id: randomUUID(), api_key: wrongKey() }));
+    }
+    const k = median(known);
+    const u = median(unknown);
+    // Generous: within 40 % of the known-agent median (and never less than 1.5 ms apart allowed).
+    expect(Math.abs(k - u), `known ${k.toFixed(2)} ms, unknown ${u.toFixed(2)} ms`).toBeLessThanOrEqual(Math.max(1.5, 0.4 * k));
+  }, 60_000);
+});
