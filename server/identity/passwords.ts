@@ -12,8 +12,73 @@ import type { Runtime } from "../runtime";
  */
 export const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19 * 1024, timeCost: 2, parallelism: 1 } as const;
 
+/**
+ * A counting semaphore with a bounded queue and a bounded wait. Argon2 runs in libuv's threadpool
+ * (4 threads by default), which file, DNS and crypto work share: unbounded hashing for
+ * unauthenticated callers would starve token and HSM work. Excess callers wait briefly in line;
+ * past the queue bound or the wait bound they get 503 with Retry-After instead of hashing.
+ */
+export class WorkGate {
+  private active = 0;
+  private readonly waiting: { start(): void; timer: NodeJS.Timeout }[] = [];
+
+  constructor(
+    readonly maxActive: number,
+    readonly maxQueued: number,
+    readonly maxWaitMs: number,
+  ) {}
+
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    await this.acquire();
+    try {
+      return await work();
+    } finally {
+      this.releaseSlot();
+    }
+  }
+
+  private acquire(): Promise<void> {
+    if (this.active < this.maxActive) {
+      this.active++;
+      return Promise.resolve();
+    }
+    if (this.waiting.length >= this.maxQueued) return Promise.reject(busy());
+    return new Promise((resolve, reject) => {
+      const entry = {
+        // The slot is handed over by `releaseSlot` without being freed, so a newcomer cannot take it first.
+        start: () => {
+          clearTimeout(entry.timer);
+          resolve();
+        },
+        timer: setTimeout(() => {
+          const i = this.waiting.indexOf(entry);
+          if (i >= 0) this.waiting.splice(i, 1);
+          reject(busy());
+        }, this.maxWaitMs),
+      };
+      this.waiting.push(entry);
+    });
+  }
+
+  private releaseSlot() {
+    const next = this.waiting.shift();
+    if (next) next.start();
+    else this.active--;
+  }
+}
+
+const busy = () =>
+  new ApiError(503, "The server is busy checking passwords; try again in a moment", { headers: { "Retry-After": "1" } });
+
+/** Two hashes at a time leave half of the default threadpool to everything else. */
+export const passwordGate = new WorkGate(2, 32, 2_000);
+
 export function hashPassword(password: string): Promise<string> {
-  return argon2.hash(password, ARGON2_OPTIONS);
+  return passwordGate.run(() => argon2.hash(password, ARGON2_OPTIONS));
 }
 
 /**
@@ -22,7 +87,8 @@ export function hashPassword(password: string): Promise<string> {
  */
 let dummyHash: Promise<string> | null = null;
 function getDummyHash(): Promise<string> {
-  dummyHash ??= hashPassword(randomBytes(32).toString("base64url"));
+  // Outside the gate: a refusal must not be cached as the dummy hash.
+  dummyHash ??= argon2.hash(randomBytes(32).toString("base64url"), ARGON2_OPTIONS);
   return dummyHash;
 }
 
@@ -31,12 +97,15 @@ function getDummyHash(): Promise<string> {
  * no user, so a wrong email and a wrong password take the same time. A malformed hash is a mismatch.
  */
 export async function verifyPassword(hash: string | null, password: string): Promise<boolean> {
-  try {
-    const ok = await argon2.verify(hash ?? (await getDummyHash()), password);
-    return hash !== null && ok;
-  } catch {
-    return false;
-  }
+  const target = hash ?? (await getDummyHash());
+  return passwordGate.run(async () => {
+    try {
+      const ok = await argon2.verify(target, password);
+      return hash !== null && ok;
+    } catch {
+      return false;
+    }
+  });
 }
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -69,7 +138,14 @@ export async function verifyPasswordLimited(
   if (over.length) {
     throw ApiError.tooManyRequests("Too many failed sign-in attempts. Try again later.", Math.max(...over.map((s) => s.retryAfterSeconds)));
   }
-  const ok = await verifyPassword(hash, password);
+  let ok: boolean;
+  try {
+    ok = await verifyPassword(hash, password);
+  } catch (e) {
+    // Refused as busy (503): no password was checked, so no failure is counted.
+    await Promise.all(keys.map((k) => release(rt.db, k.key, HOUR_MS)));
+    throw e;
+  }
   if (ok) await Promise.all(keys.map((k) => release(rt.db, k.key, HOUR_MS)));
   return ok;
 }
