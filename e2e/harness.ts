@@ -132,7 +132,10 @@ export async function signUpInBrowser(page: Page, app: App, email = uniqueEmail(
   const link = /https?:\/\/\S+\/verify-email#token=[A-Za-z0-9_-]+/.exec(mailTo(app, email))?.[0];
   if (!link) throw new Error("no verification link in the sign-up mail");
   await page.goto(link);
-  await page.getByText("Your email address is confirmed.").waitFor();
+  // Confirming sets the password: the page asks for it (the one chosen at sign-up is fine).
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Confirm and set password" }).click();
+  await page.getByText("Your email address is confirmed").waitFor();
   return { email, password: PASSWORD };
 }
 

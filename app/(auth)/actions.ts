@@ -1,6 +1,6 @@
 "use server";
 import { z } from "zod";
-import { ZLoginRequest, ZMfaVerifyRequest, ZSignupRequest, ZVerifyEmailRequest } from "@/lib/contract/auth";
+import { ZForgotPasswordRequest, ZLoginRequest, ZMfaVerifyRequest, ZResetPasswordRequest, ZSignupRequest, ZVerifyEmailRequest } from "@/lib/contract/auth";
 import { ZAcceptInvitationRequest } from "@/lib/contract/org";
 import { ZPasskeySignInInput } from "@/lib/contract/passkeys";
 import type { ActionResult } from "@/lib/dashboard/action-result";
@@ -12,7 +12,9 @@ import type { PublicCtx } from "@/server/http/principal";
 import { checkAuthStepRate } from "@/server/http/rate-limit";
 import { verifyMfaChallenge } from "@/server/identity/mfa";
 import { passkeySignInOptions, verifyPasskeySignIn } from "@/server/identity/passkeys";
-import { authenticatePassword, confirmEmail, signup } from "@/server/identity/service";
+import { forgotPassword, resetPassword } from "@/server/identity/password-reset";
+import { authenticatePassword } from "@/server/identity/service";
+import { confirmEmail, signup } from "@/server/identity/signup";
 import { joinByInvitation } from "@/server/org/invitations";
 import { getRuntime } from "@/server/runtime";
 
@@ -45,10 +47,27 @@ export async function signUpAction(input: z.input<typeof ZSignupRequest>): Promi
   return publicStep(ZSignupRequest, input, async (ctx, data) => ({ email: (await signup(ctx, data)).email }));
 }
 
-export async function confirmEmailAction(input: z.input<typeof ZVerifyEmailRequest>): Promise<ActionResult<{ confirmed: true }>> {
-  return publicStep(ZVerifyEmailRequest, input, async (ctx, data) => {
-    await confirmEmail(ctx, data.token);
+/**
+ * The dashboard always sets the password while confirming: whoever opens the mailed link owns the
+ * mailbox, but may not be who signed up, so the account takes only the password chosen here.
+ */
+const ZConfirmEmailInput = ZVerifyEmailRequest.required({ password: true });
+
+export async function confirmEmailAction(input: z.input<typeof ZConfirmEmailInput>): Promise<ActionResult<{ confirmed: true }>> {
+  return publicStep(ZConfirmEmailInput, input, async (ctx, data) => {
+    await confirmEmail(ctx, data);
     return { confirmed: true as const };
+  });
+}
+
+export async function forgotPasswordAction(input: z.input<typeof ZForgotPasswordRequest>): Promise<ActionResult<{ message: string }>> {
+  return publicStep(ZForgotPasswordRequest, input, (ctx, data) => forgotPassword(ctx, data.email));
+}
+
+export async function resetPasswordAction(input: z.input<typeof ZResetPasswordRequest>): Promise<ActionResult<{ reset: true }>> {
+  return publicStep(ZResetPasswordRequest, input, async (ctx, data) => {
+    await resetPassword(ctx, data);
+    return { reset: true as const };
   });
 }
 

@@ -98,6 +98,9 @@ export function LoginForm({ next, notice, google, actions }: { next?: string; no
         {password.error && !password.error.problem.fields && <Alert>{password.error.problem.detail}</Alert>}
         <TextField label="Email" name="email" type="email" autoComplete="username webauthn" required maxLength={254} error={fieldMessage("email", loginV.errors, password.error)} />
         <TextField label="Password" name="password" type="password" autoComplete="current-password" required maxLength={256} error={fieldMessage("password", loginV.errors, password.error)} />
+        <Link href="/forgot-password" className="-mt-2 self-end text-xs font-medium text-amber-300 hover:text-amber-200">
+          Forgot password?
+        </Link>
         <Button type="submit" pending={password.isPending}>
           Sign in
         </Button>

@@ -2,6 +2,7 @@
 import Link from "next/link";
 import type { FormEvent } from "react";
 import { ZSignupRequest } from "@/lib/contract/auth";
+import { DISPLAY_NAME_MAX } from "@/lib/contract/names";
 import type { SignUpAction } from "@/lib/dashboard/auth-steps";
 import { Button } from "@/components/ui/button";
 import { TextField } from "@/components/ui/field";
@@ -42,7 +43,7 @@ export function SignupForm({ signUp }: { signUp: SignUpAction }) {
         <p className="mt-1 text-sm text-zinc-400">You get an organisation of your own; invite your team later.</p>
       </div>
       {signup.error && !signup.error.problem.fields && <Alert>{signup.error.problem.detail}</Alert>}
-      <TextField label="Name" name="display_name" autoComplete="name" maxLength={255} error={fieldMessage("display_name", v.errors, signup.error)} />
+      <TextField label="Name" name="display_name" autoComplete="name" maxLength={DISPLAY_NAME_MAX} error={fieldMessage("display_name", v.errors, signup.error)} />
       <TextField label="Email" name="email" type="email" autoComplete="email" required maxLength={254} error={fieldMessage("email", v.errors, signup.error)} />
       <TextField
         label="Password"

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { PATH_PATTERN_MAX, pathPatternProblem } from "../path-glob";
 import { ZEmail, ZIsoDate, ZUuid } from "./common";
+import { ZDisplayName } from "./names";
 
 
 /** Login checks only bounds; the 12-character minimum applies where a password is chosen. */
@@ -11,7 +12,7 @@ export const ZSignupRequest = z
   .strictObject({
     email: ZEmail,
     password: ZNewPassword,
-    display_name: z.string().trim().max(255).optional().openapi({ example: "Ada Lovelace" }),
+    display_name: ZDisplayName.optional(),
   })
   .openapi("SignupRequest");
 
@@ -20,8 +21,25 @@ export const ZSignupResponse = z
   .openapi("SignupResponse");
 
 export const ZVerifyEmailRequest = z
-  .strictObject({ token: z.string().min(1).max(128).openapi({ description: "The token from the verification email" }) })
+  .strictObject({
+    token: z.string().min(1).max(128).openapi({ description: "The token from the verification email" }),
+    password: ZNewPassword.optional().openapi({
+      description:
+        "Sets a new password while verifying (every earlier session ends). Required when the address was signed up for more than once, since the mailbox owner cannot know whose password the account holds.",
+    }),
+  })
   .openapi("VerifyEmailRequest");
+
+export const ZForgotPasswordRequest = z.strictObject({ email: ZEmail }).openapi("ForgotPasswordRequest");
+
+export const ZForgotPasswordResponse = z.object({ message: z.string() }).openapi("ForgotPasswordResponse");
+
+export const ZResetPasswordRequest = z
+  .strictObject({
+    token: z.string().min(1).max(128).openapi({ description: "The token from the password-reset email (valid 30 minutes, single use)" }),
+    new_password: ZNewPassword,
+  })
+  .openapi("ResetPasswordRequest");
 
 export const ZLoginRequest = z.strictObject({ email: ZEmail, password: ZPassword }).openapi("LoginRequest");
 
@@ -69,7 +87,7 @@ export const ZMfaStatusResponse = z.object({ enabled: z.boolean(), recovery_code
 export const ZChangePasswordRequest = z.strictObject({ current_password: ZPassword, new_password: ZNewPassword }).openapi("ChangePasswordRequest");
 
 export const ZUpdateMeRequest = z
-  .strictObject({ display_name: z.string().trim().max(255).optional(), marketing_emails: z.boolean().optional() })
+  .strictObject({ display_name: ZDisplayName.optional(), marketing_emails: z.boolean().optional() })
   .openapi("UpdateMeRequest");
 
 export const ZDeleteMeRequest = z
@@ -146,6 +164,8 @@ export const ZApiKeyListResponse = z.object({ api_keys: z.array(ZApiKey) }).open
 export type SignupRequest = z.infer<typeof ZSignupRequest>;
 export type SignupResponse = z.infer<typeof ZSignupResponse>;
 export type LoginRequest = z.infer<typeof ZLoginRequest>;
+export type VerifyEmailRequest = z.infer<typeof ZVerifyEmailRequest>;
+export type ResetPasswordRequest = z.infer<typeof ZResetPasswordRequest>;
 export type TokenResponse = z.infer<typeof ZTokenResponse>;
 export type LoginResponse = z.infer<typeof ZLoginResponse>;
 export type MfaSetupResponse = z.infer<typeof ZMfaSetupResponse>;

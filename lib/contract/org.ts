@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { ZEmail, ZUuid } from "./common";
+import { ZDisplayName } from "./names";
 
 export const ZOrgRole = z.enum(["owner", "admin", "member"]);
 
@@ -43,7 +44,7 @@ export const ZAcceptInvitationRequest = z
   .strictObject({
     token: z.string().min(1).max(128).openapi({ description: "The token from the invitation email" }),
     password: z.string().min(12, { message: "must be at least 12 characters" }).max(256).optional().openapi({ format: "password" }),
-    display_name: z.string().trim().max(255).optional(),
+    display_name: ZDisplayName.optional(),
   })
   .openapi("AcceptInvitationRequest");
 

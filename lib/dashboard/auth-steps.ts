@@ -1,6 +1,6 @@
 import type { PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/browser";
 import type { z } from "zod";
-import type { ZLoginRequest, ZMfaVerifyRequest, ZSignupRequest, ZVerifyEmailRequest } from "../contract/auth";
+import type { ZForgotPasswordRequest, ZLoginRequest, ZMfaVerifyRequest, ZResetPasswordRequest, ZSignupRequest, ZVerifyEmailRequest } from "../contract/auth";
 import type { ZAcceptInvitationRequest } from "../contract/org";
 import type { ZPasskeySignInInput } from "../contract/passkeys";
 import type { ActionResult } from "./action-result";
@@ -16,5 +16,8 @@ export type SignInActions = {
   passkey: (input: z.input<typeof ZPasskeySignInInput>) => Promise<ActionResult<SignedIn>>;
 };
 export type SignUpAction = (input: z.input<typeof ZSignupRequest>) => Promise<ActionResult<{ email: string }>>;
-export type ConfirmEmailAction = (input: z.input<typeof ZVerifyEmailRequest>) => Promise<ActionResult<{ confirmed: true }>>;
+/** The dashboard's confirmation always sets the password (see confirmEmailAction). */
+export type ConfirmEmailAction = (input: z.input<typeof ZVerifyEmailRequest> & { password: string }) => Promise<ActionResult<{ confirmed: true }>>;
+export type ForgotPasswordAction = (input: z.input<typeof ZForgotPasswordRequest>) => Promise<ActionResult<{ message: string }>>;
+export type ResetPasswordAction = (input: z.input<typeof ZResetPasswordRequest>) => Promise<ActionResult<{ reset: true }>>;
 export type AcceptInviteAction = (input: z.input<typeof ZAcceptInvitationRequest>) => Promise<ActionResult<SignedIn>>;

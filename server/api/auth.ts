@@ -6,6 +6,8 @@ import {
   ZCreateApiKeyRequest,
   ZCreateApiKeyResponse,
   ZDeleteMeRequest,
+  ZForgotPasswordRequest,
+  ZForgotPasswordResponse,
   ZGoogleLoginRequest,
   ZLoginRequest,
   ZLoginResponse,
@@ -16,6 +18,7 @@ import {
   ZMfaVerifyRequest,
   ZRecoveryCodesResponse,
   ZRefreshRequest,
+  ZResetPasswordRequest,
   ZSignupRequest,
   ZSignupResponse,
   ZTokenResponse,
@@ -28,7 +31,9 @@ import { createApiKey, exchangeApiKey, listApiKeys, revokeApiKey } from "../iden
 import { googleSignIn } from "../identity/google";
 import { disableMfa, mfaStatus, setupMfa, verifyMfaLogin, verifyMfaSetup } from "../identity/mfa";
 import { refreshSession } from "../identity/refresh";
-import { changePassword, deleteMe, getMe, login, signup, updateMe, verifyEmail } from "../identity/service";
+import { forgotPassword, resetPassword } from "../identity/password-reset";
+import { changePassword, deleteMe, getMe, login, updateMe } from "../identity/service";
+import { signup, verifyEmail } from "../identity/signup";
 import { registerWellKnownRoutes } from "./well-known";
 
 const json = <T>(schema: T) => ({ "application/json": { schema } });
@@ -38,9 +43,11 @@ const signupRoute = createRoute({
   path: "/v1/auth/signup",
   tags: ["Auth"],
   summary: "Create an account and its organisation; sends a verification email",
+  description:
+    "Answers the same 201 whether or not the address already has an account (the mail to the address says which); an unverified sign-up expires after 24 hours.",
   security: [],
   request: { body: { required: true, content: json(ZSignupRequest) } },
-  responses: { 201: { description: "Account created, email not yet verified", content: json(ZSignupResponse) }, ...problemResponses(400, 409, 413) },
+  responses: { 201: { description: "Account created, email not yet verified", content: json(ZSignupResponse) }, ...problemResponses(400, 413, 429, 503) },
 });
 
 const verifyEmailRoute = createRoute({
@@ -50,7 +57,27 @@ const verifyEmailRoute = createRoute({
   summary: "Verify the email address with the token from the verification email",
   security: [],
   request: { body: { required: true, content: json(ZVerifyEmailRequest) } },
-  responses: { 200: { description: "Verified; a user token", content: json(ZTokenResponse) }, ...problemResponses(400) },
+  responses: { 200: { description: "Verified; a user token", content: json(ZTokenResponse) }, ...problemResponses(400, 429) },
+});
+
+const forgotPasswordRoute = createRoute({
+  method: "post",
+  path: "/v1/auth/forgot-password",
+  tags: ["Auth"],
+  summary: "Mail a password-reset link to the address, if it has an account (the answer is the same either way)",
+  security: [],
+  request: { body: { required: true, content: json(ZForgotPasswordRequest) } },
+  responses: { 202: { description: "Accepted", content: json(ZForgotPasswordResponse) }, ...problemResponses(400, 429) },
+});
+
+const resetPasswordRoute = createRoute({
+  method: "post",
+  path: "/v1/auth/reset-password",
+  tags: ["Auth"],
+  summary: "Set a new password with the token from the reset email; every session and token of the account ends",
+  security: [],
+  request: { body: { required: true, content: json(ZResetPasswordRequest) } },
+  responses: { 204: { description: "Password set; sign in with it" }, ...problemResponses(400, 429, 503) },
 });
 
 const tokenRoute = createRoute({
@@ -217,7 +244,12 @@ const deleteKeyRoute = createRoute({
 export function registerAuthRoutes(app: ApiApp) {
   registerWellKnownRoutes(app);
   app.openapi(signupRoute, async (c) => c.json(await signup(publicCtxOf(c), c.req.valid("json")), 201));
-  app.openapi(verifyEmailRoute, async (c) => c.json(await verifyEmail(publicCtxOf(c), c.req.valid("json").token), 200));
+  app.openapi(verifyEmailRoute, async (c) => c.json(await verifyEmail(publicCtxOf(c), c.req.valid("json")), 200));
+  app.openapi(forgotPasswordRoute, async (c) => c.json(await forgotPassword(publicCtxOf(c), c.req.valid("json").email), 202));
+  app.openapi(resetPasswordRoute, async (c) => {
+    await resetPassword(publicCtxOf(c), c.req.valid("json"));
+    return c.body(null, 204);
+  });
   app.openapi(tokenRoute, async (c) => c.json(await login(publicCtxOf(c), c.req.valid("json")), 200));
   app.openapi(refreshRoute, async (c) => c.json(await refreshSession(publicCtxOf(c), c.req.valid("json").refresh_token), 200));
   app.openapi(googleRoute, async (c) => c.json(await googleSignIn(publicCtxOf(c), c.req.valid("json").id_token), 200));

@@ -112,6 +112,8 @@ export const AUTH_ROUTES: ReadonlySet<string> = new Set([
   "/v1/auth/token",
   "/v1/auth/signup",
   "/v1/auth/verify-email",
+  "/v1/auth/forgot-password",
+  "/v1/auth/reset-password",
   "/v1/auth/agent-token",
   "/v1/auth/api-key-token",
   "/v1/auth/mfa/verify",

@@ -1,11 +1,13 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import type { LoginResponse } from "../../lib/contract/auth";
+import { cleanDisplayName } from "../../lib/contract/names";
 import { auditRow } from "../audit/writer";
 import { appendAudit } from "../audit/chain";
 import { ApiError } from "../http/errors";
 import type { PublicCtx } from "../http/principal";
 import { isUniqueViolation } from "../secrets/repo";
+import { recordAnonymousFailure } from "./failures";
 import { completeSignIn } from "./mfa";
 import { hashPassword } from "./passwords";
 import { revokeUserRefreshTokens } from "./refresh";
@@ -18,7 +20,6 @@ import { revokeUserRefreshTokens } from "./refresh";
  * authorization-code flow (server/dashboard/google-oidc.ts).
  */
 const GOOGLE_ISSUER = "https://accounts.google.com";
-const ANONYMOUS = { orgId: "", actorId: "anonymous", actorType: "anonymous" as const };
 const jwksByUrl = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
 
 type GoogleIdentity = { sub: string; email: string; name: string };
@@ -46,16 +47,16 @@ async function verifyIdToken(ctx: PublicCtx, idToken: string, nonce?: string): P
     // The nonce binds the token to the browser that started the flow (a replayed token has another).
     if (nonce !== undefined && (typeof payload.nonce !== "string" || !timingSafeEqual(digest(payload.nonce), digest(nonce)))) throw new Error("nonce");
   } catch {
-    await ctx.rt.audit.record(ctx, { action: "auth.failure", resourceType: "user", resourceId: "", details: { method: "google" } }, ANONYMOUS);
+    await recordAnonymousFailure(ctx, null, { method: "google" });
     throw ApiError.unauthorized("The Google ID token is invalid or expired");
   }
   const { sub, email, name } = payload;
   const verified = payload.email_verified === true || payload.email_verified === "true";
   if (typeof sub !== "string" || sub.length > 255 || typeof email !== "string" || email.length > 254 || !email.includes("@") || !verified) {
-    await ctx.rt.audit.record(ctx, { action: "auth.failure", resourceType: "user", resourceId: "", details: { method: "google", reason: "email_unverified" } }, ANONYMOUS);
+    await recordAnonymousFailure(ctx, null, { method: "google", reason: "email_unverified" });
     throw ApiError.forbidden("Google did not vouch for this account's email address (email_verified is not true)");
   }
-  return { sub, email: email.trim().toLowerCase(), name: typeof name === "string" ? name.slice(0, 255) : "" };
+  return { sub, email: email.trim().toLowerCase(), name: typeof name === "string" ? cleanDisplayName(name) : "" };
 }
 
 export async function googleSignIn(ctx: PublicCtx, idToken: string): Promise<LoginResponse> {

@@ -5,9 +5,10 @@ import { auditRow } from "../audit/writer";
 import { appendAudit } from "../audit/chain";
 import { encodeAad } from "../crypto/envelope";
 import { ApiError } from "../http/errors";
-import { type Ctx, type PublicCtx, requireUser, signedIn, type UserCtx } from "../http/principal";
+import { type Ctx, type PublicCtx, requireInteractiveUser, requireUser, type UserCtx } from "../http/principal";
 import type { Keystore } from "../keystore/types";
 import type { Runtime } from "../runtime";
+import { recordAnonymousFailure } from "./failures";
 import { issueSession } from "./refresh";
 import { base32Encode, matchTotp, newTotpSecret, otpauthUri } from "./totp";
 
@@ -39,11 +40,9 @@ async function openSecret(keystore: Keystore, userId: string, sealed: Uint8Array
   return keystore.unwrap(b.subarray(4), mfaAad(userId), b.readUInt32BE(0));
 }
 
-/** Step-up actions (MFA on/off) need a signed-in session: a personal API key must not lock its owner out. */
+/** Step-up actions (MFA on/off, passkeys) need a signed-in session: a personal API key must not lock its owner out. */
 export function requireSession(anyCtx: Ctx): UserCtx {
-  const ctx = requireUser(anyCtx);
-  if (!signedIn(ctx.principal)) throw ApiError.forbidden("This operation needs a signed-in user token, not an API key");
-  return ctx;
+  return requireInteractiveUser(anyCtx, "Changing MFA or passkeys");
 }
 
 export async function setupMfa(anyCtx: Ctx): Promise<MfaSetupResponse> {
@@ -182,7 +181,7 @@ export async function verifyMfaChallenge(ctx: PublicCtx, input: { mfa_token: str
   }
   const used = await consumeCode(ctx, user, input.code);
   if (!used) {
-    await ctx.rt.audit.record(ctx, { action: "auth.failure", resourceType: "user", resourceId: user.id, details: { method: "mfa" } }, userActor(user));
+    await recordAnonymousFailure(ctx, user, { method: "mfa" });
     throw ApiError.unauthorized("Invalid or already used MFA code");
   }
   return { user: { id: user.id, orgId: user.orgId, tokenVersion: user.tokenVersion, mfaEnabled: user.mfaEnabled }, used };

@@ -19,7 +19,7 @@ import { ApiError } from "../http/errors";
 import type { Ctx, PublicCtx } from "../http/principal";
 import { isUniqueViolation } from "../secrets/repo";
 import { requireSession } from "./mfa";
-import { userActor } from "./service";
+import { recordAnonymousFailure } from "./failures";
 
 /**
  * Passkeys (WebAuthn) with SimpleWebAuthn: registration for a signed-in user, sign-in with a
@@ -183,7 +183,7 @@ export async function verifyPasskeySignIn(ctx: PublicCtx, input: z.output<typeof
     if (!v.verified) throw fail();
     newCounter = v.authenticationInfo.newCounter;
   } catch {
-    await ctx.rt.audit.record(ctx, { action: "auth.failure", resourceType: "user", resourceId: cred.user.id, details: { method: "passkey" } }, userActor(cred.user));
+    await recordAnonymousFailure(ctx, cred.user, { method: "passkey" });
     throw fail();
   }
   if (!cred.user.emailVerifiedAt) throw ApiError.forbidden("Email address not verified");

@@ -1,105 +1,14 @@
-import { createHash, randomBytes, randomUUID } from "node:crypto";
-import type { ChangePasswordRequest, LoginRequest, LoginResponse, MeResponse, SignupRequest, SignupResponse, TokenResponse, UpdateMeRequest } from "../../lib/contract/auth";
+import type { ChangePasswordRequest, LoginRequest, LoginResponse, MeResponse, UpdateMeRequest } from "../../lib/contract/auth";
 import { auditRow } from "../audit/writer";
 import { appendAudit } from "../audit/chain";
 import { ApiError } from "../http/errors";
 import { type Ctx, type OrgRole, type PublicCtx, requireUser } from "../http/principal";
-import { log } from "../log";
-import { isUniqueViolation } from "../secrets/repo";
+import { recordAnonymousFailure } from "./failures";
 import { completeSignIn, requireSession } from "./mfa";
 import { hashPassword, verifyPasswordLimited } from "./passwords";
-import { issueSession, revokeUserRefreshTokens } from "./refresh";
-
-export const VERIFY_EMAIL_PURPOSE = "verify_email";
-const VERIFY_EMAIL_TTL_MS = 24 * 60 * 60 * 1000;
-
-const emailTaken = () => ApiError.conflict("An account with this email address already exists");
-const badVerificationToken = () => ApiError.badRequest("The verification token is invalid, expired or already used", [{ field: "token", message: "invalid, expired or already used" }]);
-
-/** Email tokens are 32 random bytes: a fast hash is enough, and only the hash is stored. */
-export const sha256Hex = (s: string) => createHash("sha256").update(s).digest("hex");
+import { revokeUserRefreshTokens } from "./refresh";
 
 export const userActor = (u: { id: string; orgId: string }) => ({ orgId: u.orgId, actorId: `user:${u.id}`, actorType: "user" as const });
-
-/**
- * Creates an organisation and its owner (unverified) and mails the verification link. The mail goes
- * out before the commit: if it cannot be sent nothing is created and the person can simply retry,
- * instead of finding their address taken by an account they cannot verify.
- */
-export async function signup(ctx: PublicCtx, input: SignupRequest): Promise<SignupResponse> {
-  const { email } = input;
-  if (await ctx.rt.db.user.findUnique({ where: { email }, select: { id: true } })) throw emailTaken();
-
-  const passwordHash = await hashPassword(input.password);
-  const userId = randomUUID();
-  const orgId = randomUUID();
-  const token = randomBytes(32).toString("base64url");
-  await sendVerificationEmail(ctx, email, token);
-
-  const displayName = input.display_name ?? "";
-  try {
-    await ctx.rt.db.$transaction(async (tx) => {
-      await tx.org.create({ data: { id: orgId, name: displayName || email } });
-      await tx.user.create({ data: { id: userId, orgId, email, passwordHash, displayName, role: "owner" } });
-      await tx.emailToken.create({
-        data: { id: randomUUID(), userId, purpose: VERIFY_EMAIL_PURPOSE, tokenHash: sha256Hex(token), expiresAt: new Date(Date.now() + VERIFY_EMAIL_TTL_MS) },
-      });
-      await appendAudit(tx, auditRow(ctx, { action: "auth.signup", resourceType: "user", resourceId: userId }, userActor({ id: userId, orgId })));
-    });
-  } catch (e) {
-    if (isUniqueViolation(e)) throw emailTaken();
-    throw e;
-  }
-  return { message: "Account created. Check your email for a verification link.", user_id: userId, email };
-}
-
-async function sendVerificationEmail(ctx: PublicCtx, to: string, token: string) {
-  const link = `${ctx.rt.config.publicUrl}/verify-email#token=${encodeURIComponent(token)}`;
-  const text = [
-    "Welcome to Talon.",
-    "",
-    "Confirm your email address by opening this link (valid for 24 hours):",
-    link,
-    "",
-    "Or send this verification token to POST /v1/auth/verify-email:",
-    token,
-    "",
-    "If you did not sign up, ignore this message.",
-  ].join("\n");
-  try {
-    await ctx.rt.mailer.send({ to, subject: "Verify your email address for Talon", text });
-  } catch (e) {
-    // The error's code (e.g. ECONNECTION) says what failed; its message may quote the SMTP dialogue.
-    log.error("verification email could not be sent", { requestId: ctx.requestId, code: (e as { code?: unknown })?.code ?? "unknown" });
-    throw ApiError.unavailable("The verification email could not be sent; nothing was created. Try again later.");
-  }
-}
-
-/** Confirms the address and signs the user in (the API's verify-email). */
-export async function verifyEmail(ctx: PublicCtx, token: string): Promise<TokenResponse> {
-  return issueSession(ctx.rt, await confirmEmail(ctx, token));
-}
-
-/**
- * Marks the address verified and returns its user. Single use: the token is consumed by one
- * conditional update, so two concurrent uses cannot both win.
- */
-export async function confirmEmail(ctx: PublicCtx, token: string) {
-  const row = await ctx.rt.db.emailToken.findUnique({
-    where: { tokenHash: sha256Hex(token) },
-    select: { id: true, purpose: true, usedAt: true, expiresAt: true, user: { select: { id: true, orgId: true, tokenVersion: true } } },
-  });
-  if (!row || row.purpose !== VERIFY_EMAIL_PURPOSE || row.usedAt || row.expiresAt.getTime() <= Date.now()) throw badVerificationToken();
-  const { user } = row;
-  const now = new Date();
-  await ctx.rt.db.$transaction(async (tx) => {
-    const { count } = await tx.emailToken.updateMany({ where: { id: row.id, usedAt: null }, data: { usedAt: now } });
-    if (count === 0) throw badVerificationToken();
-    await tx.user.updateMany({ where: { id: user.id, emailVerifiedAt: null }, data: { emailVerifiedAt: now } });
-    await appendAudit(tx, auditRow(ctx, { action: "auth.verify_email", resourceType: "user", resourceId: user.id }, userActor(user)));
-  });
-  return user;
-}
 
 /**
  * Email + password → a session, or an MFA challenge when MFA is on. Brute-force limits apply before
@@ -138,11 +47,12 @@ export async function authenticatePassword(ctx: PublicCtx, input: LoginRequest) 
   return { id: user.id, orgId: user.orgId, tokenVersion: user.tokenVersion, mfaEnabled: user.mfaEnabled };
 }
 
-/** Unknown addresses belong to no organisation: their failures are recorded under none (""). */
+/**
+ * Whoever failed has proved nothing: the event goes to the targeted account's organisation (unknown
+ * addresses belong to none, "") as an anonymous actor's, bounded per target (see ./failures).
+ */
 function recordLoginFailure(ctx: PublicCtx, user: { id: string; orgId: string } | null, reason: string | null) {
-  const actor = user ? userActor(user) : { orgId: "", actorId: "anonymous", actorType: "anonymous" as const };
-  const details = { method: "password", ...(reason ? { reason } : {}) };
-  return ctx.rt.audit.record(ctx, { action: "auth.failure", resourceType: "user", resourceId: user?.id ?? "", details }, actor);
+  return recordAnonymousFailure(ctx, user, { method: "password", ...(reason ? { reason } : {}) });
 }
 
 export async function getMe(anyCtx: Ctx): Promise<MeResponse> {

@@ -4,10 +4,12 @@ import type { AcceptInvitationRequest, CreateInvitationRequest, InvitationRespon
 import { auditRow } from "../audit/writer";
 import { appendAudit } from "../audit/chain";
 import { ApiError } from "../http/errors";
-import { type Ctx, type OrgRole, type PublicCtx, requireUser, type UserCtx } from "../http/principal";
+import { type Ctx, type OrgRole, type PublicCtx, requireInteractiveUser, requireUser, type UserCtx } from "../http/principal";
 import { hashPassword } from "../identity/passwords";
+import { removeUnverifiedAccount } from "../identity/signup";
 import { issueSession } from "../identity/refresh";
 import { log } from "../log";
+import { quoteName } from "../mail/quote";
 import { isUniqueViolation } from "../secrets/repo";
 
 export const INVITE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -51,9 +53,11 @@ function requireInviter(anyCtx: Ctx): UserCtx {
  */
 export async function createInvitation(anyCtx: Ctx, input: CreateInvitationRequest): Promise<InvitationResponse> {
   const ctx = requireInviter(anyCtx);
+  requireInteractiveUser(ctx, "Inviting someone");
   const { orgId, userId } = ctx.principal;
   if (input.role === "owner" && ctx.principal.role !== "owner") throw ApiError.forbidden("Only owners can invite another owner");
-  if (await ctx.rt.db.user.findUnique({ where: { email: input.email }, select: { id: true } })) throw accountExists();
+  // An unverified sign-up does not hold the address: accepting the invitation replaces it.
+  if (await ctx.rt.db.user.findFirst({ where: { email: input.email, emailVerifiedAt: { not: null } }, select: { id: true } })) throw accountExists();
 
   const token = randomBytes(32).toString("base64url");
   const org = await ctx.rt.db.org.findUnique({ where: { id: orgId }, select: { name: true } });
@@ -82,7 +86,7 @@ async function sendInvitationEmail(ctx: UserCtx, to: string, orgName: string, to
   // The token travels in the fragment, which browsers never send to a server or write to access logs.
   const link = `${ctx.rt.config.publicUrl}/invite#token=${encodeURIComponent(token)}`;
   const text = [
-    `You have been invited to join${orgName ? ` the organisation "${orgName}"` : " an organisation"} on Talon.`,
+    `You have been invited to join${orgName ? ` the organisation ${quoteName(orgName)}` : " an organisation"} on Talon.`,
     "",
     "Accept the invitation by opening this link (valid for 7 days):",
     link,
@@ -138,7 +142,7 @@ export async function joinByInvitation(ctx: PublicCtx, input: AcceptInvitationRe
     select: { id: true, orgId: true, email: true, role: true, expiresAt: true, acceptedAt: true },
   });
   if (!invite || invite.acceptedAt || invite.expiresAt.getTime() <= Date.now()) throw badToken();
-  if (await ctx.rt.db.user.findUnique({ where: { email: invite.email }, select: { id: true } })) throw accountExists();
+  if (await ctx.rt.db.user.findFirst({ where: { email: invite.email, emailVerifiedAt: { not: null } }, select: { id: true } })) throw accountExists();
   if (!input.password) throw ApiError.badRequest("A password is required to create your account", [{ field: "password", message: "required (at least 12 characters)" }]);
 
   const passwordHash = await hashPassword(input.password);
@@ -149,6 +153,7 @@ export async function joinByInvitation(ctx: PublicCtx, input: AcceptInvitationRe
     await ctx.rt.db.$transaction(async (tx) => {
       const { count } = await tx.orgInvite.updateMany({ where: { id: invite.id, acceptedAt: null, expiresAt: { gt: now } }, data: { acceptedAt: now } });
       if (count === 0) throw badToken();
+      await removeUnverifiedAccount(tx, invite.email);
       await tx.user.create({
         data: { id: userId, orgId: invite.orgId, email: invite.email, passwordHash, displayName: input.display_name ?? "", role: invite.role, emailVerifiedAt: now },
       });

@@ -76,12 +76,14 @@ describe("signup → verify → login", () => {
     ]);
   });
 
-  it("refuses a second account for the same email, whatever its case: 409", async () => {
+  it("never creates a second account for the same email, whatever its case (and answers as for a new one)", async () => {
     const email = uniqueEmail("dup");
-    expect((await api.post("/v1/auth/signup", { email, password: PASSWORD })).status).toBe(201);
+    const first = await api.post("/v1/auth/signup", { email, password: PASSWORD });
+    expect(first.status).toBe(201);
     const again = await api.post("/v1/auth/signup", { email: email.toUpperCase(), password: `${PASSWORD} 2` });
-    expect(again.status).toBe(409);
-    expect(again.body.detail).toMatch(/already exists/);
+    expect(again.status).toBe(201);
+    expect(Object.keys(again.body).sort()).toEqual(Object.keys(first.body).sort());
+    expect(again.body.user_id).not.toBe(first.body.user_id);
     expect(await server.rt.db.user.count({ where: { email } })).toBe(1);
   });
 
@@ -197,7 +199,7 @@ describe("personal API keys", () => {
   it("creates, lists masked, authenticates, and stops working once deleted", async () => {
     const acct = await signUpVerified(server);
     const user = client(server.url, acct.token);
-    const created = await user.post("/v1/auth/api-keys", { name: "laptop", scopes: ["vaults:read"], expires_at: new Date(Date.now() + 86_400_000).toISOString() });
+    const created = await user.post("/v1/auth/api-keys", { name: "laptop", scopes: ["ci/*"], expires_at: new Date(Date.now() + 86_400_000).toISOString() });
     expect(created.status).toBe(201);
     const key: string = created.body.api_key;
     expect(key).toMatch(/^1ck_[A-Za-z0-9_-]{43}$/);
@@ -205,7 +207,7 @@ describe("personal API keys", () => {
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       name: "laptop",
       key_prefix: key.slice(0, 16),
-      scopes: ["vaults:read"],
+      scopes: ["ci/*"],
       is_active: true,
       created_at: expect.any(String),
       expires_at: expect.any(String),

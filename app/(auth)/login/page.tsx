@@ -11,6 +11,7 @@ export const dynamic = "force-dynamic";
 
 const NOTICES: Record<string, { text: string; tone: "green" | "red" }> = {
   verified: { text: "Your email address is confirmed. Sign in to continue.", tone: "green" },
+  "password-reset": { text: "Your new password is set and every earlier session ended. Sign in with it.", tone: "green" },
   "password-changed": { text: "Your password was changed and every session ended. Sign in with the new password.", tone: "green" },
   "signed-out": { text: "You are signed out.", tone: "green" },
   "google-failed": { text: "Google sign-in did not complete. Try again, or sign in another way.", tone: "red" },
