@@ -83,6 +83,9 @@ describe("shares, audit and billing in the browser", () => {
     expect(await row.textContent()).toContain("deploy/token");
     expect(await row.textContent()).toContain("Pending");
     expect(await b.page.getByRole("table", { name: "Outbound shares" }).count()).toBe(0);
+    // B is a member: the org-wide list is for owners and admins only.
+    expect(await b.page.getByRole("table", { name: "Org shares" }).count()).toBe(0);
+    expect(await b.page.getByText("Org shares").count()).toBe(0);
 
     // Accept: the API now lets B read, but the page still holds no value.
     await row.getByRole("button", { name: "Accept" }).click();
@@ -114,7 +117,12 @@ describe("shares, audit and billing in the browser", () => {
     expect(await outRow.textContent()).toContain(bEmail);
     expect(await outRow.textContent()).toContain("1 / 1");
     expect(await outRow.textContent()).toContain("Used up");
+    expect(await outRow.textContent()).toContain("v1");
     expect(await a.page.content()).not.toContain(SHARED);
+    // A owns the org: the same share is in the org-wide list, with who shared it and with whom.
+    const orgRow = a.page.getByRole("table", { name: "Org shares" }).locator(`[data-share-id="${shareId}"]`);
+    expect(await orgRow.textContent()).toContain(sender.email);
+    expect(await orgRow.textContent()).toContain(bEmail);
     // On a phone the table scrolls inside its card; the page itself does not scroll sideways.
     await a.page.setViewportSize({ width: 375, height: 800 });
     expect(await a.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
@@ -123,6 +131,19 @@ describe("shares, audit and billing in the browser", () => {
     await a.page.getByRole("dialog", { name: "Revoke this share?" }).getByRole("button", { name: "Revoke share" }).click();
     await expect.poll(() => a.page.locator(`[data-share-id="${shareId}"]`).count()).toBe(0);
     await a.page.getByText("You have not shared any secrets").waitFor();
+
+    await a.page.getByText("No one in your organisation has a live share").waitFor();
+
+    // An owner revokes from the org-wide list too (a link share made over the API, so not on the page yet).
+    const link = await api(app, "POST", `/v1/secrets/${secretId}/share`, { token: senderToken, body: { recipient_type: "anyone_with_link", expires_at: inDays(1), follow_latest: true } });
+    expect(link.status).toBe(201);
+    await open(a.page, "/shares");
+    const linkRow = a.page.getByRole("table", { name: "Org shares" }).locator(`[data-share-id="${link.body.id}"]`);
+    expect(await linkRow.textContent()).toContain("Latest");
+    await linkRow.getByRole("button", { name: "Revoke" }).click();
+    await a.page.getByRole("dialog", { name: "Revoke this share?" }).getByRole("button", { name: "Revoke share" }).click();
+    await expect.poll(() => a.page.locator(`[data-share-id="${link.body.id}"]`).count()).toBe(0);
+    expect((await api(app, "GET", `/v1/share/${link.body.id}`)).status).toBe(404);
 
     // Revoked: 404 for its recipient, gone from both lists.
     expect((await readAsB()).status).toBe(404);

@@ -5,7 +5,7 @@ import { type InboundShareRow, isUsedUp, readsLabel, revealHint, shareStatus } f
 import { ShareStatusBadge } from "./share-status-badge";
 
 function Actions({ share, answer, reveal }: { share: InboundShareRow; answer: AnswerShare; reveal: RevealShare }) {
-  if (share.is_expired || isUsedUp(share)) return <span className="text-xs text-zinc-500">No longer readable</span>;
+  if (share.is_ended || share.is_expired || isUsedUp(share)) return <span className="text-xs text-zinc-500">No longer readable</span>;
   if (!share.is_accepted) return <AnswerShareButtons id={share.id} path={share.secret_path} answer={answer} />;
   return <RevealShareButton id={share.id} path={share.secret_path} hint={revealHint(share)} needsPassphrase={share.needs_passphrase} reveal={reveal} />;
 }

@@ -1,7 +1,7 @@
 import Link from "next/link";
 import { cellClass, EmptyState, formatDate, Table } from "@/components/ui/layout";
 import { type RevokeShare, RevokeShareButton } from "./revoke-share-button";
-import { type OutboundShareRow, readsLabel, shareStatus } from "./share-rows";
+import { type OutboundShareRow, readsLabel, shareStatus, versionLabel } from "./share-rows";
 import { ShareStatusBadge } from "./share-status-badge";
 
 export function OutboundShares({ shares, revoke }: { shares: OutboundShareRow[]; revoke: RevokeShare }) {
@@ -13,11 +13,12 @@ export function OutboundShares({ shares, revoke }: { shares: OutboundShareRow[];
     );
   }
   return (
-    <Table label="Outbound shares" head={["Secret path", "Recipient", "Expires", "Reads", "Status", <span key="a" className="sr-only">Actions</span>]}>
+    <Table label="Outbound shares" head={["Secret path", "Recipient", "Version", "Expires", "Reads", "Status", <span key="a" className="sr-only">Actions</span>]}>
       {shares.map((s) => (
         <tr key={s.id} data-share-id={s.id}>
           <td className={`${cellClass} font-mono text-zinc-100`}>{s.secret_path}</td>
           <td className={cellClass}>{s.recipient_label}</td>
+          <td className={`${cellClass} whitespace-nowrap`}>{versionLabel(s)}</td>
           <td className={`${cellClass} whitespace-nowrap text-zinc-400`}>{formatDate(s.expires_at)}</td>
           <td className={`${cellClass} whitespace-nowrap tabular-nums`}>{readsLabel(s)}</td>
           <td className={cellClass}>

@@ -203,6 +203,7 @@ export const TOOLS: ToolDef[] = [
       recipient_id: ZCreateShareRequest.shape.recipient_id.describe("The user or agent UUID; required for user and agent"),
       expires_at: ZCreateShareRequest.shape.expires_at.describe("ISO 8601 expiry"),
       max_access_count: ZCreateShareRequest.shape.max_access_count.describe("Max reads (default 5, 0 = unlimited)"),
+      follow_latest: ZCreateShareRequest.shape.follow_latest.describe("true: serve whatever version is current when read; default: the version current now"),
     },
     readOnly: false,
     run(ctx, a) {
