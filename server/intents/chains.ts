@@ -17,6 +17,8 @@ const CHAINS: readonly ChainDef[] = [
   { name: "polygon", displayName: "Polygon", chainId: 137, explorerUrl: "https://polygonscan.com", testnet: false, currency: "POL" },
   { name: "sepolia", displayName: "Sepolia", chainId: 11155111, explorerUrl: "https://sepolia.etherscan.io", testnet: true, currency: "ETH" },
   { name: "base-sepolia", displayName: "Base Sepolia", chainId: 84532, explorerUrl: "https://sepolia.basescan.org", testnet: true, currency: "ETH" },
+  // A development node (Hardhat, Anvil) on the operator's machine; it has no explorer.
+  { name: "localhost", displayName: "Localhost", chainId: 31337, explorerUrl: "", testnet: true, currency: "ETH" },
 ];
 
 const CURRENCIES = {
@@ -56,6 +58,18 @@ export function findChain(identifier: string, rpcUrls: RpcUrls): Chain | undefin
 
 export function listChains(ctx: ChainsCtx): z.infer<typeof ZChainListResponse> {
   return { chains: CHAINS.map((c) => toChain(c, ctx.rt.config.chainRpcUrls)) };
+}
+
+/**
+ * The RPC endpoint a transaction on `chain` goes to. A chain without one cannot take transactions:
+ * 422 naming the variable that configures it (never the URL of another chain).
+ */
+export function chainRpcUrl(ctx: ChainsCtx, chain: Chain): string {
+  const url = Object.hasOwn(ctx.rt.config.chainRpcUrls, chain.name) ? ctx.rt.config.chainRpcUrls[chain.name] : undefined;
+  if (!url) {
+    throw new ApiError(422, `Chain ${chain.name} has no RPC URL: add ${chain.name}=<url> to TALON_CHAIN_RPC_URLS and restart Talon`);
+  }
+  return url;
 }
 
 export function getChain(ctx: ChainsCtx, identifier: string): Chain {

@@ -26,10 +26,11 @@ const EXPECTED = [
   ["polygon", 137, false],
   ["sepolia", 11155111, true],
   ["base-sepolia", 84532, true],
+  ["localhost", 31337, true],
 ];
 
 describe("GET /v1/chains", () => {
-  it("lists the seven registry chains; only the configured ones are enabled", async () => {
+  it("lists the seven card chains and localhost; only the configured ones are enabled", async () => {
     const res = await api().get("/v1/chains");
     expect(res.status).toBe(200);
     const chains = res.body.chains as Array<Record<string, unknown>>;
@@ -76,10 +77,14 @@ describe("GET /v1/chains", () => {
     expect((await api().get(`/v1/chains/${"a".repeat(65)}`)).status).toBe(400);
   });
 
-  it("requires credentials", async () => {
-    expect((await client(server.url).get("/v1/chains")).status).toBe(401);
-    expect((await client(server.url).get("/v1/chains/base")).status).toBe(401);
-    expect((await client(server.url, "not-a-token").get("/v1/chains")).status).toBe(401);
+  it("is public: served without credentials, still without any RPC path or key", async () => {
+    const list = await client(server.url).get("/v1/chains");
+    expect(list.status).toBe(200);
+    expect(list.body.chains).toHaveLength(8);
+    expect(JSON.stringify(list.body)).not.toContain("canary");
+    const one = await client(server.url).get("/v1/chains/31337");
+    expect(one.status).toBe(200);
+    expect(one.body).toMatchObject({ id: "localhost", chain_id: 31337, is_testnet: true, is_enabled: false, explorer_url: "" });
   });
 
   it("serves agents too", async () => {
@@ -88,7 +93,7 @@ describe("GET /v1/chains", () => {
     const res = await client(server.url, token).get("/v1/chains/1");
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ id: "ethereum", explorer_url: "https://etherscan.io" });
-    expect((await client(server.url, token).get("/v1/chains")).body.chains).toHaveLength(7);
+    expect((await client(server.url, token).get("/v1/chains")).body.chains).toHaveLength(8);
   });
 
   it("is not metered: no quota headers and the used count does not move", async () => {
