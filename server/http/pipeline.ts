@@ -8,7 +8,7 @@ import { fieldErrorsOf } from "../../lib/contract/field-errors";
 import { authenticateBearer } from "../identity/authenticate";
 import { log } from "../log";
 import type { Runtime } from "../runtime";
-import { ApiError, internalProblem, type Problem, problemBody } from "./errors";
+import { ApiError, databaseOutage, internalProblem, type Problem, problemBody } from "./errors";
 import { resolveClientIp } from "./client-ip";
 import { guardAuthenticatedRequest } from "./ip-rules";
 import { meterRequest } from "./metering";
@@ -90,6 +90,11 @@ export function installErrorHandling(app: ApiApp) {
       const detail =
         status === 400 ? "Malformed JSON body" : status === 415 ? "Content-Type must be application/json" : err.message.slice(0, 200);
       return problemReply(c, problemBody(new ApiError(status, detail), requestId));
+    }
+    const outage = databaseOutage(err);
+    if (outage) {
+      log.warn("database unavailable", { requestId, error: err instanceof Error ? err.name : "unknown", code: String((err as { code?: unknown }).code ?? "") });
+      return problemReply(c, problemBody(outage, requestId), outage.opts.headers);
     }
     log.error("unhandled error", { requestId, error: err instanceof Error ? err.name : "unknown", where: (err as Error)?.stack?.split("\n")[1]?.trim() });
     return problemReply(c, internalProblem(requestId));
