@@ -176,8 +176,13 @@ describe("organisation, security and account pages", () => {
     const user = await signedInUser(page, app);
     await page.goto("/account");
 
-    // A personal API key: shown once, acts as the user, gone from the page afterwards.
+    // A personal API key: shown once, acts as the user, gone from the page afterwards. Its scopes are
+    // checked with the API's own schema before anything is sent, the error beside the field.
     await page.getByLabel("Key name", { exact: true }).fill("laptop");
+    await page.getByLabel("Scopes").fill("ci/*\na/../b");
+    await page.getByRole("button", { name: "Create key" }).click();
+    await page.getByText('"a/../b" segments may contain only').waitFor();
+    await page.getByLabel("Scopes").fill("ci/*, deploy/**");
     await page.getByRole("button", { name: "Create key" }).click();
     const shown = page.getByTestId("new-api-key-value");
     await shown.waitFor();
@@ -190,6 +195,7 @@ describe("organisation, security and account pages", () => {
     await page.reload();
     const keys = page.getByRole("table", { name: "API keys" });
     await expect.poll(() => keys.textContent()).toContain("laptop");
+    await expect.poll(() => keys.textContent()).toContain("ci/*, deploy/**");
     expect(await page.content()).not.toContain(key);
     // The raw response (HTML and the server components' payload) does not carry it either.
     expect(await (await context.request.get("/account")).text()).not.toContain(key);
