@@ -97,6 +97,7 @@ export const ZUpdateAgentRequest = z
     tx_daily_limit_eth: ZEthAmount.nullable().optional(),
     token_ttl_seconds: ZTokenTtl.nullable().optional(),
     vault_ids: ZVaultIds.optional(),
+    created_by: ZUuid.optional().openapi({ description: "Reassign the agent to another member of the organisation (owners and admins)" }),
   })
   .superRefine(aliasesAgree)
   .openapi("UpdateAgentRequest");
@@ -110,6 +111,7 @@ export const ZAgent = z
     scopes: z.array(z.string()),
     expires_at: z.string().nullable(),
     is_active: z.boolean(),
+    deactivated_reason: z.string().nullable().openapi({ description: "Why an inactive agent was deactivated, e.g. `registered by a removed member`; null while active" }),
     crypto_proxy_enabled: z.boolean(),
     tx_to_allowlist: z.array(z.string()),
     tx_max_value_eth: z.string().nullable(),
@@ -121,12 +123,19 @@ export const ZAgent = z
     oidc_issuer: z.string().nullable(),
     oidc_client_id: z.string().nullable(),
     ssh_public_key: z.string().openapi({ description: "OpenSSH Ed25519 public key (`ssh-ed25519 AAAA… talon-agent-<id>`)" }),
+    created_by: z.string().openapi({ description: "Id of the member who registered the agent (or to whom it was reassigned)" }),
     created_at: z.string(),
     last_active_at: z.string().nullable(),
   })
   .openapi("Agent");
 
-export const ZAgentSelf = ZAgent.extend({ org_id: ZUuid, created_by: z.string() }).openapi("AgentSelf");
+export const ZAgentSelf = ZAgent.extend({
+  org_id: ZUuid,
+  ssh_key_location: z
+    .object({ vault_id: ZUuid, path: z.string() })
+    .nullable()
+    .openapi({ description: "Where the agent reads its own SSH private key: GET /v1/vaults/{vault_id}/secrets/{path} (Talon's system vault, never listed)" }),
+}).openapi("AgentSelf");
 
 export const ZCreateAgentResponse = z
   .object({

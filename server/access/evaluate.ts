@@ -3,6 +3,7 @@ import type { PolicyPermission } from "../../lib/contract/policies";
 import { ApiError } from "../http/errors";
 import type { Ctx, Principal } from "../http/principal";
 import { type CompiledConditions, compileConditions, conditionsHold, parseStoredConditions } from "./conditions";
+import { assertSystemVaultPathAccess, assertSystemVaultVisible, isSystemVault, refuseSystemVaultManagement, systemVaultReadablePaths } from "./system-vault";
 
 /**
  * The access decision for vaults and secret paths, in one place. Order:
@@ -13,6 +14,7 @@ import { type CompiledConditions, compileConditions, conditionsHold, parseStored
  *     a matching deny beats every allow, and beats the owner bypass too → 403; a matching allow → ok)
  *   → owner bypass (the vault's creator, user or agent; and, for humans, org owners and admins)
  *   → 403 telling the caller to ask for a policy.
+ * Talon's system vault (`__agent-keys`) has its own rule after the org check: ./system-vault.ts.
  * Org members who are neither owner/admin nor the vault's creator need a policy, like agents.
  * `priority` is stored but does not change the outcome: deny-over-allow is order independent.
  * Secret decisions take the *path*, never the secret row, so they run before existence is looked
@@ -126,6 +128,7 @@ const denied = (op: Operation) => ApiError.forbidden(`A policy denies you ${op} 
 /** The full decision for one operation on one secret path. */
 export async function assertPathAccess(ctx: Ctx, vault: VaultForAccess, path: string, op: Operation): Promise<void> {
   assertSameOrg(ctx, vault);
+  if (isSystemVault(vault)) return assertSystemVaultPathAccess(ctx.principal, path, op, withinScopes(ctx.principal, path));
   assertBinding(ctx, vault);
   if (!withinScopes(ctx.principal, path)) {
     throw ApiError.forbidden("Your token's scopes do not cover this path. Ask a human to widen the scopes, then get a new token.");
@@ -143,6 +146,7 @@ export async function assertPathAccess(ctx: Ctx, vault: VaultForAccess, path: st
  */
 export async function readablePathFilter(ctx: Ctx, vault: VaultForAccess): Promise<(path: string) => boolean> {
   assertSameOrg(ctx, vault);
+  if (isSystemVault(vault)) return systemVaultReadablePaths(ctx.principal, (path) => withinScopes(ctx.principal, path));
   assertBinding(ctx, vault);
   const rules = (await policiesOnVault(ctx, vault.id)).filter(applies(ctx, new Date()));
   const bypass = ownerBypass(ctx.principal, vault);
@@ -158,6 +162,7 @@ export async function readablePathFilter(ctx: Ctx, vault: VaultForAccess): Promi
 /** A vault's own details: the caller must be bound to it and hold a live allow policy on it, or bypass. */
 export async function assertVaultVisible(ctx: Ctx, vault: VaultForAccess): Promise<void> {
   assertSameOrg(ctx, vault);
+  if (isSystemVault(vault)) return assertSystemVaultVisible(ctx.principal);
   assertBinding(ctx, vault);
   if (ownerBypass(ctx.principal, vault)) return;
   const rules = (await policiesOnVault(ctx, vault.id)).filter(applies(ctx, new Date()));
@@ -169,7 +174,7 @@ export async function assertVaultVisible(ctx: Ctx, vault: VaultForAccess): Promi
 /** The vaults of a listing the caller may see, by the same rule as `assertVaultVisible`, with one query. */
 export async function visibleVaults<T extends VaultForAccess>(ctx: Ctx, vaults: T[]): Promise<T[]> {
   const p = ctx.principal;
-  const inOrg = vaults.filter((v) => v.orgId === p.orgId);
+  const inOrg = vaults.filter((v) => v.orgId === p.orgId && !isSystemVault(v));
   if (p.kind === "user" && (p.role === "owner" || p.role === "admin")) return inOrg;
   const bound = p.kind === "agent" && p.vaultIds.length > 0 ? inOrg.filter((v) => p.vaultIds.includes(v.id)) : inOrg;
   if (bound.length === 0) return [];
@@ -183,6 +188,7 @@ export async function visibleVaults<T extends VaultForAccess>(ctx: Ctx, vaults: 
  */
 export function assertVaultManager(ctx: Ctx, vault: VaultForAccess, what: string): void {
   assertSameOrg(ctx, vault);
+  if (isSystemVault(vault)) throw refuseSystemVaultManagement();
   assertBinding(ctx, vault);
   if (ownerBypass(ctx.principal, vault)) return;
   throw ApiError.forbidden(`Only the vault's creator or an org owner or admin can ${what}`);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { signUpVerified } from "../helpers/accounts";
 import { client } from "../helpers/http";
-import { addAgent, grant, NO_RATE_LIMITS } from "../helpers/policies";
+import { addAgent, addOrgUser, grant, NO_RATE_LIMITS } from "../helpers/policies";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { call, connectHttp } from "../mcp/helpers";
 
@@ -16,6 +16,7 @@ let server: TestServer;
 let owner: ReturnType<typeof client>;
 let ownerToken: string;
 let vault: string;
+let orgId: string;
 const ids: Record<string, string> = {};
 let crypto: Awaited<ReturnType<typeof addAgent>>;
 let plain: Awaited<ReturnType<typeof addAgent>>;
@@ -30,6 +31,7 @@ beforeAll(async () => {
   await server.rt.db.org.update({ where: { id: acct.orgId }, data: { tier: "enterprise" } });
   owner = client(server.url, acct.token);
   ownerToken = acct.token;
+  orgId = acct.orgId;
   vault = (await owner.post("/v1/vaults", { name: "keys" })).body.id;
   for (const [path, value, type] of [
     ["keys/signer", "0xRAW-SIGNER-KEY", "private_key"],
@@ -156,5 +158,21 @@ describe("a recipient's scopes are a ceiling on what shares hand it", () => {
     const toWide = (await owner.post(`/v1/secrets/${ids["db/password"]}/share`, shareBody({ recipient_type: "agent", recipient_id: wide.agentId }))).body.id;
     expect((await wide.api.post(`/v1/shares/${toWide}/accept`)).status).toBe(204);
     expect((await wide.api.get(`/v1/share/${toWide}`)).body.value).toBe("plain-db-password");
+  });
+
+  it("a personal key scoped to app/* cannot accept or read a share of db/password sent to its user; the user's unscoped token can", async () => {
+    const member = await addOrgUser(server, orgId, "member");
+    const key = await member.api.post("/v1/auth/api-keys", { name: "narrow", scopes: ["app/*"] });
+    expect(key.status).toBe(201);
+    const viaKey = client(server.url, key.body.api_key);
+    const s = (await owner.post(`/v1/secrets/${ids["db/password"]}/share`, shareBody({ recipient_type: "user", recipient_id: member.userId }))).body.id;
+    const refused = await viaKey.post(`/v1/shares/${s}/accept`);
+    expect(refused.status).toBe(403);
+    expect(refused.body.detail).toContain("scopes");
+    expect((await member.api.post(`/v1/shares/${s}/accept`)).status).toBe(204);
+    const read = await viaKey.get(`/v1/share/${s}`);
+    expect(read.status).toBe(403);
+    expect(read.text).not.toContain("plain-db-password");
+    expect((await member.api.get(`/v1/share/${s}`)).body.value).toBe("plain-db-password");
   });
 });
