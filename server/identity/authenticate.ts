@@ -60,7 +60,7 @@ const UNMATCHABLE_SCOPE = ":invalid-scope:";
  * valid pattern becomes one that matches nothing, so such a key reaches no secret at all; only a
  * list that is truly empty means "no ceiling".
  */
-export function personalKeyScopes(stored: unknown): string[] {
+function personalKeyScopes(stored: unknown): string[] {
   let list: unknown;
   try {
     list = typeof stored === "string" ? JSON.parse(stored) : null;
