@@ -1,13 +1,11 @@
-import type { AuditEventResponse, AuditQuery, AuditVerifyResponse } from "../../lib/contract/audit";
+import type { AuditEventResponse, AuditQuery } from "../../lib/contract/audit";
 import type { Ctx } from "../http/principal";
 import { principalRef } from "../http/principal";
-import { eventHash, GENESIS_HASH } from "./chain";
 
 /**
  * Reading the audit log. Who sees what: org owners and admins see every event of their org; members
  * and agents see the events they are the actor of (an agent learning what other agents or humans did
- * is not something it needs to do its job). Every caller of the org may verify the chain: the answer
- * holds counts and an event id, nothing else.
+ * is not something it needs to do its job). Verifying the chain is ./verify.ts.
  */
 type EventRow = {
   id: string;
@@ -77,37 +75,4 @@ export async function queryAuditEvents(ctx: Ctx, q: AuditQuery): Promise<{ event
     ctx.rt.db.auditEvent.count({ where }),
   ]);
   return { events: rows.map(toEvent), count };
-}
-
-const PAGE = 1000;
-
-/**
- * Recomputes the org's chain from its first event: each event must have the next seq (a gap means a
- * deleted row), carry the previous event's hash, and hash to what it stores (an edited row does not).
- * An event of the org outside the chain (no seq: inserted behind Talon's back) breaks it too. Deleting
- * the newest events leaves a shorter valid chain; anchoring the head elsewhere is what catches that.
- */
-export async function verifyAuditChain(ctx: Ctx): Promise<AuditVerifyResponse> {
-  const orgId = ctx.principal.orgId;
-  const unchained = await ctx.rt.db.auditEvent.findFirst({ where: { orgId, seq: null }, orderBy: { createdAt: "asc" }, select: { id: true } });
-  let checked = 0;
-  let expectedSeq = 1;
-  let prevHash = GENESIS_HASH;
-  for (;;) {
-    const page = (await ctx.rt.db.auditEvent.findMany({
-      where: { orgId, seq: { gte: expectedSeq } },
-      orderBy: { seq: "asc" },
-      take: PAGE,
-    })) as EventRow[];
-    for (const r of page) {
-      checked += 1;
-      const intact = r.seq === expectedSeq && r.prevHash === prevHash && r.hash === eventHash({ ...r, seq: r.seq, prevHash: r.prevHash });
-      if (!intact) return { chain_valid: false, events_checked: checked, broken_at_event_id: r.id };
-      prevHash = r.hash!;
-      expectedSeq += 1;
-    }
-    if (page.length < PAGE) break;
-  }
-  if (unchained) return { chain_valid: false, events_checked: checked + 1, broken_at_event_id: unchained.id };
-  return { chain_valid: true, events_checked: checked, broken_at_event_id: null };
 }

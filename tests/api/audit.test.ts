@@ -101,27 +101,39 @@ describe("GET /v1/audit/verify", () => {
     const res = await api.get("/v1/audit/verify");
     expect(res.status).toBe(200);
     const rows = await server.rt.db.auditEvent.findMany({ where: { orgId: owner.orgId }, orderBy: { seq: "asc" } });
-    expect(res.body).toEqual({ chain_valid: true, events_checked: rows.length, broken_at_event_id: null });
+    expect(res.body).toEqual({
+      chain_valid: true,
+      events_checked: rows.length,
+      broken_at_event_id: null,
+      complete: true,
+      verified_through_seq: rows.length,
+      head_seq: rows.length,
+      mode: "incremental",
+      checkpoint: "none",
+      detail: null,
+    });
     expect(rows.map((r) => r.seq)).toEqual(rows.map((_, i) => i + 1));
     expect(rows[0]!.prevHash).toBe("0".repeat(64));
     for (let i = 1; i < rows.length; i++) expect(rows[i]!.prevHash).toBe(rows[i - 1]!.hash);
   });
 
-  it("finds an edited row, and the chain is valid again once the row is restored", async () => {
+  // These rows lie before the checkpoint the first verification signed: a full verification finds them
+  // (an incremental one does not re-read them; tests/security/audit-verify-bounded.test.ts covers both).
+  it("finds an edited row with full=true, and the chain is valid again once the row is restored", async () => {
     const rows = await server.rt.db.auditEvent.findMany({ where: { orgId: owner.orgId }, orderBy: { seq: "asc" } });
     const victim = rows[2]!;
     await raw(`UPDATE "AuditEvent" SET details = ? WHERE id = ?`, '{"path":"innocent"}', victim.id);
-    const res = await api.get("/v1/audit/verify");
-    expect(res.body).toEqual({ chain_valid: false, events_checked: 3, broken_at_event_id: victim.id });
+    const res = await api.get("/v1/audit/verify?full=true");
+    expect(res.body).toMatchObject({ chain_valid: false, events_checked: 3, broken_at_event_id: victim.id, mode: "full", checkpoint: "valid" });
     await raw(`UPDATE "AuditEvent" SET details = ? WHERE id = ?`, victim.details, victim.id);
-    expect((await api.get("/v1/audit/verify")).body.chain_valid).toBe(true);
+    expect((await api.get("/v1/audit/verify?full=true")).body.chain_valid).toBe(true);
   });
 
-  it("finds a deleted row: the event after the gap is reported", async () => {
+  it("finds a deleted row with full=true: the event after the gap is reported", async () => {
     const rows = await server.rt.db.auditEvent.findMany({ where: { orgId: owner.orgId }, orderBy: { seq: "asc" } });
     await raw(`DELETE FROM "AuditEvent" WHERE id = ?`, rows[4]!.id);
-    const res = await api.get("/v1/audit/verify");
-    expect(res.body).toEqual({ chain_valid: false, events_checked: 5, broken_at_event_id: rows[5]!.id });
+    const res = await api.get("/v1/audit/verify?full=true");
+    expect(res.body).toMatchObject({ chain_valid: false, events_checked: 5, broken_at_event_id: rows[5]!.id });
   });
 
   it("finds a row inserted outside the chain", async () => {
