@@ -7,9 +7,13 @@ import { ConfirmButton } from "@/components/ui/dialog";
 import { Alert, Card } from "@/components/ui/layout";
 import { useAction } from "@/components/ui/use-action";
 import { AgentKeyPanel, type VaultOption } from "./agent-key-panel";
+import { AgentOwnerForm, type MemberOption } from "./agent-owner";
 import type { DeleteAgent, RotateAgentKey, UpdateAgent } from "./actions";
 
-/** Deactivate/reactivate, rotate the key (shown once), delete. */
+/**
+ * Deactivate/reactivate (with the reason it was deactivated), rotate the key (shown once), delete;
+ * for owners and admins (`members` given), reassign the agent to another member.
+ */
 export function AgentControls({
   agent,
   update,
@@ -17,6 +21,7 @@ export function AgentControls({
   remove,
   vaults,
   publicUrl,
+  members,
 }: {
   agent: AgentResponse;
   update: UpdateAgent;
@@ -24,6 +29,7 @@ export function AgentControls({
   remove: DeleteAgent;
   vaults: VaultOption[];
   publicUrl: string;
+  members?: MemberOption[];
 }) {
   const router = useRouter();
   const [newKey, setNewKey] = useState<string | null>(null);
@@ -41,6 +47,11 @@ export function AgentControls({
     <Card title="Access" description={agent.is_active ? "The agent can authenticate." : "The agent is deactivated: its key and tokens are refused."}>
       <div className="flex flex-col gap-4">
         {error && <Alert>{error.problem.detail}</Alert>}
+        {!agent.is_active && agent.deactivated_reason && (
+          <Alert tone="amber" title="Deactivated">
+            Reason: {agent.deactivated_reason}.
+          </Alert>
+        )}
         {newKey && (
           <AgentKeyPanel
             agentId={agent.id}
@@ -88,6 +99,7 @@ export function AgentControls({
             The agent, its policies and its SSH key are removed; its key and tokens fail from the next request. This cannot be undone.
           </ConfirmButton>
         </div>
+        {members && <AgentOwnerForm agent={agent} members={members} update={update} />}
       </div>
     </Card>
   );

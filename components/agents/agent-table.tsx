@@ -20,6 +20,7 @@ export function AgentTable({ agents }: { agents: AgentResponse[] }) {
           </td>
           <td className={cellClass}>
             <AgentStatusBadge agent={a} />
+            {!a.is_active && a.deactivated_reason && <p className="mt-0.5 max-w-xs text-xs text-zinc-500">{a.deactivated_reason}</p>}
           </td>
           <td className={`${cellClass} text-zinc-300`}>{AUTH_METHOD_LABELS[a.auth_method]}</td>
           <td className={`${cellClass} whitespace-nowrap text-zinc-300`}>

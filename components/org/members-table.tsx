@@ -116,7 +116,10 @@ function ChangeRoleButton({ member, changeRole }: { member: MemberResponse; chan
 function RemoveMemberButton({ member, removeMember }: { member: MemberResponse; removeMember: RemoveMember }) {
   return (
     <ConfirmAction label="Remove" title={`Remove ${member.email}?`} confirmLabel="Remove member" action={removeMember} input={{ user_id: member.id }}>
-      <p>Their account is deleted with their API keys and sessions. Vaults, secrets and agents they created stay with the organisation.</p>
+      <p>
+        Their account is deleted with their API keys and sessions. Vaults and secrets they created stay with the organisation; the agents they registered
+        are deactivated at once, and an owner or admin can reassign or reactivate them on the Agents page.
+      </p>
     </ConfirmAction>
   );
 }

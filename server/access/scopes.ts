@@ -1,4 +1,5 @@
 import type { Db } from "../db";
+import { agentKeyPath } from "./system-vault";
 
 /**
  * Scopes for an agent token when the agent has no explicit scopes: the path patterns of its live
@@ -16,5 +17,7 @@ export async function derivedScopesForAgent(db: Db, agentId: string): Promise<st
     db.vault.findFirst({ where: { createdBy: agentId, createdByType: "agent" }, select: { id: true } }),
   ]);
   if (ownVault) return ["**"];
-  return [...new Set(policies.map((p) => p.secretPathPattern))].sort();
+  const patterns = [...new Set(policies.map((p) => p.secretPathPattern))].sort();
+  // The agent's own SSH key (system vault) is something it may read, so a derived ceiling covers it.
+  return patterns.length ? [...patterns, agentKeyPath(agentId)] : [];
 }

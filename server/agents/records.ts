@@ -18,6 +18,7 @@ export function toAgentResponse(a: Agent): AgentResponse {
     scopes: parseList(a.scopes),
     expires_at: a.expiresAt?.toISOString() ?? null,
     is_active: a.isActive,
+    deactivated_reason: a.isActive ? null : a.deactivatedReason,
     crypto_proxy_enabled: a.cryptoProxyEnabled,
     tx_to_allowlist: parseList(a.txToAllowlist),
     tx_max_value_eth: a.txMaxValueEth,
@@ -29,13 +30,14 @@ export function toAgentResponse(a: Agent): AgentResponse {
     oidc_issuer: a.oidcIssuer,
     oidc_client_id: a.oidcClientId,
     ssh_public_key: a.sshPublicKey,
+    created_by: a.createdBy,
     created_at: a.createdAt.toISOString(),
     last_active_at: a.lastActiveAt?.toISOString() ?? null,
   };
 }
 
-export function toAgentSelfResponse(a: Agent): AgentSelfResponse {
-  return { ...toAgentResponse(a), org_id: a.orgId, created_by: a.createdBy };
+export function toAgentSelfResponse(a: Agent, sshKeyLocation: AgentSelfResponse["ssh_key_location"]): AgentSelfResponse {
+  return { ...toAgentResponse(a), org_id: a.orgId, ssh_key_location: sshKeyLocation };
 }
 
 /** lastActiveAt is advisory: written at most once a minute per agent, so reads do not become writes. */

@@ -5,17 +5,19 @@ import { auditRow } from "../audit/writer";
 import { assertResourceLimit } from "../billing/limits";
 import { appendAudit } from "../audit/chain";
 import { ApiError } from "../http/errors";
-import { type Ctx, requireUser, type UserCtx } from "../http/principal";
+import type { Tx } from "../db";
+import { type Ctx, requireInteractiveUser, requireUser, type UserCtx } from "../http/principal";
 import { log } from "../log";
 import { putManagedSecret } from "../secrets/service";
-import { createVault, type VaultRecord } from "../vaults/service";
+import { systemVault } from "../vaults/service";
+import { agentKeyPath } from "../access/system-vault";
 import { newAgentKey } from "./api-keys";
 import { toAgentResponse, toAgentSelfResponse } from "./records";
 import { generateSshKeyPair } from "./ssh-keys";
 
-/** The org vault holding every agent's SSH private key (`agents/<agent-id>`, type ssh_key). */
-export const AGENT_KEYS_VAULT = "__agent-keys";
-export const agentKeyPath = (agentId: string) => `agents/${agentId}`;
+/** Why an agent stopped working when the member who registered it left the org. */
+const REMOVED_MEMBER_REASON = "registered by a removed member";
+const MANUAL_REASON = "deactivated manually";
 
 const notFound = () => ApiError.notFound("Agent not found");
 const bad = (field: string, message: string) => ApiError.badRequest(`${field}: ${message}`, [{ field, message }]);
@@ -45,7 +47,8 @@ function futureDate(field: string, iso: string | null | undefined): Date | null 
 async function checkVaultIds(ctx: Ctx, ids: string[] | undefined): Promise<string[] | undefined> {
   if (ids === undefined) return undefined;
   const unique = [...new Set(ids)];
-  const found = await ctx.rt.db.vault.count({ where: { orgId: ctx.principal.orgId, id: { in: unique } } });
+  // Talon's system vault is no place to bind an agent to.
+  const found = await ctx.rt.db.vault.count({ where: { orgId: ctx.principal.orgId, isSystem: false, id: { in: unique } } });
   if (found !== unique.length) throw bad("vault_ids", "every id must be a vault of your organisation");
   return unique;
 }
@@ -58,23 +61,18 @@ function checkIssuer(ctx: Ctx, issuer: string | undefined) {
 
 const cryptoFlag = (i: { crypto_proxy_enabled?: boolean; intents_api_enabled?: boolean }) => i.crypto_proxy_enabled ?? i.intents_api_enabled;
 
-async function agentKeysVault(ctx: Ctx): Promise<VaultRecord> {
-  const where = { orgId_name: { orgId: ctx.principal.orgId, name: AGENT_KEYS_VAULT } };
-  const existing = await ctx.rt.db.vault.findUnique({ where });
-  if (existing) return existing;
-  try {
-    await createVault(ctx, { name: AGENT_KEYS_VAULT, description: "Agents' SSH private keys (managed by Talon)" });
-  } catch (e) {
-    // Another registration created it first: use theirs.
-    if (!(e instanceof ApiError && e.status === 409)) throw e;
-  }
-  const created = await ctx.rt.db.vault.findUnique({ where });
-  if (!created) throw new Error("agent keys vault vanished after creation");
-  return created;
+/** A new owner for an agent must be a person of the agent's org. */
+async function checkNewCreator(ctx: Ctx, userId: string | undefined): Promise<string | undefined> {
+  if (userId === undefined) return undefined;
+  const p = ctx.principal;
+  if (p.kind !== "user" || (p.role !== "owner" && p.role !== "admin")) throw ApiError.forbidden("Only an org owner or admin can reassign an agent to another member");
+  const member = await ctx.rt.db.user.findFirst({ where: { id: userId, orgId: p.orgId }, select: { id: true } });
+  if (!member) throw bad("created_by", "must be a member of your organisation");
+  return userId;
 }
 
 export async function createAgent(anyCtx: Ctx, input: CreateAgentRequest): Promise<CreateAgentResponse> {
-  const ctx = requireUser(anyCtx);
+  const ctx = requireInteractiveUser(anyCtx, "Registering an agent");
   const expiresAt = futureDate("expires_at", input.expires_at) ?? null;
   const vaultIds = (await checkVaultIds(ctx, input.vault_ids)) ?? [];
   checkIssuer(ctx, input.oidc_issuer);
@@ -83,12 +81,15 @@ export async function createAgent(anyCtx: Ctx, input: CreateAgentRequest): Promi
   const ssh = generateSshKeyPair(`talon-agent-${id}`);
   // The private key is sealed and stored first (HSM work, outside any transaction); if registering
   // the agent then fails, the orphaned key is removed again.
-  const vault = await agentKeysVault(ctx);
+  const vault = await systemVault(ctx);
   const { secretId } = await putManagedSecret(ctx, vault, agentKeyPath(id), ssh.privateKey, "ssh_key");
   const key = input.auth_method === "api_key" ? newAgentKey() : null;
   try {
     const agent = await ctx.rt.db.$transaction(async (tx) => {
       await assertResourceLimit(tx, ctx, "agent");
+      // Under the org lock the limit check took: a member removed meanwhile registers nothing that
+      // would escape the deactivation of their agents.
+      if (!(await tx.user.findFirst({ where: { id: ctx.principal.userId, orgId: ctx.principal.orgId }, select: { id: true } }))) throw ApiError.unauthorized();
       const a = await tx.agent.create({
         data: {
           id,
@@ -141,7 +142,12 @@ export async function getAgent(ctx: Ctx, id: string): Promise<AgentResponse> {
 
 export async function getAgentSelf(ctx: Ctx): Promise<AgentSelfResponse> {
   if (ctx.principal.kind !== "agent") throw ApiError.forbidden("/v1/agents/me is for agents; humans use GET /v1/auth/me");
-  return toAgentSelfResponse(await loadAgent(ctx, ctx.principal.agentId));
+  const [agent, keys] = await Promise.all([
+    loadAgent(ctx, ctx.principal.agentId),
+    ctx.rt.db.vault.findFirst({ where: { orgId: ctx.principal.orgId, isSystem: true }, select: { id: true } }),
+  ]);
+  // The system vault is never listed: this is how an agent finds its own SSH private key.
+  return toAgentSelfResponse(agent, keys ? { vault_id: keys.id, path: agentKeyPath(agent.id) } : null);
 }
 
 /**
@@ -152,18 +158,23 @@ export async function updateAgent(anyCtx: Ctx, id: string, input: UpdateAgentReq
   const current = await loadAgent(anyCtx, id);
   const ctx = assertCanManage(anyCtx, current);
   const vaultIds = await checkVaultIds(ctx, input.vault_ids);
+  const createdBy = await checkNewCreator(ctx, input.created_by);
   const expiresAt = futureDate("expires_at", input.expires_at);
   const crypto = cryptoFlag(input);
   const killsTokens = input.is_active === false || input.scopes !== undefined || vaultIds !== undefined || crypto !== undefined;
   const list = (v: string[] | undefined) => (v === undefined ? undefined : JSON.stringify([...new Set(v)]));
   const changed = Object.keys(input).filter((k) => input[k as keyof UpdateAgentRequest] !== undefined);
   const deactivating = input.is_active === false && current.isActive;
+  // Reactivating clears the reason; deactivating records one; anything else leaves it as it is.
+  const deactivatedReason = input.is_active === true ? null : deactivating ? MANUAL_REASON : undefined;
 
   const agent = await ctx.rt.db.$transaction(async (tx) => {
     const { count } = await tx.agent.updateMany({
       where: { id, orgId: ctx.principal.orgId },
       data: {
         isActive: input.is_active,
+        deactivatedReason,
+        createdBy,
         name: input.name,
         description: input.description,
         scopes: list(input.scopes),
@@ -183,7 +194,7 @@ export async function updateAgent(anyCtx: Ctx, id: string, input: UpdateAgentReq
       action: deactivating ? "agent.deactivate" : "agent.update",
       resourceType: "agent",
       resourceId: id,
-      details: { fields: changed.join(","), tokens_revoked: killsTokens },
+      details: { fields: changed.join(","), tokens_revoked: killsTokens, ...(createdBy ? { created_by: createdBy } : {}) },
     }));
     return tx.agent.findUniqueOrThrow({ where: { id } });
   });
@@ -199,7 +210,7 @@ export async function deleteAgent(anyCtx: Ctx, id: string): Promise<void> {
     if (count !== 1) throw notFound();
     await tx.policy.deleteMany({ where: { orgId, principalType: "agent", principalId: id } });
     await tx.secret.updateMany({
-      where: { path: agentKeyPath(id), deletedAt: null, vault: { orgId, name: AGENT_KEYS_VAULT } },
+      where: { path: agentKeyPath(id), deletedAt: null, vault: { orgId, isSystem: true } },
       data: { deletedAt: new Date() },
     });
     await appendAudit(tx, auditRow(ctx, { action: "agent.delete", resourceType: "agent", resourceId: id }));
@@ -209,7 +220,8 @@ export async function deleteAgent(anyCtx: Ctx, id: string): Promise<void> {
 /** A new `ocv_` key; the old key and every token issued with it fail at once. */
 export async function rotateAgentKey(anyCtx: Ctx, id: string): Promise<{ api_key: string }> {
   const agent = await loadAgent(anyCtx, id);
-  const ctx = assertCanManage(anyCtx, agent);
+  assertCanManage(anyCtx, agent);
+  const ctx = requireInteractiveUser(anyCtx, "Rotating an agent's key");
   if (agent.authMethod !== "api_key") throw ApiError.badRequest(`This agent authenticates with ${agent.authMethod}; it has no API key to rotate`);
   const key = newAgentKey();
   await ctx.rt.db.$transaction(async (tx) => {
@@ -221,4 +233,20 @@ export async function rotateAgentKey(anyCtx: Ctx, id: string): Promise<{ api_key
     await appendAudit(tx, auditRow(ctx, { action: "agent.rotate_key", resourceType: "agent", resourceId: id }));
   });
   return { api_key: key.key };
+}
+
+/**
+ * When a member leaves the org, the agents they registered stop working in the same transaction: a
+ * key handed out by someone no longer in the org must not keep reaching its secrets. Their tokens
+ * die on the next request (token version); an owner or admin may reassign or reactivate them.
+ */
+export async function deactivateAgentsRegisteredBy(tx: Tx, ctx: Ctx, userId: string): Promise<number> {
+  const where = { orgId: ctx.principal.orgId, createdBy: userId, isActive: true };
+  const agents = await tx.agent.findMany({ where, select: { id: true } });
+  if (agents.length === 0) return 0;
+  await tx.agent.updateMany({ where: { ...where, id: { in: agents.map((a) => a.id) } }, data: { isActive: false, deactivatedReason: REMOVED_MEMBER_REASON, tokenVersion: { increment: 1 } } });
+  for (const a of agents) {
+    await appendAudit(tx, auditRow(ctx, { action: "agent.deactivate", resourceType: "agent", resourceId: a.id, details: { reason: REMOVED_MEMBER_REASON, tokens_revoked: true } }));
+  }
+  return agents.length;
 }

@@ -53,3 +53,19 @@ export function requireUser(ctx: Ctx): UserCtx {
   if (ctx.principal.kind !== "user") throw ApiError.forbidden("This operation is available to human users only");
   return ctx as UserCtx;
 }
+
+/**
+ * Minting a credential that outlives the caller's own (an agent, an agent key, an invitation, an API
+ * key, MFA) needs an interactive sign-in: a user JWT from login or a dashboard session. A personal
+ * `1ck_` key, or a JWT exchanged from one, must not turn itself into something that survives its
+ * revocation. `what` names the operation ("Registering an agent").
+ */
+export function requireInteractiveUser(ctx: Ctx, what: string): UserCtx {
+  const user = requireUser(ctx);
+  if (!signedIn(user.principal)) {
+    throw ApiError.forbidden(
+      `${what} needs an interactive sign-in, not a personal API key (1ck_) or a token exchanged from one: sign in with your password (POST /v1/auth/token) or use the dashboard.`,
+    );
+  }
+  return user;
+}

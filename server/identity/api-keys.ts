@@ -3,7 +3,7 @@ import type { ApiKeyResponse, CreateApiKeyRequest, CreateApiKeyResponse, TokenRe
 import { auditRow } from "../audit/writer";
 import { appendAudit } from "../audit/chain";
 import { ApiError } from "../http/errors";
-import { type Ctx, type PublicCtx, requireUser, signedIn } from "../http/principal";
+import { type Ctx, type PublicCtx, requireInteractiveUser, requireUser } from "../http/principal";
 import { isUniqueViolation } from "../secrets/repo";
 import { authenticateBearer } from "./authenticate";
 
@@ -52,8 +52,7 @@ function toApiKeyResponse(k: ApiKeyRow): ApiKeyResponse {
  * successors that outlive its own revocation.
  */
 export async function createApiKey(anyCtx: Ctx, input: CreateApiKeyRequest): Promise<CreateApiKeyResponse> {
-  const ctx = requireUser(anyCtx);
-  if (!signedIn(ctx.principal)) throw ApiError.forbidden("API keys can only be created with a signed-in user token, not with another API key");
+  const ctx = requireInteractiveUser(anyCtx, "Creating an API key");
   const expiresAt = input.expires_at ? new Date(input.expires_at) : null;
   if (expiresAt && expiresAt.getTime() <= Date.now()) throw ApiError.badRequest("expires_at must be in the future", [{ field: "expires_at", message: "must be in the future" }]);
   const scopes = [...new Set(input.scopes ?? [])];

@@ -1,6 +1,7 @@
 import type { MemberResponse, UpdateMemberRequest } from "../../lib/contract/org";
 import { auditRow } from "../audit/writer";
 import { appendAudit } from "../audit/chain";
+import { deactivateAgentsRegisteredBy } from "../agents/service";
 import type { Tx } from "../db";
 import { ApiError } from "../http/errors";
 import { type Ctx, type OrgRole, requireUser, type UserCtx } from "../http/principal";
@@ -67,7 +68,9 @@ export async function updateMemberRole(anyCtx: Ctx, userId: string, input: Updat
  * Removes a person from the org. Owners may remove anyone but the last owner (409); admins may remove
  * members. Users belong to exactly one org and invited accounts exist for it, so removal deletes the
  * account: their tokens, personal API keys, refresh tokens and MFA data go with it (database
- * cascade). What they created in the org (vaults, secrets, agents) stays with the org.
+ * cascade). What they created in the org (vaults, secrets, agents) stays with the org, but the agents
+ * they registered are deactivated in the same transaction (an owner or admin may reassign or
+ * reactivate them).
  */
 export async function removeMember(anyCtx: Ctx, userId: string): Promise<void> {
   const ctx = requireUser(anyCtx);
@@ -78,7 +81,8 @@ export async function removeMember(anyCtx: Ctx, userId: string): Promise<void> {
     if (!target) throw memberNotFound();
     if (me.role === "admin" && target.role !== "member") throw ApiError.forbidden("Admins can remove members only; ask an owner to remove an admin or owner");
     if (target.role === "owner" && ownerCount <= 1) throw lastOwner();
-    await appendAudit(tx, auditRow(ctx, { action: "member.remove", resourceType: "user", resourceId: target.id, details: { email: target.email, role: target.role } }));
+    const agentsDeactivated = await deactivateAgentsRegisteredBy(tx, ctx, target.id);
+    await appendAudit(tx, auditRow(ctx, { action: "member.remove", resourceType: "user", resourceId: target.id, details: { email: target.email, role: target.role, agents_deactivated: agentsDeactivated } }));
     await tx.user.delete({ where: { id: target.id } });
   });
 }

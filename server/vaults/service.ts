@@ -5,6 +5,7 @@ import { assertResourceLimit } from "../billing/limits";
 import { appendAudit } from "../audit/chain";
 import { ApiError } from "../http/errors";
 import { type Ctx, principalId } from "../http/principal";
+import { assertVaultNameFree, isSystemVault, SYSTEM_CREATOR, SYSTEM_VAULT_NAME } from "../access/system-vault";
 import { assertCanDeleteVault, assertCanReadVault, filterVisibleVaults } from "../secrets/access";
 import { isUniqueViolation } from "../secrets/repo";
 
@@ -19,6 +20,7 @@ export type VaultRecord = {
   masterKeyVersion: number;
   cmekEnabled: boolean;
   cmekFingerprint: string | null;
+  isSystem: boolean;
   createdAt: Date;
 };
 
@@ -28,7 +30,7 @@ export function toVaultResponse(v: Omit<VaultRecord, "wrappedKey" | "masterKeyVe
     name: v.name,
     description: v.description,
     created_by: v.createdBy,
-    created_by_type: v.createdByType === "agent" ? "agent" : "user",
+    created_by_type: isSystemVault(v) ? "system" : v.createdByType === "agent" ? "agent" : "user",
     created_at: v.createdAt.toISOString(),
     cmek_enabled: v.cmekEnabled,
     cmek_fingerprint: v.cmekFingerprint,
@@ -48,6 +50,7 @@ export async function createVault(ctx: Ctx, input: CreateVaultRequest): Promise<
   const { orgId } = ctx.principal;
   const userId = principalId(ctx.principal);
   const name = input.name;
+  assertVaultNameFree(name);
   // Cheap pre-check so a duplicate name costs no HSM call; the unique index still decides races.
   const existing = await ctx.rt.db.vault.findUnique({ where: { orgId_name: { orgId, name } }, select: { id: true } });
   if (existing) throw duplicateName(name);
@@ -81,9 +84,10 @@ export async function createVault(ctx: Ctx, input: CreateVaultRequest): Promise<
   }
 }
 
+/** Every vault of the org the caller may see; Talon's system vault is never listed, to anyone. */
 export async function listVaults(ctx: Ctx): Promise<{ vaults: VaultResponse[] }> {
   const vaults = await ctx.rt.db.vault.findMany({
-    where: { orgId: ctx.principal.orgId },
+    where: { orgId: ctx.principal.orgId, isSystem: false },
     omit: { wrappedKey: true },
     orderBy: [{ createdAt: "asc" }, { id: "asc" }],
   });
@@ -106,4 +110,47 @@ export async function deleteVault(ctx: Ctx, id: string): Promise<void> {
     await appendAudit(tx, auditRow(ctx, { action: "vault.delete", resourceType: "vault", resourceId: id, details: { name: vault.name } }));
   });
   ctx.rt.vaultKeys.forget(id);
+}
+
+/**
+ * The org's system vault (`__agent-keys`), created on first need by Talon itself rather than by the
+ * caller: it has no creator, so nobody gets a creator bypass on it, and it counts against no plan
+ * limit. Concurrent first registrations race on the unique name; the loser uses the winner's vault.
+ */
+export async function systemVault(ctx: Ctx): Promise<VaultRecord> {
+  const { orgId } = ctx.principal;
+  const where = { orgId_name: { orgId, name: SYSTEM_VAULT_NAME } };
+  const existing = await ctx.rt.db.vault.findUnique({ where });
+  if (existing) return assertSystem(existing);
+
+  const id = randomUUID();
+  const { wrappedKey, masterKeyVersion } = await ctx.rt.vaultKeys.newVaultKey(id);
+  try {
+    await ctx.rt.db.$transaction(async (tx) => {
+      await tx.vault.create({
+        data: {
+          id,
+          orgId,
+          name: SYSTEM_VAULT_NAME,
+          description: "Agents' SSH private keys (managed by Talon)",
+          createdBy: SYSTEM_CREATOR,
+          createdByType: SYSTEM_CREATOR,
+          isSystem: true,
+          wrappedKey: new Uint8Array(wrappedKey),
+          masterKeyVersion,
+        },
+      });
+      await appendAudit(tx, auditRow(ctx, { action: "vault.create", resourceType: "vault", resourceId: id, details: { name: SYSTEM_VAULT_NAME, system: true } }));
+    });
+  } catch (e) {
+    ctx.rt.vaultKeys.forget(id);
+    if (!isUniqueViolation(e)) throw e;
+  }
+  return assertSystem(await ctx.rt.db.vault.findUniqueOrThrow({ where }));
+}
+
+/** A reserved name held by an ordinary vault would hand its creator every agent's key: never store one there. */
+function assertSystem(v: VaultRecord): VaultRecord {
+  if (!isSystemVault(v)) throw new Error("the system vault's name is held by an ordinary vault");
+  return v;
 }

@@ -151,7 +151,8 @@ describe("an agent at work", () => {
     expect(pol.status).toBe(201);
     // Scopes are derived from policies at issue time: a new token carries them.
     const token = await agentToken(server.url, a.id, a.apiKey);
-    expect(decodeJwt(token).scopes).toEqual(["api-keys/*"]);
+    // …plus the agent's own SSH key, which it may always read.
+    expect(decodeJwt(token).scopes).toEqual(["api-keys/*", `agents/${a.id}`]);
     const read = await client(server.url, token).get(`/v1/vaults/${vaultId}/secrets/api-keys/stripe`);
     expect(read.status).toBe(200);
     expect(read.body.value).toBe("sk_live_123");
@@ -208,12 +209,15 @@ describe("agent management", () => {
 });
 
 describe("the agent's SSH key", () => {
-  it("stores the private key as an ssh_key secret in __agent-keys that matches the public key", async () => {
+  it("stores the private key as an ssh_key secret in the system vault that matches the public key", async () => {
     const a = await registerAgent(server.url, human.token);
-    const vaults = await api().get("/v1/vaults");
-    const keysVault = vaults.body.vaults.find((v: { name: string }) => v.name === "__agent-keys");
-    expect(keysVault).toBeDefined();
-    const secret = await api().get(`/v1/vaults/${keysVault.id}/secrets/agents/${a.id}`);
+    const me = await client(server.url, await agentToken(server.url, a.id, a.apiKey)).get("/v1/agents/me");
+    expect(me.status).toBe(200);
+    const { vault_id: keysVaultId, path: keyPath } = me.body.ssh_key_location;
+    expect(keyPath).toBe(`agents/${a.id}`);
+    // The system vault is never listed, not even to the org's owner, who can still read the key.
+    expect((await api().get("/v1/vaults")).body.vaults.map((v: { id: string }) => v.id)).not.toContain(keysVaultId);
+    const secret = await api().get(`/v1/vaults/${keysVaultId}/secrets/${keyPath}`);
     expect(secret.status).toBe(200);
     expect(secret.body.type).toBe("ssh_key");
     expect(secret.body.value).toMatch(/^-----BEGIN OPENSSH PRIVATE KEY-----\n/);
@@ -228,20 +232,17 @@ describe("the agent's SSH key", () => {
     }
     // A second agent reuses the vault.
     await registerAgent(server.url, human.token);
-    const again = await api().get("/v1/vaults");
-    expect(again.body.vaults.filter((v: { name: string }) => v.name === "__agent-keys")).toHaveLength(1);
+    expect(await server.rt.db.vault.count({ where: { orgId: human.orgId, isSystem: true } })).toBe(1);
   });
 
-  it("a crypto-proxy agent cannot read an SSH key its policy covers; the same agent without the flag can", async () => {
-    const vaults = await api().get("/v1/vaults");
-    const keysVault = vaults.body.vaults.find((v: { name: string }) => v.name === "__agent-keys");
+  it("a crypto-proxy agent cannot read its own SSH key; the same agent without the flag can", async () => {
     const a = await registerAgent(server.url, human.token);
-    const pol = await api().post(`/v1/vaults/${keysVault.id}/policies`, { principal_type: "agent", principal_id: a.id, secret_path_pattern: "agents/**", permissions: ["read"] });
-    expect(pol.status).toBe(201);
-    const path_ = `/v1/vaults/${keysVault.id}/secrets/agents/${a.id}`;
-    expect((await client(server.url, await agentToken(server.url, a.id, a.apiKey)).get(path_)).status).toBe(200);
+    const agentApi = async () => client(server.url, await agentToken(server.url, a.id, a.apiKey));
+    const { vault_id, path: keyPath } = (await (await agentApi()).get("/v1/agents/me")).body.ssh_key_location;
+    const url = `/v1/vaults/${vault_id}/secrets/${keyPath}`;
+    expect((await (await agentApi()).get(url)).status).toBe(200);
     expect((await api().patch(`/v1/agents/${a.id}`, { crypto_proxy_enabled: true })).status).toBe(200);
-    const res = await client(server.url, await agentToken(server.url, a.id, a.apiKey)).get(path_);
+    const res = await (await agentApi()).get(url);
     expect(res.status).toBe(403);
     expect(res.body.detail).toMatch(/crypto_proxy_enabled/);
   });

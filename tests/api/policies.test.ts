@@ -252,7 +252,8 @@ describe("derived token scopes", () => {
     await grant(owner, vault, { principal_type: "agent", principal_id: agentId, secret_path_pattern: "secret/*", effect: "deny" });
     const expiring = await grant(owner, vault, { principal_type: "agent", principal_id: agentId, secret_path_pattern: "old/*" });
     await server.rt.db.policy.update({ where: { id: expiring.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
-    expect(await derivedScopesForAgent(server.rt.db, agentId)).toEqual(["api-keys/*", "db/**"]);
+    // …followed by the agent's own SSH key in the system vault, which it may always read.
+    expect(await derivedScopesForAgent(server.rt.db, agentId)).toEqual(["api-keys/*", "db/**", `agents/${agentId}`]);
     expect((await api.post("/v1/vaults", { name: `own-${agentId.slice(0, 8)}` })).status).toBe(201);
     expect(await derivedScopesForAgent(server.rt.db, agentId)).toEqual(["**"]);
   });

@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import { AgentTable } from "@/components/agents/agent-table";
 import { RegisterAgentForm } from "@/components/agents/register-agent-form";
 import { Card, PageHeader } from "@/components/ui/layout";
-import { AGENT_KEYS_VAULT, listAgents } from "@/server/agents/service";
+import { listAgents } from "@/server/agents/service";
 import { pageCtx } from "@/server/dashboard/context";
 import { listVaults } from "@/server/vaults/service";
 import { registerAgentAction } from "./actions";
@@ -19,7 +19,7 @@ export default async function AgentsPage() {
       <Card title="Your agents">
         <AgentTable agents={agents} />
       </Card>
-      <RegisterAgentForm register={registerAgentAction} vaults={vaults.filter((v) => v.name !== AGENT_KEYS_VAULT).map((v) => ({ id: v.id, name: v.name }))} publicUrl={ctx.rt.config.publicUrl} />
+      <RegisterAgentForm register={registerAgentAction} vaults={vaults.map((v) => ({ id: v.id, name: v.name }))} publicUrl={ctx.rt.config.publicUrl} />
     </>
   );
 }

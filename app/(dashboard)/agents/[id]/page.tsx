@@ -8,10 +8,11 @@ import { AgentStatusBadge } from "@/components/agents/agent-status";
 import { GuardrailsEditor } from "@/components/agents/guardrails-editor";
 import { ZUuid } from "@/lib/contract/common";
 import { PageHeader } from "@/components/ui/layout";
-import { AGENT_KEYS_VAULT, getAgent } from "@/server/agents/service";
+import { getAgent } from "@/server/agents/service";
 import { pageCtx } from "@/server/dashboard/context";
 import { ApiError } from "@/server/http/errors";
 import { listChains } from "@/server/intents/chains";
+import { listMembers } from "@/server/org/members";
 import { listVaults } from "@/server/vaults/service";
 import { deleteAgentAction, rotateAgentKeyAction, updateAgentAction } from "../actions";
 
@@ -26,9 +27,10 @@ export default async function AgentPage({ params }: { params: Promise<{ id: stri
     if (e instanceof ApiError && e.status === 404) notFound();
     throw e;
   });
-  const allVaults = (await listVaults(ctx)).vaults.map((v) => ({ id: v.id, name: v.name }));
-  // Talon's own key store is no place to bind an agent to, unless it already is.
-  const vaults = allVaults.filter((v) => v.name !== AGENT_KEYS_VAULT || agent.vault_ids.includes(v.id));
+  const manages = ctx.principal.role === "owner" || ctx.principal.role === "admin";
+  const [{ vaults }, members] = await Promise.all([listVaults(ctx), manages ? listMembers(ctx) : null]);
+  const vaultOptions = vaults.map((v) => ({ id: v.id, name: v.name }));
+  const memberOptions = members?.members.map((m) => ({ id: m.id, label: m.display_name ? `${m.display_name} (${m.email})` : m.email }));
   const chains = listChains(ctx).chains.map(({ name, display_name, is_testnet, is_enabled }) => ({ name, display_name, is_testnet, is_enabled }));
   return (
     <>
@@ -43,11 +45,12 @@ export default async function AgentPage({ params }: { params: Promise<{ id: stri
         update={updateAgentAction}
         rotate={rotateAgentKeyAction}
         remove={deleteAgentAction}
-        vaults={vaults}
+        vaults={vaultOptions}
         publicUrl={ctx.rt.config.publicUrl}
+        members={memberOptions}
       />
-      <AgentDetails agent={agent} vaults={allVaults} />
-      <GuardrailsEditor agent={agent} update={updateAgentAction} vaults={vaults} chains={chains} />
+      <AgentDetails agent={agent} vaults={vaultOptions} />
+      <GuardrailsEditor agent={agent} update={updateAgentAction} vaults={vaultOptions} chains={chains} />
       <AgentSettingsForm agent={agent} update={updateAgentAction} />
     </>
   );

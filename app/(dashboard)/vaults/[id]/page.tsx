@@ -61,6 +61,8 @@ export default async function VaultPage({ params, searchParams }: { params: Prom
     listProblem = forbiddenDetail(e);
   }
   const level = treeLevel(listed, prefix);
+  // Talon's system vault (agents' SSH keys) is read-only here: no new secrets, policies or deletion.
+  const system = vault.created_by_type === "system";
   const secrets = await withCurrentVersionState(ctx, id, level.secrets);
 
   return (
@@ -81,13 +83,15 @@ export default async function VaultPage({ params, searchParams }: { params: Prom
           </>
         }
         actions={
-          <>
-            <NewSecretButton vaultId={id} put={putSecretAction} defaultPath={prefix} />
-            <Link href={`/policies?vault=${id}`} className={buttonClass("secondary")}>
-              Access policies
-            </Link>
-            <DeleteVaultButton vaultId={id} name={vault.name} remove={deleteVaultAction} />
-          </>
+          !system && (
+            <>
+              <NewSecretButton vaultId={id} put={putSecretAction} defaultPath={prefix} />
+              <Link href={`/policies?vault=${id}`} className={buttonClass("secondary")}>
+                Access policies
+              </Link>
+              <DeleteVaultButton vaultId={id} name={vault.name} remove={deleteVaultAction} />
+            </>
+          )
         }
       />
       <Card title="Secrets" description="Values stay hidden until you reveal one; every reveal is a read, recorded in the audit log and counted against the version's read limit.">
