@@ -75,7 +75,7 @@ const busy = () =>
   new ApiError(503, "The server is busy checking passwords; try again in a moment", { headers: { "Retry-After": "1" } });
 
 /** Two hashes at a time leave half of the default threadpool to everything else. */
-export const passwordGate = new WorkGate(2, 32, 2_000);
+export const passwordGate = new WorkGate(2, 32, 3_000);
 
 export function hashPassword(password: string): Promise<string> {
   return passwordGate.run(() => argon2.hash(password, ARGON2_OPTIONS));
