@@ -11,8 +11,11 @@
  * pipeline (auth, IP rules, policies, audit) as any HTTP caller, without a network hop.
  */
 import { randomUUID } from "node:crypto";
+import { createRoute, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import type { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import { problemResponses } from "../../lib/contract/common";
+import { ZJsonRpcError, ZMcpHeaders, ZMcpRequestBody, ZMcpResponse } from "../../lib/contract/mcp";
 import { createClient, type TalonClient } from "../../lib/sdk";
 import { Redactor } from "../../lib/mcp/redaction";
 import { createTalonMcpServer } from "../../lib/mcp/server";
@@ -70,6 +73,57 @@ async function checkSessionStart(c: Context<ApiEnv>): Promise<{ agent: AgentPrin
   if (!vault) throw ApiError.notFound("Vault not found");
   return { agent: principal, vaultId: id };
 }
+
+const SESSION_DESCRIPTION = [
+  "Hosted MCP over Streamable HTTP (JSON responses). An agent starts a session with an `initialize` request,",
+  "authenticated with an agent JWT or an `ocv_` key and naming its vault in `X-Vault-ID`; the response carries",
+  "`Mcp-Session-Id`, which every later request of the session sends with the same credential's agent and vault.",
+  "The tools and their inputs are listed by the `tools/list` method.",
+].join(" ");
+const jsonRpcError = { "application/json": { schema: ZJsonRpcError } };
+const sessionHeader = { "Mcp-Session-Id": { description: "The session id (set by the `initialize` response)", schema: { type: "string" as const } } };
+
+const mcpPost = createRoute({
+  method: "post",
+  path: MCP_PATH,
+  tags: ["MCP"],
+  summary: "Send MCP messages (JSON-RPC 2.0)",
+  description: SESSION_DESCRIPTION,
+  request: { headers: ZMcpHeaders, body: { required: true, content: { "application/json": { schema: ZMcpRequestBody } } } },
+  responses: {
+    200: { description: "The JSON-RPC response(s)", headers: sessionHeader, content: { "application/json": { schema: z.union([ZMcpResponse, z.array(ZMcpResponse)]) } } },
+    202: { description: "Accepted: the request held only notifications or responses" },
+    400: {
+      description: "Missing or invalid X-Vault-ID, no session and not an `initialize` (problem), or malformed JSON-RPC (JSON-RPC error)",
+      content: { ...problemResponses(400)[400]!.content, ...jsonRpcError },
+    },
+    ...problemResponses(401, 403, 404, 429),
+    406: { description: "`Accept` must list application/json and text/event-stream", content: jsonRpcError },
+    415: { description: "`Content-Type` must be application/json", content: jsonRpcError },
+  },
+});
+
+const mcpDelete = createRoute({
+  method: "delete",
+  path: MCP_PATH,
+  tags: ["MCP"],
+  summary: "End an MCP session",
+  description: "Ends the session named in `Mcp-Session-Id`; only the agent that opened it, for the same vault, can.",
+  request: { headers: ZMcpHeaders },
+  responses: { 200: { description: "The session is closed" }, ...problemResponses(400, 401, 403, 404, 429) },
+});
+
+const mcpGet = createRoute({
+  method: "get",
+  path: MCP_PATH,
+  tags: ["MCP"],
+  summary: "Server-initiated stream (not offered)",
+  description: "This server sends no unsolicited messages, so it opens no SSE stream: always 405 with `Allow: POST, DELETE`, as the MCP specification provides.",
+  security: [],
+  responses: {
+    405: { description: "Method not allowed", headers: { Allow: { description: "POST, DELETE", schema: { type: "string" } } }, content: problemResponses(405)[405]!.content },
+  },
+});
 
 export function registerMcpRoutes(app: ApiApp) {
   const sessions = new Map<string, Session>();
@@ -136,7 +190,11 @@ export function registerMcpRoutes(app: ApiApp) {
   };
 
   // GET would open a server-to-client SSE stream; this server sends no unsolicited messages.
-  app.get(MCP_PATH, (c) => c.body(null, 405, { Allow: "POST, DELETE" }));
+  app.get(MCP_PATH, () => {
+    throw new ApiError(405, "This MCP server sends no server-initiated stream: use POST (and DELETE to end a session)", { headers: { Allow: "POST, DELETE" } });
+  });
   app.post(MCP_PATH, rateLimitMcp, requireAuth, handle);
   app.delete(MCP_PATH, rateLimitMcp, requireAuth, handle);
+  // The transport parses the JSON-RPC bodies itself, so these routes are documented, not validated.
+  for (const route of [mcpGet, mcpPost, mcpDelete]) app.openAPIRegistry.registerPath(route);
 }

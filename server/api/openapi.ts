@@ -1,3 +1,4 @@
+import { createRoute, z } from "@hono/zod-openapi";
 import { ZProblem } from "../../lib/contract/common";
 import type { ApiApp } from "../http/pipeline";
 import { TALON_VERSION } from "../version";
@@ -75,10 +76,23 @@ export function buildOpenApiDocument(app: ApiApp, servers: Array<{ url: string; 
   return doc;
 }
 
+const ZOpenApiDocument = z
+  .looseObject({ openapi: z.literal("3.1.0"), info: z.looseObject({ title: z.string(), version: z.string() }), paths: z.record(z.string(), z.unknown()) })
+  .openapi("OpenApiDocument", { description: "This document" });
+
+const openApiDocument = createRoute({
+  method: "get",
+  path: OPENAPI_PATH,
+  tags: ["Health"],
+  summary: "This API's OpenAPI 3.1 document",
+  security: [],
+  responses: { 200: { description: "The OpenAPI document (cacheable for 5 minutes)", content: { "application/json": { schema: ZOpenApiDocument } } } },
+});
+
 /**
  * `GET /v1/openapi.json`. Register it after every other route: the document is built on first request
- * from what the app holds then, and cached. The route itself is plain (not `createRoute`), so the
- * document doesn't describe itself.
+ * from what the app holds then, and cached. It describes itself too; the handler is plain (the body is
+ * already JSON text).
  */
 export function registerOpenApiRoute(app: ApiApp) {
   // `Problem` is referenced by the default responses even if no route declared an error yet.
@@ -89,6 +103,7 @@ export function registerOpenApiRoute(app: ApiApp) {
     bearerFormat: "JWT, 1ck_ or ocv_ key",
     description: BEARER_DESCRIPTION,
   });
+  app.openAPIRegistry.registerPath(openApiDocument);
   let cached: string | null = null;
   app.get(OPENAPI_PATH, (c) => {
     cached ??= JSON.stringify(buildOpenApiDocument(app, [{ url: c.get("rt").config.publicUrl, description: "This Talon server" }]));
