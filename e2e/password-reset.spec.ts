@@ -77,7 +77,8 @@ describe("forgot password", () => {
     // The old password is refused; the new one signs in.
     expect((await api(app, "POST", "/v1/auth/token", { body: { email: user.email, password: user.password } })).status).toBe(401);
     await page.getByRole("link", { name: "Continue to sign in" }).click();
-    await page.waitForURL("**/login?notice=password-reset");
+    await page.waitForURL((u) => u.pathname === "/login" && u.searchParams.get("notice") === "password-reset");
+    await expect.poll(() => page.getByRole("status").first().textContent()).toContain("Your new password is set");
     await signIn(page, user.email, NEW_PASSWORD);
     await expect.poll(() => page.getByRole("heading", { level: 1 }).first().textContent()).toBe("Vaults");
 
