@@ -1,5 +1,5 @@
 "use client";
-import { useState } from "react";
+import { type FormEvent, useState } from "react";
 import type { AgentResponse } from "@/lib/contract/agents";
 import { Button } from "@/components/ui/button";
 import { SelectField } from "@/components/ui/field";
@@ -11,7 +11,7 @@ export type MemberOption = { id: string; label: string };
 
 /**
  * Who answers for the agent. Owners and admins hand an agent to another member — typically one whose
- * registering member was removed — and may reactivate it in the same step.
+ * registering member was removed; reactivating it is the Access card's own button.
  */
 export function AgentOwnerForm({ agent, members, update }: { agent: AgentResponse; members: MemberOption[]; update: UpdateAgent }) {
   const current = members.some((m) => m.id === agent.created_by) ? agent.created_by : "";
@@ -19,16 +19,13 @@ export function AgentOwnerForm({ agent, members, update }: { agent: AgentRespons
   const mutation = useAction(update);
   const options = [...(current ? [] : [{ value: "", label: "A removed member (choose someone)" }]), ...members.map((m) => ({ value: m.id, label: m.label }))];
 
-  function submit(reactivate: boolean) {
-    return (e: { preventDefault(): void }) => {
-      e.preventDefault();
-      if (!to) return;
-      mutation.mutate({ agent_id: agent.id, body: { created_by: to, ...(reactivate ? { is_active: true } : {}) } });
-    };
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    if (to) mutation.mutate({ agent_id: agent.id, body: { created_by: to } });
   }
 
   return (
-    <form onSubmit={submit(false)} className="flex flex-col gap-3" noValidate>
+    <form onSubmit={submit} className="flex flex-col gap-3" noValidate>
       {mutation.error && <Alert>{mutation.error.problem.detail}</Alert>}
       <SelectField
         label="Registered by"
@@ -37,15 +34,10 @@ export function AgentOwnerForm({ agent, members, update }: { agent: AgentRespons
         options={options}
         hint="The member who answers for this agent: they can change, rotate and deactivate it."
       />
-      <div className="flex flex-wrap gap-2">
+      <div>
         <Button type="submit" variant="secondary" pending={mutation.isPending} disabled={!to || to === agent.created_by}>
           Reassign
         </Button>
-        {!agent.is_active && (
-          <Button type="button" pending={mutation.isPending} disabled={!to} onClick={submit(true)}>
-            Reassign and reactivate
-          </Button>
-        )}
       </div>
     </form>
   );
