@@ -1,4 +1,5 @@
 import type { ChangePasswordRequest, LoginRequest, LoginResponse, MeResponse, UpdateMeRequest } from "../../lib/contract/auth";
+import { deactivateAgentsRegisteredBy } from "../agents/service";
 import { auditRow } from "../audit/writer";
 import { appendAudit } from "../audit/chain";
 import { ApiError } from "../http/errors";
@@ -116,7 +117,7 @@ export async function changePassword(anyCtx: Ctx, input: ChangePasswordRequest):
 /**
  * Deletes the caller's account. The last owner of an organisation that has other members must hand
  * ownership over first (409); a sole member takes the organisation, its vaults, agents and secrets
- * with them (database cascade). On PostgreSQL the org row is locked so two owners deleting themselves
+ * with them (database cascade); otherwise the agents they registered are deactivated. On PostgreSQL the org row is locked so two owners deleting themselves
  * at once cannot leave it ownerless; SQLite runs write transactions one at a time anyway.
  */
 export async function deleteMe(anyCtx: Ctx): Promise<void> {
@@ -134,6 +135,8 @@ export async function deleteMe(anyCtx: Ctx): Promise<void> {
     }
     await appendAudit(tx, auditRow(ctx, { action: "user.delete", resourceType: "user", resourceId: userId, details: { org_deleted: soleMember } }));
     if (!soleMember) {
+      // Leaving by deleting the account stops the agents one registered, as being removed does.
+      await deactivateAgentsRegisteredBy(tx, ctx, userId);
       await tx.user.delete({ where: { id: userId } });
       return [];
     }

@@ -74,6 +74,19 @@ describe("removing a member deactivates the agents they registered", () => {
   });
 });
 
+describe("a member deleting their own account deactivates the agents they registered", () => {
+  it("their agent stops at once; the owner's agent keeps working", async () => {
+    const member = await addOrgUser(server, orgId, "member");
+    const theirs = await readingAgent(member.token);
+    const ownersAgent = await readingAgent(ownerToken);
+    const gone = await client(server.url, member.token).delete("/v1/auth/me", { confirmation: "DELETE MY ACCOUNT" });
+    expect(gone.status).toBe(204);
+    expect((await client(server.url, theirs.jwt).get(secretUrl())).status).toBe(401);
+    expect((await owner.get(`/v1/agents/${theirs.id}`)).body).toMatchObject({ is_active: false, deactivated_reason: REASON });
+    expect((await client(server.url, ownersAgent.jwt).get(secretUrl())).status).toBe(200);
+  });
+});
+
 describe("the owner decides what happens to them", () => {
   it("reactivating works and clears the reason", async () => {
     const member = await addOrgUser(server, orgId, "member");
