@@ -11,6 +11,7 @@ import { createApiApp } from "./server/api/app";
 import { type Config, ConfigError, loadConfig } from "./server/config";
 import { CLIENT_IP_HEADER, resolveClientIp } from "./server/http/client-ip";
 import { createDispatcher } from "./server/http/node-listener";
+import { strictTransportSecurity } from "./server/http/security-headers";
 import { tlsServerOptions } from "./server/http/tls";
 import { ensureSoftHsmToken } from "./server/keystore/softhsm-setup";
 import { KeystoreFatalError } from "./server/keystore/types";
@@ -100,8 +101,11 @@ async function main() {
   // The dashboard learns the client's address from this header, which only this server sets: any
   // copy the client sent is replaced (sign-in limits, audit events and IP rules depend on it).
   process.env.TALON_CLIENT_IP_HEADER = "1";
+  // The API app sets its own; the dashboard's other security headers are in next.config.ts (static).
+  const hsts = strictTransportSecurity(config);
   const listener = createDispatcher(createApiApp(rt), (req, res) => {
     req.headers[CLIENT_IP_HEADER] = resolveClientIp(req.socket.remoteAddress, headerValue(req.headers["x-forwarded-for"]), config.trustedProxyHops);
+    if (hsts) res.setHeader("Strict-Transport-Security", hsts);
     return handleNext(req, res);
   });
   const server = tls ? createTlsServer(tls, listener) : createServer(listener);

@@ -11,6 +11,7 @@ import type { Runtime } from "../runtime";
 import { ApiError, databaseOutage, internalProblem, type Problem, problemBody } from "./errors";
 import { resolveClientIp } from "./client-ip";
 import { guardAuthenticatedRequest } from "./ip-rules";
+import { apiSecurityHeaders } from "./security-headers";
 import { meterRequest } from "./metering";
 import type { Ctx, Principal, PublicCtx } from "./principal";
 
@@ -24,6 +25,7 @@ export const MAX_BODY_BYTES = 64 * 1024;
 
 /** Request id, client IP, and the headers every API response carries. */
 export function requestContext(rt: Runtime): MiddlewareHandler<ApiEnv> {
+  const securityHeaders = Object.entries(apiSecurityHeaders(rt.config));
   return async (c, next) => {
     const requestId = randomUUID();
     c.set("rt", rt);
@@ -34,7 +36,7 @@ export function requestContext(rt: Runtime): MiddlewareHandler<ApiEnv> {
     // throughput. A route that may be cached (JWKS) overrides Cache-Control itself.
     c.header("X-Request-Id", requestId);
     c.header("Cache-Control", "no-store");
-    c.header("X-Content-Type-Options", "nosniff");
+    for (const [name, value] of securityHeaders) c.header(name, value);
     await next();
   };
 }

@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import type { IncomingHttpHeaders } from "node:http";
 import { get as httpsGet } from "node:https";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -48,14 +49,26 @@ function outputLines(text: string): string[] {
 }
 
 /** GET over HTTPS trusting only `ca` (fetch has no per-request CA option). */
-function getTls(port: number, p: string, ca: Buffer): Promise<{ status: number; body: string }> {
+function getTls(port: number, p: string, ca: Buffer): Promise<{ status: number; body: string; headers: IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     httpsGet({ host: "127.0.0.1", port, path: p, ca }, (res) => {
       let body = "";
       res.on("data", (b: Buffer) => (body += b.toString()));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
     }).on("error", reject);
   });
+}
+
+/** A dashboard page as the production server serves it: framing, sniffing and foreign scripts forbidden. */
+function expectDashboardSecurityHeaders(h: { get(name: string): string | null | undefined }) {
+  const csp = h.get("content-security-policy") ?? "";
+  expect(csp).toContain("frame-ancestors 'none'");
+  expect(csp).toContain("object-src 'none'");
+  expect(csp).toContain("base-uri 'none'");
+  expect(csp).toMatch(/script-src 'self'( 'unsafe-inline')?;/);
+  expect(h.get("x-frame-options")).toBe("DENY");
+  expect(h.get("x-content-type-options")).toBe("nosniff");
+  expect(h.get("referrer-policy")).toBe("strict-origin-when-cross-origin");
 }
 
 beforeAll(() => ensureBuild(), BUILD_TIMEOUT_MS);
@@ -93,6 +106,16 @@ describe("production start-up", () => {
     const html = await home.text();
     expect(html).toContain("Talon");
     expect(html).toContain('href="/v1/health"');
+    expectDashboardSecurityHeaders(home.headers);
+    const login = await fetch(`${p.url}/login`);
+    expect(login.status).toBe(200);
+    expectDashboardSecurityHeaders(login.headers);
+    // Plain HTTP: no HSTS, on pages or on the API.
+    expect(home.headers.get("strict-transport-security")).toBeNull();
+    const healthRes = await fetch(`${p.url}/v1/health`);
+    expect(healthRes.headers.get("strict-transport-security")).toBeNull();
+    expect(healthRes.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(healthRes.headers.get("referrer-policy")).toBe("no-referrer");
 
     const pinFile = path.join(a.dataDir, "hsm", "pin");
     expect(statSync(pinFile).mode & 0o777).toBe(0o600);
@@ -170,7 +193,7 @@ describe("production start-up", () => {
     execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore" });
     const p = await start(b.dataDir, { ...b.env, TALON_TLS_CERT_FILE: cert, TALON_TLS_KEY_FILE: key });
     const ca = readFileSync(cert);
-    let health: { status: number; body: string } | undefined;
+    let health: Awaited<ReturnType<typeof getTls>> | undefined;
     for (const deadline = Date.now() + 90_000; !health && Date.now() < deadline; ) {
       if (p.child.exitCode !== null) throw new Error(`Talon exited early:\n${p.output()}`);
       health = await getTls(p.port, "/v1/health", ca).catch(() => undefined);
@@ -178,7 +201,11 @@ describe("production start-up", () => {
     }
     expect(health?.status).toBe(200);
     expect(JSON.parse(health!.body)).toMatchObject({ status: "ok", service: "talon" });
-    expect((await getTls(p.port, "/", ca)).status).toBe(200);
+    expect(health?.headers["strict-transport-security"]).toBe("max-age=31536000");
+    const page = await getTls(p.port, "/", ca);
+    expect(page.status).toBe(200);
+    expect(page.headers["strict-transport-security"]).toBe("max-age=31536000");
+    expectDashboardSecurityHeaders({ get: (name) => page.headers[name] as string | undefined });
     expect(await fetch(`http://127.0.0.1:${p.port}/v1/health`).then((r) => r.status, () => "refused")).toBe("refused");
     expect(p.output()).toContain(`"url":"https://127.0.0.1:${p.port}"`);
     expect(await p.stop()).toBe(0);
