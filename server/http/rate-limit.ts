@@ -121,8 +121,8 @@ export const AUTH_ROUTES: ReadonlySet<string> = new Set([
   "/v1/auth/refresh",
   "/v1/org/invitations/accept",
 ]);
-/** A share link takes the same budget by every method (HEAD is served by its GET route). */
-const SHARE_LINK_ROUTE = "/v1/share/:id";
+/** Share links (`/v1/share/:id` and anything below it) take the same budget by every method; HEAD is served by the GET route. */
+const SHARE_LINK_ROUTES = "/v1/share/";
 
 /**
  * Decided on the routes the router matched, never on the raw path: `/v1/auth/token/` and
@@ -131,7 +131,7 @@ const SHARE_LINK_ROUTE = "/v1/share/:id";
  */
 function isAuthRoute(c: Context<ApiEnv>): boolean {
   return matchedRoutes(c).some(
-    (r) => r.method !== METHOD_NAME_ALL && (r.path === SHARE_LINK_ROUTE || (r.method === "POST" && AUTH_ROUTES.has(r.path))),
+    (r) => r.method !== METHOD_NAME_ALL && (r.path.startsWith(SHARE_LINK_ROUTES) || (r.method === "POST" && AUTH_ROUTES.has(r.path))),
   );
 }
 
