@@ -11,6 +11,7 @@ const list = createRoute({
   path: "/v1/chains",
   tags: ["Chains"],
   summary: "List supported chains (public, not metered)",
+  security: [],
   responses: { 200: { description: "Chains", content: json(ZChainListResponse) } },
 });
 
@@ -19,6 +20,7 @@ const get = createRoute({
   path: "/v1/chains/{name_or_id}",
   tags: ["Chains"],
   summary: "Get a chain by name or numeric chain id (public, not metered)",
+  security: [],
   request: { params: ZChainParam },
   responses: { 200: { description: "Chain", content: json(ZChainResponse) }, ...problemResponses(400, 404) },
 });
