@@ -19,6 +19,7 @@ import { registerPolicyRoutes } from "./policies";
 import { registerSecretRoutes } from "./secrets";
 import { registerSecurityRoutes } from "./security";
 import { registerShareRoutes } from "./shares";
+import { registerTransactionRoutes } from "./transactions";
 import { registerVaultRoutes } from "./vaults";
 
 /** The one API app: `/v1/*`, `/.well-known/*` and `/mcp`. Served by server.ts and by Next's catch-all. */
@@ -48,6 +49,7 @@ export function createApiApp(rt: Runtime): ApiApp {
   registerShareRoutes(app);
   registerAuditRoutes(app);
   registerChainRoutes(app);
+  registerTransactionRoutes(app);
   registerOpenApiRoute(app); // last: the document lists every route registered before it
   return app;
 }

@@ -20,6 +20,7 @@ import {
   SessionPool,
 } from "./pkcs11-library";
 import { BLOB_FORMAT, checkBlob, ed25519Jwk, type SigningJwk, selfTest } from "./common";
+import { Pkcs11Secp256k1Keys } from "./secp256k1";
 import { type Keystore, KeystoreFatalError, type KeystoreHealth, KeystoreIntegrityError, KeystoreKeyMissingError } from "./types";
 
 const MASTER_LABEL = /^talon-master-v(\d+)$/;
@@ -38,12 +39,15 @@ export class Pkcs11Keystore implements Keystore {
   private signing?: Promise<{ priv: Handle; jwk: SigningJwk }>;
   private health_?: { at: number; value: Promise<KeystoreHealth> };
   private lastVersion = 0;
+  readonly secp256k1: Pkcs11Secp256k1Keys;
 
   private constructor(
     private readonly p11: Pkcs11,
     private readonly pool: SessionPool,
     private readonly release: () => void,
-  ) {}
+  ) {
+    this.secp256k1 = new Pkcs11Secp256k1Keys(p11, pool);
+  }
 
   static async open(cfg: Pkcs11Config): Promise<Pkcs11Keystore> {
     const lib = acquireLibrary(cfg.module);

@@ -1,3 +1,5 @@
+import type { Secp256k1Keys } from "./secp256k1";
+
 /**
  * The keystore holds every long-lived key Talon has: the master keys that seal vault data keys, and
  * the key that signs JWTs. With the `pkcs11` provider those keys are generated inside the HSM token
@@ -10,6 +12,8 @@ export type KeystoreHealth = { status: "ok" | "error"; provider: KeystoreProvide
 
 export interface Keystore {
   readonly provider: KeystoreProvider;
+  /** secp256k1 keys generated inside the HSM for the crypto proxy; absent on the local (software) keystore. */
+  readonly secp256k1?: Secp256k1Keys;
   /** Highest master-key version present in the keystore. */
   currentMasterKeyVersion(): Promise<number>;
   /** Every master-key version present in the keystore, ascending. */
