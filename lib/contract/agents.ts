@@ -153,17 +153,18 @@ export const ZRotateAgentKeyResponse = z.object({ api_key: z.string() }).openapi
  */
 export const ZAgentTokenRequest = z
   .strictObject({
-    agent_id: ZUuid,
+    agent_id: ZUuid.optional().openapi({ description: "Required except with `api_key`, which names its agent by its non-secret prefix" }),
     api_key: z.string().min(1).max(256).optional(),
     client_assertion: z.string().min(1).max(8192).optional(),
   })
   .refine((v) => v.api_key === undefined || v.client_assertion === undefined, { message: "send api_key or client_assertion, not both", path: ["client_assertion"] })
+  .refine((v) => v.agent_id !== undefined || v.api_key !== undefined, { message: "required unless api_key is given", path: ["agent_id"] })
   .openapi("AgentTokenRequest");
 
 export const ZAgentTokenResponse = z
   .object({
     access_token: z.string(),
-    token_type: z.literal("Bearer"),
+    token_type: z.literal("bearer").openapi({ description: "As the card shows; the scheme itself is case-insensitive (`Authorization: Bearer …`)" }),
     expires_in: z.number().int(),
     agent_id: ZUuid,
     vault_ids: z.array(ZUuid),

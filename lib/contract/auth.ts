@@ -159,7 +159,12 @@ export const ZCreateApiKeyResponse = z
   .object({ key: ZApiKey, api_key: z.string().openapi({ description: "The full key (`1ck_…`); shown only in this response" }) })
   .openapi("CreateApiKeyResponse");
 
-export const ZApiKeyListResponse = z.object({ api_keys: z.array(ZApiKey) }).openapi("ApiKeyList");
+export const ZApiKeyListResponse = z
+  .object({
+    keys: z.array(ZApiKey),
+    api_keys: z.array(ZApiKey).openapi({ deprecated: true, description: "The same list as `keys`, under Talon's earlier name" }),
+  })
+  .openapi("ApiKeyList");
 
 export type SignupRequest = z.infer<typeof ZSignupRequest>;
 export type SignupResponse = z.infer<typeof ZSignupResponse>;

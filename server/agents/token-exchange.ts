@@ -36,12 +36,18 @@ function fingerprintMatches(expected: string | null, presented: string | null): 
  */
 export async function exchangeAgentToken(ctx: PublicCtx, input: AgentTokenRequest, clientCert: string | null): Promise<AgentTokenResponse> {
   const { rt } = ctx;
-  const agent = await rt.db.agent.findUnique({ where: { id: input.agent_id } });
+  const presentedKey = input.api_key !== undefined ? parseAgentKey(input.api_key) : null;
+  // `{ api_key }` alone names its agent by the key's non-secret prefix (one indexed lookup, as by id);
+  // the key is still proven by its hash below, so the prefix grants nothing by itself.
+  const agent =
+    input.agent_id !== undefined
+      ? await rt.db.agent.findUnique({ where: { id: input.agent_id } })
+      : await rt.db.agent.findUnique({ where: { keyPrefix: presentedKey?.keyPrefix ?? "" } });
 
   let proven = false;
   if (input.api_key !== undefined) {
     // Compared even for an unknown agent, so its absence costs the same time as a wrong key.
-    proven = agentKeyMatches(agent?.authMethod === "api_key" ? agent.keyHash : null, parseAgentKey(input.api_key));
+    proven = agentKeyMatches(agent?.authMethod === "api_key" ? agent.keyHash : null, presentedKey);
   } else if (input.client_assertion !== undefined) {
     proven = agent?.authMethod === "oidc_client_credentials" && (await verifyOidcAssertion(rt.config, agent, input.client_assertion, ctx.requestId));
   } else {
@@ -53,7 +59,7 @@ export async function exchangeAgentToken(ctx: PublicCtx, input: AgentTokenReques
   const record = (action: string, details: AuditInput["details"]) =>
     agent
       ? rt.audit.record(ctx, { action, resourceType: "agent", resourceId: agent.id, details }, { orgId: agent.orgId, actorId: `agent:${agent.id}`, actorType: "agent" })
-      : rt.audit.record(ctx, { action, resourceType: "agent", resourceId: input.agent_id, details }, ANONYMOUS);
+      : rt.audit.record(ctx, { action, resourceType: "agent", resourceId: input.agent_id ?? "", details }, ANONYMOUS);
 
   if (!agent || !proven) {
     await record("auth.failure", { method, reason: "invalid_credentials" });
@@ -76,5 +82,5 @@ export async function exchangeAgentToken(ctx: PublicCtx, input: AgentTokenReques
     ttl,
   );
   await Promise.all([record("auth.success", { method, jti: issued.jti }), touchAgent(rt.db, agent.id, agent.lastActiveAt)]);
-  return { access_token: issued.token, token_type: "Bearer", expires_in: issued.expiresIn, agent_id: agent.id, vault_ids: vaultIds };
+  return { access_token: issued.token, token_type: "bearer", expires_in: issued.expiresIn, agent_id: agent.id, vault_ids: vaultIds };
 }

@@ -14,7 +14,7 @@ const agentToken = createRoute({
   tags: ["Auth"],
   summary: "Exchange an agent credential for a JWT",
   description:
-    "`{agent_id, api_key}` for api_key agents; `{agent_id, client_assertion}` (a JWT from the agent's OIDC issuer, audience Talon's public URL or `talon-api`) for oidc_client_credentials agents; `{agent_id}` alone for mtls agents, over a connection presenting the client certificate whose SHA-256 is the agent's client_cert_fingerprint.",
+    "`{agent_id, api_key}` or `{api_key}` alone (the key's non-secret prefix names its agent) for api_key agents; `{agent_id, client_assertion}` (a JWT from the agent's OIDC issuer, audience Talon's public URL or `talon-api`) for oidc_client_credentials agents; `{agent_id}` alone for mtls agents, over a connection presenting the client certificate whose SHA-256 is the agent's client_cert_fingerprint.",
   security: [],
   request: { body: { required: true, content: json(ZAgentTokenRequest) } },
   responses: { 200: { description: "An agent token", content: json(ZAgentTokenResponse) }, ...problemResponses(400, 401, 413) },

@@ -80,14 +80,15 @@ export async function createApiKey(anyCtx: Ctx, input: CreateApiKeyRequest): Pro
   }
 }
 
-export async function listApiKeys(anyCtx: Ctx): Promise<{ api_keys: ApiKeyResponse[] }> {
+export async function listApiKeys(anyCtx: Ctx): Promise<{ keys: ApiKeyResponse[]; api_keys: ApiKeyResponse[] }> {
   const ctx = requireUser(anyCtx);
   const rows = await ctx.rt.db.apiKey.findMany({
     where: { userId: ctx.principal.userId, orgId: ctx.principal.orgId },
     select: MASKED_FIELDS,
     orderBy: [{ createdAt: "asc" }, { id: "asc" }],
   });
-  return { api_keys: rows.map(toApiKeyResponse) };
+  const keys = rows.map(toApiKeyResponse);
+  return { keys, api_keys: keys };
 }
 
 /** Deletes the row, so the key fails on the very next request. Another user's key is 404. */

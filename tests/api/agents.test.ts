@@ -139,7 +139,7 @@ describe("an agent at work", () => {
     const a = await registerAgent(server.url, human.token, { vault_ids: [vaultId], token_ttl_seconds: 600 });
     const ex = await client(server.url).post("/v1/auth/agent-token", { agent_id: a.id, api_key: a.apiKey });
     expect(ex.status).toBe(200);
-    expect(ex.body).toMatchObject({ token_type: "Bearer", expires_in: 600, agent_id: a.id, vault_ids: [vaultId] });
+    expect(ex.body).toMatchObject({ token_type: "bearer", expires_in: 600, agent_id: a.id, vault_ids: [vaultId] });
     const claims = decodeJwt(ex.body.access_token);
     expect(claims).toMatchObject({ sub: `agent:${a.id}`, org: human.orgId, scopes: [], vault_ids: [vaultId], crypto_proxy_enabled: false, aud: "talon-api" });
     expect(claims.exp! - claims.iat!).toBe(600);

@@ -126,7 +126,7 @@ describe("SDK: agent key → JWT exchange", () => {
     const { id, key } = await newAgent("explicit");
     const c = createClient({ baseUrl: server.url });
     const t = await c.auth.agentToken({ agent_id: id, api_key: key });
-    expect(t.data).toMatchObject({ token_type: "Bearer", agent_id: id, vault_ids: [vaultId], expires_in: expect.any(Number) });
+    expect(t.data).toMatchObject({ token_type: "bearer", agent_id: id, vault_ids: [vaultId], expires_in: expect.any(Number) });
     expect((await c.secrets.list(vaultId)).meta.status).toBe(200);
     expect((await c.auth.logout()).meta.status).toBe(204);
     const bearer = createClient({ baseUrl: server.url, token: t.data!.access_token });

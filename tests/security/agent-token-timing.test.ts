@@ -67,6 +67,13 @@ describe("agent-token failures cost the same whether or not the agent exists", (
     expect(await server.rt.db.auditEvent.count({ where: { orgId: human.orgId, resourceId: unknownId } })).toBe(0);
   });
 
+  it("{ api_key } alone, naming no existing agent by its prefix, also writes one anonymous event", async () => {
+    const anonymous = { orgId: "", actorType: "anonymous", action: "auth.failure", resourceType: "agent", resourceId: "" };
+    const before = await server.rt.db.auditEvent.count({ where: anonymous });
+    expect((await exchange({ api_key: wrongKey() })).status).toBe(401);
+    expect(await server.rt.db.auditEvent.count({ where: anonymous })).toBe(before + 1);
+  });
+
   it("medians of interleaved attempts are close", async () => {
     const known: number[] = [];
     const unknown: number[] = [];

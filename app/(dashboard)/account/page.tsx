@@ -30,7 +30,7 @@ export const dynamic = "force-dynamic";
 
 export default async function AccountPage() {
   const ctx = await pageCtx();
-  const [me, mfa, { api_keys }, sessions, { members }, passkeys] = await Promise.all([
+  const [me, mfa, { keys: apiKeys }, sessions, { members }, passkeys] = await Promise.all([
     getMe(ctx),
     mfaStatus(ctx),
     listApiKeys(ctx),
@@ -57,7 +57,7 @@ export default async function AccountPage() {
 
       <Card title="Personal API keys" description="Keys starting with 1ck_ act as you through the API, CLI and SDK.">
         <div className="flex flex-col gap-6">
-          <ApiKeysTable keys={api_keys} revoke={revokeApiKeyAction} />
+          <ApiKeysTable keys={apiKeys} revoke={revokeApiKeyAction} />
           <CreateApiKeyForm create={createApiKeyAction} />
         </div>
       </Card>
