@@ -56,7 +56,9 @@ try {
   console.error(`warning: ${e.message}`);
 }
 
-// 2. Schema and migrations agree, without needing a database for SQLite.
+// 2. The lock file matches package.json (npm ci refuses a drifted one), and schema and migrations
+// agree, without needing a database for SQLite.
+check("npm: package-lock.json matches package.json", ["scripts/lock-check.mjs"]);
 check("prisma: postgres schema generated from sqlite", ["scripts/db/generate.mjs", "--check"]);
 check("prisma: sqlite migrations match schema", ["scripts/db/migrate.mjs", "diff", "--summary"], { DATABASE_URL: "file::memory:" });
 if (pgUrl) {
