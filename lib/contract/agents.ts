@@ -48,10 +48,25 @@ const guardrailFields = {
   tx_allowed_chains: z.array(ZChain).max(CHAIN_NAMES.length).optional(),
 };
 
-/** The two spellings of one flag must not disagree. */
-function aliasesAgree(v: { crypto_proxy_enabled?: boolean; intents_api_enabled?: boolean }, ctx: z.RefinementCtx) {
-  if (v.crypto_proxy_enabled !== undefined && v.intents_api_enabled !== undefined && v.crypto_proxy_enabled !== v.intents_api_enabled) {
-    ctx.addIssue({ code: "custom", path: ["intents_api_enabled"], message: "must equal crypto_proxy_enabled when both are given" });
+/** `0.50` and `.5`-free spellings of one amount compare equal: no leading or trailing zeros. */
+const canonicalEth = (s: string) => s.replace(/^0+(?=\d)/, "").replace(/(\.\d*?)0+$/, "$1").replace(/\.$/, "");
+const sameValue = (a: unknown, b: unknown) => a === b || (typeof a === "string" && typeof b === "string" && canonicalEth(a) === canonicalEth(b));
+
+/** The card's aliases (the 1Claw SDK's spellings), each beside the field it names. */
+const ALIASES = [
+  ["intents_api_enabled", "crypto_proxy_enabled"],
+  ["tx_max_value", "tx_max_value_eth"],
+  ["tx_daily_limit", "tx_daily_limit_eth"],
+] as const;
+
+type AliasFields = { crypto_proxy_enabled?: boolean; intents_api_enabled?: boolean; tx_max_value_eth?: string | null; tx_max_value?: string | null; tx_daily_limit_eth?: string | null; tx_daily_limit?: string | null };
+
+/** Two spellings of one setting must not disagree. */
+function aliasesAgree(v: AliasFields, ctx: z.RefinementCtx) {
+  for (const [alias, field] of ALIASES) {
+    if (v[alias] !== undefined && v[field] !== undefined && !sameValue(v[alias], v[field])) {
+      ctx.addIssue({ code: "custom", path: [alias], message: `must equal ${field} when both are given` });
+    }
   }
 }
 
@@ -68,6 +83,8 @@ export const ZCreateAgentRequest = z
     ...guardrailFields,
     tx_max_value_eth: ZEthAmount.optional(),
     tx_daily_limit_eth: ZEthAmount.optional(),
+    tx_max_value: ZEthAmount.optional().openapi({ description: "Alias of tx_max_value_eth" }),
+    tx_daily_limit: ZEthAmount.optional().openapi({ description: "Alias of tx_daily_limit_eth" }),
     token_ttl_seconds: ZTokenTtl.optional(),
     vault_ids: ZVaultIds.optional(),
     client_cert_fingerprint: ZFingerprint.optional(),
@@ -95,6 +112,8 @@ export const ZUpdateAgentRequest = z
     ...guardrailFields,
     tx_max_value_eth: ZEthAmount.nullable().optional(),
     tx_daily_limit_eth: ZEthAmount.nullable().optional(),
+    tx_max_value: ZEthAmount.nullable().optional().openapi({ description: "Alias of tx_max_value_eth" }),
+    tx_daily_limit: ZEthAmount.nullable().optional().openapi({ description: "Alias of tx_daily_limit_eth" }),
     token_ttl_seconds: ZTokenTtl.nullable().optional(),
     vault_ids: ZVaultIds.optional(),
     created_by: ZUuid.optional().openapi({ description: "Reassign the agent to another member of the organisation (owners and admins)" }),
@@ -113,6 +132,7 @@ export const ZAgent = z
     is_active: z.boolean(),
     deactivated_reason: z.string().nullable().openapi({ description: "Why an inactive agent was deactivated, e.g. `registered by a removed member`; null while active" }),
     crypto_proxy_enabled: z.boolean(),
+    intents_api_enabled: z.boolean().openapi({ description: "The same flag as crypto_proxy_enabled, under the 1Claw SDK's later name" }),
     tx_to_allowlist: z.array(z.string()),
     tx_max_value_eth: z.string().nullable(),
     tx_daily_limit_eth: z.string().nullable(),

@@ -20,6 +20,7 @@ export function toAgentResponse(a: Agent): AgentResponse {
     is_active: a.isActive,
     deactivated_reason: a.isActive ? null : a.deactivatedReason,
     crypto_proxy_enabled: a.cryptoProxyEnabled,
+    intents_api_enabled: a.cryptoProxyEnabled,
     tx_to_allowlist: parseList(a.txToAllowlist),
     tx_max_value_eth: a.txMaxValueEth,
     tx_daily_limit_eth: a.txDailyLimitEth,

@@ -60,6 +60,9 @@ function checkIssuer(ctx: Ctx, issuer: string | undefined) {
 }
 
 const cryptoFlag = (i: { crypto_proxy_enabled?: boolean; intents_api_enabled?: boolean }) => i.crypto_proxy_enabled ?? i.intents_api_enabled;
+/** The `_eth` field or its alias (the contract refused them disagreeing); `null` clears. */
+const maxValue = (i: { tx_max_value_eth?: string | null; tx_max_value?: string | null }) => (i.tx_max_value_eth !== undefined ? i.tx_max_value_eth : i.tx_max_value);
+const dailyLimit = (i: { tx_daily_limit_eth?: string | null; tx_daily_limit?: string | null }) => (i.tx_daily_limit_eth !== undefined ? i.tx_daily_limit_eth : i.tx_daily_limit);
 
 /** A new owner for an agent must be a person of the agent's org. */
 async function checkNewCreator(ctx: Ctx, userId: string | undefined): Promise<string | undefined> {
@@ -103,8 +106,8 @@ export async function createAgent(anyCtx: Ctx, input: CreateAgentRequest): Promi
           tokenTtlSeconds: input.token_ttl_seconds ?? null,
           cryptoProxyEnabled: cryptoFlag(input) ?? false,
           txToAllowlist: JSON.stringify([...new Set(input.tx_to_allowlist ?? [])]),
-          txMaxValueEth: input.tx_max_value_eth ?? null,
-          txDailyLimitEth: input.tx_daily_limit_eth ?? null,
+          txMaxValueEth: maxValue(input) ?? null,
+          txDailyLimitEth: dailyLimit(input) ?? null,
           txAllowedChains: JSON.stringify([...new Set(input.tx_allowed_chains ?? [])]),
           clientCertFingerprint: input.client_cert_fingerprint ?? null,
           oidcIssuer: input.oidc_issuer ?? null,
@@ -181,8 +184,8 @@ export async function updateAgent(anyCtx: Ctx, id: string, input: UpdateAgentReq
         expiresAt,
         cryptoProxyEnabled: crypto,
         txToAllowlist: list(input.tx_to_allowlist),
-        txMaxValueEth: input.tx_max_value_eth,
-        txDailyLimitEth: input.tx_daily_limit_eth,
+        txMaxValueEth: maxValue(input),
+        txDailyLimitEth: dailyLimit(input),
         txAllowedChains: list(input.tx_allowed_chains),
         tokenTtlSeconds: input.token_ttl_seconds,
         vaultIds: list(vaultIds),

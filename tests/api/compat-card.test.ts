@@ -75,3 +75,50 @@ describe("POST /v1/auth/agent-token", () => {
     expect(res.text).toContain("agent_id");
   });
 });
+
+describe("agents: the 1Claw SDK's field names", () => {
+  it("answers intents_api_enabled beside crypto_proxy_enabled and accepts either on input", async () => {
+    const human2 = client(server.url, human.token);
+    const viaAlias = await human2.post("/v1/agents", { name: "intents", intents_api_enabled: true });
+    expect(viaAlias.status).toBe(201);
+    expect(viaAlias.body.agent).toMatchObject({ crypto_proxy_enabled: true, intents_api_enabled: true });
+    const plain = await human2.post("/v1/agents", { name: "plain" });
+    expect(plain.body.agent).toMatchObject({ crypto_proxy_enabled: false, intents_api_enabled: false });
+    const patched = await human2.patch(`/v1/agents/${plain.body.agent.id}`, { intents_api_enabled: true });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({ crypto_proxy_enabled: true, intents_api_enabled: true });
+    const listed = await human2.get("/v1/agents");
+    expect(listed.body.agents.find((a: { id: string }) => a.id === plain.body.agent.id)).toMatchObject({ intents_api_enabled: true });
+  });
+
+  it("accepts tx_max_value / tx_daily_limit as the _eth fields (create, update, clear)", async () => {
+    const human2 = client(server.url, human.token);
+    const created = await human2.post("/v1/agents", { name: "limits", crypto_proxy_enabled: true, tx_max_value: "0.5", tx_daily_limit: "2" });
+    expect(created.status).toBe(201);
+    expect(created.body.agent).toMatchObject({ tx_max_value_eth: "0.5", tx_daily_limit_eth: "2" });
+    const id = created.body.agent.id;
+    const updated = await human2.patch(`/v1/agents/${id}`, { tx_max_value: "0.25", tx_daily_limit: null });
+    expect(updated.status).toBe(200);
+    expect(updated.body).toMatchObject({ tx_max_value_eth: "0.25", tx_daily_limit_eth: null });
+    // Both spellings meaning the same amount are fine.
+    expect((await human2.patch(`/v1/agents/${id}`, { tx_max_value: "0.50", tx_max_value_eth: "0.5" })).body).toMatchObject({ tx_max_value_eth: "0.5" });
+  });
+
+  it("refuses two spellings that disagree: 400 naming the alias, nothing changed", async () => {
+    const human2 = client(server.url, human.token);
+    const created = await human2.post("/v1/agents", { name: "agree", tx_max_value_eth: "1" });
+    const id = created.body.agent.id;
+    for (const [body, field] of [
+      [{ crypto_proxy_enabled: true, intents_api_enabled: false }, "intents_api_enabled"],
+      [{ tx_max_value_eth: "2", tx_max_value: "3" }, "tx_max_value"],
+      [{ tx_daily_limit_eth: "2", tx_daily_limit: null }, "tx_daily_limit"],
+    ] as const) {
+      const res = await human2.patch(`/v1/agents/${id}`, body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(res.text).toContain(field);
+      const create = await human2.post("/v1/agents", { name: "refused", ...body });
+      expect(create.status).toBe(400);
+    }
+    expect((await human2.get(`/v1/agents/${id}`)).body).toMatchObject({ crypto_proxy_enabled: false, tx_max_value_eth: "1", tx_daily_limit_eth: null });
+  });
+});
