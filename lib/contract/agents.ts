@@ -13,7 +13,7 @@ const ZScope = z
     const problem = pathPatternProblem(s);
     if (problem) ctx.addIssue({ code: "custom", message: `path pattern ${problem}` });
   });
-const ZScopes = z.array(ZScope).max(100).openapi({ description: "Path-pattern ceiling (`api-keys/*`, `db/**`); empty = derived from the agent's policies" });
+const ZScopes = z.array(ZScope).max(100).openapi({ description: "Explicit path-pattern ceiling (`api-keys/*`, `db/**`) over the agent's policies; changing it revokes the agent's tokens. Empty = no ceiling: tokens list scopes derived from the agent's policies (`scope_source: \"derived\"`) for information, and the live policies decide on every request" });
 
 /** Checksum-insensitive: stored lower-case, so `0xAbC…` and `0xabc…` are the same destination. */
 const ZAddress = z

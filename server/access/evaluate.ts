@@ -9,7 +9,8 @@ import { assertSystemVaultPathAccess, assertSystemVaultVisible, isSystemVault, r
  * The access decision for vaults and secret paths, in one place. Order:
  *   org (another org's vault → 404; the loaders already filter by org, this is defence in depth)
  *   → vault binding (an agent with non-empty `vault_ids` reaches only those vaults → 403)
- *   → token scopes (non-empty scopes on an agent token or a personal key are a ceiling on paths → 403)
+ *   → token scopes (a personal key's scopes, or an agent's *explicit* scopes, are a ceiling on paths →
+ *     403; scopes an agent token merely derived from its policies are not: the policies decide live)
  *   → policies for this principal on this vault (live: not expired, conditions hold for this request;
  *     a matching deny beats every allow, and beats the owner bypass too → 403; a matching allow → ok)
  *   → owner bypass (the vault's creator, user or agent; and, for humans, org owners and admins)

@@ -3,9 +3,11 @@ import { agentKeyPath } from "./system-vault";
 
 /**
  * Scopes for an agent token when the agent has no explicit scopes: the path patterns of its live
- * allow policies. An agent that created a vault has full access there (owner bypass), and scopes are
- * not per vault, so its derived ceiling is `**` — its policies still decide everywhere else, since
- * they are re-checked live on every request. No policies and no vault: `[]`, i.e. zero access.
+ * allow policies, for clients that read `scopes` from the token (the card's clients do). They are a
+ * summary, never a ceiling: the token says `scope_source: "derived"` and authentication drops them,
+ * because the policies themselves are decided live on every request — a list frozen in the token
+ * would go stale the moment a human grants or revokes. An agent that created a vault has full access
+ * there (owner bypass), so its summary is `**`. No policies and no vault: `[]`, i.e. zero access.
  */
 export async function derivedScopesForAgent(db: Db, agentId: string): Promise<string[]> {
   const now = new Date();
@@ -18,6 +20,6 @@ export async function derivedScopesForAgent(db: Db, agentId: string): Promise<st
   ]);
   if (ownVault) return ["**"];
   const patterns = [...new Set(policies.map((p) => p.secretPathPattern))].sort();
-  // The agent's own SSH key (system vault) is something it may read, so a derived ceiling covers it.
+  // The agent's own SSH key (system vault) is something it may read, so the summary names it.
   return patterns.length ? [...patterns, agentKeyPath(agentId)] : [];
 }

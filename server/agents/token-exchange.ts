@@ -4,6 +4,7 @@ import type { AuditInput } from "../audit/writer";
 import { ApiError } from "../http/errors";
 import type { PublicCtx } from "../http/principal";
 import { verifyOidcAssertion } from "../identity/oidc-agents";
+import type { AgentScopeSource } from "../identity/tokens";
 import { agentKeyMatches, parseAgentKey } from "./api-keys";
 import { effectiveScopes, parseList, touchAgent } from "./records";
 
@@ -76,9 +77,20 @@ export async function exchangeAgentToken(ctx: PublicCtx, input: AgentTokenReques
 
   const vaultIds = parseList(agent.vaultIds);
   const scopes = await effectiveScopes(rt.db, agent);
+  // Explicit scopes are a ceiling; derived ones only tell the client what its policies allowed at
+  // issue time (authentication ignores them, the policies are decided live): the claim says which.
+  const scopeSource: AgentScopeSource = parseList(agent.scopes).length > 0 ? "explicit" : "derived";
   const ttl = agent.tokenTtlSeconds ?? DEFAULT_AGENT_TOKEN_TTL_SECONDS;
   const issued = await rt.tokens.issue(
-    { sub: `agent:${agent.id}`, org: agent.orgId, scopes, vault_ids: vaultIds, crypto_proxy_enabled: agent.cryptoProxyEnabled, tv: agent.tokenVersion },
+    {
+      sub: `agent:${agent.id}`,
+      org: agent.orgId,
+      scopes,
+      scope_source: scopeSource,
+      vault_ids: vaultIds,
+      crypto_proxy_enabled: agent.cryptoProxyEnabled,
+      tv: agent.tokenVersion,
+    },
     ttl,
   );
   await Promise.all([record("auth.success", { method, jti: issued.jti }), touchAgent(rt.db, agent.id, agent.lastActiveAt)]);

@@ -27,7 +27,7 @@ export type AgentPrincipal = {
   via: "jwt" | "api_key" | "mtls" | "oidc";
   credentialId: string;
   expiresAt?: number;
-  /** Path-pattern ceiling from the token (explicit agent scopes, or derived from its policies). */
+  /** Path-pattern ceiling: the agent's explicit scopes only (scopes derived from policies are no ceiling; [] = none). */
   scopes: string[];
   /** Vault binding: non-empty = only these vaults. */
   vaultIds: string[];

@@ -123,7 +123,9 @@ async function authenticateAgentJwt(rt: Runtime, claims: VerifiedClaims, meta: A
   const agentId = AGENT_SUB.exec(claims.sub)![1]!;
   const scopes = stringList(claims.scopes);
   const vaultIds = stringList(claims.vault_ids);
+  const scopeSource = claims.scope_source;
   if (!scopes || !vaultIds || typeof claims.crypto_proxy_enabled !== "boolean" || !Number.isSafeInteger(claims.tv)) throw ApiError.unauthorized();
+  if (scopeSource !== undefined && scopeSource !== "explicit" && scopeSource !== "derived") throw ApiError.unauthorized();
   const rows = await rt.db.$queryRaw<AgentJwtRow[]>`
     SELECT a."orgId", a."isActive", a."expiresAt", a."tokenVersion", a."createdBy", a."lastActiveAt", r."jti" AS "revoked"
     FROM "Agent" a
@@ -134,8 +136,12 @@ async function authenticateAgentJwt(rt: Runtime, claims: VerifiedClaims, meta: A
     throw ApiError.unauthorized();
   }
   recordAgentActivity(rt, agentId, row.lastActiveAt, meta);
-  // Scopes, vault binding and the crypto flag come from the token: changing any of them bumps the
-  // agent's token version, so a token that got this far carries the current values.
+  // Explicit scopes, vault binding and the crypto flag come from the token: changing any of them
+  // bumps the agent's token version, so a token that got this far carries the current values.
+  // Derived scopes are only a summary of the agent's policies for clients to read; the policies
+  // themselves are decided live on every request, so a derived list is no ceiling (it would go stale
+  // the moment a human grants or revokes). A token minted before `scope_source` existed keeps its
+  // list as a ceiling: it can only narrow what its policies allow.
   return {
     kind: "agent",
     agentId,
@@ -144,7 +150,7 @@ async function authenticateAgentJwt(rt: Runtime, claims: VerifiedClaims, meta: A
     via: "jwt",
     credentialId: claims.jti,
     expiresAt: claims.exp,
-    scopes,
+    scopes: scopeSource === "derived" ? [] : scopes,
     vaultIds,
     cryptoProxyEnabled: claims.crypto_proxy_enabled,
   };
@@ -164,8 +170,7 @@ async function authenticateAgentKey(rt: Runtime, key: string, meta: AuthMeta): P
     createdBy: agent.createdBy,
     via: "api_key",
     credentialId: agent.id,
-    // Derived scopes are the agent's live allow-policy patterns, which the policy check applies on
-    // every request anyway: as a ceiling for a direct key they would only cost a query.
+    // Only explicit scopes are a ceiling; derived ones are the live policies, decided per request.
     scopes: parseList(agent.scopes),
     vaultIds: parseList(agent.vaultIds),
     cryptoProxyEnabled: agent.cryptoProxyEnabled,

@@ -20,6 +20,8 @@ export const IAT_FUTURE_SKEW_SECONDS = 60;
 export type TokenClaims = { sub: string; org: string } & Record<string, unknown>;
 export type VerifiedClaims = JWTPayload & { sub: string; org: string; jti: string; exp: number; iat: number };
 export type IssuedToken = { token: string; jti: string; expiresIn: number; expiresAt: number };
+/** Whether an agent token's `scopes` are the agent's explicit scopes (a ceiling) or derived from its policies (informational). */
+export type AgentScopeSource = "explicit" | "derived";
 export type UserTokenClaims = { userId: string; orgId: string; tokenVersion: number; jti: string; expiresAt: number };
 
 const UUID = "([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})";

@@ -190,10 +190,10 @@ describe("who reads it", () => {
     expect((await bound.api.get(keyUrl(memberAgent.agentId))).status).toBe(403);
   });
 
-  it("an agent holding policies elsewhere still reads its own key (its derived scopes cover it), and nothing else there", async () => {
+  it("an agent holding policies elsewhere still reads its own key (derived scopes are no ceiling), and nothing else there", async () => {
     const a = await addAgent(server, ownerToken);
     await grant(owner, ordinaryVault, { principal_type: "agent", principal_id: a.agentId, secret_path_pattern: "db/*", permissions: ["read"] });
-    // Derived scopes are fixed when a token is issued: a fresh key, a fresh token.
+    // A token exchanged after the grant, as a client signing in again would get.
     const rotated = await owner.post(`/v1/agents/${a.agentId}/rotate-key`);
     expect(rotated.status).toBe(200);
     const exchanged = await client(server.url).post("/v1/auth/agent-token", { agent_id: a.agentId, api_key: rotated.body.api_key });
