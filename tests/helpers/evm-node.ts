@@ -6,7 +6,7 @@ import contracts from "./evm/contracts.json";
 
 /**
  * A real local EVM chain for crypto-proxy tests: Hardhat 2's JSON-RPC node (EDR inside, chain id
- * 31337, 20 funded and unlocked accounts) started on a free loopback port, stopped by close().
+ * 31337, 20 funded and unlocked accounts, a block every 100 ms) started on a free loopback port, stopped by close().
  * Contracts come from ./evm/contracts.json (ABI + bytecode compiled once by
  * scripts/evm/compile-test-contracts.cjs), so no compiler runs in tests.
  */
@@ -14,7 +14,7 @@ export type EvmNode = {
   url: string;
   accounts: Hex[];
   rpc<T = unknown>(method: string, params?: unknown[]): Promise<T>;
-  /** eth_sendTransaction from an unlocked account; waits for the receipt (automine). */
+  /** eth_sendTransaction from an unlocked account; waits for the receipt (a block every 100 ms). */
   send(tx: { from: Hex; to?: Hex; value?: bigint; data?: Hex }): Promise<{ hash: Hex; contractAddress: Hex | null; status: Hex }>;
   deploy(name: "TestToken" | "Reverter", args?: { types: { type: string }[]; values: unknown[] }): Promise<Hex>;
   balance(address: Hex): Promise<bigint>;
@@ -69,8 +69,12 @@ export async function startEvmNode(): Promise<EvmNode> {
   const accounts = await rpc<Hex[]>("eth_accounts");
   const send: EvmNode["send"] = async (tx) => {
     const hash = await rpc<Hex>("eth_sendTransaction", [{ from: tx.from, to: tx.to, value: tx.value !== undefined ? `0x${tx.value.toString(16)}` : undefined, data: tx.data }]);
-    const receipt = await rpc<{ contractAddress: Hex | null; status: Hex }>("eth_getTransactionReceipt", [hash]);
-    return { hash, contractAddress: receipt.contractAddress, status: receipt.status };
+    for (let i = 0; i < 100; i++) {
+      const receipt = await rpc<{ contractAddress: Hex | null; status: Hex } | null>("eth_getTransactionReceipt", [hash]);
+      if (receipt) return { hash, contractAddress: receipt.contractAddress, status: receipt.status };
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`${hash} was not mined within 5 s`);
   };
   return {
     url,
