@@ -74,7 +74,50 @@ export const ZAuditVerifyResponse = z
   })
   .openapi("AuditVerify");
 
+/** Query of GET /v1/audit/export: the org's chained events with created_at in [from, to], oldest first. */
+export const ZAuditExportQuery = z
+  .strictObject({
+    from: ZIsoDate.optional().openapi({ param: { name: "from", in: "query" }, description: "Events created at or after this instant" }),
+    to: ZIsoDate.optional().openapi({ param: { name: "to", in: "query" }, description: "Events created at or before this instant" }),
+    format: z
+      .enum(["ndjson", "csv"])
+      .default("ndjson")
+      .openapi({ param: { name: "format", in: "query" }, description: "ndjson: one JSON object per line (lossless); csv: RFC 4180 with a header row" }),
+  })
+  .openapi("AuditExportQuery");
+
+/**
+ * One exported event: every field the chain hash covers, under its chained value, so a SIEM can
+ * recompute `hash` = SHA-256 (hex) of the JSON array
+ * `[1, id, org_id, seq, action, actor, actor_type, resource_type, resource_id, details, ip_address, request_id, created_at_ms, prev_hash]`
+ * (`details` is the stored JSON text, `created_at_ms` the epoch milliseconds of `created_at`) and check
+ * that each event's `prev_hash` is the previous event's `hash`. Documented in docs/operations/audit-export.md.
+ */
+export const ZAuditExportRecord = z
+  .object({
+    seq: z.number().int(),
+    id: ZUuid,
+    created_at: z.string(),
+    org_id: z.string(),
+    action: z.string(),
+    actor: z.string().openapi({ description: "The actor as chained: `user:<id>`, `agent:<id>` or `anonymous`" }),
+    actor_type: z.enum(["user", "agent", "anonymous"]),
+    resource_type: z.string(),
+    resource_id: z.string(),
+    details: z.string().openapi({ description: "The event's details as the stored JSON text (hashed as is)" }),
+    ip_address: z.string(),
+    request_id: z.string(),
+    prev_hash: z.string(),
+    hash: z.string(),
+  })
+  .openapi("AuditExportRecord");
+
+/** Column order of the CSV export (its header row), the same names as the NDJSON fields. */
+export const AUDIT_EXPORT_COLUMNS = Object.keys(ZAuditExportRecord.shape) as (keyof z.infer<typeof ZAuditExportRecord>)[];
+
 export type AuditQuery = z.infer<typeof ZAuditQuery>;
+export type AuditExportQuery = z.infer<typeof ZAuditExportQuery>;
+export type AuditExportRecord = z.infer<typeof ZAuditExportRecord>;
 export type AuditEventResponse = z.infer<typeof ZAuditEvent>;
 export type AuditVerifyResponse = z.infer<typeof ZAuditVerifyResponse>;
 export type AuditVerifyQuery = z.infer<typeof ZAuditVerifyQuery>;

@@ -1,7 +1,8 @@
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
-import { ZAuditEventList, ZAuditQuery, ZAuditVerifyQuery, ZAuditVerifyResponse } from "../../lib/contract/audit";
+import { ZAuditEventList, ZAuditExportQuery, ZAuditExportRecord, ZAuditQuery, ZAuditVerifyQuery, ZAuditVerifyResponse } from "../../lib/contract/audit";
 import { problemResponses } from "../../lib/contract/common";
+import { exportAuditEvents } from "../audit/export";
 import { queryAuditEvents } from "../audit/service";
 import { verifyAuditChain } from "../audit/verify";
 import { meterFor } from "../billing/metering";
@@ -42,10 +43,32 @@ const verify = createRoute({
   responses: { 200: { description: "Verification result", content: json(ZAuditVerifyResponse) }, ...problemResponses(400, 401, 402, 403, 409) },
 });
 
+const exportEvents = createRoute({
+  method: "get",
+  path: "/v1/audit/export",
+  tags: ["Audit"],
+  summary:
+    "Export the organisation's audit events oldest first, streamed as NDJSON or CSV, with the hash-chain fields (seq, prev_hash, hash) and every hashed field so a SIEM can verify the chain (owners and admins; recorded as an audit.export event)",
+  middleware: [requireAuth],
+  request: { query: ZAuditExportQuery },
+  responses: {
+    200: {
+      description:
+        "One event per line (NDJSON objects, or CSV rows after a header row) with the fields of AuditExportRecord. CSV cells starting with = + - @ tab CR or ' carry a leading ' (drop one to get the value back)",
+      content: { "application/x-ndjson": { schema: ZAuditExportRecord }, "text/csv": { schema: z.string() } },
+    },
+    ...problemResponses(400, 401, 403),
+  },
+});
+
 export function registerAuditRoutes(app: ApiApp) {
   app.openapi(events, async (c) => c.json(await queryAuditEvents(ctxOf(c), c.req.valid("query")), 200));
   app.openapi(verify, async (c) => {
     const q = c.req.valid("query");
     return c.json(await verifyAuditChain(ctxOf(c), { full: q.full === "true", limit: q.limit }), 200);
+  });
+  app.openapi(exportEvents, async (c) => {
+    const out = await exportAuditEvents(ctxOf(c), c.req.valid("query"));
+    return c.body(out.body, 200, { "Content-Type": out.contentType, "Content-Disposition": `attachment; filename="${out.filename}"` });
   });
 }
