@@ -17,6 +17,7 @@ const policy: PolicyResponse = {
   policy_schema_version: 1,
   expires_at: "2020-01-01T00:00:00.000Z",
   created_by: "user:x",
+  created_by_type: "user",
   created_at: "2019-01-01T00:00:00.000Z",
 };
 

@@ -100,6 +100,11 @@ export const ZGoogleLoginRequest = z
   .strictObject({ id_token: z.string().min(1).max(8192).openapi({ description: "A Google ID token (JWT) issued to this server's client id" }) })
   .openapi("GoogleLoginRequest");
 
+export const USER_AUTH_METHODS = ["password", "google"] as const;
+export const ZUserAuthMethod = z
+  .enum(USER_AUTH_METHODS)
+  .openapi({ description: "`google` when the account is linked to a Google identity (signed up or signed in with Google), else `password`" });
+
 export const ZMeResponse = z
   .object({
     id: ZUuid,
@@ -109,6 +114,8 @@ export const ZMeResponse = z
     role: z.enum(["owner", "admin", "member"]),
     email_verified: z.boolean(),
     marketing_emails: z.boolean(),
+    auth_method: ZUserAuthMethod,
+    totp_enabled: z.boolean().openapi({ description: "TOTP MFA is on" }),
     created_at: z.string(),
   })
   .openapi("Me");
@@ -165,6 +172,44 @@ export const ZApiKeyListResponse = z
     api_keys: z.array(ZApiKey).openapi({ deprecated: true, description: "The same list as `keys`, under Talon's earlier name" }),
   })
   .openapi("ApiKeyList");
+
+const ZB64url = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, { message: "must be base64url without padding" });
+const PRIVATE_MEMBER = z
+  .never({ error: "must not be sent: a DPoP key is bound by its public half only; send the public JWK, never the private key" })
+  .optional();
+/** Members that would carry private key material (EC/OKP `d`, RSA's CRT values, symmetric `k`). */
+const privateMembers = { d: PRIVATE_MEMBER, p: PRIVATE_MEMBER, q: PRIVATE_MEMBER, dp: PRIVATE_MEMBER, dq: PRIVATE_MEMBER, qi: PRIVATE_MEMBER, oth: PRIVATE_MEMBER, k: PRIVATE_MEMBER };
+/** Members WebCrypto's and jose's exports add; accepted and ignored. */
+const jwkExtras = {
+  kid: z.string().max(256).optional(),
+  use: z.literal("sig").optional(),
+  key_ops: z.array(z.enum(["verify", "sign"])).max(2).optional(),
+  ext: z.boolean().optional(),
+};
+/** Coordinate length in base64url characters, and the JWS algorithm, per curve. */
+const EC_CURVES = { "P-256": { chars: 43, alg: "ES256" }, "P-384": { chars: 64, alg: "ES384" } } as const;
+
+/**
+ * A DPoP public key (RFC 9449) as a JWK: EC P-256 (ES256), EC P-384 (ES384) or Ed25519 (EdDSA).
+ * Binding a token to it puts its RFC 7638 thumbprint in the token (`cnf.jkt`).
+ */
+export const ZDpopJwk = z
+  .discriminatedUnion("kty", [
+    z
+      .strictObject({ kty: z.literal("EC"), crv: z.enum(["P-256", "P-384"]), x: ZB64url, y: ZB64url, alg: z.enum(["ES256", "ES384"]).optional(), ...jwkExtras, ...privateMembers })
+      .superRefine((k, ctx) => {
+        const curve = EC_CURVES[k.crv];
+        for (const c of ["x", "y"] as const) {
+          if (k[c].length !== curve.chars) ctx.addIssue({ code: "custom", path: [c], message: `must be a ${k.crv} coordinate (${curve.chars} base64url characters)` });
+        }
+        if (k.alg !== undefined && k.alg !== curve.alg) ctx.addIssue({ code: "custom", path: ["alg"], message: `must be ${curve.alg} for ${k.crv}` });
+      }),
+    z
+      .strictObject({ kty: z.literal("OKP"), crv: z.literal("Ed25519"), x: ZB64url.length(43), alg: z.enum(["EdDSA", "Ed25519"]).optional(), ...jwkExtras, ...privateMembers }),
+  ])
+  .openapi("DpopJwk", { description: "A public JWK: EC P-256, EC P-384 or OKP Ed25519. Private members (`d`, …) are refused." });
+
+export type DpopJwk = z.infer<typeof ZDpopJwk>;
 
 export type SignupRequest = z.infer<typeof ZSignupRequest>;
 export type SignupResponse = z.infer<typeof ZSignupResponse>;

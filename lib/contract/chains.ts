@@ -15,10 +15,13 @@ export const ZChainResponse = z
     display_name: z.string().max(128),
     chain_id: z.number().int().positive(),
     rpc_url: z.string().max(2048).nullable().openapi({ description: "Configured RPC endpoint; null when none is configured" }),
+    ws_url: z.string().max(2048).nullable().openapi({ description: "WebSocket RPC endpoint; Talon talks to chains over HTTP only, so always null" }),
     explorer_url: z.string().max(2048),
     native_currency: ZNativeCurrency,
     is_testnet: z.boolean(),
     is_enabled: z.boolean().openapi({ description: "True when an RPC URL is configured for the chain" }),
+    created_at: z.string().openapi({ description: "The registry is built into Talon and configured at start: when this server loaded it" }),
+    updated_at: z.string().openapi({ description: "Same as created_at: the registry changes only with a restart" }),
   })
   .openapi("Chain");
 

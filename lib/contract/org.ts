@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { ZUserAuthMethod } from "./auth";
 import { ZEmail, ZUuid } from "./common";
 import { ZDisplayName } from "./names";
 
@@ -11,6 +12,8 @@ export const ZMember = z
     email: z.string(),
     display_name: z.string(),
     role: ZOrgRole,
+    auth_method: ZUserAuthMethod,
+    totp_enabled: z.boolean(),
     created_at: z.string(),
   })
   .openapi("Member");

@@ -127,6 +127,7 @@ export const ZPolicyResponse = z
     policy_schema_version: z.number().int(),
     expires_at: z.string().nullable(),
     created_by: z.string().openapi({ description: '"user:<id>" or "agent:<id>"' }),
+    created_by_type: z.enum(["user", "agent"]).openapi({ description: "Who created the policy: a person or an agent" }),
     created_at: z.string(),
   })
   .openapi("Policy");

@@ -43,6 +43,7 @@ function toPolicyResponse(p: PolicyRecord): PolicyResponse {
     policy_schema_version: p.policySchemaVersion,
     expires_at: p.expiresAt ? p.expiresAt.toISOString() : null,
     created_by: p.createdBy,
+    created_by_type: p.createdBy.startsWith("agent:") ? "agent" : "user",
     created_at: p.createdAt.toISOString(),
   };
 }

@@ -9,6 +9,9 @@ import { completeSignIn, requireSession } from "./mfa";
 import { hashPassword, verifyPasswordLimited } from "./passwords";
 import { revokeUserRefreshTokens } from "./refresh";
 
+/** How the account signs in, as the card's clients read it: linked to Google, or by password. */
+export const userAuthMethod = (u: { googleSub: string | null }): MeResponse["auth_method"] => (u.googleSub ? "google" : "password");
+
 export const userActor = (u: { id: string; orgId: string }) => ({ orgId: u.orgId, actorId: `user:${u.id}`, actorType: "user" as const });
 
 /**
@@ -68,6 +71,8 @@ export async function getMe(anyCtx: Ctx): Promise<MeResponse> {
     role: u.role as OrgRole,
     email_verified: u.emailVerifiedAt !== null,
     marketing_emails: u.marketingEmails,
+    auth_method: userAuthMethod(u),
+    totp_enabled: u.mfaEnabled,
     created_at: u.createdAt.toISOString(),
   };
 }

@@ -27,6 +27,8 @@ const CURRENCIES = {
 } as const;
 
 export const CHAIN_NAMES: readonly string[] = CHAINS.map((c) => c.name);
+/** The registry's entries (and their RPC URLs, from the configuration) date from this process's start. */
+const REGISTRY_LOADED_AT = new Date().toISOString();
 
 export type Chain = z.infer<typeof ZChainResponse>;
 type RpcUrls = Readonly<Record<string, string>>;
@@ -42,10 +44,13 @@ function toChain(def: ChainDef, rpcUrls: RpcUrls): Chain {
     // Origin only: provider URLs carry API keys in their path, query or userinfo, and every caller
     // (agents included) may list chains.
     rpc_url: rpcUrl && new URL(rpcUrl).origin,
+    ws_url: null,
     explorer_url: def.explorerUrl,
     native_currency: { ...CURRENCIES[def.currency] },
     is_testnet: def.testnet,
     is_enabled: rpcUrl !== null,
+    created_at: REGISTRY_LOADED_AT,
+    updated_at: REGISTRY_LOADED_AT,
   };
 }
 

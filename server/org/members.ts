@@ -5,11 +5,21 @@ import { deactivateAgentsRegisteredBy } from "../agents/service";
 import type { Tx } from "../db";
 import { ApiError } from "../http/errors";
 import { type Ctx, type OrgRole, requireUser, type UserCtx } from "../http/principal";
+import { userAuthMethod } from "../identity/service";
 
-type MemberRow = { id: string; email: string; displayName: string; role: string; createdAt: Date };
+type MemberRow = { id: string; email: string; displayName: string; role: string; googleSub: string | null; mfaEnabled: boolean; createdAt: Date };
+const MEMBER_FIELDS = { id: true, email: true, displayName: true, role: true, googleSub: true, mfaEnabled: true, createdAt: true } as const;
 
 export function toMemberResponse(u: MemberRow): MemberResponse {
-  return { id: u.id, email: u.email, display_name: u.displayName, role: u.role as OrgRole, created_at: u.createdAt.toISOString() };
+  return {
+    id: u.id,
+    email: u.email,
+    display_name: u.displayName,
+    role: u.role as OrgRole,
+    auth_method: userAuthMethod(u),
+    totp_enabled: u.mfaEnabled,
+    created_at: u.createdAt.toISOString(),
+  };
 }
 
 const memberNotFound = () => ApiError.notFound("Member not found");
@@ -20,7 +30,7 @@ export async function listMembers(anyCtx: Ctx): Promise<{ members: MemberRespons
   const ctx = requireUser(anyCtx);
   const users = await ctx.rt.db.user.findMany({
     where: { orgId: ctx.principal.orgId },
-    select: { id: true, email: true, displayName: true, role: true, createdAt: true },
+    select: MEMBER_FIELDS,
     orderBy: [{ createdAt: "asc" }, { id: "asc" }],
   });
   return { members: users.map(toMemberResponse) };
@@ -34,7 +44,7 @@ export async function listMembers(anyCtx: Ctx): Promise<{ members: MemberRespons
 async function lockedMembers(ctx: UserCtx, tx: Tx) {
   const { orgId } = ctx.principal;
   if (ctx.rt.dialect === "postgres") await tx.$queryRaw`SELECT "id" FROM "Org" WHERE "id" = ${orgId} FOR UPDATE`;
-  const members = await tx.user.findMany({ where: { orgId }, select: { id: true, email: true, displayName: true, role: true, createdAt: true } });
+  const members = await tx.user.findMany({ where: { orgId }, select: MEMBER_FIELDS });
   const me = members.find((m) => m.id === ctx.principal.userId);
   // The caller's own role as of now, not as of their token: a demoted owner cannot act on a stale one.
   if (!me) throw ApiError.unauthorized();
@@ -57,7 +67,7 @@ export async function updateMemberRole(anyCtx: Ctx, userId: string, input: Updat
     const updated = await tx.user.update({
       where: { id: target.id },
       data: { role: input.role, tokenVersion: { increment: 1 } },
-      select: { id: true, email: true, displayName: true, role: true, createdAt: true },
+      select: MEMBER_FIELDS,
     });
     await appendAudit(tx, auditRow(ctx, { action: "member.update", resourceType: "user", resourceId: target.id, details: { from_role: target.role, to_role: input.role } }));
     return toMemberResponse(updated);

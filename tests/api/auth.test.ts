@@ -63,6 +63,8 @@ describe("signup → verify → login", () => {
       role: "owner",
       email_verified: true,
       marketing_emails: false,
+      auth_method: "password",
+      totp_enabled: false,
       created_at: expect.any(String),
     });
     const org = await server.rt.db.org.findUnique({ where: { id: me.body.org_id } });

@@ -42,10 +42,13 @@ describe("GET /v1/chains", () => {
       display_name: "Sepolia",
       chain_id: 11155111,
       rpc_url: "http://127.0.0.1:8545",
+      ws_url: null,
       explorer_url: "https://sepolia.etherscan.io",
       native_currency: { name: "Ether", symbol: "ETH", decimals: 18 },
       is_testnet: true,
       is_enabled: true,
+      created_at: expect.any(String),
+      updated_at: expect.any(String),
     });
     expect(chains.find((c) => c.id === "base")).toMatchObject({ rpc_url: null, is_enabled: false, explorer_url: "https://basescan.org" });
     // A provider key in the configured URL never reaches callers: only the origin is shown.

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signUpVerified } from "../helpers/accounts";
+import { base32Decode, currentStep, totpCode } from "../../server/identity/totp";
+import { outboxTokenFor, signUpVerified, uniqueEmail } from "../helpers/accounts";
 import { NO_LIMITS, registerAgent } from "../helpers/agents";
 import { client } from "../helpers/http";
 import { startTestServer, type TestServer } from "../helpers/server";
@@ -120,5 +121,62 @@ describe("agents: the 1Claw SDK's field names", () => {
       expect(create.status).toBe(400);
     }
     expect((await human2.get(`/v1/agents/${id}`)).body).toMatchObject({ crypto_proxy_enabled: false, tx_max_value_eth: "1", tx_daily_limit_eth: null });
+  });
+});
+
+describe("people, policies and chains: the fields the card's clients read", () => {
+  it("GET /v1/auth/me and org members carry auth_method and totp_enabled; sign-in with MFA on answers { mfa_required, mfa_token }", async () => {
+    const acct = await signUpVerified(server);
+    const me = client(server.url, acct.token);
+    expect((await me.get("/v1/auth/me")).body).toMatchObject({ auth_method: "password", totp_enabled: false });
+
+    const setup = await me.post("/v1/auth/mfa/setup");
+    expect(setup.status).toBe(200);
+    const code = totpCode(base32Decode(setup.body.secret), currentStep());
+    expect((await me.post("/v1/auth/mfa/verify-setup", { code })).status).toBe(200);
+
+    const login = await client(server.url).post("/v1/auth/token", { email: acct.email, password: acct.password });
+    expect(login.status).toBe(200);
+    expect(login.body).toEqual({ mfa_required: true, mfa_token: expect.any(String) });
+
+    const verified = await client(server.url).post("/v1/auth/mfa/verify", { mfa_token: login.body.mfa_token, code: totpCode(base32Decode(setup.body.secret), currentStep() + 1) });
+    expect(verified.status).toBe(200);
+    const fresh = client(server.url, verified.body.access_token);
+    expect((await fresh.get("/v1/auth/me")).body).toMatchObject({ auth_method: "password", totp_enabled: true });
+    const members = await fresh.get("/v1/org/members");
+    expect(members.status).toBe(200);
+    expect(members.body.members).toEqual([expect.objectContaining({ id: acct.userId, auth_method: "password", totp_enabled: true })]);
+  });
+
+  it("sign-up then verify-email: the card's flow reads access_token and token_type from verify-email", async () => {
+    const email = uniqueEmail("card");
+    const signup = await client(server.url).post("/v1/auth/signup", { email, password: "correct horse battery" });
+    expect(signup.status).toBe(201);
+    // Issue 15 L6: sign-up answers the same for any address and signs nobody in.
+    expect(signup.body.access_token).toBeUndefined();
+    const verified = await client(server.url).post("/v1/auth/verify-email", { token: outboxTokenFor(server, email) });
+    expect(verified.status).toBe(200);
+    expect(verified.body).toMatchObject({ access_token: expect.any(String), token_type: "Bearer" });
+  });
+
+  it("policies carry created_by_type", async () => {
+    const owner = client(server.url, human.token);
+    const vault = await owner.post("/v1/vaults", { name: `v-${randomUUID().slice(0, 8)}` });
+    const agent = await registerAgent(server.url, human.token);
+    const created = await owner.post(`/v1/vaults/${vault.body.id}/policies`, { principal_type: "agent", principal_id: agent.id, secret_path_pattern: "**", permissions: ["read"] });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ created_by: `user:${human.userId}`, created_by_type: "user" });
+    const list = await owner.get(`/v1/vaults/${vault.body.id}/policies`);
+    expect(list.body.policies[0]).toMatchObject({ created_by_type: "user" });
+  });
+
+  it("GET /v1/chains (public) carries ws_url, created_at and updated_at", async () => {
+    const res = await client(server.url).get("/v1/chains");
+    expect(res.status).toBe(200);
+    for (const c of res.body.chains) {
+      expect(c).toMatchObject({ ws_url: null, created_at: expect.any(String), updated_at: expect.any(String) });
+      expect(Number.isNaN(Date.parse(c.created_at))).toBe(false);
+    }
+    expect((await client(server.url).get("/v1/chains/base")).body).toMatchObject({ ws_url: null, updated_at: expect.any(String) });
   });
 });

@@ -32,7 +32,7 @@ describe("Google sign-in", () => {
     expect(first.status).toBe(200);
     expect(first.body).toEqual({ access_token: expect.any(String), token_type: "Bearer", expires_in: 900, refresh_token: expect.any(String) });
     const me = await client(server.url, first.body.access_token).get("/v1/auth/me");
-    expect(me.body).toMatchObject({ email: who.email, display_name: "Grace Hopper", role: "owner", email_verified: true });
+    expect(me.body).toMatchObject({ email: who.email, display_name: "Grace Hopper", role: "owner", email_verified: true, auth_method: "google", totp_enabled: false });
     expect((await server.rt.db.user.findUnique({ where: { id: me.body.id } }))?.googleSub).toBe(who.sub);
 
     // Same subject, even with a changed address at Google: same user.

@@ -50,7 +50,7 @@ describe("members", () => {
   it("a new org lists its founder as the only owner", async () => {
     const res = await ownerApi.get("/v1/org/members");
     expect(res.status).toBe(200);
-    expect(res.body.members).toEqual([{ id: owner.userId, email: owner.email, display_name: "Olive Owner", role: "owner", created_at: expect.any(String) }]);
+    expect(res.body.members).toEqual([{ id: owner.userId, email: owner.email, display_name: "Olive Owner", role: "owner", auth_method: "password", totp_enabled: false, created_at: expect.any(String) }]);
     expect((await client(server.url).get("/v1/org/members")).status).toBe(401);
   });
 });

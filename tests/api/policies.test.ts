@@ -47,6 +47,7 @@ describe("policy CRUD", () => {
       policy_schema_version: 1,
       expires_at: null,
       created_by: `user:${ownerId}`,
+      created_by_type: "user",
       created_at: expect.any(String),
     });
     const pid = created.body.id as string;
