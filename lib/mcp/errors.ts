@@ -1,7 +1,7 @@
 import type { SdkError, SdkMeta } from "../sdk";
 
 /** What a tool does on failure: which list the agent should consult when something is not found. */
-export type NotFoundHint = "secret" | "vault";
+export type NotFoundHint = "secret" | "vault" | "transaction";
 
 /**
  * The text an agent sees when a call fails: first what to do about it, then the server's own
@@ -32,6 +32,7 @@ function adviceFor(error: SdkError, status: number, hint: NotFoundHint): string 
         ? "A plan limit was reached: ask the human to upgrade the plan in Talon's billing settings."
         : "Access denied: ask the user to grant this agent access via a policy on this vault and path (or check the detail: a guardrail, vault binding or IP rule may apply).";
     case 404:
+      if (hint === "transaction") return "Not found: use list_transactions to see this agent's transactions.";
       return hint === "vault" ? "Not found: use list_vaults to see the vaults available to you." : "Secret not found: use list_secrets to see available paths.";
     case 409:
       return "Conflict: it already exists (for a vault, the name is taken in this organisation). Choose another name or use the existing one.";

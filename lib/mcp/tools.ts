@@ -11,6 +11,7 @@ import { ROTATE_CHARSETS, ZListSecretsQuery, ZPutSecretRequest, ZSecretType, ZSe
 import { ZSecretPath } from "../contract/secret-path";
 import { ZCreateShareRequest } from "../contract/shares";
 import { ZCreateVaultRequest } from "../contract/vaults";
+import { ZSimulateTransactionRequest, ZSubmitTransactionRequest } from "../contract/transactions";
 import { parseEnvBundle, type SdkResponse, type TalonClient } from "../sdk";
 import { errorText, type NotFoundHint } from "./errors";
 import type { Redactor } from "./redaction";
@@ -47,6 +48,21 @@ const pass = async <T>(p: Promise<SdkResponse<T>>, hint: NotFoundHint = "secret"
 
 const path = ZSecretPath.describe("Secret path (e.g. api-keys/stripe)");
 const putShape = ZPutSecretRequest.shape;
+const txShape = ZSubmitTransactionRequest.shape;
+const simulateInput = {
+  to: txShape.to.describe("Destination address (0x-prefixed)"),
+  value: txShape.value.describe('Value in ETH (e.g. "0.01")'),
+  chain: txShape.chain.describe("Chain name or chain ID (see Supported Chains)"),
+  data: txShape.data.describe("Hex-encoded calldata"),
+  signing_key_path: txShape.signing_key_path.describe("Vault path to signing key (default keys/{chain}-signer), or hsm:<address>"),
+  gas_limit: txShape.gas_limit.describe("Gas limit (default: estimated)"),
+};
+
+/** The crypto-proxy tools act for the calling agent: its id comes from the server, never from the model. */
+async function selfId(ctx: ToolContext): Promise<{ ok: true; id: string } | { ok: false; outcome: ToolOutcome }> {
+  const r = settle(await ctx.client().agents.me());
+  return r.ok ? { ok: true, id: r.data.id } : r;
+}
 
 export const TOOLS: ToolDef[] = [
   tool({
@@ -209,6 +225,66 @@ export const TOOLS: ToolDef[] = [
     run(ctx, a) {
       const { secret_id, ...input } = a;
       return pass(ctx.client().sharing.create(secret_id, input));
+    },
+  }),
+  tool({
+    name: "simulate_transaction",
+    description: "Simulate an EVM transaction on the chain's own node without signing. Returns balance changes, gas estimates, success/revert status.",
+    inputSchema: simulateInput,
+    readOnly: true,
+    async run(ctx, a) {
+      const me = await selfId(ctx);
+      if (!me.ok) return me.outcome;
+      const input = ZSimulateTransactionRequest.parse({ ...a, vault_id: a.signing_key_path?.startsWith("hsm:") ? undefined : ctx.vaultId });
+      return pass(ctx.client().agents.simulateTransaction(me.id, input), "transaction");
+    },
+  }),
+  tool({
+    name: "submit_transaction",
+    description:
+      "Submit an EVM transaction for signing and broadcast. Requires crypto_proxy_enabled. Talon checks the guardrails, simulates first (default), signs with a key you never see, and broadcasts.",
+    inputSchema: {
+      ...simulateInput,
+      nonce: txShape.nonce.describe("Transaction nonce (default: auto-resolved)"),
+      gas_price: txShape.gas_price.describe("Gas price in wei (legacy mode)"),
+      max_fee_per_gas: txShape.max_fee_per_gas.describe("EIP-1559 max fee in wei (triggers Type 2)"),
+      max_priority_fee_per_gas: txShape.max_priority_fee_per_gas.describe("EIP-1559 priority fee in wei"),
+      simulate_first: txShape.simulate_first.describe("Simulate before signing (default true)"),
+      idempotency_key: z.string().min(1).max(255).optional().describe("Retry-safe key: the same key and parameters within 24 h return the first result"),
+    },
+    readOnly: false,
+    destructive: true,
+    async run(ctx, a) {
+      const me = await selfId(ctx);
+      if (!me.ok) return me.outcome;
+      const { idempotency_key, ...rest } = a;
+      const input = ZSubmitTransactionRequest.parse({ ...rest, vault_id: rest.signing_key_path?.startsWith("hsm:") ? undefined : ctx.vaultId });
+      return pass(ctx.client().agents.submitTransaction(me.id, input, { idempotencyKey: idempotency_key }), "transaction");
+    },
+  }),
+  tool({
+    name: "list_transactions",
+    description: "List this agent's transactions, newest first (status, hash, value; never signed bytes).",
+    inputSchema: {
+      limit: z.number().int().min(1).max(100).optional().describe("At most this many (default 50)"),
+      offset: z.number().int().min(0).max(1_000_000).optional().describe("Skip this many"),
+    },
+    readOnly: true,
+    async run(ctx, a) {
+      const me = await selfId(ctx);
+      if (!me.ok) return me.outcome;
+      return pass(ctx.client().agents.listTransactions(me.id, a), "transaction");
+    },
+  }),
+  tool({
+    name: "get_transaction",
+    description: "Get one of this agent's transactions by id: status, hash, nonce, guardrail decisions.",
+    inputSchema: { transaction_id: ZUuid.describe("The transaction's id (from submit_transaction or list_transactions)") },
+    readOnly: true,
+    async run(ctx, a) {
+      const me = await selfId(ctx);
+      if (!me.ok) return me.outcome;
+      return pass(ctx.client().agents.getTransaction(me.id, a.transaction_id), "transaction");
     },
   }),
   tool({

@@ -12,14 +12,18 @@ const TOOL_NAMES = [
   "describe_secret",
   "get_env_bundle",
   "get_secret",
+  "get_transaction",
   "grant_access",
   "list_secrets",
+  "list_transactions",
   "list_vaults",
   "list_versions",
   "put_secret",
   "rotate_and_store",
   "rotate_generate",
   "share_secret",
+  "simulate_transaction",
+  "submit_transaction",
 ];
 
 let server: TestServer;
@@ -49,7 +53,7 @@ describe.each(["stdio", "http"] as const)("MCP tools over %s", (transport) => {
   });
   afterAll(async () => mcp?.close());
 
-  test("lists exactly the card's tools (plus list_versions, rotate_generate) with the card's parameters", async () => {
+  test("lists exactly the card's tools (plus list_versions, rotate_generate, list_transactions, get_transaction) with the card's parameters", async () => {
     const { tools } = await mcp.client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(TOOL_NAMES);
     const byName = Object.fromEntries(tools.map((t) => [t.name, t.inputSchema]));

@@ -1,5 +1,17 @@
 import { seg, type SdkResponse, type Transport } from "../client";
 import type { Agent, AgentList, AgentSelf, CreateAgentInput, CreatedAgent, RotatedAgentKey, UpdateAgentInput } from "../types";
+import type {
+  SimulateTransactionRequest,
+  SimulationResponse,
+  SubmitTransactionRequest,
+  TransactionResponse,
+  ZSimulationBundle,
+  ZTransactionList,
+} from "../../contract/transactions";
+import type { z } from "zod";
+
+type SimulationBundle = z.infer<typeof ZSimulationBundle>;
+type TransactionList = z.infer<typeof ZTransactionList>;
 
 export function agentsResource(t: Transport) {
   return {
@@ -13,5 +25,19 @@ export function agentsResource(t: Transport) {
     delete: (agentId: string): Promise<SdkResponse<null>> => t.request("DELETE", `/v1/agents/${seg(agentId)}`),
     /** The old key stops working at once. */
     rotateKey: (agentId: string): Promise<SdkResponse<RotatedAgentKey>> => t.request("POST", `/v1/agents/${seg(agentId)}/rotate-key`),
+    /** Crypto proxy: Talon checks guardrails, simulates (unless simulate_first is false), signs and broadcasts. */
+    submitTransaction: (agentId: string, input: SubmitTransactionRequest, opts: { idempotencyKey?: string } = {}): Promise<SdkResponse<TransactionResponse>> =>
+      t.request("POST", `/v1/agents/${seg(agentId)}/transactions`, { body: input, headers: opts.idempotencyKey ? { "Idempotency-Key": opts.idempotencyKey } : undefined }),
+    /** Runs the transaction on the chain's node without signing: status, gas, balance changes, revert reason. */
+    simulateTransaction: (agentId: string, input: SimulateTransactionRequest): Promise<SdkResponse<SimulationResponse>> =>
+      t.request("POST", `/v1/agents/${seg(agentId)}/transactions/simulate`, { body: input }),
+    /** Simulates transactions in order; `state_carried` says whether each saw the previous ones' effects. */
+    simulateBundle: (agentId: string, bundle: SimulateTransactionRequest[] | { transactions: SimulateTransactionRequest[] }): Promise<SdkResponse<SimulationBundle>> =>
+      t.request("POST", `/v1/agents/${seg(agentId)}/transactions/simulate-bundle`, { body: Array.isArray(bundle) ? { transactions: bundle } : bundle }),
+    getTransaction: (agentId: string, txId: string, opts: { includeSignedTx?: boolean } = {}): Promise<SdkResponse<TransactionResponse>> =>
+      t.request("GET", `/v1/agents/${seg(agentId)}/transactions/${seg(txId)}`, { query: opts.includeSignedTx ? { include_signed_tx: "true" } : undefined }),
+    /** Newest first. */
+    listTransactions: (agentId: string, opts: { limit?: number; offset?: number } = {}): Promise<SdkResponse<TransactionList>> =>
+      t.request("GET", `/v1/agents/${seg(agentId)}/transactions`, { query: opts }),
   };
 }
