@@ -5,11 +5,10 @@ import { SelectField } from "@/components/ui/field";
 import { useSchemaValidation } from "@/components/ui/form";
 import { Alert } from "@/components/ui/layout";
 import { fieldMessage, useAction } from "@/components/ui/use-action";
-import { ZOverageMethodRequest } from "@/lib/contract/billing";
+import { type OverageMethodRequest, ZOverageMethodRequest } from "@/lib/contract/billing";
 import type { ActionResult } from "@/lib/dashboard/action-result";
 
-type Method = "credits" | "x402";
-export type SetOverageMethod = (input: { method: Method }) => Promise<ActionResult<{ overage_method: string }>>;
+export type SetOverageMethod = (input: OverageMethodRequest) => Promise<ActionResult<{ overage_method: string }>>;
 
 const OPTIONS = [
   { value: "credits", label: "Credits — pay per request from the credit balance" },

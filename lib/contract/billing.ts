@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 
 const ZUsed = z.object({ used: z.number().int(), limit: z.number().int().nullable().openapi({ description: "null = unlimited" }) });
+const ZUsd = z.string().openapi({ description: "US dollars as a decimal string (exact: amounts are kept in 1/100,000 of a dollar)", example: "12.5" });
 
 export const ZTier = z.enum(["free", "pro", "business", "enterprise"]);
 export const ZOverageMethod = z.enum(["credits", "x402"]);
@@ -10,9 +11,19 @@ export const ZSubscriptionResponse = z
     tier: ZTier,
     status: z.string(),
     period_end: z.string().nullable(),
+    interval: z.literal("month").openapi({ description: "Plans are billed, and request quotas reset, monthly" }),
     credit_balance_cents: z.number(),
+    credit_balance_usd: ZUsd,
     overage_method: z.string(),
-    usage: z.object({ requests: ZUsed, vaults: ZUsed, secrets: ZUsed, agents: ZUsed }),
+    usage: z.object({
+      requests: ZUsed,
+      vaults: ZUsed,
+      secrets: ZUsed,
+      agents: ZUsed,
+      team_members: ZUsed,
+      proxy_transactions: ZUsed.openapi({ description: "Crypto-proxy transactions submitted this month" }),
+      shares: ZUsed.openapi({ description: "Shares that can still be used (not revoked, ended or expired)" }),
+    }),
   })
   .openapi("Subscription");
 
@@ -24,6 +35,14 @@ export const ZUsageResponse = z
     requests_limit: z.number().int().nullable(),
     overage_requests: z.number().int(),
     daily: z.array(z.object({ day: z.string(), requests: z.number().int() })),
+    billing_tier: ZTier.openapi({ description: "Same as tier (the 1Claw SDK's name)" }),
+    free_tier_limit: z.number().int().nullable().openapi({ description: "Requests the plan includes each month; null = unlimited" }),
+    current_month: z.object({
+      total_requests: z.number().int(),
+      paid_requests: z.number().int().openapi({ description: "Requests past the included quota, paid with credits" }),
+      free_requests: z.number().int(),
+      total_cost_usd: ZUsd.openapi({ description: "What this month's paid requests cost, net of returned reservations" }),
+    }),
   })
   .openapi("Usage");
 
@@ -47,7 +66,9 @@ export const ZHistoryResponse = z.object({ events: z.array(ZHistoryEvent) }).ope
 export const ZCreditBalanceResponse = z
   .object({
     balance_cents: z.number(),
+    balance_usd: ZUsd,
     expiring: z.array(z.object({ amount_cents: z.number(), expires_at: z.string() })),
+    expiring_within_90_days: ZUsd.openapi({ description: "Credits that expire within 90 days, at most the balance" }),
   })
   .openapi("CreditBalance");
 
@@ -62,9 +83,23 @@ export const ZCreditTransaction = z
   })
   .openapi("CreditTransaction");
 
-export const ZCreditTransactionsResponse = z.object({ transactions: z.array(ZCreditTransaction) }).openapi("CreditTransactions");
+export const ZCreditTransactionsQuery = z.object({
+  page: z.coerce.number().int().min(1).max(100_000).default(1).openapi({ param: { name: "page", in: "query" }, description: "1-based" }),
+  limit: z.coerce.number().int().min(1).max(200).default(100).openapi({ param: { name: "limit", in: "query" } }),
+});
 
-export const ZOverageMethodRequest = z.strictObject({ method: ZOverageMethod }).openapi("OverageMethodRequest");
+export const ZCreditTransactionsResponse = z
+  .object({ transactions: z.array(ZCreditTransaction), page: z.number().int(), limit: z.number().int() })
+  .openapi("CreditTransactions");
+
+/** `method` (Talon's name) or `overage_method` (the 1Claw SDK's): exactly one. */
+export const ZOverageMethodRequest = z
+  .strictObject({ method: ZOverageMethod.optional(), overage_method: ZOverageMethod.optional() })
+  .superRefine((v, ctx) => {
+    if (v.method !== undefined && v.overage_method !== undefined) ctx.addIssue({ code: "custom", path: ["overage_method"], message: "send method or overage_method, not both" });
+    if (v.method === undefined && v.overage_method === undefined) ctx.addIssue({ code: "custom", path: ["method"], message: "required (or overage_method)" });
+  })
+  .openapi("OverageMethodRequest");
 export const ZOverageMethodResponse = z.object({ overage_method: z.string() }).openapi("OverageMethod");
 
 export const ZSubscribeRequest = z.strictObject({ tier: z.enum(["pro", "business"]) }).openapi("SubscribeRequest");
@@ -79,3 +114,4 @@ export type UsageResponse = z.infer<typeof ZUsageResponse>;
 export type HistoryEvent = z.infer<typeof ZHistoryEvent>;
 export type CreditBalanceResponse = z.infer<typeof ZCreditBalanceResponse>;
 export type CreditTransactionResponse = z.infer<typeof ZCreditTransaction>;
+export type OverageMethodRequest = z.infer<typeof ZOverageMethodRequest>;

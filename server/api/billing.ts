@@ -2,6 +2,7 @@ import { createRoute, type z } from "@hono/zod-openapi";
 import {
   ZCheckoutResponse,
   ZCreditBalanceResponse,
+  ZCreditTransactionsQuery,
   ZCreditTransactionsResponse,
   ZHistoryQuery,
   ZHistoryResponse,
@@ -34,7 +35,15 @@ const read = <T extends z.ZodType>(path: string, summary: string, schema: T) =>
 const subscription = read("/v1/billing/subscription", "Subscription status, usage and credit balance", ZSubscriptionResponse);
 const usage = read("/v1/billing/usage", "Usage summary for the current month", ZUsageResponse);
 const balance = read("/v1/billing/credits/balance", "Credit balance and expiring credits", ZCreditBalanceResponse);
-const transactions = read("/v1/billing/credits/transactions", "Credit transaction ledger", ZCreditTransactionsResponse);
+const transactions = createRoute({
+  method: "get",
+  path: "/v1/billing/credits/transactions",
+  tags,
+  summary: "Credit transaction ledger, newest first, a page at a time",
+  middleware: [requireAuth],
+  request: { query: ZCreditTransactionsQuery },
+  responses: { 200: { description: "Credit transaction ledger", content: json(ZCreditTransactionsResponse) }, ...problemResponses(400, 401) },
+});
 
 const history = createRoute({
   method: "get",
@@ -91,8 +100,8 @@ export function registerBillingRoutes(app: ApiApp) {
   app.openapi(usage, async (c) => c.json(await getUsage(ctxOf(c)), 200));
   app.openapi(history, async (c) => c.json(await getHistory(ctxOf(c), c.req.valid("query").limit), 200));
   app.openapi(balance, async (c) => c.json(await getCreditBalance(ctxOf(c)), 200));
-  app.openapi(transactions, async (c) => c.json(await getCreditTransactions(ctxOf(c)), 200));
-  app.openapi(overage, async (c) => c.json(await setOverageMethod(ctxOf(c), c.req.valid("json").method), 200));
+  app.openapi(transactions, async (c) => c.json(await getCreditTransactions(ctxOf(c), c.req.valid("query")), 200));
+  app.openapi(overage, async (c) => c.json(await setOverageMethod(ctxOf(c), c.req.valid("json")), 200));
   app.openapi(subscribe, async (c) => c.json(await subscribeCheckout(ctxOf(c), c.req.valid("json").tier), 200));
   app.openapi(topup, async (c) => c.json(await topupCheckout(ctxOf(c), c.req.valid("json").amount_cents), 200));
   app.openapi(webhook, async (c) => c.json(await handleStripeWebhook(publicCtxOf(c), await c.req.text(), c.req.header("stripe-signature")), 200));

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { CreditBalanceResponse, CreditTransactionResponse } from "../../lib/contract/billing";
 import type { Db, Tx } from "../db";
-import { centsOf, MILLICENTS_PER_CENT } from "./tiers";
+import { centsOf, MILLICENTS_PER_CENT, usdOf } from "./tiers";
 
 /** Purchased credits expire 12 months after the top-up (api-notes "Billing"). */
 export const CREDIT_VALIDITY_MS = 365 * 24 * 3600 * 1000;
@@ -32,7 +32,10 @@ export async function addCredits(
   return org.creditBalance;
 }
 
+const NINETY_DAYS_MS = 90 * 24 * 3600 * 1000;
+
 export async function creditBalance(db: Db, orgId: string): Promise<CreditBalanceResponse> {
+  const now = Date.now();
   const [org, grants] = await Promise.all([
     db.org.findUniqueOrThrow({ where: { id: orgId }, select: { creditBalance: true } }),
     db.creditTransaction.findMany({
@@ -41,15 +44,26 @@ export async function creditBalance(db: Db, orgId: string): Promise<CreditBalanc
       take: 100,
     }),
   ]);
+  const soon = grants.filter((g) => g.expiresAt!.getTime() <= now + NINETY_DAYS_MS).reduce((sum, g) => sum + g.amount, 0n);
+  const balance = org.creditBalance > 0n ? org.creditBalance : 0n;
   return {
     balance_cents: centsOf(org.creditBalance),
+    balance_usd: usdOf(org.creditBalance),
     expiring: grants.map((g) => ({ amount_cents: centsOf(g.amount), expires_at: g.expiresAt!.toISOString() })),
+    // What was granted is not what is left: spending draws on the balance as a whole, so at most the balance expires.
+    expiring_within_90_days: usdOf(soon < balance ? soon : balance),
   };
 }
 
-export async function creditTransactions(db: Db, orgId: string, limit = 100): Promise<{ transactions: CreditTransactionResponse[] }> {
-  const rows = await db.creditTransaction.findMany({ where: { orgId }, orderBy: [{ createdAt: "desc" }, { id: "asc" }], take: limit });
+export async function creditTransactions(
+  db: Db,
+  orgId: string,
+  { page = 1, limit = 100 }: { page?: number; limit?: number } = {},
+): Promise<{ transactions: CreditTransactionResponse[]; page: number; limit: number }> {
+  const rows = await db.creditTransaction.findMany({ where: { orgId }, orderBy: [{ createdAt: "desc" }, { id: "asc" }], skip: (page - 1) * limit, take: limit });
   return {
+    page,
+    limit,
     transactions: rows.map((t) => ({
       id: t.id,
       amount_cents: centsOf(t.amount),

@@ -1,4 +1,4 @@
-import type { HistoryEvent, SubscriptionResponse, UsageResponse } from "../../lib/contract/billing";
+import type { HistoryEvent, OverageMethodRequest, SubscriptionResponse, UsageResponse } from "../../lib/contract/billing";
 import { appendAudit } from "../audit/chain";
 import { auditRow } from "../audit/writer";
 import { ApiError } from "../http/errors";
@@ -6,7 +6,7 @@ import type { Ctx } from "../http/principal";
 import { creditBalance, creditTransactions } from "./credits";
 import { countResources } from "./limits";
 import { meterFor } from "./metering";
-import { centsOf, periodOf, tierOf } from "./tiers";
+import { centsOf, periodOf, periodStart, tierOf, usdOf } from "./tiers";
 
 /**
  * Billing reads are open to every member of the org and to its agents (an agent that hits 402 should
@@ -29,24 +29,34 @@ export async function getSubscription(ctx: Ctx): Promise<SubscriptionResponse> {
   const orgId = ctx.principal.orgId;
   const usage = await currentUsage(ctx);
   const db = ctx.rt.db;
-  const [org, vaults, secrets, agents] = await Promise.all([
+  const now = new Date();
+  const [org, vaults, secrets, agents, members, transactions, shares] = await Promise.all([
     db.org.findUniqueOrThrow({ where: { id: orgId } }),
     countResources(db, orgId, "vault"),
     countResources(db, orgId, "secret"),
     countResources(db, orgId, "agent"),
+    db.user.count({ where: { orgId } }),
+    db.agentTransaction.count({ where: { orgId, createdAt: { gte: periodStart(now.getTime()) } } }),
+    db.share.count({ where: { orgId, revokedAt: null, endedAt: null, expiresAt: { gt: now } } }),
   ]);
   const { name, tier } = tierOf(org.tier);
   return {
     tier: name,
     status: org.subscriptionStatus,
     period_end: org.periodEnd?.toISOString() ?? null,
+    interval: "month",
     credit_balance_cents: centsOf(org.creditBalance),
+    credit_balance_usd: usdOf(org.creditBalance),
     overage_method: org.overageMethod,
     usage: {
       requests: { used: usage?.requests ?? 0, limit: tier.requestsPerMonth },
       vaults: { used: vaults, limit: tier.vaults },
       secrets: { used: secrets, limit: tier.secrets },
       agents: { used: agents, limit: tier.agents },
+      // No plan limits these (the card's tiers name none).
+      team_members: { used: members, limit: null },
+      proxy_transactions: { used: transactions, limit: null },
+      shares: { used: shares, limit: null },
     },
   };
 }
@@ -55,18 +65,30 @@ export async function getUsage(ctx: Ctx): Promise<UsageResponse> {
   const orgId = ctx.principal.orgId;
   const period = periodOf(Date.now());
   const usage = await currentUsage(ctx);
-  const [org, days] = await Promise.all([
+  const [org, days, charged] = await Promise.all([
     ctx.rt.db.org.findUniqueOrThrow({ where: { id: orgId }, select: { tier: true } }),
     ctx.rt.db.usageDay.findMany({ where: { orgId, day: { startsWith: period } }, orderBy: { day: "asc" } }),
+    // Overage reservations minus what was handed back: what the month's paid requests cost.
+    ctx.rt.db.creditTransaction.findMany({
+      where: { orgId, kind: { in: ["overage", "overage_refund"] }, createdAt: { gte: periodStart(Date.now()) } },
+      select: { amount: true },
+    }),
   ]);
   const { name, tier } = tierOf(org.tier);
+  // `requests` counts what the quota covered; requests past it are counted apart, as `overage`.
+  const free = usage?.requests ?? 0;
+  const paid = usage?.overage ?? 0;
+  const cost = -charged.reduce((sum, t) => sum + t.amount, 0n);
   return {
     period,
     tier: name,
-    requests_used: usage?.requests ?? 0,
+    requests_used: free,
     requests_limit: tier.requestsPerMonth,
     overage_requests: usage?.overage ?? 0,
     daily: days.map((d) => ({ day: d.day, requests: d.requests })),
+    billing_tier: name,
+    free_tier_limit: tier.requestsPerMonth,
+    current_month: { total_requests: free + paid, paid_requests: paid, free_requests: free, total_cost_usd: usdOf(cost > 0n ? cost : 0n) },
   };
 }
 
@@ -76,7 +98,7 @@ export async function getHistory(ctx: Ctx, limit: number): Promise<{ events: His
   await meterFor(ctx.rt).reset(orgId);
   const [days, credits] = await Promise.all([
     ctx.rt.db.usageDay.findMany({ where: { orgId }, orderBy: { day: "desc" }, take: limit }),
-    creditTransactions(ctx.rt.db, orgId, limit),
+    creditTransactions(ctx.rt.db, orgId, { limit }),
   ]);
   const events: HistoryEvent[] = [
     ...days.map((d) => ({ type: "usage" as const, at: d.day, requests: d.requests, amount_cents: null, kind: null, description: `${d.requests} metered requests` })),
@@ -88,13 +110,17 @@ export async function getHistory(ctx: Ctx, limit: number): Promise<{ events: His
 }
 
 export const getCreditBalance = (ctx: Ctx) => creditBalance(ctx.rt.db, ctx.principal.orgId);
-export const getCreditTransactions = (ctx: Ctx) => creditTransactions(ctx.rt.db, ctx.principal.orgId);
+export const getCreditTransactions = (ctx: Ctx, page?: { page?: number; limit?: number }) => creditTransactions(ctx.rt.db, ctx.principal.orgId, page);
 
-export async function setOverageMethod(ctx: Ctx, method: "credits" | "x402"): Promise<{ overage_method: string }> {
+/** `input` carries exactly one of `method` and `overage_method` (the contract refuses both or neither). */
+export async function setOverageMethod(ctx: Ctx, input: OverageMethodRequest): Promise<{ overage_method: string }> {
   requireBillingAdmin(ctx);
+  const field = input.method !== undefined ? "method" : "overage_method";
+  const method = input.method ?? input.overage_method;
+  if (method === undefined) throw ApiError.badRequest("Send method or overage_method", [{ field: "method", message: "required" }]);
   if (method === "x402") {
     throw ApiError.badRequest("The x402 overage method is not supported on this server; use credits", [
-      { field: "method", message: "x402 is not supported on this server" },
+      { field, message: "x402 is not supported on this server" },
     ]);
   }
   await ctx.rt.db.$transaction(async (tx) => {

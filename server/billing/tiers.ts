@@ -33,6 +33,19 @@ export const MILLICENTS_PER_CENT = 1000n;
 /** Cents as the API shows them: millicents / 1000, keeping fractions (0.1 = one free-tier overage request). */
 export const centsOf = (millicents: bigint): number => Number(millicents) / 1000;
 
+const MILLICENTS_PER_DOLLAR = 100_000n;
+
+/** Dollars as an exact decimal string, at least two decimals: 1_250_000n → "12.50", 100n → "0.001". */
+export function usdOf(millicents: bigint): string {
+  const sign = millicents < 0n ? "-" : "";
+  const abs = millicents < 0n ? -millicents : millicents;
+  const fraction = (abs % MILLICENTS_PER_DOLLAR).toString().padStart(5, "0").replace(/0{1,3}$/, "");
+  return `${sign}${abs / MILLICENTS_PER_DOLLAR}.${fraction}`;
+}
+
+/** The first instant of the UTC month `periodOf` names. */
+export const periodStart = (ms: number) => new Date(`${periodOf(ms)}-01T00:00:00.000Z`);
+
 /** "YYYY-MM" and "YYYY-MM-DD" in UTC: the keys of UsagePeriod and UsageDay. */
 export const periodOf = (ms: number) => new Date(ms).toISOString().slice(0, 7);
 export const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);

@@ -45,13 +45,18 @@ describe("billing routes", () => {
       tier: "free",
       status: "active",
       period_end: null,
+      interval: "month",
       credit_balance_cents: 0,
+      credit_balance_usd: "0.00",
       overage_method: "credits",
       usage: {
         requests: { used: 2, limit: 1000 },
         vaults: { used: 1, limit: 3 },
         secrets: { used: 0, limit: 50 },
         agents: { used: 0, limit: 2 },
+        team_members: { used: 1, limit: null },
+        proxy_transactions: { used: 0, limit: null },
+        shares: { used: 0, limit: null },
       },
     });
 
@@ -65,6 +70,9 @@ describe("billing routes", () => {
       requests_limit: 1000,
       overage_requests: 0,
       daily: [{ day: today, requests: 2 }],
+      billing_tier: "free",
+      free_tier_limit: 1000,
+      current_month: { total_requests: 2, paid_requests: 0, free_requests: 2, total_cost_usd: "0.00" },
     });
 
     const history = await api.get("/v1/billing/history?limit=10");

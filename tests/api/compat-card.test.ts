@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { meterFor } from "../../server/billing/metering";
+import { periodOf } from "../../server/billing/tiers";
 import { base32Decode, currentStep, totpCode } from "../../server/identity/totp";
 import { outboxTokenFor, signUpVerified, uniqueEmail } from "../helpers/accounts";
 import { NO_LIMITS, registerAgent } from "../helpers/agents";
@@ -178,5 +180,84 @@ describe("people, policies and chains: the fields the card's clients read", () =
       expect(Number.isNaN(Date.parse(c.created_at))).toBe(false);
     }
     expect((await client(server.url).get("/v1/chains/base")).body).toMatchObject({ ws_url: null, updated_at: expect.any(String) });
+  });
+});
+
+describe("billing: the 1Claw SDK's shapes beside Talon's", () => {
+  it("usage, subscription and credit balance past the quota: paid requests, their cost and the balance in dollars", async () => {
+    const acct = await signUpVerified(server, { tier: "free" });
+    const api = client(server.url, acct.token);
+    // At the free quota with 10.5 requests' worth of credit (100 millicents each): 10 paid requests.
+    await server.rt.db.usagePeriod.create({ data: { orgId: acct.orgId, period: periodOf(Date.now()), requests: 1000 } });
+    await server.rt.db.org.update({ where: { id: acct.orgId }, data: { creditBalance: 1050n } });
+    const results = [];
+    for (let i = 0; i < 12; i++) results.push((await api.get("/v1/vaults")).status);
+    expect(results.filter((s) => s === 200)).toHaveLength(10);
+    await meterFor(server.rt).releaseAll();
+
+    const usage = await api.get("/v1/billing/usage");
+    expect(usage.status).toBe(200);
+    expect(usage.body).toMatchObject({
+      billing_tier: "free",
+      free_tier_limit: 1000,
+      current_month: { total_requests: 1010, paid_requests: 10, free_requests: 1000, total_cost_usd: "0.01" },
+      // Talon's own fields stay.
+      tier: "free",
+      requests_used: 1000,
+      overage_requests: 10,
+    });
+
+    const sub = await api.get("/v1/billing/subscription");
+    expect(sub.body).toMatchObject({ interval: "month", credit_balance_cents: 0.05, credit_balance_usd: "0.0005" });
+    expect(sub.body.usage).toMatchObject({ team_members: { used: 1, limit: null }, proxy_transactions: { used: 0, limit: null }, shares: { used: 0, limit: null } });
+
+    const balance = await api.get("/v1/billing/credits/balance");
+    expect(balance.body).toMatchObject({ balance_cents: 0.05, balance_usd: "0.0005", expiring_within_90_days: "0.00" });
+  });
+
+  it("credits/balance: expiring_within_90_days counts grants due within 90 days, at most the balance", async () => {
+    const acct = await signUpVerified(server);
+    const day = 24 * 3600 * 1000;
+    await server.rt.db.org.update({ where: { id: acct.orgId }, data: { creditBalance: 1_500_000n } }); // $15
+    const grant = (amount: bigint, expiresInDays: number) =>
+      server.rt.db.creditTransaction.create({ data: { id: randomUUID(), orgId: acct.orgId, amount, kind: "grant", description: "test", expiresAt: new Date(Date.now() + expiresInDays * day) } });
+    await grant(500_000n, 30); // $5, due soon
+    await grant(1_000_000n, 200); // $10, not yet
+    const api = client(server.url, acct.token);
+    expect((await api.get("/v1/billing/credits/balance")).body).toMatchObject({ balance_usd: "15.00", expiring_within_90_days: "5.00" });
+    await grant(2_000_000n, 60); // $20 more due soon, but only $15 is left to expire
+    expect((await api.get("/v1/billing/credits/balance")).body.expiring_within_90_days).toBe("15.00");
+  });
+
+  it("credit transactions page with page and limit, and say which page they are", async () => {
+    const acct = await signUpVerified(server);
+    for (let i = 0; i < 5; i++) {
+      await server.rt.db.creditTransaction.create({ data: { id: randomUUID(), orgId: acct.orgId, amount: 1000n, kind: "grant", description: `g${i}`, createdAt: new Date(Date.now() - i * 1000) } });
+    }
+    const api = client(server.url, acct.token);
+    const first = await api.get("/v1/billing/credits/transactions?page=1&limit=2");
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ page: 1, limit: 2 });
+    expect(first.body.transactions.map((t: { description: string }) => t.description)).toEqual(["g0", "g1"]);
+    const third = await api.get("/v1/billing/credits/transactions?page=3&limit=2");
+    expect(third.body.transactions.map((t: { description: string }) => t.description)).toEqual(["g4"]);
+    expect((await api.get("/v1/billing/credits/transactions")).body).toMatchObject({ page: 1, limit: 100 });
+    expect((await api.get("/v1/billing/credits/transactions?page=0")).status).toBe(400);
+    expect((await api.get("/v1/billing/credits/transactions?limit=201")).status).toBe(400);
+  });
+
+  it("PATCH /v1/billing/overage-method takes { overage_method } or { method }, exactly one", async () => {
+    const acct = await signUpVerified(server);
+    const api = client(server.url, acct.token);
+    expect((await api.patch("/v1/billing/overage-method", { overage_method: "credits" })).body).toEqual({ overage_method: "credits" });
+    expect((await api.patch("/v1/billing/overage-method", { method: "credits" })).status).toBe(200);
+    const both = await api.patch("/v1/billing/overage-method", { method: "credits", overage_method: "credits" });
+    expect(both.status).toBe(400);
+    expect(both.text).toContain("overage_method");
+    expect((await api.patch("/v1/billing/overage-method", {})).status).toBe(400);
+    const x402 = await api.patch("/v1/billing/overage-method", { overage_method: "x402" });
+    expect(x402.status).toBe(400);
+    expect(x402.text).toContain("overage_method");
+    expect((await api.get("/v1/billing/subscription")).body.overage_method).toBe("credits");
   });
 });

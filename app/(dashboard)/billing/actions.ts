@@ -1,12 +1,12 @@
 "use server";
-import { ZOverageMethodRequest, ZSubscribeRequest, ZTopupRequest } from "@/lib/contract/billing";
+import { type OverageMethodRequest, ZOverageMethodRequest, ZSubscribeRequest, ZTopupRequest } from "@/lib/contract/billing";
 import type { ActionResult } from "@/lib/dashboard/action-result";
 import { setOverageMethod } from "@/server/billing/service";
 import { subscribeCheckout, topupCheckout } from "@/server/billing/stripe";
 import { userAction } from "@/server/dashboard/context";
 
-export async function setOverageMethodAction(input: { method: "credits" | "x402" }): Promise<ActionResult<{ overage_method: string }>> {
-  return userAction(ZOverageMethodRequest, input, (ctx, d) => setOverageMethod(ctx, d.method));
+export async function setOverageMethodAction(input: OverageMethodRequest): Promise<ActionResult<{ overage_method: string }>> {
+  return userAction(ZOverageMethodRequest, input, (ctx, d) => setOverageMethod(ctx, d));
 }
 
 /** Starts a Stripe Checkout for a paid plan, as `POST /v1/billing/subscribe`; the browser goes to the URL. */

@@ -7,7 +7,8 @@ export function billingResource(t: Transport) {
     usage: (): Promise<SdkResponse<Usage>> => t.request("GET", "/v1/billing/usage"),
     history: (limit?: number): Promise<SdkResponse<UsageHistory>> => t.request("GET", "/v1/billing/history", { query: { limit } }),
     creditBalance: (): Promise<SdkResponse<CreditBalance>> => t.request("GET", "/v1/billing/credits/balance"),
-    creditTransactions: (): Promise<SdkResponse<CreditTransactions>> => t.request("GET", "/v1/billing/credits/transactions"),
+    creditTransactions: (page?: { page?: number; limit?: number }): Promise<SdkResponse<CreditTransactions>> =>
+      t.request("GET", "/v1/billing/credits/transactions", { query: { page: page?.page, limit: page?.limit } }),
     setOverageMethod: (method: OverageMethod): Promise<SdkResponse<OverageMethodResult>> =>
       t.request("PATCH", "/v1/billing/overage-method", { body: { method } }),
     /** A Stripe Checkout URL (when Stripe is configured on the server). */
