@@ -12,6 +12,7 @@ import { registerAuthRoutes } from "./auth";
 import { registerBillingRoutes } from "./billing";
 import { registerChainRoutes } from "./chains";
 import { registerHealthRoutes } from "./health";
+import { answerWrongVerbs } from "./method-not-allowed";
 import { registerMcpRoutes } from "./mcp";
 import { registerOpenApiRoute } from "./openapi";
 import { registerOrgRoutes } from "./org";
@@ -51,5 +52,6 @@ export function createApiApp(rt: Runtime): ApiApp {
   registerChainRoutes(app);
   registerTransactionRoutes(app);
   registerOpenApiRoute(app); // last: the document lists every route registered before it
+  answerWrongVerbs(app); // after every route: a known path with a wrong verb is 405 + Allow
   return app;
 }

@@ -261,3 +261,29 @@ describe("billing: the 1Claw SDK's shapes beside Talon's", () => {
     expect((await api.get("/v1/billing/subscription")).body.overage_method).toBe("credits");
   });
 });
+
+describe("a wrong verb on an existing route", () => {
+  it("answers 405 with Allow; an unknown path stays 404", async () => {
+    const api = client(server.url, human.token);
+    const chains = await client(server.url).call("DELETE", "/v1/chains");
+    expect(chains.status).toBe(405);
+    expect(chains.headers.get("allow")).toBe("GET, HEAD");
+    expect(chains.headers.get("content-type")).toContain("application/problem+json");
+    expect(chains.body).toMatchObject({ status: 405, title: "Method Not Allowed" });
+
+    const vaults = await api.put("/v1/vaults", { name: "x" });
+    expect(vaults.status).toBe(405);
+    expect(vaults.headers.get("allow")).toBe("GET, POST, HEAD");
+
+    const vault = await api.post("/v1/vaults", { name: `v-${randomUUID().slice(0, 8)}` });
+    const secret = await api.patch(`/v1/vaults/${vault.body.id}/secrets/a/b`, { value: "x" });
+    expect(secret.status).toBe(405);
+    expect(secret.headers.get("allow")?.split(", ").sort()).toEqual(["DELETE", "GET", "HEAD", "PUT"]);
+
+    // Positive controls: the right verbs work, and a path no route has is a 404.
+    expect((await api.get("/v1/vaults")).status).toBe(200);
+    const unknown = await api.get("/v1/no-such-thing");
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get("allow")).toBeNull();
+  });
+});
