@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { pathPatternProblem } from "../path-glob";
+import { ZDpopJwk } from "./auth";
 import { ZIsoDate, ZUuid } from "./common";
 
 /** The skill card's default chain registry; guardrails name chains from it. */
@@ -176,6 +177,9 @@ export const ZAgentTokenRequest = z
     agent_id: ZUuid.optional().openapi({ description: "Required except with `api_key`, which names its agent by its non-secret prefix" }),
     api_key: z.string().min(1).max(256).optional(),
     client_assertion: z.string().min(1).max(8192).optional(),
+    dpop_jwk: ZDpopJwk.optional().openapi({
+      description: "A public key to bind the token to (DPoP, RFC 9449): the token then needs a proof signed by this key on every request. A `DPoP` proof header does the same and proves possession now.",
+    }),
   })
   .refine((v) => v.api_key === undefined || v.client_assertion === undefined, { message: "send api_key or client_assertion, not both", path: ["client_assertion"] })
   .refine((v) => v.agent_id !== undefined || v.api_key !== undefined, { message: "required unless api_key is given", path: ["agent_id"] })
@@ -184,7 +188,9 @@ export const ZAgentTokenRequest = z
 export const ZAgentTokenResponse = z
   .object({
     access_token: z.string(),
-    token_type: z.literal("bearer").openapi({ description: "As the card shows; the scheme itself is case-insensitive (`Authorization: Bearer …`)" }),
+    token_type: z.enum(["bearer", "DPoP"]).openapi({
+      description: "`bearer` as the card shows (the scheme itself is case-insensitive: `Authorization: Bearer …`); `DPoP` for a token bound to a DPoP key",
+    }),
     expires_in: z.number().int(),
     agent_id: ZUuid,
     vault_ids: z.array(ZUuid),

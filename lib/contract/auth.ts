@@ -175,8 +175,10 @@ export const ZApiKeyListResponse = z
 
 const ZB64url = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, { message: "must be base64url without padding" });
 const PRIVATE_MEMBER = z
-  .never({ error: "must not be sent: a DPoP key is bound by its public half only; send the public JWK, never the private key" })
-  .optional();
+  .unknown()
+  .refine(() => false, { message: "must not be sent: a DPoP key is bound by its public half only; send the public JWK, never the private key" })
+  .optional()
+  .openapi({ description: "A private key member: always refused (400)" });
 /** Members that would carry private key material (EC/OKP `d`, RSA's CRT values, symmetric `k`). */
 const privateMembers = { d: PRIVATE_MEMBER, p: PRIVATE_MEMBER, q: PRIVATE_MEMBER, dp: PRIVATE_MEMBER, dq: PRIVATE_MEMBER, qi: PRIVATE_MEMBER, oth: PRIVATE_MEMBER, k: PRIVATE_MEMBER };
 /** Members WebCrypto's and jose's exports add; accepted and ignored. */

@@ -3,6 +3,7 @@
  * `fetch`, no Node imports. Every call resolves to `{ data, error, meta }`; HTTP and network failures
  * are values, never exceptions (only programmer errors throw). Nothing is retried silently.
  */
+import { createDpopProof, type DpopKey, dpopKeyFromKeyPair } from "./dpop";
 
 export type SdkError = {
   /** The problem's `type` when it names one (`resource_limit_exceeded`, …), else a code for the status (`not_found`, …). */
@@ -40,7 +41,15 @@ export type ClientOptions = {
   fetch?: typeof fetch;
   /** Extra headers sent on every request (e.g. `User-Agent` in Node). */
   headers?: Record<string, string>;
+  /**
+   * DPoP (RFC 9449): with `agentId` + `apiKey`, the exchanged token is bound to this key (a proof on
+   * the exchange), and every request sends `Authorization: DPoP <token>` with a fresh proof. A
+   * bound `token` passed directly is sent the same way. See `generateDpopKey()` in ./dpop.
+   */
+  dpopKey?: DpopKey | CryptoKeyPair;
 };
+
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 type Query = Record<string, string | number | boolean | undefined | null>;
 export type RequestOptions = { query?: Query; body?: unknown; auth?: boolean; headers?: Record<string, string>; signal?: AbortSignal };
@@ -105,6 +114,7 @@ export class Transport {
   private readonly skewMs: number;
   private cred: Credential | null;
   private pending: Promise<SdkResponse<Credential>> | null = null;
+  private readonly dpopKey: Promise<DpopKey> | null;
 
   constructor(private readonly opts: ClientOptions) {
     this.baseUrl = requireString("baseUrl", opts.baseUrl).replace(/\/+$/, "");
@@ -116,6 +126,10 @@ export class Transport {
     this.skewMs = (opts.refreshSkewSeconds ?? 60) * 1000;
     const direct = opts.token ?? (opts.agentId ? undefined : opts.apiKey);
     this.cred = direct || opts.refreshToken ? { token: direct ?? "", expiresAt: opts.tokenExpiresAt ?? null, refreshToken: opts.refreshToken } : null;
+    const k = opts.dpopKey;
+    this.dpopKey = k === undefined ? null : "thumbprint" in k ? Promise.resolve(k) : dpopKeyFromKeyPair(k);
+    // Surfaced when a request needs the key; not an unhandled rejection before that.
+    this.dpopKey?.catch(() => undefined);
   }
 
   /** True when the client holds (or can obtain) credentials. */
@@ -162,8 +176,10 @@ export class Transport {
 
   private async renew(): Promise<SdkResponse<Credential>> {
     const refreshToken = this.cred?.refreshToken;
+    const dpop = this.exchangesAgentKey && this.dpopKey ? await this.dpopKey : null;
+    const exchangeHeaders = dpop ? { DPoP: await createDpopProof(dpop, { htm: "POST", htu: `${this.baseUrl}/v1/auth/agent-token` }) } : undefined;
     const r = this.exchangesAgentKey
-      ? await this.send<TokenSet>("POST", "/v1/auth/agent-token", { auth: false, body: { agent_id: this.opts.agentId, api_key: this.opts.apiKey } })
+      ? await this.send<TokenSet>("POST", "/v1/auth/agent-token", { auth: false, headers: exchangeHeaders, body: { agent_id: this.opts.agentId, api_key: this.opts.apiKey } })
       : await this.send<TokenSet>("POST", "/v1/auth/refresh", { auth: false, body: { refresh_token: refreshToken } });
     if (r.error) return r;
     this.useTokens(r.data);
@@ -192,7 +208,12 @@ export class Transport {
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined && v !== null) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { Accept: "application/json", ...this.opts.headers, ...opts.headers };
     if (opts.body !== undefined) headers["Content-Type"] = "application/json";
-    if (token) headers.Authorization = `Bearer ${token}`;
+    if (token) {
+      // A JWT with a DPoP key is sent bound: scheme DPoP and a proof for exactly this request.
+      const dpop = this.dpopKey && JWT_SHAPE.test(token) ? await this.dpopKey : null;
+      headers.Authorization = `${dpop ? "DPoP" : "Bearer"} ${token}`;
+      if (dpop) headers.DPoP = await createDpopProof(dpop, { htm: method, htu: url.href, accessToken: token });
+    }
     let res: Response;
     try {
       res = await this.fetchImpl(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), signal: opts.signal });

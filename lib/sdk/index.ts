@@ -35,6 +35,8 @@ export function createClient(options: ClientOptions) {
 
 export type TalonClient = ReturnType<typeof createClient>;
 export { encodeSecretPath, seg, Transport } from "./client";
+export { createDpopProof, dpopHtu, dpopKeyFromKeyPair, dpopThumbprint, generateDpopKey } from "./dpop";
+export type { DpopAlgorithm, DpopKey, DpopProofInput, DpopPublicJwk } from "./dpop";
 export type { ClientOptions, RequestOptions, SdkError, SdkMeta, SdkResponse, TokenSet } from "./client";
 export type * from "./types";
 export type { Chain, ChainList } from "./resources/chains";

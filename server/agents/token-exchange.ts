@@ -3,6 +3,7 @@ import type { AgentTokenRequest, AgentTokenResponse } from "../../lib/contract/a
 import type { AuditInput } from "../audit/writer";
 import { ApiError } from "../http/errors";
 import type { PublicCtx } from "../http/principal";
+import { DpopProofError, type DpopRequest, thumbprintOfBodyKey, verifyDpopProof } from "../identity/dpop";
 import { verifyOidcAssertion } from "../identity/oidc-agents";
 import type { AgentScopeSource } from "../identity/tokens";
 import { agentKeyMatches, parseAgentKey } from "./api-keys";
@@ -34,9 +35,15 @@ function fingerprintMatches(expected: string | null, presented: string | null): 
  * that the agent is deactivated or expired. A failure costs the same whether or not the agent
  * exists — the same key or fingerprint comparison, and one audit event either way (an unknown
  * agent's goes to the anonymous log, having no org) — so timing does not tell which agent ids exist.
+ *
+ * DPoP (RFC 9449): a `DPoP` proof header on this request, or a public `dpop_jwk` in the body (the
+ * card's clients), or both naming the same key, binds the token to that key (`cnf.jkt`,
+ * `token_type: "DPoP"`). The binding is settled before the agent is looked up, so a bad proof or key
+ * is the same 400 for any agent and changes nothing about the timing above.
  */
-export async function exchangeAgentToken(ctx: PublicCtx, input: AgentTokenRequest, clientCert: string | null): Promise<AgentTokenResponse> {
+export async function exchangeAgentToken(ctx: PublicCtx, input: AgentTokenRequest, clientCert: string | null, dpop: DpopRequest): Promise<AgentTokenResponse> {
   const { rt } = ctx;
+  const jkt = await dpopBinding(ctx, input, dpop);
   const presentedKey = input.api_key !== undefined ? parseAgentKey(input.api_key) : null;
   // `{ api_key }` alone names its agent by the key's non-secret prefix (one indexed lookup, as by id);
   // the key is still proven by its hash below, so the prefix grants nothing by itself.
@@ -90,9 +97,30 @@ export async function exchangeAgentToken(ctx: PublicCtx, input: AgentTokenReques
       vault_ids: vaultIds,
       crypto_proxy_enabled: agent.cryptoProxyEnabled,
       tv: agent.tokenVersion,
+      ...(jkt === null ? {} : { cnf: { jkt } }),
     },
     ttl,
   );
-  await Promise.all([record("auth.success", { method, jti: issued.jti }), touchAgent(rt.db, agent.id, agent.lastActiveAt)]);
-  return { access_token: issued.token, token_type: "bearer", expires_in: issued.expiresIn, agent_id: agent.id, vault_ids: vaultIds };
+  await Promise.all([
+    record("auth.success", { method, jti: issued.jti, ...(jkt === null ? {} : { dpop_jkt: jkt }) }),
+    touchAgent(rt.db, agent.id, agent.lastActiveAt),
+  ]);
+  return { access_token: issued.token, token_type: jkt === null ? "bearer" : "DPoP", expires_in: issued.expiresIn, agent_id: agent.id, vault_ids: vaultIds };
+}
+
+/** The key thumbprint to bind the token to, or null for an unbound token; a bad key or proof is a 400. */
+async function dpopBinding(ctx: PublicCtx, input: AgentTokenRequest, dpop: DpopRequest): Promise<string | null> {
+  const bodyJkt = input.dpop_jwk === undefined ? null : thumbprintOfBodyKey(input.dpop_jwk);
+  if (dpop.proof === undefined) return bodyJkt;
+  let proofJkt: string;
+  try {
+    proofJkt = await verifyDpopProof(ctx.rt, dpop, {});
+  } catch (e) {
+    if (e instanceof DpopProofError) throw ApiError.badRequest(`Invalid DPoP proof: ${e.message}`, [{ field: "DPoP", message: e.message }]);
+    throw e;
+  }
+  if (bodyJkt !== null && bodyJkt !== proofJkt) {
+    throw ApiError.badRequest("dpop_jwk is not the key that signed the DPoP proof: send one key", [{ field: "dpop_jwk", message: "differs from the DPoP proof's key" }]);
+  }
+  return proofJkt;
 }

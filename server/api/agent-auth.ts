@@ -14,7 +14,7 @@ const agentToken = createRoute({
   tags: ["Auth"],
   summary: "Exchange an agent credential for a JWT",
   description:
-    "`{agent_id, api_key}` or `{api_key}` alone (the key's non-secret prefix names its agent) for api_key agents; `{agent_id, client_assertion}` (a JWT from the agent's OIDC issuer, audience Talon's public URL or `talon-api`) for oidc_client_credentials agents; `{agent_id}` alone for mtls agents, over a connection presenting the client certificate whose SHA-256 is the agent's client_cert_fingerprint.",
+    "`{agent_id, api_key}` or `{api_key}` alone (the key's non-secret prefix names its agent) for api_key agents; `{agent_id, client_assertion}` (a JWT from the agent's OIDC issuer, audience Talon's public URL or `talon-api`) for oidc_client_credentials agents; `{agent_id}` alone for mtls agents, over a connection presenting the client certificate whose SHA-256 is the agent's client_cert_fingerprint. DPoP (RFC 9449): a `DPoP` proof header (htm POST, htu this endpoint's URL) or a public `dpop_jwk` in the body binds the token to that key (`cnf.jkt`, `token_type: \"DPoP\"`); such a token then works only with a fresh `DPoP` proof (htm, htu, iat, unique jti, ath) on every request, sent as `Authorization: DPoP <token>` (or Bearer).",
   security: [],
   request: { body: { required: true, content: json(ZAgentTokenRequest) } },
   responses: { 200: { description: "An agent token", content: json(ZAgentTokenResponse) }, ...problemResponses(400, 401, 413) },
@@ -32,7 +32,8 @@ const revokeToken = createRoute({
 export function registerAgentAuthRoutes(app: ApiApp) {
   app.openapi(agentToken, async (c) => {
     const cert = clientCertFingerprint(c.get("rt").config, c.env?.incoming?.socket, (name) => c.req.header(name));
-    return c.json(await exchangeAgentToken(publicCtxOf(c), c.req.valid("json"), cert), 200);
+    const dpop = { proof: c.req.header("dpop"), method: c.req.method, url: c.req.url, ip: c.get("ip") };
+    return c.json(await exchangeAgentToken(publicCtxOf(c), c.req.valid("json"), cert, dpop), 200);
   });
   app.openapi(revokeToken, async (c) => {
     await revokePresentedToken(ctxOf(c), c.get("bearer"));

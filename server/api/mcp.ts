@@ -2,7 +2,9 @@
  * Hosted MCP at `/mcp` (Streamable HTTP, the SDK's web-standard transport, JSON responses). A session
  * starts with an `initialize` POST carrying `Authorization: Bearer <agent JWT or ocv_ key>` and
  * `X-Vault-ID`; both are checked then (an agent principal, the vault in its binding and its org) and on
- * every later request of the session, which must come from the same agent for the same vault.
+ * every later request of the session, which must come from the same agent for the same vault. A
+ * DPoP-bound token needs a fresh `DPoP` proof (htm POST or DELETE, htu Talon's public URL + `/mcp`) on
+ * every one of those requests, like any other.
  *
  * Sessions are stateful because redaction is per session: a value fetched by one request must stay
  * hidden from the next. They live in this process's memory (behind a load balancer, route by the
@@ -130,8 +132,14 @@ export function registerMcpRoutes(app: ApiApp) {
 
   const clientFor = (c: Context<ApiEnv>): TalonClient => {
     const ip = c.get("ip");
-    // The inner requests carry the caller's address, so IP rules and policy conditions see it.
-    const env = ip ? { incoming: { socket: { remoteAddress: ip } } } : {};
+    const principal = c.get("principal");
+    // The inner requests carry the caller's address, so IP rules and policy conditions see it. A
+    // DPoP-bound token's key was proven by this request's own proof (htu …/mcp); the tools' API calls
+    // made while serving it are attested in process instead of needing proofs only the agent can sign.
+    const env = {
+      ...(ip ? { incoming: { socket: { remoteAddress: ip } } } : {}),
+      ...(principal.kind === "agent" && principal.dpopJkt ? { dpopAttestedJkt: principal.dpopJkt } : {}),
+    };
     return createClient({
       baseUrl: IN_PROCESS_ORIGIN,
       token: c.get("bearer"),

@@ -17,7 +17,8 @@ import type { Ctx, Principal, PublicCtx } from "./principal";
 
 export type ApiEnv = {
   Variables: { rt: Runtime; requestId: string; ip: string; principal: Principal; bearer: string };
-  Bindings: { incoming?: { socket?: { remoteAddress?: string } } };
+  /** `dpopAttestedJkt`: set only by in-process callers (hosted MCP), see DpopPresentation. */
+  Bindings: { incoming?: { socket?: { remoteAddress?: string } }; dpopAttestedJkt?: string };
 };
 export type ApiApp = OpenAPIHono<ApiEnv>;
 
@@ -46,13 +47,23 @@ export const limitBody: MiddlewareHandler<ApiEnv> = bodyLimit({
   onError: (c) => problemReply(c, problemBody(ApiError.tooLarge("Request body exceeds 64 KiB"), c.get("requestId"))),
 });
 
-/** Route middleware: the caller must present valid credentials. */
+/**
+ * Route middleware: the caller must present valid credentials — `Bearer <token or key>`, or
+ * `DPoP <token>` for a DPoP-bound agent token, whose proof (the `DPoP` header) is checked against
+ * this request's method and URL.
+ */
 export const requireAuth: MiddlewareHandler<ApiEnv> = async (c, next) => {
   const header = c.req.header("authorization") ?? "";
-  const m = /^Bearer\s+(\S{1,4096})\s*$/i.exec(header);
-  if (!m) throw ApiError.unauthorized("Missing or malformed Authorization header (expected: Bearer <token>)");
-  c.set("bearer", m[1]!);
-  c.set("principal", await authenticateBearer(c.get("rt"), m[1]!, { ip: c.get("ip"), requestId: c.get("requestId") }));
+  const m = /^(Bearer|DPoP)\s+(\S{1,4096})\s*$/i.exec(header);
+  if (!m) throw ApiError.unauthorized("Missing or malformed Authorization header (expected: Bearer <token>, or DPoP <token> for a DPoP-bound token)");
+  const ip = c.get("ip");
+  const dpop = {
+    scheme: m[1]!.toLowerCase() === "dpop" ? ("dpop" as const) : ("bearer" as const),
+    request: { proof: c.req.header("dpop"), method: c.req.method, url: c.req.url, ip },
+    attestedJkt: c.env?.dpopAttestedJkt,
+  };
+  c.set("bearer", m[2]!);
+  c.set("principal", await authenticateBearer(c.get("rt"), m[2]!, { ip, requestId: c.get("requestId"), dpop }));
   await guardAuthenticatedRequest(c);
   await meterRequest(c, next);
 };

@@ -32,6 +32,8 @@ export type AgentPrincipal = {
   /** Vault binding: non-empty = only these vaults. */
   vaultIds: string[];
   cryptoProxyEnabled: boolean;
+  /** The key thumbprint a DPoP-bound token is bound to (`cnf.jkt`); this request proved possession of it. */
+  dpopJkt?: string;
 };
 
 export type Principal = UserPrincipal | AgentPrincipal;

@@ -7,6 +7,7 @@ import type { AgentPrincipal, OrgRole, Principal } from "../http/principal";
 import { log } from "../log";
 import type { Runtime } from "../runtime";
 import { parsePersonalKey, PERSONAL_KEY_PREFIX } from "./api-keys";
+import { DpopProofError, type DpopRequest, dpopUnauthorized, verifyDpopProof } from "./dpop";
 import { userClaimsOf, type VerifiedClaims } from "./tokens";
 
 /** lastUsedAt is advisory: writing it on every request would turn each read into a write. */
@@ -14,7 +15,14 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const AGENT_SUB = /^agent:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
-export type AuthMeta = { ip: string; requestId: string };
+/**
+ * How a request presented its credential, for DPoP-bound agent tokens (RFC 9449): the
+ * Authorization scheme, and the request a proof must match. `attestedJkt` is set only in process,
+ * by the hosted MCP endpoint for the API calls its tools make while serving a request whose own
+ * proof for that key was verified; no HTTP request can set it.
+ */
+export type DpopPresentation = { scheme: "bearer" | "dpop"; request: DpopRequest; attestedJkt?: string };
+export type AuthMeta = { ip: string; requestId: string; dpop?: DpopPresentation };
 
 export const isJwtShaped = (bearer: string) => JWT_SHAPE.test(bearer);
 
@@ -27,14 +35,50 @@ export const isJwtShaped = (bearer: string) => JWT_SHAPE.test(bearer);
  * Keys (`1ck_`, `ocv_`) are looked up by their non-secret prefix and compared by hash in constant time.
  */
 export async function authenticateBearer(rt: Runtime, bearer: string, meta: AuthMeta): Promise<Principal> {
-  if (bearer.startsWith(PERSONAL_KEY_PREFIX)) return authenticatePersonalKey(rt, bearer, meta);
-  if (bearer.startsWith(AGENT_KEY_PREFIX)) return authenticateAgentKey(rt, bearer, meta);
+  // Only agent tokens can be DPoP-bound: anything else sent with the DPoP scheme is refused.
+  const dpopScheme = meta.dpop?.scheme === "dpop";
+  if (bearer.startsWith(PERSONAL_KEY_PREFIX)) {
+    if (dpopScheme) throw notDpopBound();
+    return authenticatePersonalKey(rt, bearer, meta);
+  }
+  if (bearer.startsWith(AGENT_KEY_PREFIX)) {
+    if (dpopScheme) throw notDpopBound();
+    return authenticateAgentKey(rt, bearer, meta);
+  }
   if (JWT_SHAPE.test(bearer)) {
     const verified = await rt.tokens.verify(bearer);
-    if (AGENT_SUB.test(verified.sub)) return authenticateAgentJwt(rt, verified, meta);
+    if (AGENT_SUB.test(verified.sub)) return authenticateAgentJwt(rt, verified, bearer, meta);
+    if (dpopScheme) throw notDpopBound();
     return authenticateUserJwt(rt, verified);
   }
   throw ApiError.unauthorized();
+}
+
+const notDpopBound = () => dpopUnauthorized("only a DPoP-bound agent token is sent with the DPoP scheme; send this credential as Bearer", "invalid_token");
+const JKT_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+
+/** The key thumbprint a token is bound to (`cnf.jkt`), null when unbound; a damaged `cnf` is the one 401. */
+function boundKeyOf(claims: VerifiedClaims): string | null {
+  if (claims.cnf === undefined) return null;
+  const jkt = (claims.cnf as { jkt?: unknown } | null)?.jkt;
+  if (typeof jkt !== "string" || !JKT_SHAPE.test(jkt)) throw ApiError.unauthorized();
+  return jkt;
+}
+
+/**
+ * A bound token proves possession on every request: a fresh proof by its key for this method and
+ * URL, carrying the token's hash (`ath`), never seen before. Bearer and DPoP schemes both need it
+ * (a bound token is never a plain bearer token, so presenting it as Bearer downgrades nothing).
+ */
+async function provePossession(rt: Runtime, jkt: string, token: string, dpop: DpopPresentation | undefined): Promise<void> {
+  if (dpop?.attestedJkt === jkt) return;
+  if (!dpop) throw dpopUnauthorized("a DPoP proof header is required with this token");
+  try {
+    await verifyDpopProof(rt, dpop.request, { jkt, accessToken: token });
+  } catch (e) {
+    if (e instanceof DpopProofError) throw dpopUnauthorized(e.message);
+    throw e;
+  }
 }
 
 /** Raw rows carry dates as Date (PostgreSQL) or epoch-ms numbers (SQLite), booleans as 0/1 on SQLite. */
@@ -119,18 +163,24 @@ type AgentJwtRow = {
 const stringList = (v: unknown): string[] | null => (Array.isArray(v) && v.every((x) => typeof x === "string") ? (v as string[]) : null);
 
 /** An agent JWT: the agent still exists in that org, is active and unexpired, at the token's version. */
-async function authenticateAgentJwt(rt: Runtime, claims: VerifiedClaims, meta: AuthMeta): Promise<AgentPrincipal> {
+async function authenticateAgentJwt(rt: Runtime, claims: VerifiedClaims, token: string, meta: AuthMeta): Promise<AgentPrincipal> {
   const agentId = AGENT_SUB.exec(claims.sub)![1]!;
   const scopes = stringList(claims.scopes);
   const vaultIds = stringList(claims.vault_ids);
   const scopeSource = claims.scope_source;
   if (!scopes || !vaultIds || typeof claims.crypto_proxy_enabled !== "boolean" || !Number.isSafeInteger(claims.tv)) throw ApiError.unauthorized();
   if (scopeSource !== undefined && scopeSource !== "explicit" && scopeSource !== "derived") throw ApiError.unauthorized();
-  const rows = await rt.db.$queryRaw<AgentJwtRow[]>`
-    SELECT a."orgId", a."isActive", a."expiresAt", a."tokenVersion", a."createdBy", a."lastActiveAt", r."jti" AS "revoked"
-    FROM "Agent" a
-    LEFT JOIN "RevokedToken" r ON r."jti" = ${claims.jti}
-    WHERE a."id" = ${agentId}`;
+  const jkt = boundKeyOf(claims);
+  if (jkt === null && meta.dpop?.scheme === "dpop") throw notDpopBound();
+  // The proof (signature, then its jti insert) runs beside the principal's query, not after it.
+  const [rows] = await Promise.all([
+    rt.db.$queryRaw<AgentJwtRow[]>`
+      SELECT a."orgId", a."isActive", a."expiresAt", a."tokenVersion", a."createdBy", a."lastActiveAt", r."jti" AS "revoked"
+      FROM "Agent" a
+      LEFT JOIN "RevokedToken" r ON r."jti" = ${claims.jti}
+      WHERE a."id" = ${agentId}`,
+    jkt === null ? null : provePossession(rt, jkt, token, meta.dpop),
+  ]);
   const row = rows[0];
   if (!row || row.revoked !== null || row.orgId !== claims.org || Number(row.tokenVersion) !== claims.tv || !truthy(row.isActive) || !live(row.expiresAt)) {
     throw ApiError.unauthorized();
@@ -153,6 +203,7 @@ async function authenticateAgentJwt(rt: Runtime, claims: VerifiedClaims, meta: A
     scopes: scopeSource === "derived" ? [] : scopes,
     vaultIds,
     cryptoProxyEnabled: claims.crypto_proxy_enabled,
+    ...(jkt === null ? {} : { dpopJkt: jkt }),
   };
 }
 
