@@ -7,6 +7,7 @@ import { login, logout } from "./commands/login";
 import { mcp } from "./commands/mcp";
 import { run } from "./commands/run";
 import { secrets } from "./commands/secrets";
+import { tx } from "./commands/tx";
 import { vaults } from "./commands/vaults";
 import type { Command } from "./command";
 import { CliError, EXIT_API, EXIT_USAGE } from "./io";
@@ -19,6 +20,7 @@ export const COMMANDS: Record<string, Command> = {
   vaults,
   secrets,
   agents,
+  tx,
   run,
   mcp,
 };
