@@ -15,6 +15,23 @@ export function errorText(error: SdkError, meta: SdkMeta, hint: NotFoundHint = "
   return `${advice}${detail}${fields}${requestId}`;
 }
 
+/**
+ * 410 has several causes and each needs a different next step; the server's problem detail names
+ * which one (server/secrets/read.ts, server/shares/*), so the agent is told the right one.
+ */
+function goneAdvice(detail: string): string {
+  if (/has been deleted/i.test(detail)) {
+    return "The secret was deleted. Ask the user whether it should be restored (storing a value at the same path brings it back) or where it moved; do not guess a replacement.";
+  }
+  if (/max_access_count|max access count/i.test(detail)) {
+    return "The secret has used up its max access count (it allowed a fixed number of reads). Ask the user to store a new version if it is still needed.";
+  }
+  if (/has expired/i.test(detail)) return "The secret (or share) has expired. Ask the user to store a new version, or to share it again, if it is still needed.";
+  if (/disabled/i.test(detail)) return "That version of the secret was disabled. Ask the user to store a new version or re-enable it.";
+  if (/share has ended|no longer has access|declined/i.test(detail)) return "This share can no longer be used (see the detail). Ask the person who shared it to share it again.";
+  return "The secret is gone: it has expired or used up its max access count (or that version was disabled or deleted). Ask the user to store a new version.";
+}
+
 function adviceFor(error: SdkError, status: number, hint: NotFoundHint): string {
   switch (status) {
     case 0:
@@ -37,7 +54,7 @@ function adviceFor(error: SdkError, status: number, hint: NotFoundHint): string 
     case 409:
       return "Conflict: it already exists (for a vault, the name is taken in this organisation). Choose another name or use the existing one.";
     case 410:
-      return "The secret is gone: it has expired or used up its max access count (or that version was disabled or deleted). Ask the user to store a new version.";
+      return goneAdvice(error.detail);
     case 413:
       return "The request is too large: secret values are limited to 48 KiB.";
     case 422:

@@ -6,10 +6,12 @@
  */
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { errorText } from "./errors";
 import { TOOLS, type ToolContext, type ToolOutcome } from "./tools";
 
 export const MCP_SERVER_NAME = "talon";
 export const MCP_SERVER_VERSION = "0.1.0";
+export const SECRETS_RESOURCE_URI = "vault://secrets";
 
 export type ToolLogger = (event: { tool: string; ok: boolean; ms: number }) => void;
 
@@ -56,5 +58,16 @@ export async function createTalonMcpServer(ctx: ToolContext, onToolCall?: ToolLo
       },
     );
   }
+  server.registerResource(
+    "secrets",
+    SECRETS_RESOURCE_URI,
+    { description: "The secrets in this session's vault: paths, ids, types and versions — never values.", mimeType: "application/json" },
+    async (uri) => {
+      const r = await ctx.client().secrets.list(ctx.vaultId);
+      // A failed read is a protocol error carrying the same agent-facing text a tool would give.
+      if (r.error) throw new Error(ctx.redactor.text(errorText(r.error, r.meta, "vault")));
+      return { contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(ctx.redactor.deep(r.data), null, 2) }] };
+    },
+  );
   return server;
 }

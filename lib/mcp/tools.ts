@@ -67,7 +67,7 @@ async function selfId(ctx: ToolContext): Promise<{ ok: true; id: string } | { ok
 export const TOOLS: ToolDef[] = [
   tool({
     name: "list_secrets",
-    description: "List all secrets in the vault. Returns paths, types, and versions — never values.",
+    description: "List all secrets in the vault. Returns ids, paths, types, and versions — never values. Pass an id to share_secret as secret_id.",
     inputSchema: { prefix: ZListSecretsQuery.shape.prefix.describe("Path prefix to filter (e.g. api-keys/)") },
     readOnly: true,
     run: (ctx, a) => pass(ctx.client().secrets.list(ctx.vaultId, a.prefix)),
@@ -89,7 +89,7 @@ export const TOOLS: ToolDef[] = [
   }),
   tool({
     name: "put_secret",
-    description: "Store a new secret or update an existing one. Each call creates a new version.",
+    description: "Store a new secret or update an existing one. Each call creates a new version. Returns the secret's id (share_secret's secret_id), never the value.",
     inputSchema: {
       path,
       value: ZSecretValue.describe("The secret value"),
@@ -118,7 +118,7 @@ export const TOOLS: ToolDef[] = [
   }),
   tool({
     name: "describe_secret",
-    description: "Get metadata (type, version, expiry) without fetching the value. Use to check existence.",
+    description: "Get metadata (id, type, version, expiry) without fetching the value. Use to check existence, or to get the id share_secret needs.",
     inputSchema: { path },
     readOnly: true,
     async run(ctx, a) {

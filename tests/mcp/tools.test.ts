@@ -71,6 +71,7 @@ describe.each(["stdio", "http"] as const)("MCP tools over %s", (transport) => {
     const put = await call(mcp.client, "put_secret", { path: "api-keys/stripe", value: "sk_test_first_value", metadata: { env: "test" } });
     expect(put.isError).toBe(false);
     expect(put.data).toMatchObject({ path: "api-keys/stripe", type: "api_key", version: 1, metadata: { env: "test" } });
+    expect(put.data.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(put.data).not.toHaveProperty("value");
 
     const got = await call(mcp.client, "get_secret", { path: "api-keys/stripe" });
@@ -78,7 +79,7 @@ describe.each(["stdio", "http"] as const)("MCP tools over %s", (transport) => {
 
     await call(mcp.client, "put_secret", { path: "db/password", value: "pw-db-0001", type: "password" });
     const listed = await call(mcp.client, "list_secrets", { prefix: "api-keys/" });
-    expect((listed.data.secrets as Array<{ path: string }>).map((s) => s.path)).toEqual(["api-keys/stripe"]);
+    expect((listed.data.secrets as Array<{ path: string; id: string }>).map((s) => [s.path, s.id])).toEqual([["api-keys/stripe", put.data.id]]);
     expect(JSON.stringify(listed.data)).not.toContain('"value"');
     const all = await call(mcp.client, "list_secrets");
     expect((all.data.secrets as Array<{ path: string }>).map((s) => s.path).sort()).toEqual(["api-keys/stripe", "db/password"]);
@@ -102,8 +103,39 @@ describe.each(["stdio", "http"] as const)("MCP tools over %s", (transport) => {
     expect((await call(mcp.client, "get_secret", { path: "once/token" })).data.value).toBe("one-time-value");
     const gone = await call(mcp.client, "get_secret", { path: "once/token" });
     expect(gone.isError).toBe(true);
-    expect(gone.text).toContain("expired or used up its max access count");
+    expect(gone.text).toContain("used up its max access count");
+    expect(gone.text).not.toContain("deleted");
     expect(gone.text).toContain("Ask the user to store a new version");
+  });
+
+  test("a 410 tells the agent why: deleted, expired or used up", async () => {
+    const put = await call(mcp.client, "put_secret", { path: "gone/deleted", value: "deleted-value" });
+    expect((await call(mcp.client, "delete_secret", { path: "gone/deleted" })).isError).toBe(false);
+    const deleted = await call(mcp.client, "get_secret", { path: "gone/deleted" });
+    expect(deleted.isError).toBe(true);
+    expect(deleted.text).toContain("The secret was deleted");
+    expect(deleted.text).not.toContain("expired");
+
+    await call(mcp.client, "put_secret", { path: "gone/expired", value: "expired-value", expires_at: new Date(Date.now() + 3600_000).toISOString() });
+    await server.rt.db.secretVersion.updateMany({ where: { secret: { vaultId: w.vaultId, path: "gone/expired" } }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    const expired = await call(mcp.client, "get_secret", { path: "gone/expired" });
+    expect(expired.isError).toBe(true);
+    expect(expired.text).toContain("has expired");
+    expect(expired.text).not.toContain("deleted");
+    expect(put.data.id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  test("the vault://secrets resource lists the vault's secrets (ids, paths), never values", async () => {
+    const put = await call(mcp.client, "put_secret", { path: "res/listed", value: "resource-hidden-value" });
+    const { resources } = await mcp.client.listResources();
+    expect(resources.map((r) => r.uri)).toContain("vault://secrets");
+    const read = await mcp.client.readResource({ uri: "vault://secrets" });
+    const content = read.contents[0] as { uri: string; mimeType?: string; text: string };
+    expect(content).toMatchObject({ uri: "vault://secrets", mimeType: "application/json" });
+    const listed = JSON.parse(content.text) as { secrets: Array<{ id: string; path: string }> };
+    expect(listed.secrets).toContainEqual(expect.objectContaining({ id: put.data.id, path: "res/listed" }));
+    expect(content.text).not.toContain("resource-hidden-value");
+    expect(content.text).not.toContain('"value"');
   });
 
   test("rotate_generate stores a server-generated value without returning it", async () => {
