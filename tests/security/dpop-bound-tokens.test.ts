@@ -187,6 +187,19 @@ describe("a bound token needs a valid proof on every request", () => {
     expect(replayed.status).toBe(401);
     expect(((await replayed.json()) as { detail: string }).detail).toMatch(/already used/);
 
+    // Concurrent uses of one proof: exactly one gets through.
+    const raced = await proof(key, { htm: "GET", htu: secretUrl, token });
+    const statuses = await Promise.all(Array.from({ length: 10 }, () => get(secretUrl, { ...auth, DPoP: raced }).then((r) => r.status)));
+    expect(statuses.filter((st) => st === 200)).toHaveLength(1);
+    expect(statuses.filter((st) => st === 401)).toHaveLength(9);
+    // The replay cache is bounded: one row per proof, keyed by a hash (no caller text), expiring with the iat window.
+    const rows = await server.rt.db.rateCounter.findMany({ where: { key: { startsWith: "dpop-jti:" } } });
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) {
+      expect(row.key).toMatch(/^dpop-jti:[A-Za-z0-9_-]{43}$/);
+      expect(Number(row.windowStart)).toBeLessThanOrEqual(Date.now() + 80_000);
+    }
+
     // The query string is not part of htu; Talon's public URL is accepted as htu like the address used.
     const listUrl = `${server.url}/v1/vaults/${vault}/secrets`;
     expect((await get(`${listUrl}?prefix=api-keys/`, { ...auth, DPoP: await proof(key, { htm: "GET", htu: `${listUrl}?ignored=1#x`, token }) })).status).toBe(200);
