@@ -7,6 +7,7 @@ import { openKeystore } from "./keystore";
 import type { Keystore } from "./keystore/types";
 import { setLogLevel } from "./log";
 import { createMailer, type Mailer } from "./mail";
+import { assertMasterKeysPresent } from "./ops/master-keys";
 
 /** Everything a request needs that lives as long as the process. Built once by `createRuntime`. */
 export type Runtime = {
@@ -29,6 +30,11 @@ export async function createRuntime(config: Config, opts: { migrate?: boolean } 
     await keystore.selfTest();
     if (opts.migrate) await migrateDatabase(config.databaseUrl);
     const { db, dialect, close } = await openDatabase(config.databaseUrl);
+    // A database restored without its HSM token must not start: every secret read would fail.
+    await assertMasterKeysPresent(db, keystore, config).catch(async (e: unknown) => {
+      await close();
+      throw e;
+    });
     const audit = new AuditWriter(db, config.auditFlushMs);
     const vaultKeys = new VaultKeyService(keystore, config.vaultKeyCache);
     const rt: Runtime = {

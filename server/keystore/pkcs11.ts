@@ -24,7 +24,7 @@ import { Pkcs11Secp256k1Keys } from "./secp256k1";
 import { type Keystore, KeystoreFatalError, type KeystoreHealth, KeystoreIntegrityError, KeystoreKeyMissingError } from "./types";
 
 const MASTER_LABEL = /^talon-master-v(\d+)$/;
-const masterLabel = (version: number) => `talon-master-v${version}`;
+export const masterLabel = (version: number) => `talon-master-v${version}`;
 const SIGNING_LABEL = "talon-jwt-signing";
 /** DER of OID 1.3.101.112 (id-Ed25519). */
 const ED25519_OID = Buffer.from("06032b6570", "hex");

@@ -47,12 +47,14 @@ export type TestServer = {
  * A real Talon API server on a loopback port: real SoftHSM2 token (created in a temp dir), real
  * SQLite file or PostgreSQL database, real HTTP. Nothing of ours is mocked.
  */
-export async function startTestServer(opts: { env?: Record<string, string> } = {}): Promise<TestServer> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), "talon-test-"));
+export async function startTestServer(opts: { env?: Record<string, string>; existing?: { dataDir: string; databaseUrl: string } } = {}): Promise<TestServer> {
+  // `existing`: a data dir and database made beforehand (a restored backup); close() still removes
+  // the data dir, but a PostgreSQL database it did not create is the caller's to drop.
+  const dataDir = opts.existing?.dataDir ?? mkdtempSync(path.join(tmpdir(), "talon-test-"));
   const keystore = opts.env?.TALON_KEYSTORE ?? "pkcs11";
   if (keystore === "pkcs11") ensureSoftHsmToken(dataDir, "talon");
-  const pgDb = testDialect === "postgres" ? await createPostgresDatabase() : null;
-  const databaseUrl = pgDb?.url ?? `file:${path.join(dataDir, "talon.db")}`;
+  const pgDb = testDialect === "postgres" && !opts.existing ? await createPostgresDatabase() : null;
+  const databaseUrl = opts.existing?.databaseUrl ?? pgDb?.url ?? `file:${path.join(dataDir, "talon.db")}`;
   const config = loadConfig({
     TALON_DATA_DIR: dataDir,
     DATABASE_URL: databaseUrl,
