@@ -1,9 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { stringify as stringifyYaml } from "yaml";
 import { ZProblem } from "../../lib/contract/common";
-import type { ApiApp } from "../http/pipeline";
+import type { ApiApp, ApiEnv } from "../http/pipeline";
 import { TALON_VERSION } from "../version";
 
 export const OPENAPI_PATH = "/v1/openapi.json";
+/** The same document at the root, where 1Claw's clients and generic OpenAPI tools look for it. */
+export const OPENAPI_ROOT_JSON_PATH = "/openapi.json";
+export const OPENAPI_ROOT_YAML_PATH = "/openapi.yaml";
 
 type Operation = { operationId?: string; security?: Array<Record<string, string[]>>; responses?: Record<string, unknown> };
 type OpenApiDocument = { paths?: Record<string, Record<string, Operation>>; [k: string]: unknown };
@@ -76,23 +81,28 @@ export function buildOpenApiDocument(app: ApiApp, servers: Array<{ url: string; 
   return doc;
 }
 
+/** The YAML spelling served at /openapi.yaml and shipped in talon-openapi: no anchors, no folded lines. */
+export const openApiYaml = (doc: object) => stringifyYaml(doc, { aliasDuplicateObjects: false, lineWidth: 0 });
+
 const ZOpenApiDocument = z
   .looseObject({ openapi: z.literal("3.1.0"), info: z.looseObject({ title: z.string(), version: z.string() }), paths: z.record(z.string(), z.unknown()) })
   .openapi("OpenApiDocument", { description: "This document" });
 
-const openApiDocument = createRoute({
-  method: "get",
-  path: OPENAPI_PATH,
-  tags: ["Health"],
-  summary: "This API's OpenAPI 3.1 document",
-  security: [],
-  responses: { 200: { description: "The OpenAPI document (cacheable for 5 minutes)", content: { "application/json": { schema: ZOpenApiDocument } } } },
-});
+const documentRoute = (path: string, mediaType: string, operationId?: string) =>
+  createRoute({
+    method: "get",
+    path,
+    operationId,
+    tags: ["Health"],
+    summary: path === OPENAPI_PATH ? "This API's OpenAPI 3.1 document" : `This API's OpenAPI 3.1 document, as ${mediaType === "application/yaml" ? "YAML" : "JSON"} at the root`,
+    security: [],
+    responses: { 200: { description: "The OpenAPI document (cacheable for 5 minutes)", content: { [mediaType]: { schema: ZOpenApiDocument } } } },
+  });
 
 /**
- * `GET /v1/openapi.json`. Register it after every other route: the document is built on first request
- * from what the app holds then, and cached. It describes itself too; the handler is plain (the body is
- * already JSON text).
+ * `GET /v1/openapi.json`, `/openapi.json` and `/openapi.yaml`. Register them after every other route:
+ * the document is built on first request from what the app holds then, and cached. It describes
+ * itself too; the handlers are plain (the body is already JSON or YAML text).
  */
 export function registerOpenApiRoute(app: ApiApp) {
   // `Problem` is referenced by the default responses even if no route declared an error yet.
@@ -103,10 +113,16 @@ export function registerOpenApiRoute(app: ApiApp) {
     bearerFormat: "JWT, 1ck_ or ocv_ key",
     description: BEARER_DESCRIPTION,
   });
-  app.openAPIRegistry.registerPath(openApiDocument);
-  let cached: string | null = null;
-  app.get(OPENAPI_PATH, (c) => {
-    cached ??= JSON.stringify(buildOpenApiDocument(app, [{ url: c.get("rt").config.publicUrl, description: "This Talon server" }]));
-    return c.body(cached, 200, { "Content-Type": "application/json", "Cache-Control": "public, max-age=300" });
-  });
+  app.openAPIRegistry.registerPath(documentRoute(OPENAPI_PATH, "application/json"));
+  app.openAPIRegistry.registerPath(documentRoute(OPENAPI_ROOT_JSON_PATH, "application/json", "getRootOpenapiJson"));
+  app.openAPIRegistry.registerPath(documentRoute(OPENAPI_ROOT_YAML_PATH, "application/yaml", "getRootOpenapiYaml"));
+  let doc: OpenApiDocument | null = null;
+  let json: string | null = null;
+  let yaml: string | null = null;
+  const document = (c: Context<ApiEnv>) => (doc ??= buildOpenApiDocument(app, [{ url: c.get("rt").config.publicUrl, description: "This Talon server" }]));
+  const cacheable = { "Cache-Control": "public, max-age=300" };
+  const serveJson = (c: Context<ApiEnv>) => c.body((json ??= JSON.stringify(document(c))), 200, { "Content-Type": "application/json", ...cacheable });
+  app.get(OPENAPI_PATH, serveJson);
+  app.get(OPENAPI_ROOT_JSON_PATH, serveJson);
+  app.get(OPENAPI_ROOT_YAML_PATH, (c) => c.body((yaml ??= openApiYaml(document(c))), 200, { "Content-Type": "application/yaml; charset=utf-8", ...cacheable }));
 }

@@ -4,9 +4,17 @@ import { getRequestListener } from "@hono/node-server";
 import { ApiError, problemBody } from "./errors";
 import type { ApiApp } from "./pipeline";
 
-/** Paths the API app owns; everything else belongs to Next.js. */
+/** Paths the API app owns (the OpenAPI document at the root among them); everything else belongs to Next.js. */
 export function isApiPath(pathname: string): boolean {
-  return pathname === "/v1" || pathname.startsWith("/v1/") || pathname === "/mcp" || pathname.startsWith("/mcp/") || pathname.startsWith("/.well-known/");
+  return (
+    pathname === "/v1" ||
+    pathname.startsWith("/v1/") ||
+    pathname === "/mcp" ||
+    pathname.startsWith("/mcp/") ||
+    pathname.startsWith("/.well-known/") ||
+    pathname === "/openapi.json" ||
+    pathname === "/openapi.yaml"
+  );
 }
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
