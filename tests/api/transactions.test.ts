@@ -159,6 +159,20 @@ describe("submit", () => {
     expect(other.status).toBe(409);
   });
 
+  it("under concurrent retries of one Idempotency-Key, one request signs; the others get 409 (in flight) or the first result", async () => {
+    const key = `idem-race-${Date.now()}`;
+    const nonceBefore = await node.rpc<Hex>("eth_getTransactionCount", [SIGNER, "pending"]);
+    const results = await Promise.all(Array.from({ length: 6 }, () => agent.api.post(txUrl(), { to: RECIPIENT, value: "0.002", chain: "localhost" }, { "Idempotency-Key": key })));
+    const created = results.filter((r) => r.status === 201);
+    expect(created).toHaveLength(1);
+    for (const r of results.filter((x) => x.status !== 201)) {
+      expect([200, 409]).toContain(r.status);
+      if (r.status === 200) expect(r.body.id).toBe(created[0]!.body.id);
+      else expect(r.body.detail).toContain("still in flight");
+    }
+    expect(Number(BigInt(await node.rpc<Hex>("eth_getTransactionCount", [SIGNER, "pending"])))).toBe(Number(BigInt(nonceBefore)) + 1);
+  });
+
   it("lists newest first, paged", async () => {
     const all = await agent.api.get(`${txUrl()}?limit=100`);
     expect(all.status).toBe(200);
