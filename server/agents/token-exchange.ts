@@ -5,12 +5,12 @@ import { ApiError } from "../http/errors";
 import type { PublicCtx } from "../http/principal";
 import { DpopProofError, type DpopRequest, thumbprintOfBodyKey, verifyDpopProof } from "../identity/dpop";
 import { verifyOidcAssertion } from "../identity/oidc-agents";
+import { recordAnonymousFailure } from "../identity/failures";
 import type { AgentScopeSource } from "../identity/tokens";
 import { agentKeyMatches, parseAgentKey } from "./api-keys";
 import { effectiveScopes, parseList, touchAgent } from "./records";
 
 export const DEFAULT_AGENT_TOKEN_TTL_SECONDS = 3600;
-const ANONYMOUS = { orgId: "", actorId: "anonymous", actorType: "anonymous" as const };
 /** SHA-256 fingerprints are 64 hex digits; a missing one is compared against this stand-in. */
 const NO_FINGERPRINT = "0".repeat(64);
 
@@ -64,15 +64,17 @@ export async function exchangeAgentToken(ctx: PublicCtx, input: AgentTokenReques
   }
   const method = input.api_key !== undefined ? "api_key" : input.client_assertion !== undefined ? "oidc_client_credentials" : "mtls";
 
-  const record = (action: string, details: AuditInput["details"]) =>
-    agent
-      ? rt.audit.record(ctx, { action, resourceType: "agent", resourceId: agent.id, details }, { orgId: agent.orgId, actorId: `agent:${agent.id}`, actorType: "agent" })
-      : rt.audit.record(ctx, { action, resourceType: "agent", resourceId: input.agent_id ?? "", details }, ANONYMOUS);
-
   if (!agent || !proven) {
-    await record("auth.failure", { method, reason: "invalid_credentials" });
+    // Nothing was proved, so the agent is the target, not the actor: anonymous, and bounded per
+    // claimed agent before it reaches the org's chain. An unknown agent takes the same path (same
+    // counter and audit write, in no org's log), so timing does not tell which agent ids exist.
+    const target = agent ? { kind: "agent" as const, id: agent.id, orgId: agent.orgId } : { kind: "agent" as const, id: input.agent_id ?? "", orgId: "" };
+    await recordAnonymousFailure(ctx, target, { method, reason: "invalid_credentials" });
     throw ApiError.unauthorized();
   }
+  // From here the caller proved it is this agent.
+  const record = (action: string, details: AuditInput["details"]) =>
+    rt.audit.record(ctx, { action, resourceType: "agent", resourceId: agent.id, details }, { orgId: agent.orgId, actorId: `agent:${agent.id}`, actorType: "agent" });
   if (!agent.isActive) {
     await record("auth.failure", { method, reason: "deactivated" });
     throw ApiError.unauthorized("Agent is deactivated");

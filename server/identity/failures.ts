@@ -14,19 +14,19 @@ const HOUR_MS = 60 * 60 * 1000;
 
 const ANONYMOUS = { actorId: "anonymous", actorType: "anonymous" as const };
 
-export async function recordAnonymousFailure(
-  ctx: PublicCtx,
-  target: { id: string; orgId: string } | null,
-  details: Record<string, string>,
-): Promise<void> {
-  const key = target ? `audit:auth-failure:user:${target.id}` : `audit:auth-failure:ip:${ipBucketKey(ctx.ip)}`;
+/** Whose credentials the attempt was against: a user (the default) or an agent; `orgId` "" for none. */
+export type FailureTarget = { id: string; orgId: string; kind?: "user" | "agent" };
+
+export async function recordAnonymousFailure(ctx: PublicCtx, target: FailureTarget | null, details: Record<string, string>): Promise<void> {
+  const kind = target?.kind ?? "user";
+  const key = target ? `audit:auth-failure:${kind}:${target.id}` : `audit:auth-failure:ip:${ipBucketKey(ctx.ip)}`;
   const { count } = await hit(ctx.rt.db, key, HOUR_MS);
   if (count > AUDITED_FAILURES_PER_HOUR) return;
   const recorded: Record<string, string | boolean> = { ...details };
   if (count === AUDITED_FAILURES_PER_HOUR) recorded.more_this_hour_not_recorded = true;
   await ctx.rt.audit.record(
     ctx,
-    { action: "auth.failure", resourceType: "user", resourceId: target?.id ?? "", details: recorded },
+    { action: "auth.failure", resourceType: kind, resourceId: target?.id ?? "", details: recorded },
     { orgId: target?.orgId ?? "", ...ANONYMOUS },
   );
 }

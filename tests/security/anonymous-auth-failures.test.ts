@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { AUDITED_FAILURES_PER_HOUR } from "../../server/identity/failures";
 import { signUpVerified, uniqueEmail } from "../helpers/accounts";
+import { registerAgent } from "../helpers/agents";
 import { client } from "../helpers/http";
 import { startTestServer, type TestServer } from "../helpers/server";
 
@@ -71,5 +72,26 @@ describe("failed sign-ins against a victim account", () => {
     const added = (await failuresIn("")).slice(before);
     expect(added).toHaveLength(AUDITED_FAILURES_PER_HOUR);
     expect(added.every((e) => e.actorType === "anonymous" && e.actorId === "anonymous")).toBe(true);
+  });
+});
+
+describe("failed agent-token exchanges against a victim agent", () => {
+  it("are anonymous events in the agent's org, bounded per agent; the agent's own exchange is still recorded as the agent", async () => {
+    const human = await signUpVerified(server);
+    const victim = await registerAgent(server.url, human.token);
+    const wrongKey = `ocv_${victim.apiKey.slice(4, 12)}${"A".repeat(35)}`;
+    const attempts = AUDITED_FAILURES_PER_HOUR + 10;
+    for (let i = 0; i < attempts; i++) expect((await api.post("/v1/auth/agent-token", { agent_id: victim.id, api_key: wrongKey })).status).toBe(401);
+
+    const failures = await failuresIn(human.orgId);
+    expect(failures).toHaveLength(AUDITED_FAILURES_PER_HOUR);
+    for (const e of failures) expect(e).toMatchObject({ actorType: "anonymous", actorId: "anonymous", resourceType: "agent", resourceId: victim.id });
+    expect(JSON.parse(failures.at(-1)!.details)).toMatchObject({ more_this_hour_not_recorded: true });
+
+    // Positive control: a proven exchange is the agent's own act.
+    expect((await api.post("/v1/auth/agent-token", { agent_id: victim.id, api_key: victim.apiKey })).status).toBe(200);
+    const success = await server.rt.db.auditEvent.findMany({ where: { orgId: human.orgId, action: "auth.success", resourceId: victim.id } });
+    expect(success).toHaveLength(1);
+    expect(success[0]).toMatchObject({ actorType: "agent", actorId: `agent:${victim.id}` });
   });
 });
