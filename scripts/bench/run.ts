@@ -11,6 +11,7 @@ import path from "node:path";
 import autocannon, { type Result } from "autocannon";
 import { ROOT } from "../build-state.mjs";
 import { api, ensureBuild, freePort, signUpVerified, startTalon, type TalonProcess, waitHealthy } from "../talon-process";
+import { benchSecp256k1, formatSecp256k1Bench } from "./hsm-secp256k1";
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -128,10 +129,12 @@ async function main() {
     const baseline = rows[0]!.result.requests.average;
     console.log(`\nTalon benchmark — ${cpus().length} CPUs, Node ${process.version}, SQLite + SoftHSM2, ${CONNECTIONS} connections, ${DURATION} s each, rate limits off\n`);
     console.log(table(rows, baseline));
+    const secp256k1 = await benchSecp256k1(Math.min(DURATION, 5));
+    console.log(`\n${formatSecp256k1Bench(secp256k1)}`);
     const outDir = path.join(ROOT, "bench-results");
     mkdirSync(outDir, { recursive: true });
     const file = path.join(outDir, `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-    writeFileSync(file, JSON.stringify({ cpus: cpus().length, node: process.version, connections: CONNECTIONS, durationSeconds: DURATION, rows }, null, 2));
+    writeFileSync(file, JSON.stringify({ cpus: cpus().length, node: process.version, connections: CONNECTIONS, durationSeconds: DURATION, rows, secp256k1 }, null, 2));
     console.log(`\nRaw results: ${path.relative(ROOT, file)}`);
   } finally {
     bare?.kill("SIGTERM");
