@@ -8,6 +8,7 @@ import { registerAgent } from "../helpers/agents";
 import { client } from "../helpers/http";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { agentWithVault, call, connectHttp, NO_LIMITS } from "./helpers";
+import { TOOLS } from "../../lib/mcp/tools";
 
 const INITIALIZE = {
   jsonrpc: "2.0",
@@ -96,7 +97,7 @@ describe("hosted /mcp session start", () => {
     // Control: the owner of the session can use it.
     const own = await list(w.apiKey, w.vaultId);
     expect(own.status).toBe(200);
-    expect(((await own.json()) as { result: { tools: unknown[] } }).result.tools.length).toBe(13);
+    expect(((await own.json()) as { result: { tools: unknown[] } }).result.tools.length).toBe(TOOLS.length);
     // DELETE ends the session; its id is then unknown.
     const ended = await fetch(`${server.url}/mcp`, {
       method: "DELETE",
