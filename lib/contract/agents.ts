@@ -4,7 +4,7 @@ import { ZDpopJwk } from "./auth";
 import { ZIsoDate, ZUuid } from "./common";
 
 /** The skill card's default chain registry; guardrails name chains from it. */
-export const CHAIN_NAMES = ["ethereum", "base", "optimism", "arbitrum-one", "polygon", "sepolia", "base-sepolia"] as const;
+export const CHAIN_NAMES = ["ethereum", "base", "optimism", "arbitrum-one", "polygon", "sepolia", "base-sepolia", "localhost"] as const;
 export const AUTH_METHODS = ["api_key", "mtls", "oidc_client_credentials"] as const;
 
 const ZScope = z

@@ -196,6 +196,8 @@ describe("guardrails", () => {
     const chain = await send({});
     expect(chain.status).toBe(403);
     expect(chain.body.detail).toMatch(/tx_allowed_chains.*sepolia/);
+    expect((await patch({ tx_allowed_chains: ["sepolia", "localhost"] })).status).toBe(200);
+    expect((await send({})).status).toBe(201);
     expect((await patch({ tx_allowed_chains: [] })).status).toBe(200);
 
     expect((await patch({ tx_to_allowlist: [SIGNER] })).status).toBe(200);
@@ -211,12 +213,12 @@ describe("guardrails", () => {
     expect(max.body.detail).toMatch(/tx_max_value_eth.*0\.5 ETH/);
     expect((await send({ value: "0.5" })).status).toBe(201);
 
-    // 0.1 + 0.5 already sent in the last 24 h count against the rolling limit.
-    expect((await patch({ tx_daily_limit_eth: "1.2" })).status).toBe(200);
+    // 0.1 + 0.1 + 0.5 already sent in the last 24 h count against the rolling limit.
+    expect((await patch({ tx_daily_limit_eth: "1.3" })).status).toBe(200);
     expect((await send({ value: "0.4" })).status).toBe(201);
     const daily = await send({ value: "0.3" });
     expect(daily.status).toBe(403);
-    expect(daily.body.detail).toBe("Guardrail tx_daily_limit_eth refuses 0.3 ETH: 1 ETH of the 1.2 ETH rolling 24 h limit is already used");
+    expect(daily.body.detail).toBe("Guardrail tx_daily_limit_eth refuses 0.3 ETH: 1.1 ETH of the 1.3 ETH rolling 24 h limit is already used");
     expect((await send({ value: "0.2" })).status).toBe(201);
 
     const audit = await owner.get(`/v1/audit/events?action=tx.refused&resource_id=${g.agentId}`);
