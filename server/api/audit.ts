@@ -1,12 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { MiddlewareHandler } from "hono";
 import { ZAuditEventList, ZAuditExportQuery, ZAuditExportRecord, ZAuditQuery, ZAuditVerifyQuery, ZAuditVerifyResponse } from "../../lib/contract/audit";
 import { problemResponses } from "../../lib/contract/common";
 import { exportAuditEvents } from "../audit/export";
 import { queryAuditEvents } from "../audit/service";
 import { verifyAuditChain } from "../audit/verify";
-import { meterFor } from "../billing/metering";
-import { type ApiApp, type ApiEnv, ctxOf, requireAuth } from "../http/pipeline";
+import { type ApiApp, ctxOf, requireAuth } from "../http/pipeline";
 
 const json = <T>(schema: T) => ({ "application/json": { schema } });
 
@@ -20,25 +18,13 @@ const events = createRoute({
   responses: { 200: { description: "Events, newest first", content: json(ZAuditEventList) }, ...problemResponses(400, 401) },
 });
 
-/**
- * The audit group is free of quota, but verification reads the org's log and is the one audit route a
- * caller could use to load the instance: it counts against the org's monthly quota like any metered
- * route (402 when none is left; the quota headers on every answer).
- */
-const meterVerification: MiddlewareHandler<ApiEnv> = async (c, next) => {
-  const meter = meterFor(c.get("rt"));
-  const reading = await meter.draw(c.get("principal").orgId);
-  for (const [name, value] of Object.entries(meter.headersOf(reading))) c.header(name, value);
-  await next();
-};
-
 const verify = createRoute({
   method: "get",
   path: "/v1/audit/verify",
   tags: ["Audit"],
   summary:
     "Verify the organisation's audit hash chain (owners and admins; metered; one at a time per org). Incremental from the signed checkpoint, at most `limit` events per call; `full=true` (owners) recomputes from the first event",
-  middleware: [requireAuth, meterVerification],
+  middleware: [requireAuth],
   request: { query: ZAuditVerifyQuery },
   responses: { 200: { description: "Verification result", content: json(ZAuditVerifyResponse) }, ...problemResponses(400, 401, 402, 403, 409) },
 });

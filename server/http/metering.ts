@@ -8,9 +8,14 @@ import type { ApiEnv } from "./pipeline";
  * principal, and charging the sharer's org for strangers' reads would let anyone drain its quota.
  */
 const FREE_PREFIXES = ["/v1/auth/", "/v1/health", "/v1/audit/", "/v1/org/", "/v1/security/", "/v1/chains", "/v1/billing/"];
+/**
+ * Within a free group, the one route a caller could use to load the instance: chain verification
+ * reads the org's log, so it counts against the quota like any metered route.
+ */
+const METERED_IN_FREE_GROUPS = new Set(["/v1/audit/verify"]);
 
 export const isMeteredPath = (path: string) =>
-  path.startsWith("/v1/") && !FREE_PREFIXES.some((p) => path === p.replace(/\/$/, "") || path.startsWith(p));
+  path.startsWith("/v1/") && (METERED_IN_FREE_GROUPS.has(path) || !FREE_PREFIXES.some((p) => path === p.replace(/\/$/, "") || path.startsWith(p)));
 
 /**
  * Runs after authentication: counts the request against the org's monthly quota (or draws credits),
