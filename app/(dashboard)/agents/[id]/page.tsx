@@ -51,6 +51,11 @@ export default async function AgentPage({ params }: { params: Promise<{ id: stri
       />
       <AgentDetails agent={agent} vaults={vaultOptions} />
       <GuardrailsEditor agent={agent} update={updateAgentAction} vaults={vaultOptions} chains={chains} />
+      <p className="text-sm">
+        <Link href={`/agents/${agent.id}/transactions`} className="text-amber-300 hover:underline">
+          Transactions and HSM signing keys →
+        </Link>
+      </p>
       <AgentSettingsForm agent={agent} update={updateAgentAction} />
     </>
   );
