@@ -2,6 +2,8 @@
  * `npm run bench`: the production server (SQLite + SoftHSM2, temp data dir) against a bare node:http
  * JSON server on the same machine, with autocannon. Prints req/s, p50 and p99 and the ratio to the
  * bare server. Figures, not a test: it exits 0 whatever they are, non-zero only when it cannot start.
+ * The crypto-proxy rows run against a local Hardhat (EDR) node started here; the HSM secp256k1 rate
+ * is printed after the table, beside the raw PKCS#11 rate.
  * env: BENCH_DURATION (seconds, default 10), BENCH_CONNECTIONS (default 32), BENCH_SECRETS (default 1000)
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
@@ -12,6 +14,8 @@ import autocannon, { type Result } from "autocannon";
 import { ROOT } from "../build-state.mjs";
 import { api, ensureBuild, freePort, signUpVerified, startTalon, type TalonProcess, waitHealthy } from "../talon-process";
 import { benchSecp256k1, formatSecp256k1Bench } from "./hsm-secp256k1";
+import { type EvmNode, startEvmNode } from "../../tests/helpers/evm-node";
+import { BENCH_RECIPIENT, setupCryptoProxyAgent } from "./crypto-proxy";
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -67,13 +71,25 @@ async function main() {
   const dataDir = mkdtempSync(path.join(tmpdir(), "talon-bench-"));
   let talon: TalonProcess | undefined;
   let bare: ChildProcess | undefined;
+  let chain: EvmNode | undefined;
   try {
+    // The crypto-proxy rows sign and broadcast to a local Hardhat (EDR) node; without it they are skipped.
+    chain = await startEvmNode().catch((e: unknown) => {
+      console.error(`local chain unavailable, simulate/submit rows skipped: ${e instanceof Error ? e.message : String(e)}`);
+      return undefined;
+    });
     // One client IP and one user drive all the load: the per-IP and per-principal limits would turn
     // it into a measurement of 429s, so they are off (as behind a proxy that spreads many clients).
     talon = startTalon({
       dataDir,
       port: await freePort(),
-      env: { TALON_LOG_LEVEL: "warn", TALON_RATE_LIMIT_IP_PER_MINUTE: "0", TALON_RATE_LIMIT_PRINCIPAL_PER_MINUTE: "0", TALON_RATE_LIMIT_AUTH_PER_MINUTE: "0" },
+      env: {
+        TALON_LOG_LEVEL: "warn",
+        TALON_RATE_LIMIT_IP_PER_MINUTE: "0",
+        TALON_RATE_LIMIT_PRINCIPAL_PER_MINUTE: "0",
+        TALON_RATE_LIMIT_AUTH_PER_MINUTE: "0",
+        ...(chain ? { TALON_CHAIN_RPC_URLS: `localhost=${chain.url}` } : {}),
+      },
     });
     const startMs = await waitHealthy(talon);
     console.error(`Talon healthy after ${startMs} ms; seeding ${SECRETS} secrets…`);
@@ -125,6 +141,14 @@ async function main() {
         ],
       }),
     });
+    if (chain) {
+      const proxy = await setupCryptoProxyAgent(talon.url, token, String(vault.body.id));
+      const tx = JSON.stringify({ to: BENCH_RECIPIENT, value: "0.000001", chain: "localhost" });
+      const headers = { Authorization: `Bearer ${proxy.token}`, "Content-Type": "application/json" };
+      const txPath = `/v1/agents/${proxy.agentId}/transactions`;
+      rows.push({ name: "POST simulate (local chain)", result: await run(`${talon.url}${txPath}/simulate`, { method: "POST", headers, body: tx }) });
+      rows.push({ name: "POST submit (sign + broadcast)", result: await run(`${talon.url}${txPath}`, { method: "POST", headers, body: tx }) });
+    }
 
     const baseline = rows[0]!.result.requests.average;
     console.log(`\nTalon benchmark — ${cpus().length} CPUs, Node ${process.version}, SQLite + SoftHSM2, ${CONNECTIONS} connections, ${DURATION} s each, rate limits off\n`);
@@ -139,6 +163,7 @@ async function main() {
   } finally {
     bare?.kill("SIGTERM");
     await talon?.stop();
+    await chain?.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

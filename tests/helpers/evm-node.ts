@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { encodeAbiParameters, type Hex } from "viem";
 import contracts from "./evm/contracts.json";
 
@@ -22,6 +23,7 @@ export type EvmNode = {
 };
 
 export const CONTRACTS = contracts.contracts;
+const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -35,11 +37,11 @@ async function freePort(): Promise<number> {
 }
 
 export async function startEvmNode(): Promise<EvmNode> {
-  const root = path.resolve(__dirname, "../..");
+  const root = path.resolve(HERE, "../..");
   const port = await freePort();
   const child: ChildProcess = spawn(
     process.execPath,
-    [path.join(root, "node_modules/hardhat/internal/cli/cli.js"), "node", "--hostname", "127.0.0.1", "--port", String(port), "--config", path.join(__dirname, "evm/hardhat.config.cjs")],
+    [path.join(root, "node_modules/hardhat/internal/cli/cli.js"), "node", "--hostname", "127.0.0.1", "--port", String(port), "--config", path.join(HERE, "evm/hardhat.config.cjs")],
     { cwd: root, env: { ...process.env, HARDHAT_DISABLE_TELEMETRY_PROMPT: "true", DO_NOT_TRACK: "1" }, stdio: ["ignore", "ignore", "pipe"] },
   );
   let stderr = "";
