@@ -8,7 +8,7 @@ import type {
   ZSimulationBundle,
   ZTransactionList,
 } from "../../contract/transactions";
-import type { z } from "zod";
+import type { z } from "@hono/zod-openapi";
 
 type SimulationBundle = z.infer<typeof ZSimulationBundle>;
 type TransactionList = z.infer<typeof ZTransactionList>;
