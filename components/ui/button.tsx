@@ -1,4 +1,4 @@
-import type { ButtonHTMLAttributes } from "react";
+import type { ComponentProps } from "react";
 
 type Variant = "primary" | "secondary" | "danger" | "ghost";
 
@@ -19,7 +19,7 @@ export function Button({
   children,
   type = "button",
   ...rest
-}: ButtonHTMLAttributes<HTMLButtonElement> & { variant?: Variant; pending?: boolean }) {
+}: ComponentProps<"button"> & { variant?: Variant; pending?: boolean }) {
   return (
     <button type={type} className={buttonClass(variant, className)} disabled={pending || rest.disabled} aria-busy={pending || undefined} {...rest}>
       {pending && <span aria-hidden className="h-3.5 w-3.5 animate-spin rounded-full border-2 border-current border-t-transparent" />}

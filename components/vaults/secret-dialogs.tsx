@@ -14,7 +14,7 @@ import type { SecretActions, SecretRow } from "./types";
  * "New secret": the form in a dialog, its path starting at the folder being browsed; a secret saved
  * into another folder takes the page to that folder, so it is shown.
  */
-export function NewSecretButton({ vaultId, put, defaultPath }: { vaultId: string; put: SecretActions["put"]; defaultPath: string }) {
+export function NewSecretButton({ vaultId, put, lookup, defaultPath }: { vaultId: string; put: SecretActions["put"]; lookup: SecretActions["versions"]; defaultPath: string }) {
   const [open, setOpen] = useState(false);
   const router = useRouter();
   function saved(path: string) {
@@ -26,7 +26,7 @@ export function NewSecretButton({ vaultId, put, defaultPath }: { vaultId: string
     <>
       <Button onClick={() => setOpen(true)}>New secret</Button>
       <Dialog open={open} onClose={() => setOpen(false)} title="New secret">
-        <SecretForm vaultId={vaultId} put={put} defaultPath={defaultPath} onDone={() => setOpen(false)} onSaved={saved} />
+        <SecretForm vaultId={vaultId} put={put} lookup={lookup} defaultPath={defaultPath} onDone={() => setOpen(false)} onSaved={saved} />
       </Dialog>
     </>
   );

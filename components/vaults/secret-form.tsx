@@ -37,6 +37,7 @@ export function SecretForm({
   vaultId,
   put,
   existing,
+  lookup,
   defaultPath = "",
   onDone,
   onSaved = onDone,
@@ -44,6 +45,8 @@ export function SecretForm({
   vaultId: string;
   put: SecretActions["put"];
   existing?: SecretRow;
+  /** For a new secret: finds a secret already at the typed path, so saving never silently adds a version to it. */
+  lookup?: SecretActions["versions"];
   defaultPath?: string;
   onDone: () => void;
   /** After a successful save, with the written secret's path (defaults to `onDone`). */
@@ -55,9 +58,36 @@ export function SecretForm({
   const v = useSchemaValidation(ZPutSecretActionInput);
   const mutation = useAction(put, { onSuccess: (written) => onSaved(written.path) });
   const set = <K extends keyof SecretFormState>(key: K, value: SecretFormState[K]) => setForm((f) => ({ ...f, [key]: value }));
+  // A path that already holds a secret, found on the first Save: the second Save stores version n+1.
+  const [found, setFound] = useState<{ path: string; version: number } | null>(null);
+  const [checking, setChecking] = useState(false);
+  const [touched, setTouched] = useState({ type: false, metadata: false });
+  const overwriting = found !== null && found.path === form.path.trim();
 
-  function submit(e: FormEvent) {
+  /** True when the path is free (or cannot be checked: the write's own rules then decide). */
+  async function pathIsFree(path: string): Promise<boolean> {
+    if (!lookup) return true;
+    setChecking(true);
+    try {
+      const r = await lookup({ vault_id: vaultId, path });
+      const latest = r.ok ? r.data.versions.at(-1) : undefined;
+      if (!latest) return true;
+      setFound({ path, version: latest.version });
+      // Kept unless the user changed them: a new value must not silently drop the secret's metadata or type.
+      setForm((f) => ({
+        ...f,
+        type: touched.type ? f.type : (latest.type as SecretType),
+        metadata: touched.metadata || f.metadata.trim() !== "" ? f.metadata : Object.keys(latest.metadata).length ? JSON.stringify(latest.metadata, null, 2) : "",
+      }));
+      return false;
+    } finally {
+      setChecking(false);
+    }
+  }
+
+  async function submit(e: FormEvent) {
     e.preventDefault();
+    if (!existing && !overwriting && form.path.trim() !== "" && !(await pathIsFree(form.path.trim()))) return;
     const built = toPutSecretInput(vaultId, form);
     if (!built.ok) {
       v.clear();
@@ -112,6 +142,7 @@ export function SecretForm({
         value={form.type}
         onChange={(e) => {
           const type = e.target.value as SecretType;
+          setTouched((t) => ({ ...t, type: true }));
           set("type", type);
           if (MULTI_LINE_TYPES.has(type)) setMultiLine(true);
         }}
@@ -121,7 +152,10 @@ export function SecretForm({
         label="Metadata (JSON)"
         name="metadata"
         value={form.metadata}
-        onChange={(e) => set("metadata", e.target.value)}
+        onChange={(e) => {
+          setTouched((t) => ({ ...t, metadata: true }));
+          set("metadata", e.target.value);
+        }}
         rows={3}
         placeholder='{"owner": "billing"}'
         hint="Optional. A JSON object; never put secrets here, metadata is listed in clear."
@@ -150,13 +184,19 @@ export function SecretForm({
           error={msg("body.max_access_count")}
         />
       </div>
+      {overwriting && (
+        <Alert tone="amber" title={`${found.path} exists — store version ${found.version + 1}?`}>
+          A secret is already stored at this path (version {found.version}). Saving adds version {found.version + 1} as its current value; earlier versions stay in its history. Its type and metadata are
+          kept unless you change them above.
+        </Alert>
+      )}
       {problem && <Alert>{problem}</Alert>}
       <div className="flex justify-end gap-2">
         <Button variant="secondary" onClick={onDone}>
           Cancel
         </Button>
-        <Button type="submit" pending={mutation.isPending}>
-          {existing ? "Save new version" : "Save secret"}
+        <Button type="submit" pending={mutation.isPending || checking}>
+          {existing ? "Save new version" : overwriting ? `Store version ${found.version + 1}` : "Save secret"}
         </Button>
       </div>
     </form>

@@ -32,7 +32,7 @@ export function SecretTable({ vaultId, prefix, secrets, actions, now }: { vaultI
               )}
             </td>
             <td className={cellClass}>
-              <RevealSecret key={`${s.path}@${s.version}`} vaultId={vaultId} path={s.path} reveal={actions.reveal} />
+              <RevealSecret key={`${s.path}@${s.version}`} vaultId={vaultId} path={s.path} reveal={actions.reveal} accessCount={s.access_count} maxAccessCount={s.max_access_count} />
             </td>
             <td className={cellClass}>
               <Badge>{s.type}</Badge>

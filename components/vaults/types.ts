@@ -8,10 +8,15 @@ export type Action<I, T> = (input: I) => Promise<ActionResult<T>>;
 
 export type RevealedSecret = { value: string; version: number; access_count: number; max_access_count: number };
 
+/** A version as the history dialog lists it: its author's display name beside the `user:<id>` reference. */
+export type NamedSecretVersion = SecretVersionSummary & { created_by_name: string | null };
+
 export type SecretActions = {
   put: Action<PutSecretActionInput, PutSecretResponse>;
   reveal: Action<SecretRefInput, RevealedSecret>;
-  versions: Action<SecretRefInput, { versions: SecretVersionSummary[] }>;
+  revealVersion: Action<SecretVersionRefInput, RevealedSecret>;
+  restoreVersion: Action<SecretVersionRefInput, PutSecretResponse>;
+  versions: Action<SecretRefInput, { versions: NamedSecretVersion[] }>;
   disableVersion: Action<SecretVersionRefInput, null>;
   remove: Action<SecretRefInput, null>;
 };

@@ -5,14 +5,15 @@ import { Button } from "@/components/ui/button";
 import { ConfirmAction } from "@/components/ui/confirm-action";
 import { Dialog } from "@/components/ui/dialog";
 import { Alert, Badge, cellClass, formatDate, Skeleton, Table } from "@/components/ui/layout";
-import type { SecretVersionSummary } from "@/lib/contract/secrets";
 import { ActionError } from "@/lib/dashboard/action-result";
 import { problemMessage } from "./problem-message";
-import type { SecretActions } from "./types";
+import type { NamedSecretVersion, SecretActions } from "./types";
+import { VersionCompare, VersionView } from "./version-values";
 
-type Props = { vaultId: string; path: string; currentVersion: number; actions: Pick<SecretActions, "versions" | "disableVersion"> };
+type VersionActions = Pick<SecretActions, "versions" | "disableVersion" | "revealVersion" | "restoreVersion">;
+type Props = { vaultId: string; path: string; currentVersion: number; actions: VersionActions };
 
-/** "Versions": the secret's versions (metadata only) with a way to disable one, in a dialog. */
+/** "Versions": the secret's history (metadata, authors by name) with view, compare, restore and disable, in a wide dialog. */
 export function VersionsButton(props: Props) {
   const [open, setOpen] = useState(false);
   return (
@@ -20,8 +21,8 @@ export function VersionsButton(props: Props) {
       <Button variant="ghost" onClick={() => setOpen(true)} aria-label={`Versions of ${props.path}`}>
         Versions
       </Button>
-      <Dialog open={open} onClose={() => setOpen(false)} title={`Versions of ${props.path}`}>
-        <VersionList {...props} />
+      <Dialog open={open} onClose={() => setOpen(false)} title={`Versions of ${props.path}`} wide>
+        <VersionHistory {...props} />
         <div className="flex justify-end">
           <Button variant="secondary" onClick={() => setOpen(false)}>
             Close
@@ -32,9 +33,12 @@ export function VersionsButton(props: Props) {
   );
 }
 
-function VersionList({ vaultId, path, currentVersion, actions }: Props) {
+function VersionHistory({ vaultId, path, currentVersion, actions }: Props) {
   const queryKey = ["secret-versions", vaultId, path];
-  const query = useQuery<{ versions: SecretVersionSummary[] }, ActionError>({
+  const [viewing, setViewing] = useState<number | null>(null);
+  const [picked, setPicked] = useState<number[]>([]);
+  const [comparing, setComparing] = useState<[number, number] | null>(null);
+  const query = useQuery<{ versions: NamedSecretVersion[] }, ActionError>({
     queryKey,
     queryFn: async () => {
       const r = await actions.versions({ vault_id: vaultId, path });
@@ -46,28 +50,83 @@ function VersionList({ vaultId, path, currentVersion, actions }: Props) {
   if (query.isPending) return <Skeleton rows={2} />;
   if (query.error) return <Alert>{problemMessage(query.error.problem)}</Alert>;
   const versions = [...query.data.versions].reverse();
+  const latest = versions[0]?.version ?? currentVersion;
+  const togglePick = (v: number) => setPicked((p) => (p.includes(v) ? p.filter((x) => x !== v) : [...p.slice(-1), v]));
+  const pair = [...picked].sort((a, b) => a - b);
+
   return (
-    <Table label={`Versions of ${path}`} head={["Version", "Type", "Created", "Expires", "Status", "Actions"]}>
-      {versions.map((v) => (
-        <tr key={v.version}>
-          <td className={`${cellClass} tabular-nums`}>
-            v{v.version} {v.version === currentVersion && <Badge tone="amber">current</Badge>}
-          </td>
-          <td className={cellClass}>{v.type}</td>
-          <td className={`${cellClass} whitespace-nowrap text-zinc-400`}>
-            {formatDate(v.created_at)}
-            <span className="block max-w-40 truncate text-xs text-zinc-500" title={v.created_by}>
-              {v.created_by}
-            </span>
-          </td>
-          <td className={`${cellClass} whitespace-nowrap text-zinc-400`}>{formatDate(v.expires_at)}</td>
-          <td className={cellClass}>{v.is_disabled ? <Badge tone="red">disabled</Badge> : <Badge tone="green">enabled</Badge>}</td>
-          <td className={cellClass}>
-            {!v.is_disabled && <DisableVersion vaultId={vaultId} path={path} version={v.version} disable={actions.disableVersion} queryKey={queryKey} />}
-          </td>
-        </tr>
-      ))}
-    </Table>
+    <div className="flex flex-col gap-4">
+      <p className="text-sm text-zinc-400">
+        Viewing, comparing and restoring read the versions through the same rules as any read: each is recorded in the audit log and counted against a version&apos;s read limit.
+      </p>
+      <Table label={`Versions of ${path}`} head={["Version", "Type", "Author", "Created", "Expires", "Status", "Compare", "Actions"]}>
+        {versions.map((v) => (
+          <tr key={v.version} data-testid="version-row" data-version={v.version}>
+            <td className={`${cellClass} whitespace-nowrap tabular-nums`}>
+              v{v.version} {v.version === latest && <Badge tone="amber">current</Badge>}
+            </td>
+            <td className={cellClass}>{v.type}</td>
+            <td className={`${cellClass} break-all`} title={v.created_by}>
+              {v.created_by_name ?? v.created_by}
+            </td>
+            <td className={`${cellClass} whitespace-nowrap text-zinc-400`}>{formatDate(v.created_at)}</td>
+            <td className={`${cellClass} whitespace-nowrap text-zinc-400`}>{formatDate(v.expires_at)}</td>
+            <td className={cellClass}>{v.is_disabled ? <Badge tone="red">disabled</Badge> : <Badge tone="green">enabled</Badge>}</td>
+            <td className={cellClass}>
+              {!v.is_disabled && (
+                <input
+                  type="checkbox"
+                  className="h-4 w-4 accent-amber-400"
+                  checked={picked.includes(v.version)}
+                  onChange={() => togglePick(v.version)}
+                  aria-label={`Compare version ${v.version}`}
+                />
+              )}
+            </td>
+            <td className={cellClass}>
+              {!v.is_disabled && (
+                <div className="flex flex-wrap gap-1">
+                  <Button variant="ghost" onClick={() => setViewing(v.version)} aria-label={`View version ${v.version}`}>
+                    View
+                  </Button>
+                  {v.version !== latest && <RestoreVersion vaultId={vaultId} path={path} version={v.version} latest={latest} restore={actions.restoreVersion} queryKey={queryKey} />}
+                  <DisableVersion vaultId={vaultId} path={path} version={v.version} disable={actions.disableVersion} queryKey={queryKey} />
+                </div>
+              )}
+            </td>
+          </tr>
+        ))}
+      </Table>
+      <div className="flex flex-wrap items-center gap-3">
+        <Button variant="secondary" disabled={pair.length !== 2} onClick={() => setComparing([pair[0]!, pair[1]!])}>
+          {pair.length === 2 ? `Compare v${pair[0]} and v${pair[1]}` : "Compare two versions"}
+        </Button>
+        <span className="text-xs text-zinc-400">Tick two versions; both are read (two audited reads) and compared here, in your browser.</span>
+      </div>
+      {viewing !== null && <VersionView key={`view-${viewing}`} vaultId={vaultId} path={path} version={viewing} reveal={actions.revealVersion} onClose={() => setViewing(null)} />}
+      {comparing && <VersionCompare key={`cmp-${comparing.join("-")}`} vaultId={vaultId} path={path} versions={comparing} reveal={actions.revealVersion} onClose={() => setComparing(null)} />}
+    </div>
+  );
+}
+
+function RestoreVersion({ vaultId, path, version, latest, restore, queryKey }: { vaultId: string; path: string; version: number; latest: number; restore: SecretActions["restoreVersion"]; queryKey: string[] }) {
+  const queryClient = useQueryClient();
+  return (
+    <ConfirmAction
+      label="Restore"
+      title={`Restore version ${version} of ${path}?`}
+      confirmLabel={`Store as version ${latest + 1}`}
+      variant="ghost"
+      action={restore}
+      input={{ vault_id: vaultId, path, version }}
+      onSuccess={() => void queryClient.invalidateQueries({ queryKey })}
+      describeProblem={problemMessage}
+    >
+      <p>
+        Version {version}&apos;s value, type and metadata are stored again as version {latest + 1}, the new current version. Nothing is overwritten; its expiry and read limit are not carried over. Reading
+        version {version} for this counts as one read of it.
+      </p>
+    </ConfirmAction>
   );
 }
 

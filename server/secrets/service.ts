@@ -20,7 +20,7 @@ import { type Ctx, principalRef } from "../http/principal";
 import { loadVault, type VaultRecord } from "../vaults/service";
 import { assertCanReadSecret, assertCanReadSecretValue, assertCanWriteSecret, filterReadable, prefetchSecretAccess } from "./access";
 import { generateSecretValue } from "./generate";
-import { isoOrNull, parseMetadata } from "./read";
+import { isoOrNull, parseMetadata, readSecret } from "./read";
 import { listLatestVersions, lockSecretPath } from "./repo";
 
 export { readSecret } from "./read";
@@ -143,6 +143,22 @@ export async function rotateSecret(ctx: Ctx, input: { vaultId: string; path: str
     return { value, type: current.type, metadata: current.metadata, expiresAt: null, maxAccessCount: 0 };
   });
   return { ...writtenResponse(ctx, input.path, written), value };
+}
+
+/**
+ * "Restore as new version": the old version's value, type and metadata stored again as version n+1.
+ * The old value is read through `readSecret` (the access rules, its expiry and read limit, one counted
+ * and audited `secret.read`), so a restore can never reach a value a read could not; the write checks
+ * write access first, so a reader without it spends no read. Expiry and read limits are not carried
+ * over, as on rotation: they belonged to the old value's life.
+ */
+export async function restoreSecretVersion(ctx: Ctx, input: { vaultId: string; path: string; version: number }): Promise<PutSecretResponse> {
+  const vault = await loadVault(ctx, input.vaultId);
+  await assertCanWriteSecret(ctx, vault, input.path);
+  const old = await readSecret(ctx, { vaultId: input.vaultId, path: input.path, version: input.version });
+  const spec: NewVersion = { value: old.value, type: old.type, metadata: JSON.stringify(old.metadata), expiresAt: null, maxAccessCount: 0 };
+  const written = await appendVersion(ctx, vault, input.path, "secret.write", () => spec);
+  return writtenResponse(ctx, input.path, written);
 }
 
 /** The live secret at `path` for an operation on it, after the access check: 404 if none, 410 if deleted. */

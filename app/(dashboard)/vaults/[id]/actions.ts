@@ -8,7 +8,8 @@ import {
   ZSecretVersionRefInput,
 } from "@/components/vaults/action-schemas";
 import { userAction } from "@/server/dashboard/context";
-import { deleteSecret, disableSecretVersion, listSecretVersions, putSecret, readSecret } from "@/server/secrets/service";
+import { principalNames } from "@/server/org/principal-names";
+import { deleteSecret, disableSecretVersion, listSecretVersions, putSecret, readSecret, restoreSecretVersion } from "@/server/secrets/service";
 
 export async function putSecretAction(input: PutSecretActionInput) {
   return userAction(ZPutSecretActionInput, input, (ctx, d) => putSecret(ctx, { vaultId: d.vault_id, path: d.path, body: d.body }));
@@ -26,8 +27,25 @@ export async function revealSecretAction(input: SecretRefInput) {
   });
 }
 
+/** An old version's value for View/Copy/Compare: the API's version read (access rules, limits, one audited read). */
+export async function revealSecretVersionAction(input: SecretVersionRefInput) {
+  return userAction(ZSecretVersionRefInput, input, async (ctx, d) => {
+    const s = await readSecret(ctx, { vaultId: d.vault_id, path: d.path, version: d.version });
+    return { value: s.value, version: s.version, access_count: s.access_count, max_access_count: s.max_access_count };
+  });
+}
+
+/** Versions (metadata only), each author named (a member's email, an agent's name) where the org knows them. */
 export async function listSecretVersionsAction(input: SecretRefInput) {
-  return userAction(ZSecretRefInput, input, (ctx, d) => listSecretVersions(ctx, { vaultId: d.vault_id, path: d.path }));
+  return userAction(ZSecretRefInput, input, async (ctx, d) => {
+    const { versions } = await listSecretVersions(ctx, { vaultId: d.vault_id, path: d.path });
+    const names = await principalNames(ctx, versions.map((v) => v.created_by));
+    return { versions: versions.map((v) => ({ ...v, created_by_name: names.get(v.created_by) ?? null })) };
+  });
+}
+
+export async function restoreSecretVersionAction(input: SecretVersionRefInput) {
+  return userAction(ZSecretVersionRefInput, input, (ctx, d) => restoreSecretVersion(ctx, { vaultId: d.vault_id, path: d.path, version: d.version }));
 }
 
 export async function disableSecretVersionAction(input: SecretVersionRefInput) {

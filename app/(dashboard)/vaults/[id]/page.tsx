@@ -15,7 +15,15 @@ import { ApiError } from "@/server/http/errors";
 import { listSecrets } from "@/server/secrets/service";
 import { getVault } from "@/server/vaults/service";
 import { deleteVaultAction } from "../actions";
-import { deleteSecretAction, disableSecretVersionAction, listSecretVersionsAction, putSecretAction, revealSecretAction } from "./actions";
+import {
+  deleteSecretAction,
+  disableSecretVersionAction,
+  listSecretVersionsAction,
+  putSecretAction,
+  restoreSecretVersionAction,
+  revealSecretAction,
+  revealSecretVersionAction,
+} from "./actions";
 import { withCurrentVersionState } from "@/server/secrets/version-state";
 
 export const dynamic = "force-dynamic";
@@ -23,6 +31,8 @@ export const dynamic = "force-dynamic";
 const secretActions: SecretActions = {
   put: putSecretAction,
   reveal: revealSecretAction,
+  revealVersion: revealSecretVersionAction,
+  restoreVersion: restoreSecretVersionAction,
   versions: listSecretVersionsAction,
   disableVersion: disableSecretVersionAction,
   remove: deleteSecretAction,
@@ -85,7 +95,7 @@ export default async function VaultPage({ params, searchParams }: { params: Prom
         actions={
           !system && (
             <>
-              <NewSecretButton vaultId={id} put={putSecretAction} defaultPath={prefix} />
+              <NewSecretButton vaultId={id} put={putSecretAction} lookup={listSecretVersionsAction} defaultPath={prefix} />
               <Link href={`/policies?vault=${id}`} className={buttonClass("secondary")}>
                 Access policies
               </Link>
