@@ -6,7 +6,8 @@ import { api, type App, BUILD_TIMEOUT_MS, launchBrowser, mailTo, newPage, PASSWO
 /**
  * Shares, the audit log and billing as a person uses them, each checked against the API: a share
  * accepted, revealed (using up its only read) and revoked in the pages; the audit log filtered and
- * paged; the plan, usage and overage method of a fresh org.
+ * paged; the plan, usage and overage method of a fresh org. The app runs with TALON_BILLING=on (a
+ * reseller's server): with the default, off, there is no plan or overage method to show.
  */
 const SHARED = `shared_${Math.random().toString(36).slice(2)}`;
 
@@ -15,7 +16,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   ensureBuild();
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
+  [app, browser] = await Promise.all([startApp({ TALON_BILLING: "on" }), launchBrowser()]);
 }, BUILD_TIMEOUT_MS);
 
 afterAll(async () => {

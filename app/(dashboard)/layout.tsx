@@ -10,7 +10,7 @@ export default async function DashboardLayout({ children }: { children: ReactNod
   const user = await ctx.rt.db.user.findUnique({ where: { id: ctx.principal.userId }, select: { email: true } });
   return (
     <div className="flex min-h-screen flex-col md:flex-row">
-      <DashboardNav email={user?.email ?? ""} signOut={signOutAction} />
+      <DashboardNav email={user?.email ?? ""} billing={ctx.rt.config.billing} signOut={signOutAction} />
       <main className="min-w-0 flex-1 px-4 py-6 sm:px-8 sm:py-8">
         <div className="mx-auto flex max-w-6xl flex-col gap-6">{children}</div>
       </main>

@@ -15,11 +15,14 @@ export const NAV: { href: string; label: string }[] = [
   { href: "/account", label: "Account" },
 ];
 
-function Links({ onNavigate }: { onNavigate?: () => void }) {
+/** With billing off the billing page shows usage only, and is named for it. */
+const navFor = (billing: "on" | "off") => (billing === "on" ? NAV : NAV.map((item) => (item.href === "/billing" ? { ...item, label: "Usage" } : item)));
+
+function Links({ billing, onNavigate }: { billing: "on" | "off"; onNavigate?: () => void }) {
   const pathname = usePathname();
   return (
     <ul className="flex flex-col gap-0.5">
-      {NAV.map((item) => {
+      {navFor(billing).map((item) => {
         const active = pathname === item.href || pathname.startsWith(`${item.href}/`);
         return (
           <li key={item.href}>
@@ -41,7 +44,7 @@ function Links({ onNavigate }: { onNavigate?: () => void }) {
 }
 
 /** The sidebar on wide screens; a menu button and drop-down list on narrow ones (375 px and up). */
-export function DashboardNav({ email, signOut }: { email: string; signOut: () => Promise<void> }) {
+export function DashboardNav({ email, billing, signOut }: { email: string; billing: "on" | "off"; signOut: () => Promise<void> }) {
   const [open, setOpen] = useState(false);
   const account = (
     <form action={signOut} className="flex flex-col gap-2 border-t border-zinc-800 pt-3">
@@ -60,7 +63,7 @@ export function DashboardNav({ email, signOut }: { email: string; signOut: () =>
           <Link href="/vaults" className="mb-5 flex items-center gap-2 px-3 text-lg font-semibold tracking-tight">
             <Logo /> Talon
           </Link>
-          <Links />
+          <Links billing={billing} />
         </nav>
         {account}
       </aside>
@@ -81,7 +84,7 @@ export function DashboardNav({ email, signOut }: { email: string; signOut: () =>
         </div>
         {open && (
           <nav id="mobile-nav" aria-label="Main" className="flex flex-col gap-3 px-3 pb-4">
-            <Links onNavigate={() => setOpen(false)} />
+            <Links billing={billing} onNavigate={() => setOpen(false)} />
             {account}
           </nav>
         )}

@@ -4,10 +4,14 @@ const ZUsed = z.object({ used: z.number().int(), limit: z.number().int().nullabl
 const ZUsd = z.string().openapi({ description: "US dollars as a decimal string (exact: amounts are kept in 1/100,000 of a dollar)", example: "12.5" });
 
 export const ZTier = z.enum(["free", "pro", "business", "enterprise"]);
+export const ZBillingMode = z.enum(["on", "off"]).openapi({
+  description: "off: this server has no plans, quotas or credits (every org reads as the unlimited enterprise tier; usage is still counted); on: tiers, metering, credits and Stripe",
+});
 export const ZOverageMethod = z.enum(["credits", "x402"]);
 
 export const ZSubscriptionResponse = z
   .object({
+    billing: ZBillingMode,
     tier: ZTier,
     status: z.string(),
     period_end: z.string().nullable(),
@@ -29,6 +33,7 @@ export const ZSubscriptionResponse = z
 
 export const ZUsageResponse = z
   .object({
+    billing: ZBillingMode,
     period: z.string().openapi({ example: "2026-11" }),
     tier: ZTier,
     requests_used: z.number().int(),

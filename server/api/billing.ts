@@ -59,30 +59,30 @@ const overage = createRoute({
   method: "patch",
   path: "/v1/billing/overage-method",
   tags,
-  summary: "Set what happens past the monthly quota",
+  summary: "Set what happens past the monthly quota (409 when the server runs with billing off)",
   middleware: [requireAuth],
   request: { body: { required: true, content: json(ZOverageMethodRequest) } },
-  responses: { 200: { description: "Updated", content: json(ZOverageMethodResponse) }, ...problemResponses(400, 401, 403) },
+  responses: { 200: { description: "Updated", content: json(ZOverageMethodResponse) }, ...problemResponses(400, 401, 403, 409) },
 });
 
 const subscribe = createRoute({
   method: "post",
   path: "/v1/billing/subscribe",
   tags,
-  summary: "Start a Stripe Checkout for a paid plan",
+  summary: "Start a Stripe Checkout for a paid plan (409 when the server runs with billing off)",
   middleware: [requireAuth],
   request: { body: { required: true, content: json(ZSubscribeRequest) } },
-  responses: { 200: { description: "Checkout session", content: json(ZCheckoutResponse) }, ...problemResponses(400, 401, 403, 503) },
+  responses: { 200: { description: "Checkout session", content: json(ZCheckoutResponse) }, ...problemResponses(400, 401, 403, 409, 503) },
 });
 
 const topup = createRoute({
   method: "post",
   path: "/v1/billing/credits/topup",
   tags,
-  summary: "Start a Stripe Checkout to buy credits ($5 – $1,000)",
+  summary: "Start a Stripe Checkout to buy credits ($5 – $1,000) (409 when the server runs with billing off)",
   middleware: [requireAuth],
   request: { body: { required: true, content: json(ZTopupRequest) } },
-  responses: { 200: { description: "Checkout session", content: json(ZCheckoutResponse) }, ...problemResponses(400, 401, 403, 503) },
+  responses: { 200: { description: "Checkout session", content: json(ZCheckoutResponse) }, ...problemResponses(400, 401, 403, 409, 503) },
 });
 
 // No body schema: the signature covers the raw bytes, so the handler must read them unparsed.
@@ -90,7 +90,7 @@ const webhook = createRoute({
   method: "post",
   path: "/v1/billing/webhooks",
   tags,
-  summary: "Stripe webhook (signature verified)",
+  summary: "Stripe webhook (signature verified; applied whatever the billing mode, so plans stay current for when billing is on)",
   security: [],
   responses: { 200: { description: "Accepted", content: json(ZWebhookResponse) }, ...problemResponses(400, 503) },
 });

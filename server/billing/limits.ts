@@ -12,9 +12,10 @@ const LABEL: Record<LimitedResource, string> = { vault: "Vault", secret: "Secret
  * creates the resource: on PostgreSQL the Org row is locked (`FOR UPDATE`) until that transaction
  * commits, so concurrent creations in one org queue behind each other and the count + insert cannot
  * overshoot; SQLite transactions are serialised by the driver adapter (one writer). Talon's own
- * `__agent-keys` vault and the SSH keys in it are free.
+ * `__agent-keys` vault and the SSH keys in it are free. With billing off there are no plan limits.
  */
 export async function assertResourceLimit(tx: Tx, ctx: Ctx, kind: LimitedResource, opts: { vaultName?: string } = {}): Promise<void> {
+  if (ctx.rt.config.billing === "off") return;
   if (kind !== "agent" && opts.vaultName === AGENT_KEYS_VAULT_NAME) return;
   const orgId = ctx.principal.orgId;
   const rows =

@@ -2,10 +2,12 @@ import { randomUUID } from "node:crypto";
 import { ApiError } from "../http/errors";
 import { log } from "../log";
 import type { Runtime } from "../runtime";
-import { billingUrl, dayOf, periodOf, tierOf, type TierName } from "./tiers";
+import { billingUrl, dayOf, periodOf, planOf, type TierName } from "./tiers";
 
 /**
  * Request metering without a database round trip per request.
+ * With billing off (TALON_BILLING=off) every org is unlimited: requests are still counted the same
+ * way, so usage is shown, but nothing is refused and no credit is drawn.
  *
  * Each instance reserves quota for an org in blocks of k requests with one conditional statement
  * (`UPDATE "UsagePeriod" SET requests = requests + k WHERE … AND requests + k <= limit`) and serves
@@ -144,9 +146,11 @@ export class Meter {
     const h: Record<string, string> = {
       "X-RateLimit-Requests-Used": String(r.used),
       "X-RateLimit-Requests-Limit": r.limit === null ? "unlimited" : String(r.limit),
-      "X-Credit-Balance-Cents": (Number(r.balanceMillicents) / 1000).toFixed(2),
-      "X-Overage-Method": r.overageMethod,
     };
+    // With billing off there is nothing to pay with: usage is counted and shown, no more.
+    if (this.rt.config.billing === "off") return h;
+    h["X-Credit-Balance-Cents"] = (Number(r.balanceMillicents) / 1000).toFixed(2);
+    h["X-Overage-Method"] = r.overageMethod;
     if (r.limit !== null && r.used * 100 >= r.limit * 80) {
       h["X-Quota-Warning"] = `${Math.min(100, Math.floor((r.used * 100) / r.limit))}% of monthly quota used`;
     }
@@ -162,7 +166,7 @@ export class Meter {
     const db = this.rt.db;
     const org = await db.org.findUnique({ where: { id: orgId }, select: { tier: true, overageMethod: true, creditBalance: true } });
     if (!org) throw ApiError.unauthorized("The organisation no longer exists");
-    const { name, tier } = tierOf(org.tier);
+    const { name, tier } = planOf(this.rt.config.billing, org.tier);
     s.tier = name;
     s.limit = tier.requestsPerMonth;
     s.overageMethod = org.overageMethod;

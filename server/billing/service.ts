@@ -6,7 +6,7 @@ import type { Ctx } from "../http/principal";
 import { creditBalance, creditTransactions } from "./credits";
 import { countResources } from "./limits";
 import { meterFor } from "./metering";
-import { centsOf, periodOf, periodStart, tierOf, usdOf } from "./tiers";
+import { centsOf, periodOf, periodStart, planOf, usdOf } from "./tiers";
 
 /**
  * Billing reads are open to every member of the org and to its agents (an agent that hits 402 should
@@ -15,6 +15,17 @@ import { centsOf, periodOf, periodStart, tierOf, usdOf } from "./tiers";
 export function requireBillingAdmin(ctx: Ctx): void {
   if (ctx.principal.kind !== "user") throw ApiError.forbidden("Billing changes are made by a human owner or admin");
   if (ctx.principal.role === "member") throw ApiError.forbidden("Only an owner or admin can change billing");
+}
+
+/**
+ * Plans, credits and checkouts exist only with billing on. With it off the routes that would change
+ * them answer 409 (the route exists; this server's configuration rules the change out), so a client
+ * written for the card reads the reason instead of a 404 that looks like a wrong URL.
+ */
+export function requireBillingOn(ctx: Ctx): void {
+  if (ctx.rt.config.billing === "off") {
+    throw ApiError.conflict("Billing is off on this server (TALON_BILLING=off): there are no plans, quotas or credits, and every organisation is unlimited");
+  }
 }
 
 async function currentUsage(ctx: Ctx) {
@@ -39,8 +50,9 @@ export async function getSubscription(ctx: Ctx): Promise<SubscriptionResponse> {
     db.agentTransaction.count({ where: { orgId, createdAt: { gte: periodStart(now.getTime()) } } }),
     db.share.count({ where: { orgId, revokedAt: null, endedAt: null, expiresAt: { gt: now } } }),
   ]);
-  const { name, tier } = tierOf(org.tier);
+  const { name, tier } = planOf(ctx.rt.config.billing, org.tier);
   return {
+    billing: ctx.rt.config.billing,
     tier: name,
     status: org.subscriptionStatus,
     period_end: org.periodEnd?.toISOString() ?? null,
@@ -74,12 +86,13 @@ export async function getUsage(ctx: Ctx): Promise<UsageResponse> {
       select: { amount: true },
     }),
   ]);
-  const { name, tier } = tierOf(org.tier);
+  const { name, tier } = planOf(ctx.rt.config.billing, org.tier);
   // `requests` counts what the quota covered; requests past it are counted apart, as `overage`.
   const free = usage?.requests ?? 0;
   const paid = usage?.overage ?? 0;
   const cost = -charged.reduce((sum, t) => sum + t.amount, 0n);
   return {
+    billing: ctx.rt.config.billing,
     period,
     tier: name,
     requests_used: free,
@@ -114,6 +127,7 @@ export const getCreditTransactions = (ctx: Ctx, page?: { page?: number; limit?: 
 
 /** `input` carries exactly one of `method` and `overage_method` (the contract refuses both or neither). */
 export async function setOverageMethod(ctx: Ctx, input: OverageMethodRequest): Promise<{ overage_method: string }> {
+  requireBillingOn(ctx);
   requireBillingAdmin(ctx);
   const field = input.method !== undefined ? "method" : "overage_method";
   const method = input.method ?? input.overage_method;

@@ -8,7 +8,7 @@ import type { Ctx, PublicCtx } from "../http/principal";
 import { isUniqueViolation } from "../secrets/repo";
 import { addCredits } from "./credits";
 import { meterFor } from "./metering";
-import { requireBillingAdmin } from "./service";
+import { requireBillingAdmin, requireBillingOn } from "./service";
 import { billingUrl, isTierName, TIERS } from "./tiers";
 
 const NOT_CONFIGURED =
@@ -35,6 +35,7 @@ function stripeOf(config: Config): { stripe: Stripe; webhookSecret: string } {
 }
 
 async function checkout(ctx: Ctx, params: Stripe.Checkout.SessionCreateParams): Promise<{ checkout_url: string }> {
+  requireBillingOn(ctx);
   requireBillingAdmin(ctx);
   const { stripe } = stripeOf(ctx.rt.config);
   const org = await ctx.rt.db.org.findUniqueOrThrow({ where: { id: ctx.principal.orgId }, select: { stripeCustomerId: true } });

@@ -28,6 +28,13 @@ export const isTierName = (s: string): s is TierName => (TIER_NAMES as readonly 
 export const tierOf = (name: string): { name: TierName; tier: Tier } =>
   isTierName(name) ? { name, tier: TIERS[name] } : { name: "free", tier: TIERS.free };
 
+/**
+ * The plan an org is held to. With billing off there are no plans: every org gets the card's unlimited
+ * tier, so clients written for the card see no limits; the stored tier stays for when billing is on.
+ */
+export const planOf = (billing: "on" | "off", stored: string): { name: TierName; tier: Tier } =>
+  billing === "on" ? tierOf(stored) : { name: "enterprise", tier: TIERS.enterprise };
+
 export const MILLICENTS_PER_CENT = 1000n;
 
 /** Cents as the API shows them: millicents / 1000, keeping fractions (0.1 = one free-tier overage request). */

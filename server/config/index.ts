@@ -40,6 +40,24 @@ const chainRpcUrls = z
   })
   .prefault("");
 
+const METRICS_ADDR_HELP = "must be host:port (e.g. 127.0.0.1:9464 or [::1]:9464) or off";
+
+/** `host:port` (IPv6 in brackets) or `off`. Port 0 picks a free port (tests). */
+const metricsAddr = z
+  .string()
+  .max(300)
+  .transform((s, ctx) => {
+    if (s.trim().toLowerCase() === "off") return null;
+    const m = /^(?:\[([0-9A-Fa-f:.]{2,45})\]|([A-Za-z0-9.-]{1,253})):(\d{1,5})$/.exec(s.trim());
+    const port = m ? Number(m[3]) : NaN;
+    if (!m || port > 65535) {
+      ctx.addIssue({ code: "custom", message: METRICS_ADDR_HELP });
+      return z.NEVER;
+    }
+    return { host: (m[1] ?? m[2])!, port };
+  })
+  .prefault("127.0.0.1:9464");
+
 const ZEnv = z.object({
   PORT: intFrom(3000, 1, 65535),
   HOST: z.string().min(1).max(255).default("0.0.0.0"),
@@ -86,12 +104,14 @@ const ZEnv = z.object({
   TALON_GOOGLE_CLIENT_SECRET: z.string().min(1).max(512).optional(),
   TALON_GOOGLE_ISSUER: z.url({ protocol: /^https?$/ }).max(2048).default("https://accounts.google.com"),
   TALON_GOOGLE_JWKS_URL: z.url({ protocol: /^https?$/ }).max(2048).default("https://www.googleapis.com/oauth2/v3/certs"),
+  TALON_BILLING: z.enum(["on", "off"], { message: "must be on or off" }).default("off"),
   TALON_METER_BLOCK: intFrom(25, 1, 10_000),
   TALON_METER_RELEASE_MS: intFrom(2000, 10, 3_600_000),
   STRIPE_SECRET_KEY: z.string().min(1).max(255).optional(),
   STRIPE_WEBHOOK_SECRET: z.string().min(1).max(255).optional(),
   STRIPE_API_BASE: z.url({ protocol: /^https?$/ }).max(2048).optional(),
   TALON_CHAIN_RPC_URLS: chainRpcUrls,
+  TALON_METRICS_ADDR: metricsAddr,
 });
 
 export type Config = {
@@ -125,12 +145,16 @@ export type Config = {
   loginLimits: { failuresPerAccountPerHour: number; failuresPerIpPerHour: number; mfaFailuresPer15Min: number };
   /** Google sign-in; disabled without a client id. The dashboard's code flow also needs the client secret. */
   google: { clientId?: string; clientSecret?: string; issuer: string; jwksUrl: string };
+  /** `off` (self-hosted default): no plans, quotas, 402s or resource limits, usage still counted; `on`: tiers, metering, credits, Stripe. */
+  billing: "on" | "off";
   /** Request metering: quota reserved per instance in blocks; idle reservations go back after releaseMs. */
   meter: { block: number; releaseMs: number };
   /** Stripe checkout and webhooks; off unless both keys are set. apiBase points the client elsewhere (tests). */
   stripe?: { secretKey: string; webhookSecret: string; apiBase?: string };
   /** RPC endpoint per registry chain name (TALON_CHAIN_RPC_URLS); a chain without one is disabled. */
   chainRpcUrls: Readonly<Record<string, string>>;
+  /** Where the Prometheus `/metrics` listener binds (its own port, loopback by default); null = off. */
+  metricsAddr: { host: string; port: number } | null;
 };
 
 export class ConfigError extends Error {}
@@ -147,6 +171,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (e.TALON_TLS_CLIENT_CA_FILE && !e.TALON_TLS_CERT_FILE) {
     throw new ConfigError("Invalid configuration: TALON_TLS_CLIENT_CA_FILE needs TALON_TLS_CERT_FILE and TALON_TLS_KEY_FILE (Talon must terminate TLS to see client certificates)");
+  }
+  if (e.TALON_METRICS_ADDR && e.TALON_METRICS_ADDR.port === e.PORT) {
+    throw new ConfigError(`Invalid configuration: TALON_METRICS_ADDR must not use the API's port ${e.PORT} (metrics have their own listener)`);
   }
   const dataDir = path.resolve(e.TALON_DATA_DIR);
   const databaseUrl = e.DATABASE_URL ?? `file:${path.join(dataDir, "talon.db")}`;
@@ -193,11 +220,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       mfaFailuresPer15Min: e.TALON_MFA_MAX_FAILURES_PER_15_MIN,
     },
     google: { clientId: e.TALON_GOOGLE_CLIENT_ID, clientSecret: e.TALON_GOOGLE_CLIENT_SECRET, issuer: e.TALON_GOOGLE_ISSUER, jwksUrl: e.TALON_GOOGLE_JWKS_URL },
+    billing: e.TALON_BILLING,
     meter: { block: e.TALON_METER_BLOCK, releaseMs: e.TALON_METER_RELEASE_MS },
     stripe:
       e.STRIPE_SECRET_KEY && e.STRIPE_WEBHOOK_SECRET
         ? { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET, apiBase: e.STRIPE_API_BASE }
         : undefined,
     chainRpcUrls: e.TALON_CHAIN_RPC_URLS,
+    metricsAddr: e.TALON_METRICS_ADDR,
   };
 }

@@ -12,7 +12,7 @@ import { startTestServer, type TestServer } from "../helpers/server";
 let server: TestServer;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ env: { TALON_BILLING: "on" } });
 });
 afterAll(async () => {
   await server?.close();
@@ -42,6 +42,7 @@ describe("billing routes", () => {
     const sub = await api.get("/v1/billing/subscription");
     expect(sub.status).toBe(200);
     expect(sub.body).toEqual({
+      billing: "on",
       tier: "free",
       status: "active",
       period_end: null,
@@ -64,6 +65,7 @@ describe("billing routes", () => {
     expect(usage.status).toBe(200);
     const today = new Date().toISOString().slice(0, 10);
     expect(usage.body).toEqual({
+      billing: "on",
       period: periodOf(Date.now()),
       tier: "free",
       requests_used: 2,

@@ -16,7 +16,7 @@ let server: TestServer;
 let human: Awaited<ReturnType<typeof signUpVerified>>;
 
 beforeAll(async () => {
-  server = await startTestServer({ env: NO_LIMITS });
+  server = await startTestServer({ env: { ...NO_LIMITS, TALON_BILLING: "on" } });
   human = await signUpVerified(server);
 });
 afterAll(async () => {

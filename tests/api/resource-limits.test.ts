@@ -7,7 +7,7 @@ import { startTestServer, type TestServer } from "../helpers/server";
 let server: TestServer;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ env: { TALON_BILLING: "on" } });
 });
 afterAll(async () => {
   await server?.close();

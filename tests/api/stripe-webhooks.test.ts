@@ -32,7 +32,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => stripeStandIn.listen(0, "127.0.0.1", r));
   const port = (stripeStandIn.address() as AddressInfo).port;
   server = await startTestServer({
-    env: { STRIPE_SECRET_KEY: "sk_test_talon", STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, STRIPE_API_BASE: `http://127.0.0.1:${port}` },
+    env: { TALON_BILLING: "on", STRIPE_SECRET_KEY: "sk_test_talon", STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, STRIPE_API_BASE: `http://127.0.0.1:${port}` },
   });
 });
 afterAll(async () => {

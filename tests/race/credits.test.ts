@@ -12,7 +12,7 @@ import { startTestServer, type TestServer } from "../helpers/server";
 let server: TestServer;
 
 beforeAll(async () => {
-  server = await startTestServer({ env: { TALON_METER_BLOCK: "4", TALON_METER_RELEASE_MS: "150" } });
+  server = await startTestServer({ env: { TALON_BILLING: "on", TALON_METER_BLOCK: "4", TALON_METER_RELEASE_MS: "150" } });
 });
 afterAll(async () => {
   await server?.close();

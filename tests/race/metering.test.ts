@@ -13,7 +13,7 @@ import { startTestServer, type TestServer } from "../helpers/server";
 let server: TestServer;
 
 beforeAll(async () => {
-  server = await startTestServer({ env: { TALON_METER_BLOCK: "7", TALON_METER_RELEASE_MS: "150" } });
+  server = await startTestServer({ env: { TALON_BILLING: "on", TALON_METER_BLOCK: "7", TALON_METER_RELEASE_MS: "150" } });
 });
 afterAll(async () => {
   await server?.close();
@@ -140,7 +140,7 @@ describe("metered requests", () => {
 
 describe("two Talon instances behind a load balancer", () => {
   test("50 requests to each with 40 left in the month: exactly 40 succeed in total, and the count is exact at rest", async () => {
-    const twins = await startTwinServers({ TALON_METER_BLOCK: "6", TALON_METER_RELEASE_MS: "150" });
+    const twins = await startTwinServers({ TALON_BILLING: "on", TALON_METER_BLOCK: "6", TALON_METER_RELEASE_MS: "150" });
     try {
       const { token, orgId } = await signUpVerified(twins.a, { tier: "free" });
       await twins.a.rt.db.usagePeriod.create({ data: { orgId, period: period(), requests: 960 } });
@@ -164,7 +164,7 @@ describe("two Talon instances behind a load balancer", () => {
 
 describe("shutdown", () => {
   test("closing an instance hands its unused reservation back at once", async () => {
-    const twins = await startTwinServers({ TALON_METER_BLOCK: "20", TALON_METER_RELEASE_MS: "600000" });
+    const twins = await startTwinServers({ TALON_BILLING: "on", TALON_METER_BLOCK: "20", TALON_METER_RELEASE_MS: "600000" });
     try {
       const { token, orgId } = await signUpVerified(twins.a, { tier: "free" });
       for (let i = 0; i < 3; i++) expect((await client(twins.a.url, token).get("/v1/vaults")).status).toBe(200);

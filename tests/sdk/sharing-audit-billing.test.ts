@@ -10,7 +10,7 @@ let secretId: string;
 const inADay = () => new Date(Date.now() + 86_400_000).toISOString();
 
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ env: { TALON_BILLING: "on" } });
   const owner = await signUpVerified(server);
   sdk = createClient({ baseUrl: server.url, token: owner.token });
   vaultId = (await sdk.vaults.create({ name: "share-vault" })).data!.id;

@@ -20,7 +20,7 @@ let server: TestServer;
 let twins: TwinServers;
 
 beforeAll(async () => {
-  [server, twins] = await Promise.all([startTestServer(), startTwinServers()]);
+  [server, twins] = await Promise.all([startTestServer({ env: { TALON_BILLING: "on" } }), startTwinServers()]);
 });
 afterAll(async () => {
   await Promise.all([server?.close(), twins?.close()]);

@@ -7,6 +7,7 @@ import { UsageChart } from "@/components/billing/usage-chart";
 import { UsageMeters } from "@/components/billing/usage-meters";
 import { monthSeries } from "@/components/billing/usage-series";
 import { Alert, Card, formatDate, PageHeader } from "@/components/ui/layout";
+import type { SubscriptionResponse, UsageResponse } from "@/lib/contract/billing";
 import { getCreditBalance, getCreditTransactions, getSubscription, getUsage } from "@/server/billing/service";
 import { dayOf, TIER_NAMES, TIERS } from "@/server/billing/tiers";
 import { pageCtx } from "@/server/dashboard/context";
@@ -23,12 +24,37 @@ function SelfManaged() {
   );
 }
 
+function UsageCards({ sub, usage, limitsNote }: { sub: SubscriptionResponse; usage: UsageResponse; limitsNote: string }) {
+  return (
+    <>
+      <Card title="Usage" description={`Period ${usage.period} (UTC). ${limitsNote}`}>
+        <UsageMeters usage={sub.usage} overageRequests={usage.overage_requests} />
+      </Card>
+
+      <Card title="Requests per day">
+        <UsageChart period={usage.period} bars={monthSeries(usage.period, usage.daily)} today={dayOf(Date.now())} />
+      </Card>
+    </>
+  );
+}
+
+/** Billing off (TALON_BILLING=off): no plan, credits or checkout to offer, only what was used. */
+function UsageOnly({ sub, usage }: { sub: SubscriptionResponse; usage: UsageResponse }) {
+  return (
+    <>
+      <PageHeader title="Usage" description="This month's requests and what your organisation holds. This server has no plans or quotas." />
+      <UsageCards sub={sub} usage={usage} limitsNote="Unlimited: billing is off on this server." />
+    </>
+  );
+}
+
 export default async function BillingPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const ctx = await pageCtx();
   const checkout = (await searchParams).checkout;
   // One after the other: each read hands this instance's reserved quota back first.
   const sub = await getSubscription(ctx);
   const usage = await getUsage(ctx);
+  if (ctx.rt.config.billing === "off") return <UsageOnly sub={sub} usage={usage} />;
   const [balance, ledger] = await Promise.all([getCreditBalance(ctx), getCreditTransactions(ctx)]);
 
   const canManage = ctx.principal.role !== "member";
@@ -57,13 +83,7 @@ export default async function BillingPage({ searchParams }: { searchParams: Prom
         </div>
       </Card>
 
-      <Card title="Usage" description={`Period ${usage.period} (UTC). Plan limits of the ${sub.tier} tier.`}>
-        <UsageMeters usage={sub.usage} overageRequests={usage.overage_requests} />
-      </Card>
-
-      <Card title="Requests per day">
-        <UsageChart period={usage.period} bars={monthSeries(usage.period, usage.daily)} today={dayOf(Date.now())} />
-      </Card>
+      <UsageCards sub={sub} usage={usage} limitsNote={`Plan limits of the ${sub.tier} tier.`} />
 
       <Card title="Credits" description="Credits pay for requests past the monthly quota when the overage method is credits.">
         <div className="flex flex-col gap-6">
