@@ -56,7 +56,7 @@ describe("vault page basics", () => {
     await page.getByRole("button", { name: "New secret" }).click();
     const dialog = page.getByRole("dialog", { name: "New secret" });
     await dialog.getByLabel("Path").fill("svc/db");
-    await dialog.getByLabel("Value").fill("two");
+    await dialog.getByLabel("Value", { exact: true }).fill("two");
     await dialog.getByRole("button", { name: "Save secret" }).click();
     await dialog.getByText("svc/db exists — store version 2?").waitFor();
     // Nothing was written by the first Save.
@@ -71,7 +71,7 @@ describe("vault page basics", () => {
     // A free path saves at once (positive control).
     await page.getByRole("button", { name: "New secret" }).click();
     await dialog.getByLabel("Path").fill("svc/new");
-    await dialog.getByLabel("Value").fill("fresh");
+    await dialog.getByLabel("Value", { exact: true }).fill("fresh");
     await dialog.getByRole("button", { name: "Save secret" }).click();
     await dialog.waitFor({ state: "hidden" });
     expect((await api(app, "GET", secret("svc/new"), { token })).body).toMatchObject({ value: "fresh", version: 1 });
@@ -80,13 +80,13 @@ describe("vault page basics", () => {
   test("version history: author names, view, compare and restore as a new version, all audited", async () => {
     const { page } = await newPage(browser, app, { width: 1440 });
     const { user, token, vaultId, secret } = await setup(page, "history");
-    const first = await api(app, "PUT", secret("app/env"), { token, body: { value: "A=1\nB=2\nC=3", type: "env" } });
-    await api(app, "PUT", secret("app/env"), { token, body: { value: "A=1\nB=20\nC=3\nD=4", type: "env" } });
+    const first = await api(app, "PUT", secret("app-env"), { token, body: { value: "A=1\nB=2\nC=3", type: "env" } });
+    await api(app, "PUT", secret("app-env"), { token, body: { value: "A=1\nB=20\nC=3\nD=4", type: "env" } });
     const secretId = first.body.id as string;
     await openVault(page, vaultId);
 
-    await page.getByRole("button", { name: "Versions of app/env" }).click();
-    const dialog = page.getByRole("dialog", { name: "Versions of app/env" });
+    await page.getByRole("button", { name: "Versions of app-env" }).click();
+    const dialog = page.getByRole("dialog", { name: "Versions of app-env" });
     const v1 = dialog.locator('[data-testid="version-row"][data-version="1"]');
     await v1.waitFor();
     expect(await v1.textContent()).toContain(user.email);
@@ -112,9 +112,9 @@ describe("vault page basics", () => {
     await screenshot(page, "version-compare");
 
     await v1.getByRole("button", { name: "Restore" }).click();
-    await page.getByRole("dialog", { name: "Restore version 1 of app/env?" }).getByRole("button", { name: "Store as version 3" }).click();
+    await page.getByRole("dialog", { name: "Restore version 1 of app-env?" }).getByRole("button", { name: "Store as version 3" }).click();
     await dialog.locator('[data-testid="version-row"][data-version="3"]').waitFor();
-    expect((await api(app, "GET", secret("app/env"), { token })).body).toMatchObject({ value: "A=1\nB=2\nC=3", version: 3, type: "env" });
+    expect((await api(app, "GET", secret("app-env"), { token })).body).toMatchObject({ value: "A=1\nB=2\nC=3", version: 3, type: "env" });
 
     // Each view is a read of that version: view, compare (v1, v2), restore (v1), then the API read above.
     const events = await auditActions(token, secretId);
@@ -127,41 +127,41 @@ describe("vault page basics", () => {
   test("safe reveal: copy without showing, focus stays, auto-hide after 30 s, last read asks first", async () => {
     const { page } = await newPage(browser, app);
     const { token, vaultId, secret } = await setup(page, "reveal");
-    await api(app, "PUT", secret("k/plain"), { token, body: { value: "plain-value-123" } });
-    await api(app, "PUT", secret("k/limited"), { token, body: { value: "limited-value-456", max_access_count: 2 } });
+    await api(app, "PUT", secret("k-plain"), { token, body: { value: "plain-value-123" } });
+    await api(app, "PUT", secret("k-limited"), { token, body: { value: "limited-value-456", max_access_count: 2 } });
     await openVault(page, vaultId);
 
     // Copy without showing: the clipboard has it, the page never did.
-    await page.getByRole("button", { name: "Copy k/plain" }).click();
-    await page.getByRole("button", { name: "Copy k/plain" }).getByText("Copied").waitFor();
+    await page.getByRole("button", { name: "Copy k-plain" }).click();
+    await page.getByRole("button", { name: "Copy k-plain" }).getByText("Copied").waitFor();
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe("plain-value-123");
     expect(await page.content()).not.toContain("plain-value-123");
 
     // Reveal keeps focus on the same control (now Hide), and the value hides itself after 30 s.
-    const reveal = page.getByRole("button", { name: "Reveal k/plain" });
+    const reveal = page.getByRole("button", { name: "Reveal k-plain" });
     await reveal.focus();
     await reveal.click();
     await page.getByTestId("secret-value").getByText("plain-value-123").waitFor();
-    expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe("Hide k/plain");
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe("Hide k-plain");
     await page.getByTestId("secret-value").waitFor({ state: "detached", timeout: 40_000 });
     expect(await page.content()).not.toContain("plain-value-123");
-    expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe("Reveal k/plain");
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe("Reveal k-plain");
 
     // The limited secret: the first reveal goes straight through (one of two reads left after it).
-    await page.getByRole("button", { name: "Reveal k/limited" }).click();
+    await page.getByRole("button", { name: "Reveal k-limited" }).click();
     await page.getByTestId("secret-value").getByText("limited-value-456").waitFor();
-    await page.getByRole("button", { name: "Hide k/limited" }).click();
+    await page.getByRole("button", { name: "Hide k-limited" }).click();
     await page.waitForFunction(() => !document.body.textContent?.includes("limited-value-456"));
     // Its last read asks first; Cancel spends nothing.
-    await page.getByRole("button", { name: "Reveal k/limited" }).click();
+    await page.getByRole("button", { name: "Reveal k-limited" }).click();
     const warning = page.getByRole("alert").filter({ hasText: "last read" });
     await warning.waitFor();
     await screenshot(page, "last-read-warning");
     await warning.getByRole("button", { name: "Cancel" }).click();
-    expect(await page.locator('[data-testid="secret-row"][data-path="k/limited"]').textContent()).toContain("1 / 2");
-    await page.getByRole("button", { name: "Reveal k/limited" }).click();
+    expect(await page.locator('[data-testid="secret-row"][data-path="k-limited"]').textContent()).toContain("1 / 2");
+    await page.getByRole("button", { name: "Reveal k-limited" }).click();
     await warning.getByRole("button", { name: "Reveal anyway" }).click();
     await page.getByTestId("secret-value").getByText("limited-value-456").waitFor();
-    expect((await api(app, "GET", secret("k/limited"), { token })).status).toBe(410);
+    expect((await api(app, "GET", secret("k-limited"), { token })).status).toBe(410);
   }, 120_000);
 });

@@ -1,3 +1,4 @@
+import { type CreateShare, ShareSecretButton, type ShareRecipients } from "@/components/shares/share-secret-button";
 import { Badge, cellClass, formatDate, Table } from "@/components/ui/layout";
 import { RevealSecret } from "./reveal-secret";
 import { DeleteSecretButton, EditSecretButton } from "./secret-dialogs";
@@ -13,7 +14,22 @@ export function unreadableReason(s: SecretRow, now: number): string | null {
 }
 
 /** The secrets directly in the folder being browsed: metadata only; values appear only through Reveal. */
-export function SecretTable({ vaultId, prefix, secrets, actions, now }: { vaultId: string; prefix: string; secrets: SecretRow[]; actions: SecretActions; now: number }) {
+export function SecretTable({
+  vaultId,
+  prefix,
+  secrets,
+  actions,
+  share,
+  now,
+}: {
+  vaultId: string;
+  prefix: string;
+  secrets: SecretRow[];
+  actions: SecretActions;
+  /** The Share action and whom it can go to; null where sharing is not offered (the system vault). */
+  share: { recipients: ShareRecipients; create: CreateShare } | null;
+  now: number;
+}) {
   return (
     <Table label="Secrets" head={["Path", "Value", "Type", "Version", "Expires", "Reads", "Updated", "Actions"]}>
       {secrets.map((s) => {
@@ -46,6 +62,7 @@ export function SecretTable({ vaultId, prefix, secrets, actions, now }: { vaultI
             <td className={cellClass}>
               <div className="flex flex-wrap gap-1">
                 <VersionsButton vaultId={vaultId} path={s.path} currentVersion={s.version} actions={actions} />
+                {share && <ShareSecretButton secretId={s.id} path={s.path} recipients={share.recipients} create={share.create} />}
                 <EditSecretButton vaultId={vaultId} put={actions.put} secret={s} />
                 <DeleteSecretButton vaultId={vaultId} path={s.path} remove={actions.remove} />
               </div>

@@ -26,7 +26,7 @@ export const ZCreateShareRequest = z
 export const ZShareCreated = z
   .object({
     id: ZUuid,
-    share_url: z.string(),
+    share_url: z.string().openapi({ description: "The share page for a person (/s/{id}): it reveals only on an explicit click. Programs read the share with GET /v1/share/{id}." }),
     recipient_type: z.enum(SHARE_RECIPIENT_TYPES),
     recipient_id: z.string().nullable(),
     expires_at: z.string(),

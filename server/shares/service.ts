@@ -51,7 +51,12 @@ export type ShareRow = {
   createdAt: Date;
 };
 
-export const shareUrl = (ctx: Pick<Ctx, "rt">, id: string) => `${ctx.rt.config.publicUrl}/v1/share/${id}`;
+/**
+ * Where a person should go: the share page, which shows who shared what and reveals only on an explicit
+ * click (a link previewer's GET spends no read). Programs use the share's id with `GET /v1/share/{id}`,
+ * as the card's `sharing.access(shareId)` does; that route is unchanged.
+ */
+export const shareUrl = (ctx: Pick<Ctx, "rt">, id: string) => `${ctx.rt.config.publicUrl}/s/${id}`;
 
 async function resolveRecipient(ctx: Ctx, type: ShareRecipientType, recipientId: string | undefined): Promise<string | null> {
   const orgId = ctx.principal.orgId;

@@ -41,7 +41,7 @@ describe("link shares", () => {
     const created = await api.post(`/v1/secrets/${secretId}/share`, { recipient_type: "anyone_with_link", expires_at: inDays(2), max_access_count: 2, follow_latest: true });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ recipient_type: "anyone_with_link", recipient_id: null, max_access_count: 2, version: null, follow_latest: true });
-    expect(created.body.share_url).toBe(`${server.rt.config.publicUrl}/v1/share/${created.body.id}`);
+    expect(created.body.share_url).toBe(`${server.rt.config.publicUrl}/s/${created.body.id}`);
 
     await api.put(`/v1/vaults/${vaultId}/secrets/db/password`, { value: "second-value", type: "password" });
     const first = await anon.get(`/v1/share/${created.body.id}`);

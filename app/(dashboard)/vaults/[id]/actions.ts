@@ -7,7 +7,11 @@ import {
   ZSecretRefInput,
   ZSecretVersionRefInput,
 } from "@/components/vaults/action-schemas";
+import { z } from "zod";
+import { ZUuid } from "@/lib/contract/common";
+import { ZCreateShareRequest } from "@/lib/contract/shares";
 import { userAction } from "@/server/dashboard/context";
+import { createShare } from "@/server/shares/service";
 import { principalNames } from "@/server/org/principal-names";
 import { deleteSecret, disableSecretVersion, listSecretVersions, putSecret, readSecret, restoreSecretVersion } from "@/server/secrets/service";
 
@@ -60,4 +64,9 @@ export async function deleteSecretAction(input: SecretRefInput) {
     await deleteSecret(ctx, { vaultId: d.vault_id, path: d.path });
     return null;
   });
+}
+
+/** The vault page's Share: the API's `POST /v1/secrets/{id}/share`, every rule included. */
+export async function createShareAction(input: { secret_id: string; body: z.input<typeof ZCreateShareRequest> }) {
+  return userAction(z.strictObject({ secret_id: ZUuid, body: ZCreateShareRequest }), input, (ctx, d) => createShare(ctx, { secretId: d.secret_id, body: d.body }));
 }

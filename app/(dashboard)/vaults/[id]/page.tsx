@@ -15,7 +15,12 @@ import { ApiError } from "@/server/http/errors";
 import { listSecrets } from "@/server/secrets/service";
 import { getVault } from "@/server/vaults/service";
 import { deleteVaultAction } from "../actions";
+import type { ShareRecipients } from "@/components/shares/share-secret-button";
+import { listAgents } from "@/server/agents/service";
+import { listMembers } from "@/server/org/members";
+import type { UserCtx } from "@/server/http/principal";
 import {
+  createShareAction,
   deleteSecretAction,
   disableSecretVersionAction,
   listSecretVersionsAction,
@@ -37,6 +42,15 @@ const secretActions: SecretActions = {
   disableVersion: disableSecretVersionAction,
   remove: deleteSecretAction,
 };
+
+/** Whom the Share dialog offers: the other members and the active agents of the org. */
+async function shareRecipients(ctx: UserCtx): Promise<ShareRecipients> {
+  const [members, agents] = await Promise.all([listMembers(ctx).catch(() => ({ members: [] })), listAgents(ctx).catch(() => ({ agents: [] }))]);
+  return {
+    users: members.members.filter((m) => m.id !== ctx.principal.userId).map((m) => ({ id: m.id, label: m.display_name ? `${m.display_name} (${m.email})` : m.email })),
+    agents: agents.agents.filter((a) => a.is_active).map((a) => ({ id: a.id, label: a.name })),
+  };
+}
 
 /** A service's 403 as something to show; anything else is rethrown (404 → the not-found page). */
 function forbiddenDetail(e: unknown): string {
@@ -73,7 +87,7 @@ export default async function VaultPage({ params, searchParams }: { params: Prom
   const level = treeLevel(listed, prefix);
   // Talon's system vault (agents' SSH keys) is read-only here: no new secrets, policies or deletion.
   const system = vault.created_by_type === "system";
-  const secrets = await withCurrentVersionState(ctx, id, level.secrets);
+  const [secrets, recipients] = await Promise.all([withCurrentVersionState(ctx, id, level.secrets), system ? null : shareRecipients(ctx)]);
 
   return (
     <>
@@ -131,7 +145,7 @@ export default async function VaultPage({ params, searchParams }: { params: Prom
           ) : (
             <>
               <FolderList vaultId={id} folders={level.folders} />
-              {secrets.length > 0 && <SecretTable vaultId={id} prefix={prefix} secrets={secrets} actions={secretActions} now={Date.now()} />}
+              {secrets.length > 0 && <SecretTable vaultId={id} prefix={prefix} secrets={secrets} actions={secretActions} share={recipients ? { recipients, create: createShareAction } : null} now={Date.now()} />}
             </>
           )}
         </div>
