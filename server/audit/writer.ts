@@ -47,6 +47,9 @@ export class AuditWriter {
   private queue: { row: Row; resolve(): void; reject(e: unknown): void }[] = [];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
+  /** For readiness (server/health): when the batch in flight started, and when one last committed. */
+  private flushingSince: number | null = null;
+  private lastFlushOkAt: number | null = null;
 
   constructor(
     private readonly db: Db,
@@ -78,14 +81,22 @@ export class AuditWriter {
   private async flush() {
     const batch = this.queue.splice(0, this.maxBatch);
     if (batch.length === 0) return;
+    this.flushingSince = Date.now();
     try {
       // A batch waits its turn for the org's chain lock behind request transactions: generous bounds.
       await this.db.$transaction((tx) => appendAuditRows(tx, batch.map((b) => b.row)), { maxWait: 15_000, timeout: 15_000 });
+      this.lastFlushOkAt = Date.now();
       for (const b of batch) b.resolve();
     } catch (e) {
       for (const b of batch) b.reject(e);
     }
+    this.flushingSince = null;
     if (this.queue.length) this.flushSoon(0);
+  }
+
+  /** Queue depth, the oldest waiting event's enqueue time, the flush in flight and the last good one (epoch ms). */
+  state(): { queued: number; oldestQueuedAt: number | null; flushingSince: number | null; lastFlushOkAt: number | null } {
+    return { queued: this.queue.length, oldestQueuedAt: this.queue[0]?.row.createdAt.getTime() ?? null, flushingSince: this.flushingSince, lastFlushOkAt: this.lastFlushOkAt };
   }
 
   /** Waits for everything queued so far to be written. */

@@ -4,17 +4,17 @@ import type { Runtime } from "../runtime";
 /** A database that has not answered by then counts as unusable (a dropped network may never answer). */
 const DATABASE_TIMEOUT_MS = 3_000;
 /** A result is reused this long, so an unauthenticated probe cannot become a stream of queries. */
-const REUSE_MS = 1_000;
+export const REUSE_MS = 1_000;
 
 type Check = { at: number; result: Promise<ApiError | null> };
 const lastCheck = new WeakMap<Runtime, Check>();
 
 /**
- * Whether this instance can serve requests: a query on a real table answers (`SELECT 1` would not
- * touch a locked SQLite file) and the keystore reports itself usable. Returns the 503 to answer with,
- * or null. Concurrent probes share one check.
+ * Liveness (`/v1/health`): whether this instance can serve requests: a query on a real table answers
+ * (`SELECT 1` would not touch a locked SQLite file) and the keystore reports itself usable. Returns the
+ * 503 to answer with, or null. Concurrent probes share one check. Readiness (./readiness.ts) asks more.
  */
-export function checkReadiness(rt: Runtime): Promise<ApiError | null> {
+export function checkLiveness(rt: Runtime): Promise<ApiError | null> {
   const now = Date.now();
   const last = lastCheck.get(rt);
   if (last && now - last.at < REUSE_MS) return last.result;
@@ -24,6 +24,15 @@ export function checkReadiness(rt: Runtime): Promise<ApiError | null> {
 }
 
 async function probe(rt: Runtime): Promise<ApiError | null> {
+  const database = await probeDatabase(rt);
+  if (database) return database;
+  const keystore = await rt.keystore.health();
+  if (keystore.status !== "ok") return ApiError.unavailable("The keystore is unavailable (see /v1/health/hsm); retry shortly", OUTAGE_RETRY_AFTER_SECONDS);
+  return null;
+}
+
+/** A query on a real table, bounded in time: the 503 to answer with, or null when the database answered. */
+export async function probeDatabase(rt: Runtime): Promise<ApiError | null> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), DATABASE_TIMEOUT_MS)));
   try {
@@ -35,7 +44,5 @@ async function probe(rt: Runtime): Promise<ApiError | null> {
   } finally {
     clearTimeout(timer);
   }
-  const keystore = await rt.keystore.health();
-  if (keystore.status !== "ok") return ApiError.unavailable("The keystore is unavailable (see /v1/health/hsm); retry shortly", OUTAGE_RETRY_AFTER_SECONDS);
   return null;
 }

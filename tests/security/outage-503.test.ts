@@ -1,9 +1,9 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, renameSync, rmdirSync } from "node:fs";
+import { renameSync } from "node:fs";
 import path from "node:path";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signUpVerified } from "../helpers/accounts";
+import { breakDatabase } from "../helpers/database-outage";
 import { client, type TestResponse } from "../helpers/http";
 import { startTestServer, testDialect, type TestServer } from "../helpers/server";
 
@@ -30,31 +30,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
 });
-
-/** Takes the database away; the returned function gives it back. */
-async function breakDatabase(): Promise<() => Promise<void>> {
-  if (testDialect === "postgres") {
-    const name = new URL(server.databaseUrl).pathname.slice(1);
-    const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
-    await admin.connect();
-    await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
-    await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [name]);
-    return async () => {
-      await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
-      await admin.end();
-    };
-  }
-  // The file cannot be opened any more (a volume gone, a path replaced) when the runtime next
-  // connects: its connection is closed, and the database path is now a directory.
-  const file = path.join(server.dataDir, "talon.db");
-  await server.rt.db.$disconnect();
-  renameSync(file, `${file}.away`);
-  mkdirSync(file);
-  return async () => {
-    rmdirSync(file);
-    renameSync(`${file}.away`, file);
-  };
-}
 
 function expectOutage(res: TestResponse, what: RegExp) {
   expect(res.status).toBe(503);
@@ -83,7 +58,7 @@ describe("database outage", () => {
     expect(before.status).toBe(200);
     expect(before.body.value).toBe(SECRET_VALUE);
 
-    const restore = await breakDatabase();
+    const restore = await breakDatabase(server);
     try {
       expectOutage(await healthBecomes(503), /database/i);
       expectOutage(await api.get(secretUrl), /database is unavailable/);
