@@ -16,7 +16,10 @@ export function Dialog({ open, onClose, title, children, wide = false }: { open:
   return (
     <dialog
       ref={ref}
-      onClose={onClose}
+      // React passes a nested dialog's close event up the component tree: only this dialog's own counts.
+      onClose={(e) => {
+        if (e.target === e.currentTarget) onClose();
+      }}
       aria-label={title}
       className={`m-auto ${wide ? "w-[min(64rem,calc(100vw-2rem))]" : "w-[min(32rem,calc(100vw-2rem))]"} rounded-xl border border-zinc-700 bg-zinc-900 p-0 text-zinc-100 shadow-2xl backdrop:bg-black/70`}
     >

@@ -16,8 +16,12 @@ type Props = { vaultId: string; path: string; reveal: SecretActions["reveal"]; a
  * last read asks first. Reveal and Hide are one button, so focus stays where the user left it.
  */
 export function RevealSecret({ vaultId, path, reveal, accessCount, maxAccessCount }: Props) {
-  const shown = useAction(reveal);
-  const copied = useAction(reveal);
+  // Reads this component made, as the server counted them: the last-read warning must not wait for the
+  // page's list to refresh after a read.
+  const [counted, setCounted] = useState(accessCount);
+  const onRead = (d: { access_count: number }) => setCounted((c) => Math.max(c, d.access_count));
+  const shown = useAction(reveal, { onSuccess: onRead });
+  const copied = useAction(reveal, { onSuccess: onRead });
   const [confirming, setConfirming] = useState<"reveal" | "copy" | null>(null);
   const [copyState, setCopyState] = useState<"idle" | "copied" | "failed">("idle");
   const toggle = useRef<HTMLButtonElement>(null);
@@ -33,7 +37,7 @@ export function RevealSecret({ vaultId, path, reveal, accessCount, maxAccessCoun
   }, [shown.isPending, copied.isPending, shown.data]);
   const hide = useCallback(() => reset(), [reset]);
   const secondsLeft = useAutoHide(Boolean(shown.data), hide);
-  const lastRead = maxAccessCount > 0 && accessCount === maxAccessCount - 1;
+  const lastRead = maxAccessCount > 0 && Math.max(accessCount, counted) === maxAccessCount - 1;
   const input = { vault_id: vaultId, path };
 
   function doReveal() {
