@@ -16,6 +16,7 @@ import { tlsServerOptions } from "./server/http/tls";
 import { ensureSoftHsmToken } from "./server/keystore/softhsm-setup";
 import { KeystoreFatalError } from "./server/keystore/types";
 import { log } from "./server/log";
+import { isLoopbackHost, type MetricsListener, startMetricsListener } from "./server/metrics/listener";
 import { createRuntime, type Runtime, setRuntime } from "./server/runtime";
 
 process.env.NEXT_TELEMETRY_DISABLED = "1";
@@ -97,6 +98,22 @@ async function main() {
     fail(`Next.js failed to start: ${scrub((e as Error).message, config)} (run npm run build)`);
   }
 
+  // Prometheus metrics on their own listener (never the API's port, whose /metrics is Next.js's).
+  let metrics: MetricsListener | null = null;
+  if (config.metricsAddr) {
+    const { host, port } = config.metricsAddr;
+    try {
+      metrics = await startMetricsListener(rt.metrics, config.metricsAddr);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === "EADDRINUSE" ? `port ${port} is already in use` : scrub((e as Error).message, config);
+      await rt.close();
+      fail(`cannot serve metrics on ${host}:${port}: ${why} (set TALON_METRICS_ADDR, or off)`);
+    }
+    log.info("metrics listening", { url: `http://${metrics.host.includes(":") ? `[${metrics.host}]` : metrics.host}:${metrics.port}/metrics` });
+    if (!isLoopbackHost(host)) log.warn("the metrics listener is reachable from other machines; restrict who can reach it", { host });
+  }
+
   const handleNext = nextApp.getRequestHandler();
   // The dashboard learns the client's address from this header, which only this server sets: any
   // copy the client sent is replaced (sign-in limits, audit events and IP rules depend on it).
@@ -111,7 +128,7 @@ async function main() {
   const server = tls ? createTlsServer(tls, listener) : createServer(listener);
   server.on("error", (e: NodeJS.ErrnoException) => {
     const why = e.code === "EADDRINUSE" ? `port ${config.port} is already in use (set PORT)` : scrub(e.message, config);
-    void rt.close().finally(() => fail(`cannot listen on ${config.host}:${config.port}: ${why}`));
+    void Promise.all([metrics?.close(), rt.close()]).finally(() => fail(`cannot listen on ${config.host}:${config.port}: ${why}`));
   });
   server.listen(config.port, config.host, () => {
     log.info("listening", {
@@ -135,6 +152,7 @@ async function main() {
     server.close(async () => {
       clearTimeout(force);
       try {
+        await metrics?.close();
         await rt.close();
         await nextApp.close();
       } catch (e) {

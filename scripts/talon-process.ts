@@ -48,7 +48,8 @@ export function ensureBuild(): void {
 }
 
 export function startTalon(opts: { dataDir: string; port: number; env?: Record<string, string> }): TalonProcess {
-  const env: Record<string, string> = { NODE_ENV: "production", TALON_LOG_LEVEL: "info" };
+  // Metrics on a free port: tests and the benchmark run several instances at once (9464 is one port).
+  const env: Record<string, string> = { NODE_ENV: "production", TALON_LOG_LEVEL: "info", TALON_METRICS_ADDR: "127.0.0.1:0" };
   for (const k of INHERITED) if (process.env[k]) env[k] = process.env[k]!;
   Object.assign(env, { HOST: "127.0.0.1", PORT: String(opts.port), TALON_DATA_DIR: opts.dataDir }, opts.env);
   const child = spawn(process.execPath, [path.join(ROOT, "scripts/start.mjs")], { cwd: ROOT, env: env as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] });

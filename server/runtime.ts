@@ -7,6 +7,7 @@ import { openKeystore } from "./keystore";
 import type { Keystore } from "./keystore/types";
 import { setLogLevel } from "./log";
 import { createMailer, type Mailer } from "./mail";
+import { createMetrics, type Metrics } from "./metrics";
 import { assertMasterKeysPresent } from "./ops/master-keys";
 
 /** Everything a request needs that lives as long as the process. Built once by `createRuntime`. */
@@ -19,24 +20,28 @@ export type Runtime = {
   tokens: TokenService;
   mailer: Mailer;
   audit: AuditWriter;
+  /** This runtime's Prometheus registry (served by server/metrics/listener on its own port). */
+  metrics: Metrics;
   close(): Promise<void>;
 };
 
 export async function createRuntime(config: Config, opts: { migrate?: boolean } = {}): Promise<Runtime> {
   setLogLevel(config.logLevel);
   // The keystore first: a wrong PIN must stop start-up before anything else happens.
-  const keystore = await openKeystore(config);
+  const metrics = createMetrics();
+  const keystore = await openKeystore(config, metrics);
   try {
     await keystore.selfTest();
     if (opts.migrate) await migrateDatabase(config.databaseUrl);
-    const { db, dialect, close } = await openDatabase(config.databaseUrl);
+    const { db, dialect, close, poolStats } = await openDatabase(config.databaseUrl);
     // A database restored without its HSM token must not start: every secret read would fail.
     await assertMasterKeysPresent(db, keystore, config).catch(async (e: unknown) => {
       await close();
       throw e;
     });
-    const audit = new AuditWriter(db, config.auditFlushMs);
-    const vaultKeys = new VaultKeyService(keystore, config.vaultKeyCache);
+    if (poolStats) metrics.watchDbPool(poolStats);
+    const audit = new AuditWriter(db, config.auditFlushMs, metrics);
+    const vaultKeys = new VaultKeyService(keystore, config.vaultKeyCache, metrics);
     const rt: Runtime = {
       config,
       db,
@@ -46,6 +51,7 @@ export async function createRuntime(config: Config, opts: { migrate?: boolean } 
       tokens: new TokenService(keystore, config),
       mailer: createMailer(config.mail),
       audit,
+      metrics,
       async close() {
         await audit.drain();
         vaultKeys.clear();

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Db } from "../db";
+import type { Metrics } from "../metrics";
 import { appendAuditRows } from "./chain";
 import type { Ctx, PublicCtx } from "../http/principal";
 import { principalRef } from "../http/principal";
@@ -54,8 +55,11 @@ export class AuditWriter {
   constructor(
     private readonly db: Db,
     private readonly flushMs: number,
+    private readonly metrics?: Metrics,
     private readonly maxBatch = 500,
-  ) {}
+  ) {
+    metrics?.watchAuditQueue(() => this.queue.length);
+  }
 
   record(ctx: Ctx | PublicCtx, input: AuditInput, actor?: AuditActor): Promise<void> {
     return this.enqueue(auditRow(ctx, input, actor));
@@ -82,12 +86,15 @@ export class AuditWriter {
     const batch = this.queue.splice(0, this.maxBatch);
     if (batch.length === 0) return;
     this.flushingSince = Date.now();
+    const started = performance.now();
     try {
       // A batch waits its turn for the org's chain lock behind request transactions: generous bounds.
       await this.db.$transaction((tx) => appendAuditRows(tx, batch.map((b) => b.row)), { maxWait: 15_000, timeout: 15_000 });
       this.lastFlushOkAt = Date.now();
+      this.metrics?.auditFlushed(batch.length, true, (performance.now() - started) / 1000);
       for (const b of batch) b.resolve();
     } catch (e) {
+      this.metrics?.auditFlushed(batch.length, false, (performance.now() - started) / 1000);
       for (const b of batch) b.reject(e);
     }
     this.flushingSince = null;

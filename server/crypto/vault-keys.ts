@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { type Keystore, KeystoreKeyMissingError } from "../keystore/types";
+import type { Metrics } from "../metrics";
 import { encodeAad } from "./envelope";
 import type { VaultKeyRecord } from "./types";
 
@@ -29,7 +30,10 @@ export class VaultKeyService {
   constructor(
     private readonly keystore: Keystore,
     private readonly opts: { ttlSeconds: number; maxEntries: number },
-  ) {}
+    private readonly metrics?: Metrics,
+  ) {
+    metrics?.watchVaultKeyCache(() => this.cache.size);
+  }
 
   /** The version new vault keys are wrapped with: the keystore's highest, re-read every 30 s so another process's rotation is picked up. */
   async currentMasterKeyVersion(): Promise<number> {
@@ -70,10 +74,12 @@ export class VaultKeyService {
       this.cache.delete(v.id);
       if (hit.expiresAt > Date.now()) {
         this.cache.set(v.id, hit);
+        this.metrics?.vaultKeyLookup(true);
         return Buffer.from(hit.key);
       }
       hit.key.fill(0);
     }
+    this.metrics?.vaultKeyLookup(false);
     // A row wrapped under a newer version than ours means a rotation happened elsewhere: follow it now.
     if (this.current && v.masterKeyVersion > this.current.version) this.current.version = v.masterKeyVersion;
     const flight = `${v.id}\n${v.masterKeyVersion}`;

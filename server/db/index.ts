@@ -1,5 +1,7 @@
 import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
+import type { DbPoolStats } from "../metrics";
 import { PrismaClient as PostgresClient } from "../../generated/postgres/client";
 import { PrismaClient as SqliteClient } from "../../generated/sqlite/client";
 
@@ -11,7 +13,8 @@ export type Db = SqliteClient;
 export type Tx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
 export type Dialect = "sqlite" | "postgres";
 
-export type Database = { db: Db; dialect: Dialect; close(): Promise<void> };
+/** `poolStats` only on PostgreSQL: SQLite runs in process on one connection, with no pool to observe. */
+export type Database = { db: Db; dialect: Dialect; close(): Promise<void>; poolStats?: () => DbPoolStats };
 
 /**
  * Interactive transactions may wait for a connection and for row locks (limits lock the Org row, so
@@ -33,10 +36,13 @@ export async function openDatabase(url: string): Promise<Database> {
     await db.$queryRawUnsafe("PRAGMA foreign_keys = ON");
     return { db, dialect: "sqlite", close: () => db.$disconnect() };
   }
-  const adapter = new PrismaPg({ connectionString: url, max: 20 });
+  // Our own pool, handed to the adapter (which ends it on disconnect), so its use can be observed.
+  const pool = new pg.Pool({ connectionString: url, max: 20 });
+  const adapter = new PrismaPg(pool, { disposeExternalPool: true });
   const db = new PostgresClient({ adapter, transactionOptions: TRANSACTION_OPTIONS }) as unknown as Db;
   await db.$queryRawUnsafe("SELECT 1");
-  return { db, dialect: "postgres", close: () => db.$disconnect() };
+  const poolStats = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount });
+  return { db, dialect: "postgres", close: () => db.$disconnect(), poolStats };
 }
 
 /** Applies pending migrations (the offline WASM migrator in scripts/db). */

@@ -3,10 +3,15 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
+import { matchedRoutes } from "hono/route";
+import { METHOD_NAME_ALL } from "hono/router";
 import type { ZodError } from "zod";
 import { fieldErrorsOf } from "../../lib/contract/field-errors";
+import { AGENT_KEY_PREFIX } from "../agents/api-keys";
+import { PERSONAL_KEY_PREFIX } from "../identity/api-keys";
 import { authenticateBearer } from "../identity/authenticate";
 import { log } from "../log";
+import { type AuthFailureKind, UNMATCHED_ROUTE } from "../metrics";
 import type { Runtime } from "../runtime";
 import { ApiError, databaseOutage, internalProblem, type Problem, problemBody } from "./errors";
 import { resolveClientIp } from "./client-ip";
@@ -24,10 +29,24 @@ export type ApiApp = OpenAPIHono<ApiEnv>;
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
-/** Request id, client IP, and the headers every API response carries. */
+/**
+ * The route that answered, as its template (`/v1/vaults/:id/secrets/:path{.+}`), never the raw path:
+ * the last handler that ran, or, when `*` middleware answered (a 429 before the route ran), the first
+ * route the router matched. A request that matched no route (404, 405) is UNMATCHED_ROUTE.
+ */
+function routeTemplateOf(c: Context<ApiEnv>): string {
+  const routes = matchedRoutes(c);
+  const ran = routes[c.req.routeIndex];
+  if (ran !== undefined && ran.method !== METHOD_NAME_ALL) return ran.path;
+  for (const r of routes) if (r.method !== METHOD_NAME_ALL) return r.path;
+  return UNMATCHED_ROUTE;
+}
+
+/** Request id, client IP, the headers every API response carries, and the request's metrics. */
 export function requestContext(rt: Runtime): MiddlewareHandler<ApiEnv> {
   const securityHeaders = Object.entries(apiSecurityHeaders(rt.config));
   return async (c, next) => {
+    const started = performance.now();
     const requestId = randomUUID();
     c.set("rt", rt);
     c.set("requestId", requestId);
@@ -39,7 +58,17 @@ export function requestContext(rt: Runtime): MiddlewareHandler<ApiEnv> {
     c.header("Cache-Control", "no-store");
     for (const [name, value] of securityHeaders) c.header(name, value);
     await next();
+    // Errors were turned into responses by onError below this middleware, so c.res is the final one.
+    rt.metrics.observeRequest(c.req.method, routeTemplateOf(c), c.res.status, (performance.now() - started) / 1000);
   };
+}
+
+/** What kind of credential a refused request presented: its scheme and prefix, never its content. */
+function bearerKind(scheme: string, credential: string): AuthFailureKind {
+  if (scheme === "dpop") return "dpop";
+  if (credential.startsWith(PERSONAL_KEY_PREFIX)) return "personal_key";
+  if (credential.startsWith(AGENT_KEY_PREFIX)) return "agent_key";
+  return "token";
 }
 
 export const limitBody: MiddlewareHandler<ApiEnv> = bodyLimit({
@@ -55,7 +84,10 @@ export const limitBody: MiddlewareHandler<ApiEnv> = bodyLimit({
 export const requireAuth: MiddlewareHandler<ApiEnv> = async (c, next) => {
   const header = c.req.header("authorization") ?? "";
   const m = /^(Bearer|DPoP)\s+(\S{1,4096})\s*$/i.exec(header);
-  if (!m) throw ApiError.unauthorized("Missing or malformed Authorization header (expected: Bearer <token>, or DPoP <token> for a DPoP-bound token)");
+  if (!m) {
+    c.get("rt").metrics.authFailure("missing_credentials");
+    throw ApiError.unauthorized("Missing or malformed Authorization header (expected: Bearer <token>, or DPoP <token> for a DPoP-bound token)");
+  }
   const ip = c.get("ip");
   const dpop = {
     scheme: m[1]!.toLowerCase() === "dpop" ? ("dpop" as const) : ("bearer" as const),
@@ -63,7 +95,14 @@ export const requireAuth: MiddlewareHandler<ApiEnv> = async (c, next) => {
     attestedJkt: c.env?.dpopAttestedJkt,
   };
   c.set("bearer", m[2]!);
-  c.set("principal", await authenticateBearer(c.get("rt"), m[2]!, { ip, requestId: c.get("requestId"), dpop }));
+  let principal: Principal;
+  try {
+    principal = await authenticateBearer(c.get("rt"), m[2]!, { ip, requestId: c.get("requestId"), dpop });
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) c.get("rt").metrics.authFailure(bearerKind(dpop.scheme, m[2]!));
+    throw e;
+  }
+  c.set("principal", principal);
   await guardAuthenticatedRequest(c);
   await meterRequest(c, next);
 };

@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import { METHOD_NAME_ALL } from "hono/router";
 import { parseIp } from "../../lib/cidr";
+import type { RateLimitName } from "../metrics";
 import type { Runtime } from "../runtime";
 import { ApiError } from "./errors";
 import type { ApiEnv } from "./pipeline";
@@ -135,7 +136,8 @@ function isAuthRoute(c: Context<ApiEnv>): boolean {
   );
 }
 
-function tooMany(what: string, seconds: number) {
+function tooMany(rt: Runtime, limit: RateLimitName, what: string, seconds: number) {
+  rt.metrics.rateLimited(limit);
   const retry = Math.max(1, Math.ceil(seconds));
   return ApiError.tooManyRequests(`Too many requests ${what}; retry after ${retry} second${retry === 1 ? "" : "s"}`, retry);
 }
@@ -152,10 +154,10 @@ export function rateLimitByIp(rt: Runtime): MiddlewareHandler<ApiEnv> {
     if (ip === "") return next();
     const key = ipBucketKey(ip);
     const wait = l.ip.take(key);
-    if (wait > 0) throw tooMany("from your IP address", wait);
+    if (wait > 0) throw tooMany(rt, "ip", "from your IP address", wait);
     if (isAuthRoute(c)) {
       const authWait = l.auth.take(key);
-      if (authWait > 0) throw tooMany("to authentication endpoints from your IP address", authWait);
+      if (authWait > 0) throw tooMany(rt, "auth", "to authentication endpoints from your IP address", authWait);
     }
     await next();
   };
@@ -170,15 +172,15 @@ export function checkAuthStepRate(rt: Runtime, ip: string): void {
   const l = rateLimitersFor(rt);
   const key = ipBucketKey(ip);
   const wait = l.ip.take(key);
-  if (wait > 0) throw tooMany("from your IP address", wait);
+  if (wait > 0) throw tooMany(rt, "ip", "from your IP address", wait);
   const authWait = l.auth.take(key);
-  if (authWait > 0) throw tooMany("to sign-in and sign-up from your IP address", authWait);
+  if (authWait > 0) throw tooMany(rt, "auth", "to sign-in and sign-up from your IP address", authWait);
 }
 
 /** The per-principal budget, for callers outside the API pipeline (dashboard actions). */
 export function checkPrincipalBudget(rt: Runtime, principal: Principal): void {
   const wait = rateLimitersFor(rt).principal.take(principalRef(principal));
-  if (wait > 0) throw tooMany("for this credential's user or agent", wait);
+  if (wait > 0) throw tooMany(rt, "principal", "for this credential's user or agent", wait);
 }
 
 /** Per-principal limit, called by `requireAuth` right after the caller is known. */

@@ -18,6 +18,7 @@ const ANONYMOUS = { actorId: "anonymous", actorType: "anonymous" as const };
 export type FailureTarget = { id: string; orgId: string; kind?: "user" | "agent" };
 
 export async function recordAnonymousFailure(ctx: PublicCtx, target: FailureTarget | null, details: Record<string, string>): Promise<void> {
+  ctx.rt.metrics.signInFailure(details.method);
   const kind = target?.kind ?? "user";
   const key = target ? `audit:auth-failure:${kind}:${target.id}` : `audit:auth-failure:ip:${ipBucketKey(ctx.ip)}`;
   const { count } = await hit(ctx.rt.db, key, HOUR_MS);

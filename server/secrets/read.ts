@@ -71,6 +71,7 @@ export async function readSecret(ctx: Ctx, input: { vaultId: string; path: strin
     resourceId: secret.id,
     details: { vault_id: vaultId, path, version: v.version },
   });
+  ctx.rt.metrics.secretRead("direct");
   return {
     id: secret.id,
     path,

@@ -57,7 +57,7 @@ async function appendVersion(
 ): Promise<Written> {
   const key = await ctx.rt.vaultKeys.vaultKey(vault);
   try {
-    return await ctx.rt.db.$transaction(async (tx) => {
+    const written = await ctx.rt.db.$transaction(async (tx) => {
       await lockSecretPath(tx, ctx.rt.dialect, vault.id, path);
       const current = await findCurrent(tx, vault.id, path);
       const spec = build(current);
@@ -90,6 +90,8 @@ async function appendVersion(
       await appendAudit(tx, auditRow(ctx, { action, resourceType: "secret", resourceId: secretId, details: { vault_id: vault.id, path, version, type: spec.type } }));
       return { secretId, version, createdAt, spec };
     });
+    ctx.rt.metrics.secretWritten(action === "secret.rotate" ? "rotate" : "write");
+    return written;
   } finally {
     key.fill(0);
   }

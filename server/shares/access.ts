@@ -123,6 +123,7 @@ export async function accessShare(
     { action: "share.access", resourceType: "share", resourceId: share.id, details: { secret_id: secret.id, path: secret.path, version: version.version } },
     actor,
   );
+  ctx.rt.metrics.secretRead("share");
   return {
     id: share.id,
     path: secret.path,
