@@ -32,6 +32,9 @@ export type AuditRowInput = {
 
 export type ChainedFields = { seq: number; prevHash: string };
 
+/** An event as stored: its chain fields are null only on rows Talon never wrote. */
+export type StoredAuditEvent = AuditRowInput & { seq: number | null; prevHash: string | null; hash: string | null };
+
 /**
  * A JSON array in a fixed field order: strings are escaped by JSON, so no two different events encode
  * alike, and no key ordering question arises. The leading 1 is the encoding's version.

@@ -1,6 +1,7 @@
 import { AUDIT_EXPORT_COLUMNS, type AuditExportQuery, type AuditExportRecord } from "../../lib/contract/audit";
 import { ApiError } from "../http/errors";
 import type { Ctx } from "../http/principal";
+import type { StoredAuditEvent } from "./chain";
 
 /**
  * Exporting an org's audit log for a SIEM: owners and admins only, oldest first, with the chain fields
@@ -15,23 +16,6 @@ import type { Ctx } from "../http/principal";
  */
 const PAGE = 500;
 
-type ExportRow = {
-  id: string;
-  orgId: string;
-  action: string;
-  actorId: string;
-  actorType: string;
-  resourceType: string;
-  resourceId: string;
-  details: string;
-  ipAddress: string;
-  requestId: string;
-  createdAt: Date;
-  seq: number | null;
-  prevHash: string | null;
-  hash: string | null;
-};
-
 export type AuditExport = { body: ReadableStream<Uint8Array>; contentType: string; filename: string };
 
 function assertMayExport(ctx: Ctx) {
@@ -41,7 +25,7 @@ function assertMayExport(ctx: Ctx) {
   }
 }
 
-function toRecord(r: ExportRow): AuditExportRecord {
+function toRecord(r: StoredAuditEvent): AuditExportRecord {
   return {
     seq: r.seq!,
     id: r.id,
@@ -110,7 +94,7 @@ export async function exportAuditEvents(ctx: Ctx, q: AuditExportQuery): Promise<
           },
           orderBy: { seq: "asc" },
           take: PAGE,
-        })) as ExportRow[];
+        }));
         for (const row of page) {
           const rec = toRecord(row);
           out += format === "csv" ? csvLine(AUDIT_EXPORT_COLUMNS.map((k) => rec[k])) : `${JSON.stringify(rec)}\n`;

@@ -1,29 +1,13 @@
 import type { AuditEventResponse, AuditQuery } from "../../lib/contract/audit";
 import type { Ctx } from "../http/principal";
 import { principalRef } from "../http/principal";
+import type { StoredAuditEvent } from "./chain";
 
 /**
  * Reading the audit log. Who sees what: org owners and admins see every event of their org; members
  * and agents see the events they are the actor of (an agent learning what other agents or humans did
  * is not something it needs to do its job). Verifying the chain is ./verify.ts.
  */
-type EventRow = {
-  id: string;
-  orgId: string;
-  action: string;
-  actorId: string;
-  actorType: string;
-  resourceType: string;
-  resourceId: string;
-  details: string;
-  ipAddress: string;
-  requestId: string;
-  createdAt: Date;
-  seq: number | null;
-  prevHash: string | null;
-  hash: string | null;
-};
-
 const seesWholeOrg = (ctx: Ctx) => ctx.principal.kind === "user" && (ctx.principal.role === "owner" || ctx.principal.role === "admin");
 
 /** `user:<id>` → `<id>`: the API names actors by id and type, as the contract does. */
@@ -33,7 +17,7 @@ function actorFilter(actorId: string): string[] {
   return /^(user|agent):/.test(actorId) ? [actorId] : [`user:${actorId}`, `agent:${actorId}`, actorId];
 }
 
-function toEvent(r: EventRow): AuditEventResponse {
+function toEvent(r: StoredAuditEvent): AuditEventResponse {
   let details: Record<string, unknown>;
   try {
     details = JSON.parse(r.details) as Record<string, unknown>;

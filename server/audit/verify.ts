@@ -22,23 +22,6 @@ import { type Checkpoint, claimVerifyLease, loadCheckpoint, storeCheckpoint, VER
  */
 type Options = { full?: boolean; limit?: number };
 
-type EventRow = {
-  id: string;
-  orgId: string;
-  action: string;
-  actorId: string;
-  actorType: string;
-  resourceType: string;
-  resourceId: string;
-  details: string;
-  ipAddress: string;
-  requestId: string;
-  createdAt: Date;
-  seq: number | null;
-  prevHash: string | null;
-  hash: string | null;
-};
-
 const PAGE = 1000;
 
 function assertMayVerify(ctx: Ctx, full: boolean) {
@@ -102,7 +85,7 @@ async function runVerification(ctx: Ctx, orgId: string, full: boolean, limit: nu
       where: { orgId, seq: { gte: expectedSeq } },
       orderBy: { seq: "asc" },
       take: Math.min(PAGE, budget - checked),
-    })) as EventRow[];
+    }));
     for (const r of page) {
       checked += 1;
       const intact = r.seq === expectedSeq && r.prevHash === prevHash && r.hash === eventHash({ ...r, seq: r.seq, prevHash: r.prevHash });
