@@ -43,8 +43,11 @@ async function openVault(page: Page, vaultId: string) {
   await page.getByRole("heading", { level: 1 }).first().waitFor();
 }
 
-const auditActions = async (token: string, secretId: string) =>
-  ((await api(app, "GET", `/v1/audit?resource_id=${secretId}&limit=100`, { token })).body.events as { action: string; details: { version?: number } }[] | undefined) ?? [];
+async function auditActions(token: string, secretId: string) {
+  const r = await api(app, "GET", `/v1/audit/events?resource_id=${secretId}&limit=100`, { token });
+  expect(r.status).toBe(200);
+  return r.body.events as { action: string; details: { version?: number } }[];
+}
 
 describe("vault page basics", () => {
   test("New secret on an existing path warns, keeps the metadata and stores version n+1", async () => {
