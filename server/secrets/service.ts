@@ -25,8 +25,8 @@ import { listLatestVersions, lockSecretPath } from "./repo";
 
 export { readSecret } from "./read";
 
-type NewVersion = { value: string; type: string; metadata: string; expiresAt: Date | null; maxAccessCount: number };
-type CurrentSecret = { id: string; currentVersion: number; deletedAt: Date | null; type: string; metadata: string };
+export type NewVersion = { value: string; type: string; metadata: string; expiresAt: Date | null; maxAccessCount: number };
+export type CurrentSecret = { id: string; currentVersion: number; deletedAt: Date | null; type: string; metadata: string };
 
 async function findCurrent(tx: Tx, vaultId: string, path: string): Promise<CurrentSecret | null> {
   const s = await tx.secret.findUnique({
@@ -48,7 +48,7 @@ type Written = { secretId: string; version: number; createdAt: Date; spec: NewVe
  * HSM call); sealing under it inside is in-process AES-GCM, whose associated data needs the secret id
  * and version known only under the lock.
  */
-async function appendVersion(
+export async function appendVersion(
   ctx: Ctx,
   vault: VaultRecord,
   path: string,
