@@ -1,5 +1,5 @@
 "use client";
-import { type FormEvent, useCallback, useState } from "react";
+import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { useAutoHide } from "@/components/secrets/use-auto-hide";
 import { Button } from "@/components/ui/button";
 import { CopyButton } from "@/components/ui/copy-button";
@@ -10,8 +10,21 @@ import type { SharedSecret } from "@/lib/contract/shares";
 import type { ActionResult } from "@/lib/dashboard/action-result";
 
 /** What the page knows before the value is asked for (never the value, never the passphrase). */
-export type ShareLinkDetails = { id: string; path: string; sharer_name: string; expires_at: string; reads_left: number | null; needs_passphrase: boolean };
-export type RevealShareLink = (input: { id: string; passphrase?: string }) => Promise<ActionResult<SharedSecret>>;
+export type ShareLinkDetails = { id: string; path: string; sharer_name: string; expires_at: string; reads_left: number | null; needs_passphrase: boolean; needs_token?: boolean };
+export type RevealShareLink = (input: { id: string; passphrase?: string; token?: string }) => Promise<ActionResult<SharedSecret>>;
+
+/** An email share's token sits in the link's fragment (#token=…), which never reached the server; it is taken off the address bar at once. */
+function useFragmentToken(wanted: boolean): string {
+  const [token, setToken] = useState("");
+  useEffect(() => {
+    if (!wanted) return;
+    const found = new URLSearchParams(window.location.hash.slice(1)).get("token");
+    if (!found) return;
+    setToken(found);
+    window.history.replaceState(null, "", window.location.pathname);
+  }, [wanted]);
+  return token;
+}
 
 /**
  * A link share's page body: who shared which secret, until when, how many reads are left; the value
@@ -19,6 +32,7 @@ export type RevealShareLink = (input: { id: string; passphrase?: string }) => Pr
  */
 export function ShareLinkReveal({ preview, reveal }: { preview: ShareLinkDetails; reveal: RevealShareLink }) {
   const [passphrase, setPassphrase] = useState("");
+  const token = useFragmentToken(Boolean(preview.needs_token));
   const mutation = useAction(reveal, { refresh: false });
   const { reset } = mutation;
   const hide = useCallback(() => reset(), [reset]);
@@ -26,7 +40,7 @@ export function ShareLinkReveal({ preview, reveal }: { preview: ShareLinkDetails
 
   function submit(e: FormEvent) {
     e.preventDefault();
-    mutation.mutate({ id: preview.id, ...(preview.needs_passphrase ? { passphrase } : {}) });
+    mutation.mutate({ id: preview.id, ...(preview.needs_passphrase ? { passphrase } : {}), ...(token ? { token } : {}) });
   }
 
   return (

@@ -1,20 +1,32 @@
 import { z } from "@hono/zod-openapi";
 import { ZIsoDate, ZUuid } from "./common";
 
-export const SHARE_RECIPIENT_TYPES = ["user", "agent", "anyone_with_link", "creator"] as const;
+export const SHARE_RECIPIENT_TYPES = ["user", "agent", "anyone_with_link", "creator", "external_email"] as const;
 export const SHARE_MAX_ACCESS_DEFAULT = 5;
+/** An email share's link is a one-time link unless the sharer asks for more reads. */
+export const EMAIL_SHARE_MAX_ACCESS_DEFAULT = 1;
 export const SHARE_MAX_LIFETIME_DAYS = 90;
 
 /**
- * `email` recipients are not supported (the card forbids them to agents; Talon shares only inside the
- * org or by link): a body naming `email` is refused with a 400 that names it, by strictness.
+ * `external_email` shares are for humans only (agents get 403, the card's rule against phishing): the
+ * address gets a mail with a one-time link. A `user` share may name a user of another organisation,
+ * by `recipient_id` or by `email`; they see it inbound and must accept it.
  */
 export const ZCreateShareRequest = z
   .strictObject({
     recipient_type: z.enum(SHARE_RECIPIENT_TYPES),
-    recipient_id: z.uuid().max(36).optional().openapi({ description: "Required for user and agent shares: a user or agent of your org" }),
+    recipient_id: z
+      .uuid()
+      .max(36)
+      .optional()
+      .openapi({ description: "user shares: a user of any organisation (or give email instead); agent shares: an agent of your org" }),
+    email: z
+      .email()
+      .max(254)
+      .optional()
+      .openapi({ description: "external_email shares: where the one-time link is mailed (required). user shares: the recipient's account email, instead of recipient_id" }),
     expires_at: ZIsoDate.openapi({ description: `In the future, at most ${SHARE_MAX_LIFETIME_DAYS} days ahead` }),
-    max_access_count: z.number().int().min(0).max(10_000).optional().openapi({ description: "Default 5; 0 = unlimited" }),
+    max_access_count: z.number().int().min(0).max(10_000).optional().openapi({ description: "Default 5 (external_email: 1); 0 = unlimited" }),
     passphrase: z.string().min(8).max(256).optional().openapi({ description: "Readers must send it in X-Share-Passphrase" }),
     follow_latest: z
       .boolean()
@@ -29,6 +41,7 @@ export const ZShareCreated = z
     share_url: z.string().openapi({ description: "The share page for a person (/s/{id}): it reveals only on an explicit click. Programs read the share with GET /v1/share/{id}." }),
     recipient_type: z.enum(SHARE_RECIPIENT_TYPES),
     recipient_id: z.string().nullable(),
+    recipient_email: z.string().nullable().openapi({ description: "external_email shares: the address the link was mailed to" }),
     expires_at: z.string(),
     max_access_count: z.number().int(),
     version: z.number().int().nullable().openapi({ description: "The version this share serves; null when it follows the latest" }),
@@ -55,6 +68,7 @@ export const ZShareSummary = z
     secret_path: z.string(),
     recipient_type: z.enum(SHARE_RECIPIENT_TYPES),
     recipient_id: z.string().nullable(),
+    recipient_email: z.string().nullable().openapi({ description: "external_email shares: the address the link was mailed to" }),
     access_count: z.number().int(),
     max_access_count: z.number().int(),
     expires_at: z.string(),

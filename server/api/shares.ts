@@ -23,6 +23,7 @@ const OPTIONAL_BEARER: Record<string, string[]>[] = [{}, { bearerAuth: [] }];
 
 const ZShareAccessHeaders = z.object({
   "x-share-passphrase": z.string().max(256).optional().openapi({ description: "The share's passphrase, when it has one" }),
+  "x-share-token": z.string().max(128).optional().openapi({ description: "external_email shares: the token from the mailed link's fragment (#token=…)" }),
 });
 
 const create = createRoute({
@@ -39,7 +40,7 @@ const access = createRoute({
   method: "get",
   path: "/v1/share/{id}",
   tags: ["Sharing"],
-  summary: "Read a shared secret (public for link shares; the recipient's token for targeted ones)",
+  summary: "Read a shared secret (public for link shares; the mailed link's token for email shares; the recipient's token for targeted ones)",
   description: "HEAD answers whether the link is live (200, 404, 410) without verifying a passphrase or using a read.",
   middleware: [headIsLinkCheck, optionalAuth],
   security: OPTIONAL_BEARER,
@@ -99,7 +100,8 @@ const answer = (verb: "accept" | "decline") =>
 export function registerShareRoutes(app: ApiApp) {
   app.openapi(create, async (c) => c.json(await createShare(ctxOf(c), { secretId: c.req.valid("param").secret_id, body: c.req.valid("json") }), 201));
   app.openapi(access, async (c) => {
-    const input = { id: c.req.valid("param").id, principal: c.get("principal"), passphrase: c.req.valid("header")["x-share-passphrase"] };
+    const headers = c.req.valid("header");
+    const input = { id: c.req.valid("param").id, principal: c.get("principal"), passphrase: headers["x-share-passphrase"], token: headers["x-share-token"] };
     return c.json(await accessShare(publicCtxOf(c), input), 200);
   });
   app.openapi(revoke, async (c) => {

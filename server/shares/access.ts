@@ -6,6 +6,7 @@ import { type Principal, principalRef, type PublicCtx } from "../http/principal"
 import { verifyPassword } from "../identity/passwords";
 import { openValue } from "../secrets/read";
 import { consumeAccess } from "../secrets/repo";
+import { linkTokenMatches } from "./email";
 import { isRecipient, type ShareRow } from "./service";
 import { assertSharerStillReads } from "./sharer";
 
@@ -39,18 +40,32 @@ async function consumeShare(ctx: PublicCtx, id: string): Promise<number | null> 
 }
 
 /** The share if it may be served at all: 404 unknown or revoked, 410 ended or expired. */
-async function liveShare(ctx: PublicCtx, id: string): Promise<ShareRow> {
+async function liveShare(ctx: PublicCtx, id: string, reader?: (share: ShareRow) => void): Promise<ShareRow> {
   const share = await ctx.rt.db.share.findUnique({ where: { id } });
   if (!share || share.revokedAt) throw ApiError.notFound("Share not found");
+  // Who may read is settled before whether it is still readable: a 410 tells an outsider nothing.
+  reader?.(share);
   if (share.endedAt) throw gone("This share has ended: the shared secret was deleted");
   if (share.expiresAt.getTime() <= Date.now()) throw gone("Share has expired");
   return share;
 }
 
-function checkRecipient(share: ShareRow, principal: Principal | undefined): void {
+/**
+ * Link shares: anyone. Email shares: whoever presents the mailed link's token (404 without it, so
+ * the share id alone reveals nothing). Targeted shares: their recipient, after accepting — a user
+ * share may cross organisations; anyone else of another org gets 404, of the sharer's org 403.
+ */
+function checkRecipient(share: ShareRow, principal: Principal | undefined, token: string | undefined): void {
   if (share.recipientType === "anyone_with_link") return;
+  if (share.recipientType === "external_email") {
+    if (!linkTokenMatches(share.linkTokenHash, token)) throw ApiError.notFound("Share not found");
+    return;
+  }
   if (!principal) throw ApiError.unauthorized("This share was sent to a specific user or agent: send their token in Authorization");
-  if (principal.orgId !== share.orgId || !isRecipient({ principal }, share)) throw ApiError.forbidden("This share was sent to someone else");
+  if (!isRecipient({ principal }, share)) {
+    if (principal.orgId !== share.orgId) throw ApiError.notFound("Share not found");
+    throw ApiError.forbidden("This share was sent to someone else");
+  }
   if (share.declinedAt) throw gone("You declined this share");
   if (!share.acceptedAt) throw ApiError.forbidden(`Accept the share first: POST /v1/shares/${share.id}/accept`);
 }
@@ -95,10 +110,9 @@ async function servedVersion(ctx: PublicCtx, share: ShareRow) {
 
 export async function accessShare(
   ctx: PublicCtx,
-  input: { id: string; principal?: Principal; passphrase?: string },
+  input: { id: string; principal?: Principal; passphrase?: string; token?: string },
 ): Promise<SharedSecret> {
-  const share = await liveShare(ctx, input.id);
-  checkRecipient(share, input.principal);
+  const share = await liveShare(ctx, input.id, (row) => checkRecipient(row, input.principal, input.token));
   const { secret, version } = await servedVersion(ctx, share);
   if (input.principal) assertMayReceiveValue(input.principal, secret.path, version.type);
   await assertSharerStillReads(ctx, share, secret.vault, secret.path, version.type);

@@ -15,7 +15,8 @@ export async function describeShares(
 ): Promise<{ outbound: OutboundShareRow[]; inbound: InboundShareRow[]; org: OrgShareRow[] }> {
   const ids = [...new Set([...outbound, ...inbound, ...org].map((s) => s.id))];
   const rows = ids.length
-    ? await ctx.rt.db.share.findMany({ where: { orgId: ctx.principal.orgId, id: { in: ids } }, select: { id: true, createdBy: true, declinedAt: true, passphraseHash: true } })
+    ? // Not narrowed to the caller's org: an inbound user share may come from another one; every id here was listed for the caller.
+      await ctx.rt.db.share.findMany({ where: { id: { in: ids } }, select: { id: true, createdBy: true, declinedAt: true, passphraseHash: true } })
     : [];
   const extra = new Map(rows.map((r) => [r.id, { createdBy: r.createdBy, declined: r.declinedAt !== null, needsPassphrase: r.passphraseHash !== null }]));
   const recipientRef = (s: ShareSummary) => (s.recipient_type === "agent" ? `agent:${s.recipient_id}` : `user:${s.recipient_id}`);
@@ -27,6 +28,7 @@ export async function describeShares(
     return kind === "agent" ? `${name} (agent)` : name;
   };
   const recipient = (s: ShareSummary) => {
+    if (s.recipient_type === "external_email") return `${s.recipient_email ?? "?"} (email)`;
     if (s.recipient_type === "anyone_with_link" || !s.recipient_id) return "Anyone with the link";
     const name = label(recipientRef(s));
     return s.recipient_type === "creator" ? `${name} (agent's creator)` : name;

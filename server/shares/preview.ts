@@ -14,13 +14,16 @@ export type ShareLinkPreview =
       /** Reads left, or null when the share has no read limit. */
       reads_left: number | null;
       needs_passphrase: boolean;
+      /** An email share: Reveal must send the token from the mailed link's fragment. */
+      needs_token: boolean;
     };
 
 /**
  * The share page's GET (`/s/{id}`), which link previewers fetch too: answered like HEAD on
  * `/v1/share/{id}` (404 unknown or revoked, 410 ended, expired or used up) from the share's rows
  * alone. It never opens the value, verifies a passphrase, counts a read or writes audit; the value
- * leaves only through the page's explicit Reveal (a POST into `accessShare`). A share sent to a user
+ * leaves only through the page's explicit Reveal (a POST into `accessShare`, carrying an email share's
+ * token from the fragment the server never sees). A share sent to a user
  * or agent shows nothing to a visitor: its recipient reads it from the dashboard, signed in.
  */
 export async function previewShareLink(ctx: PublicCtx, id: string): Promise<ShareLinkPreview> {
@@ -29,7 +32,8 @@ export async function previewShareLink(ctx: PublicCtx, id: string): Promise<Shar
     where: { id },
     select: { id: true, orgId: true, secretId: true, createdBy: true, recipientType: true, expiresAt: true, maxAccessCount: true, accessCount: true, passphraseHash: true },
   });
-  if ((share.recipientType as ShareRecipientType) !== "anyone_with_link") return { targeted: true, id };
+  const type = share.recipientType as ShareRecipientType;
+  if (type !== "anyone_with_link" && type !== "external_email") return { targeted: true, id };
   const secret = await ctx.rt.db.secret.findUnique({ where: { id: share.secretId }, select: { path: true } });
   return {
     targeted: false,
@@ -39,6 +43,7 @@ export async function previewShareLink(ctx: PublicCtx, id: string): Promise<Shar
     expires_at: share.expiresAt.toISOString(),
     reads_left: share.maxAccessCount === 0 ? null : Math.max(0, share.maxAccessCount - share.accessCount),
     needs_passphrase: share.passphraseHash !== null,
+    needs_token: type === "external_email",
   };
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import {
   type CreateShareRequest,
+  EMAIL_SHARE_MAX_ACCESS_DEFAULT,
   type ShareCreated,
   type ShareListScope,
   type ShareRecipientType,
@@ -13,19 +14,22 @@ import { assertMayReceiveValue } from "../access/evaluate";
 import { appendAudit } from "../audit/chain";
 import { auditRow } from "../audit/writer";
 import { ApiError } from "../http/errors";
-import { type Ctx, type Principal, principalId, principalRef } from "../http/principal";
+import { type Ctx, type Principal, principalId, principalRef, requireUser } from "../http/principal";
 import { hashPassword } from "../identity/passwords";
 import { assertCanReadSecret } from "../secrets/access";
+import { linkTokenHash, mailShareLink, newLinkToken } from "./email";
 
 /**
- * Sharing a secret. Recipients are a user or agent of the sharer's own org, the human who registered
- * the calling agent (`creator`), or anyone holding the link. Cross-org recipients are refused: a share
- * is a grant, and a grant to a principal the org does not administer could not be audited or revoked
- * by anyone who sees it. The sharer's own read access to the path is checked at creation time and
- * again on every access (server/shares/sharer.ts). A share serves the version that was current when it
- * was created, or — created with `follow_latest` — whatever version is current; it ends for good when
- * the secret is deleted, and otherwise lasts until it expires, is used up or is revoked by its creator
- * or an org owner or admin.
+ * Sharing a secret. Recipients are a user (of any organisation: one outside the sharer's sees it
+ * inbound and must accept it, and nobody else in either organisation can read it), an agent of the
+ * sharer's org, the human who registered the calling agent (`creator`), an email address (humans
+ * only: a mail with a one-time link, server/shares/email.ts) or anyone holding the link. Agents are
+ * only ever same-org recipients: an org administers its agents, and another org's could not be
+ * audited or revoked by anyone who sees it. The sharer's own read access to the path is checked at
+ * creation time and again on every access (server/shares/sharer.ts). A share serves the version that
+ * was current when it was created, or — created with `follow_latest` — whatever version is current;
+ * it ends for good when the secret is deleted, and otherwise lasts until it expires, is used up or is
+ * revoked by its creator or an owner or admin of the sharer's org.
  */
 export const SHARE_CREATIONS_PER_MINUTE = 10;
 const MINUTE_MS = 60_000;
@@ -39,6 +43,8 @@ export type ShareRow = {
   createdBy: string;
   recipientType: string;
   recipientId: string | null;
+  recipientEmail: string | null;
+  linkTokenHash: string | null;
   passphraseHash: string | null;
   expiresAt: Date;
   maxAccessCount: number;
@@ -58,24 +64,48 @@ export type ShareRow = {
  */
 export const shareUrl = (ctx: Pick<Ctx, "rt">, id: string) => `${ctx.rt.config.publicUrl}/s/${id}`;
 
-async function resolveRecipient(ctx: Ctx, type: ShareRecipientType, recipientId: string | undefined): Promise<string | null> {
+type Recipient = { recipientId: string | null; recipientEmail: string | null };
+
+async function resolveRecipient(ctx: Ctx, b: CreateShareRequest): Promise<Recipient> {
+  const type = b.recipient_type;
   const orgId = ctx.principal.orgId;
+  const only = (...allowed: ("recipient_id" | "email")[]) => {
+    for (const field of ["recipient_id", "email"] as const) {
+      if (b[field] !== undefined && !allowed.includes(field)) throw ApiError.badRequest(`${field} must be absent for ${type} shares`, [{ field, message: `not allowed for ${type} shares` }]);
+    }
+  };
   if (type === "anyone_with_link") {
-    if (recipientId !== undefined) throw ApiError.badRequest("recipient_id must be absent for anyone_with_link shares", [{ field: "recipient_id", message: "not allowed for link shares" }]);
-    return null;
+    only();
+    return { recipientId: null, recipientEmail: null };
   }
   if (type === "creator") {
     if (ctx.principal.kind !== "agent") throw ApiError.badRequest("recipient_type creator is for agents (it shares with the human who registered the agent); share with a user instead", [{ field: "recipient_type", message: "creator needs an agent caller" }]);
-    if (recipientId !== undefined) throw ApiError.badRequest("recipient_id must be absent for creator shares", [{ field: "recipient_id", message: "not allowed for creator shares" }]);
-    return ctx.principal.createdBy;
+    only();
+    return { recipientId: ctx.principal.createdBy, recipientEmail: null };
   }
-  if (recipientId === undefined) throw ApiError.badRequest(`recipient_id is required for ${type} shares`, [{ field: "recipient_id", message: "required" }]);
-  const found =
-    type === "user"
-      ? await ctx.rt.db.user.findFirst({ where: { id: recipientId, orgId }, select: { id: true } })
-      : await ctx.rt.db.agent.findFirst({ where: { id: recipientId, orgId, isActive: true }, select: { id: true } });
-  if (!found) throw ApiError.badRequest(`recipient_id must name ${type === "user" ? "a user" : "an active agent"} of your organisation`, [{ field: "recipient_id", message: "no such recipient in your organisation" }]);
-  return recipientId;
+  if (type === "external_email") {
+    if (ctx.principal.kind !== "user") throw ApiError.forbidden("Agents cannot create email shares (a mail sent on an agent's word is a phishing tool); share with your creator instead");
+    only("email");
+    if (b.email === undefined) throw ApiError.badRequest("email is required for external_email shares", [{ field: "email", message: "required" }]);
+    return { recipientId: null, recipientEmail: b.email.toLowerCase() };
+  }
+  if (type === "agent") {
+    only("recipient_id");
+    if (b.recipient_id === undefined) throw ApiError.badRequest("recipient_id is required for agent shares", [{ field: "recipient_id", message: "required" }]);
+    const agent = await ctx.rt.db.agent.findFirst({ where: { id: b.recipient_id, orgId, isActive: true }, select: { id: true } });
+    if (!agent) throw ApiError.badRequest("recipient_id must name an active agent of your organisation", [{ field: "recipient_id", message: "no such recipient in your organisation" }]);
+    return { recipientId: agent.id, recipientEmail: null };
+  }
+  if ((b.recipient_id === undefined) === (b.email === undefined)) {
+    throw ApiError.badRequest("user shares name their recipient by recipient_id or by email (exactly one)", [{ field: "recipient_id", message: "give recipient_id or email" }]);
+  }
+  const user = await ctx.rt.db.user.findFirst({
+    where: b.recipient_id !== undefined ? { id: b.recipient_id } : { email: b.email!.toLowerCase() },
+    select: { id: true, emailVerifiedAt: true },
+  });
+  const field = b.recipient_id !== undefined ? "recipient_id" : "email";
+  if (!user || !user.emailVerifiedAt) throw ApiError.badRequest(`${field} must name a Talon user`, [{ field, message: "no such user" }]);
+  return { recipientId: user.id, recipientEmail: null };
 }
 
 function checkExpiry(expiresAt: string): Date {
@@ -113,7 +143,7 @@ export async function createShare(ctx: Ctx, input: { secretId: string; body: Cre
   // Sharing hands the value on: the sharer must be allowed to receive it in the first place.
   assertMayReceiveValue(ctx.principal, secret.path, current.type);
   const expiresAt = checkExpiry(b.expires_at);
-  const recipientId = await resolveRecipient(ctx, b.recipient_type, b.recipient_id);
+  const { recipientId, recipientEmail } = await resolveRecipient(ctx, b);
   const followLatest = b.follow_latest ?? false;
   const pinnedVersion = followLatest ? null : current.version;
   // Counted only once the request is otherwise valid: a refused share costs no creation.
@@ -122,8 +152,14 @@ export async function createShare(ctx: Ctx, input: { secretId: string; body: Cre
     throw ApiError.tooManyRequests(`At most ${SHARE_CREATIONS_PER_MINUTE} shares may be created per minute per organisation; retry after ${retryAfterSeconds} s`, retryAfterSeconds);
   }
   const passphraseHash = b.passphrase === undefined ? null : await hashPassword(b.passphrase);
-  const maxAccessCount = b.max_access_count ?? SHARE_MAX_ACCESS_DEFAULT;
+  const maxAccessCount = b.max_access_count ?? (recipientEmail ? EMAIL_SHARE_MAX_ACCESS_DEFAULT : SHARE_MAX_ACCESS_DEFAULT);
   const id = randomUUID();
+  let tokenHash: string | null = null;
+  if (recipientEmail) {
+    const token = newLinkToken();
+    tokenHash = linkTokenHash(token);
+    await mailShareLink(requireUser(ctx), { to: recipientEmail, shareId: id, token, expiresAt, reads: maxAccessCount, passphrase: passphraseHash !== null });
+  }
   await ctx.rt.db.$transaction(async (tx) => {
     await tx.share.create({
       data: {
@@ -134,6 +170,8 @@ export async function createShare(ctx: Ctx, input: { secretId: string; body: Cre
         createdBy: principalRef(ctx.principal),
         recipientType: b.recipient_type,
         recipientId,
+        recipientEmail,
+        linkTokenHash: tokenHash,
         passphraseHash,
         expiresAt,
         maxAccessCount,
@@ -152,6 +190,7 @@ export async function createShare(ctx: Ctx, input: { secretId: string; body: Cre
           path: secret.path,
           recipient_type: b.recipient_type,
           recipient_id: recipientId,
+          recipient_email: recipientEmail,
           max_access_count: maxAccessCount,
           version: pinnedVersion,
           passphrase: passphraseHash !== null,
@@ -164,6 +203,7 @@ export async function createShare(ctx: Ctx, input: { secretId: string; body: Cre
     share_url: shareUrl(ctx, id),
     recipient_type: b.recipient_type,
     recipient_id: recipientId,
+    recipient_email: recipientEmail,
     expires_at: expiresAt.toISOString(),
     max_access_count: maxAccessCount,
     version: pinnedVersion,
@@ -189,6 +229,7 @@ async function summaries(ctx: Ctx, rows: ShareRow[]): Promise<{ shares: ShareSum
       secret_path: paths.get(r.secretId) ?? "",
       recipient_type: r.recipientType as ShareRecipientType,
       recipient_id: r.recipientId,
+      recipient_email: r.recipientEmail,
       access_count: r.accessCount,
       max_access_count: r.maxAccessCount,
       expires_at: r.expiresAt.toISOString(),
@@ -227,9 +268,10 @@ export function listShares(ctx: Ctx, scope: ShareListScope) {
 
 export async function listInboundShares(ctx: Ctx) {
   const p = ctx.principal;
-  const to = p.kind === "agent" ? [{ recipientType: "agent", recipientId: p.agentId }] : [{ recipientType: { in: ["user", "creator"] }, recipientId: p.userId }];
+  // A user may be sent shares from other organisations (user ids are global); agents only from their own.
+  const to = p.kind === "agent" ? { orgId: p.orgId, recipientType: "agent", recipientId: p.agentId } : { recipientType: { in: ["user", "creator"] }, recipientId: p.userId };
   const rows = await ctx.rt.db.share.findMany({
-    where: { orgId: p.orgId, revokedAt: null, declinedAt: null, OR: to },
+    where: { revokedAt: null, declinedAt: null, ...to },
     orderBy: { createdAt: "desc" },
   });
   return summaries(ctx, rows);
@@ -250,9 +292,12 @@ async function assertMayAccept(ctx: Ctx, share: ShareRow): Promise<void> {
 
 /** Accept or decline a share sent to the caller. Link shares need neither. */
 export async function answerShare(ctx: Ctx, input: { id: string; answer: "accept" | "decline" }): Promise<void> {
-  const share = await ctx.rt.db.share.findFirst({ where: { id: input.id, orgId: ctx.principal.orgId, revokedAt: null } });
+  // Not narrowed to the caller's org: a user share may come from another one. Whoever is not its recipient gets 404.
+  const share = await ctx.rt.db.share.findFirst({ where: { id: input.id, revokedAt: null } });
   if (!share) throw ApiError.notFound("Share not found");
-  if (share.recipientType === "anyone_with_link") throw ApiError.badRequest("Link shares need no acceptance; open the share URL instead");
+  if (share.orgId === ctx.principal.orgId && (share.recipientType === "anyone_with_link" || share.recipientType === "external_email")) {
+    throw ApiError.badRequest("Link and email shares need no acceptance; open the share URL instead");
+  }
   if (!isRecipient(ctx, share)) throw ApiError.notFound("Share not found");
   if (share.expiresAt.getTime() <= Date.now()) throw ApiError.gone("Share has expired");
   if (input.answer === "accept") await assertMayAccept(ctx, share);

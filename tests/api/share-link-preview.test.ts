@@ -40,7 +40,7 @@ describe("share link page preview", () => {
     expect(s.share_url).toBe(`${server.rt.config.publicUrl}/s/${s.id}`);
     const auditBefore = await server.rt.db.auditEvent.count({ where: { resourceId: s.id } });
     const p = await previewShareLink(ctx, s.id);
-    expect(p).toEqual({ targeted: false, id: s.id, path: "deploy/key", sharer_name: "Dana Sharer", expires_at: expect.any(String), reads_left: 2, needs_passphrase: true });
+    expect(p).toEqual({ targeted: false, id: s.id, path: "deploy/key", sharer_name: "Dana Sharer", expires_at: expect.any(String), reads_left: 2, needs_passphrase: true, needs_token: false });
     expect(JSON.stringify(p)).not.toContain("preview-canary-value");
     await previewShareLink(ctx, s.id);
     expect((await server.rt.db.share.findUniqueOrThrow({ where: { id: s.id } })).accessCount).toBe(0);
