@@ -13,6 +13,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ["**/*.cjs"],
+    languageOptions: { sourceType: "commonjs", globals: { module: "writable", require: "readonly" } },
+  },
+  {
     // cli/ and lib/ talk HTTP; they never reach into server/.
     files: ["cli/**", "lib/**"],
     rules: { "no-restricted-imports": ["error", { patterns: [{ group: ["**/server/**", "!@modelcontextprotocol/sdk/**", "@/server/*", "@/server/**"], message: "cli/ and lib/ must not import server/" }] }] },

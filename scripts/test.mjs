@@ -59,6 +59,13 @@ try {
 // 2. The lock file matches package.json (npm ci refuses a drifted one), and schema and migrations
 // agree, without needing a database for SQLite.
 check("npm: package-lock.json matches package.json", ["scripts/lock-check.mjs"]);
+// The layering of ARCHITECTURE.md: no import cycles, lib/ and cli/ never import server/, components
+// never import app/ or server/ (.dependency-cruiser.cjs; also part of npm run lint).
+check("layers: dependency-cruiser", [
+  path.join(ROOT, "node_modules/dependency-cruiser/bin/dependency-cruise.mjs"),
+  ...["app", "components", "lib", "server", "cli", "server.ts"],
+  "--config", ".dependency-cruiser.cjs", "--output-type", "err",
+]);
 check("prisma: postgres schema generated from sqlite", ["scripts/db/generate.mjs", "--check"]);
 check("prisma: sqlite migrations match schema", ["scripts/db/migrate.mjs", "diff", "--summary"], { DATABASE_URL: "file::memory:" });
 if (pgUrl) {

@@ -1,6 +1,6 @@
 "use client";
 import type { ActionResult } from "@/lib/dashboard/action-result";
-import type { SessionSummary } from "@/server/dashboard/sessions";
+import type { SessionSummary } from "@/lib/dashboard/sessions";
 import { Button } from "@/components/ui/button";
 import { Alert, Badge, EmptyState, Table, cellClass, formatDate } from "@/components/ui/layout";
 import { useAction } from "@/components/ui/use-action";

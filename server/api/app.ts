@@ -11,6 +11,7 @@ import { registerAuditRoutes } from "./audit";
 import { registerAuthRoutes } from "./auth";
 import { registerBillingRoutes } from "./billing";
 import { registerChainRoutes } from "./chains";
+import { registerCmekRoutes } from "./cmek";
 import { registerDeletedSecretRoutes } from "./deleted-secrets";
 import { registerHealthRoutes } from "./health";
 import { answerWrongVerbs } from "./method-not-allowed";
@@ -43,6 +44,7 @@ export function createApiApp(rt: Runtime): ApiApp {
   registerAgentRoutes(app);
   registerVaultRoutes(app);
   registerSecretRoutes(app);
+  registerCmekRoutes(app);
   registerDeletedSecretRoutes(app);
   registerPolicyRoutes(app);
   registerOrgRoutes(app);

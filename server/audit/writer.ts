@@ -2,8 +2,12 @@ import { randomUUID } from "node:crypto";
 import type { Db } from "../db";
 import type { Metrics } from "../metrics";
 import { appendAuditRows } from "./chain";
-import type { Ctx, PublicCtx } from "../http/principal";
-import { principalRef } from "../http/principal";
+import { type Principal, principalRef } from "../http/principals";
+
+/** What the writer reads of a request's Ctx/PublicCtx (structural: the runtime builds the writer). */
+type RequestCtx = { requestId: string; ip: string };
+type Ctx = RequestCtx & { principal: Principal };
+type PublicCtx = RequestCtx;
 
 export type AuditInput = {
   action: string;

@@ -3,6 +3,7 @@ import { ApiError } from "../http/errors";
 import type { OrgRole, PublicCtx, UserPrincipal } from "../http/principal";
 import { userActor } from "../identity/service";
 import type { Runtime } from "../runtime";
+import type { SessionSummary } from "../../lib/dashboard/sessions";
 
 /**
  * Dashboard sessions. Every browser sign-in (password, password + TOTP, passkey) ends in a
@@ -92,8 +93,6 @@ export async function resolveSession(rt: Pick<Runtime, "db">, sessionId: string)
 export async function revokeSession(rt: Pick<Runtime, "db">, sessionId: string): Promise<void> {
   await rt.db.userSession.updateMany({ where: { id: sessionId, revokedAt: null }, data: { revokedAt: new Date() } });
 }
-
-export type SessionSummary = { id: string; method: string; ip: string; user_agent: string; created_at: string; last_seen_at: string; current: boolean };
 
 /** The user's live sessions, newest first (the account page lists them). */
 export async function listSessions(rt: Pick<Runtime, "db">, principal: UserPrincipal): Promise<SessionSummary[]> {

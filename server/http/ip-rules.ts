@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { ipAdmitted, ipRuleCacheFor } from "../security/ip-rule-cache";
 import { ApiError } from "./errors";
-import type { ApiEnv } from "./pipeline";
+import type { ApiEnv } from "./env";
 import { checkPrincipalRate } from "./rate-limit";
 
 export const IP_NOT_ALLOWED = "Your IP address is not allowed by this organisation's IP rules";

@@ -1,6 +1,6 @@
 import type { Context, Next } from "hono";
 import { meterFor } from "../billing/metering";
-import type { ApiEnv } from "./pipeline";
+import type { ApiEnv } from "./env";
 
 /**
  * Route groups that never consume quota (skill card: auth, health, audit, org, security, chains and

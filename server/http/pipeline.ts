@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
@@ -8,7 +7,7 @@ import { METHOD_NAME_ALL } from "hono/router";
 import type { ZodError } from "zod";
 import { fieldErrorsOf } from "../../lib/contract/field-errors";
 import { AGENT_KEY_PREFIX } from "../agents/api-keys";
-import { PERSONAL_KEY_PREFIX } from "../identity/api-keys";
+import { PERSONAL_KEY_PREFIX } from "../identity/personal-key";
 import { authenticateBearer } from "../identity/authenticate";
 import { log } from "../log";
 import { type AuthFailureKind, UNMATCHED_ROUTE } from "../metrics";
@@ -18,14 +17,10 @@ import { resolveClientIp } from "./client-ip";
 import { guardAuthenticatedRequest } from "./ip-rules";
 import { apiSecurityHeaders } from "./security-headers";
 import { meterRequest } from "./metering";
+import type { ApiApp, ApiEnv } from "./env";
 import type { Ctx, Principal, PublicCtx } from "./principal";
 
-export type ApiEnv = {
-  Variables: { rt: Runtime; requestId: string; ip: string; principal: Principal; bearer: string };
-  /** `dpopAttestedJkt`: set only by in-process callers (hosted MCP), see DpopPresentation. */
-  Bindings: { incoming?: { socket?: { remoteAddress?: string } }; dpopAttestedJkt?: string };
-};
-export type ApiApp = OpenAPIHono<ApiEnv>;
+export type { ApiApp, ApiEnv } from "./env";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 

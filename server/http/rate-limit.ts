@@ -5,7 +5,7 @@ import { parseIp } from "../../lib/cidr";
 import type { RateLimitName } from "../metrics";
 import type { Runtime } from "../runtime";
 import { ApiError } from "./errors";
-import type { ApiEnv } from "./pipeline";
+import type { ApiEnv } from "./env";
 import { type Principal, principalRef } from "./principal";
 
 type Bucket = { tokens: number; at: number };

@@ -6,7 +6,7 @@ import { ApiError } from "../http/errors";
 import type { AgentPrincipal, OrgRole, Principal } from "../http/principal";
 import { log } from "../log";
 import type { Runtime } from "../runtime";
-import { parsePersonalKey, PERSONAL_KEY_PREFIX } from "./api-keys";
+import { parsePersonalKey, PERSONAL_KEY_PREFIX } from "./personal-key";
 import { DpopProofError, type DpopRequest, dpopUnauthorized, verifyDpopProof } from "./dpop";
 import { userClaimsOf, type VerifiedClaims } from "./tokens";
 

@@ -1,5 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { findObjects, type Handle, type Pkcs11, pkcs11js, type SessionPool } from "./pkcs11-library";
+import type { Secp256k1Keys } from "./types";
+
+export type { Secp256k1Keys } from "./types";
+
+/** DER of OID 1.3.132.0.10 (secp256k1), the CKA_EC_PARAMS value. */
+export const SECP256K1_OID = Buffer.from("06052b8104000a", "hex");
+const LABEL = "talon-secp256k1";
+const KEY_REF = /^[0-9a-f]{32}$/;
 
 /**
  * secp256k1 key pairs generated inside the PKCS#11 token for the crypto proxy. The private half is
@@ -8,22 +16,6 @@ import { findObjects, type Handle, type Pkcs11, pkcs11js, type SessionPool } fro
  * (server/intents/signing) normalises s and recovers v — the token knows nothing about Ethereum.
  * Works with any module that implements secp256k1 under CKK_EC (SoftHSM2 does).
  */
-export interface Secp256k1Keys {
-  /** Generates a key pair in the token; returns its reference (CKA_ID, hex) and the uncompressed public point (65 bytes, 0x04…). */
-  generate(): Promise<{ keyRef: string; publicKey: Buffer }>;
-  /** The uncompressed public point of a key, or null when the token no longer holds it. */
-  publicKey(keyRef: string): Promise<Buffer | null>;
-  /** Raw ECDSA over a 32-byte digest: r || s (64 bytes), s not normalised. */
-  sign(keyRef: string, digest: Buffer): Promise<Buffer>;
-  /** Destroys both halves; false when the token held neither. */
-  destroy(keyRef: string): Promise<boolean>;
-}
-
-/** DER of OID 1.3.132.0.10 (secp256k1), the CKA_EC_PARAMS value. */
-export const SECP256K1_OID = Buffer.from("06052b8104000a", "hex");
-const LABEL = "talon-secp256k1";
-const KEY_REF = /^[0-9a-f]{32}$/;
-
 export class Pkcs11Secp256k1Keys implements Secp256k1Keys {
   constructor(
     private readonly p11: Pkcs11,

@@ -1,5 +1,3 @@
-import type { Secp256k1Keys } from "./secp256k1";
-
 /**
  * The keystore holds every long-lived key Talon has: the master keys that seal vault data keys, and
  * the key that signs JWTs. With the `pkcs11` provider those keys are generated inside the HSM token
@@ -57,4 +55,16 @@ export class KeystoreFatalError extends Error {
     super(message);
     this.name = "KeystoreFatalError";
   }
+}
+
+/** secp256k1 key pairs inside the token (server/keystore/secp256k1.ts); the private halves never leave it. */
+export interface Secp256k1Keys {
+  /** Generates a key pair in the token; returns its reference (CKA_ID, hex) and the uncompressed public point (65 bytes, 0x04…). */
+  generate(): Promise<{ keyRef: string; publicKey: Buffer }>;
+  /** The uncompressed public point of a key, or null when the token no longer holds it. */
+  publicKey(keyRef: string): Promise<Buffer | null>;
+  /** Raw ECDSA over a 32-byte digest: r || s (64 bytes), s not normalised. */
+  sign(keyRef: string, digest: Buffer): Promise<Buffer>;
+  /** Destroys both halves; false when the token held neither. */
+  destroy(keyRef: string): Promise<boolean>;
 }

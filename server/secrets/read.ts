@@ -84,6 +84,6 @@ export async function readSecret(ctx: Ctx, input: { vaultId: string; path: strin
     expires_at: isoOrNull(v.expiresAt),
     max_access_count: v.maxAccessCount,
     access_count: accessCount,
-    cmek_encrypted: false,
+    cmek_encrypted: v.cmekFingerprint !== null,
   };
 }

@@ -17,6 +17,8 @@ export type SecretVersionRow = {
   maxAccessCount: number;
   accessCount: number;
   isDisabled: boolean;
+  /** The customer key the value is under (CMEK); null = plain. */
+  cmekFingerprint: string | null;
   createdBy: string;
   createdAt: Date;
 };
@@ -55,6 +57,7 @@ function versionFrom(r: Raw): SecretVersionRow {
     maxAccessCount: toInt(r.maxAccessCount),
     accessCount: toInt(r.accessCount),
     isDisabled: toBool(r.isDisabled),
+    cmekFingerprint: r.cmekFingerprint == null ? null : String(r.cmekFingerprint),
     createdBy: String(r.createdBy),
     createdAt: toDate(r.createdAt)!,
   };
@@ -90,7 +93,7 @@ export async function findSecretForRead(db: Db, orgId: string, vaultId: string, 
                sv.id AS "versionId", sv.version AS "version", sv.type AS "type", sv.ciphertext AS "ciphertext",
                sv.metadata AS "metadata", sv."expiresAt" AS "expiresAt", sv."maxAccessCount" AS "maxAccessCount",
                sv."accessCount" AS "accessCount", sv."isDisabled" AS "isDisabled", sv."createdBy" AS "createdBy",
-               sv."createdAt" AS "createdAt"
+               sv."createdAt" AS "createdAt", sv."cmekFingerprint" AS "cmekFingerprint"
         FROM "Vault" v
         LEFT JOIN "Secret" s ON s."vaultId" = v.id AND s.path = ${path}
         LEFT JOIN "SecretVersion" sv ON sv."secretId" = s.id AND sv.version = ${versionToRead}

@@ -17,6 +17,7 @@ import { sealSecretVersion } from "../crypto/envelope";
 import type { Tx } from "../db";
 import { ApiError } from "../http/errors";
 import { type Ctx, principalRef } from "../http/principal";
+import { assertCmekUnchanged, assertServerMayGenerate, cmekFingerprintForWrite } from "../vaults/cmek-state";
 import { loadVault, type VaultRecord } from "../vaults/service";
 import { assertCanReadSecret, assertCanReadSecretValue, assertCanWriteSecret, filterReadable, prefetchSecretAccess } from "./access";
 import { generateSecretValue } from "./generate";
@@ -25,7 +26,8 @@ import { listLatestVersions, lockSecretPath } from "./repo";
 
 export { readSecret } from "./read";
 
-export type NewVersion = { value: string; type: string; metadata: string; expiresAt: Date | null; maxAccessCount: number };
+/** `cmekFingerprint`: the customer key `value` (a client-made blob) is under; null/absent = a plain value. */
+export type NewVersion = { value: string; type: string; metadata: string; expiresAt: Date | null; maxAccessCount: number; cmekFingerprint?: string | null };
 export type CurrentSecret = { id: string; currentVersion: number; deletedAt: Date | null; type: string; metadata: string };
 
 async function findCurrent(tx: Tx, vaultId: string, path: string): Promise<CurrentSecret | null> {
@@ -61,6 +63,7 @@ export async function appendVersion(
       await lockSecretPath(tx, ctx.rt.dialect, vault.id, path);
       const current = await findCurrent(tx, vault.id, path);
       const spec = build(current);
+      await assertCmekUnchanged(tx, ctx.rt.dialect, vault.id, spec.cmekFingerprint ?? null);
       const secretId = current?.id ?? randomUUID();
       const version = (current?.currentVersion ?? 0) + 1;
       const ciphertext = sealSecretVersion(key, { vaultId: vault.id, secretId, version }, Buffer.from(spec.value, "utf8"));
@@ -83,6 +86,7 @@ export async function appendVersion(
           metadata: spec.metadata,
           expiresAt: spec.expiresAt,
           maxAccessCount: spec.maxAccessCount,
+          cmekFingerprint: spec.cmekFingerprint ?? null,
           createdBy: principalRef(ctx.principal),
           createdAt,
         },
@@ -108,7 +112,7 @@ function writtenResponse(ctx: Ctx, path: string, w: Written): PutSecretResponse 
     created_at: w.createdAt.toISOString(),
     expires_at: isoOrNull(w.spec.expiresAt),
     max_access_count: w.spec.maxAccessCount,
-    cmek_encrypted: false,
+    cmek_encrypted: w.spec.cmekFingerprint != null,
   };
 }
 
@@ -122,6 +126,7 @@ export async function putSecret(ctx: Ctx, input: { vaultId: string; path: string
     metadata: JSON.stringify(b.metadata ?? {}),
     expiresAt: b.expires_at ? new Date(b.expires_at) : null,
     maxAccessCount: b.max_access_count ?? 0,
+    cmekFingerprint: cmekFingerprintForWrite(vault, b.value),
   };
   const written = await appendVersion(ctx, vault, input.path, "secret.write", () => spec);
   return writtenResponse(ctx, input.path, written);
@@ -134,6 +139,7 @@ export async function putSecret(ctx: Ctx, input: { vaultId: string; path: string
 export async function rotateSecret(ctx: Ctx, input: { vaultId: string; path: string; body: RotateSecretRequest }): Promise<RotateSecretResponse> {
   const vault = await loadVault(ctx, input.vaultId);
   await assertCanWriteSecret(ctx, vault, input.path);
+  assertServerMayGenerate(vault);
   const length = input.body.length ?? ROTATE_DEFAULT_LENGTH;
   const charset = input.body.charset ?? ROTATE_DEFAULT_CHARSET;
   const value = generateSecretValue(length, charset);
@@ -158,7 +164,14 @@ export async function restoreSecretVersion(ctx: Ctx, input: { vaultId: string; p
   const vault = await loadVault(ctx, input.vaultId);
   await assertCanWriteSecret(ctx, vault, input.path);
   const old = await readSecret(ctx, { vaultId: input.vaultId, path: input.path, version: input.version });
-  const spec: NewVersion = { value: old.value, type: old.type, metadata: JSON.stringify(old.metadata), expiresAt: null, maxAccessCount: 0 };
+  const spec: NewVersion = {
+    value: old.value,
+    type: old.type,
+    metadata: JSON.stringify(old.metadata),
+    expiresAt: null,
+    maxAccessCount: 0,
+    cmekFingerprint: cmekFingerprintForWrite(vault, old.value),
+  };
   const written = await appendVersion(ctx, vault, input.path, "secret.write", () => spec);
   return writtenResponse(ctx, input.path, written);
 }

@@ -1,0 +1,11 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Runtime } from "../runtime";
+import type { Principal } from "./principals";
+
+/** The Hono environment of every API request: what the pipeline's middleware sets for the routes. */
+export type ApiEnv = {
+  Variables: { rt: Runtime; requestId: string; ip: string; principal: Principal; bearer: string };
+  /** `dpopAttestedJkt`: set only by in-process callers (hosted MCP), see DpopPresentation. */
+  Bindings: { incoming?: { socket?: { remoteAddress?: string } }; dpopAttestedJkt?: string };
+};
+export type ApiApp = OpenAPIHono<ApiEnv>;
