@@ -7,6 +7,12 @@ export const ZAuditQuery = z
     action: z.string().max(64).optional().openapi({ example: "secret.read" }),
     actor_id: z.string().max(80).optional(),
     resource_id: z.string().max(255).optional(),
+    path: z
+      .string()
+      .max(512)
+      .regex(/^[a-zA-Z0-9_\-/]+$/, "may contain only letters, digits, '_', '-' and '/'")
+      .optional()
+      .openapi({ description: "Events about secrets whose path starts with this (a path, or a folder like `db/`)", example: "db/" }),
     from: ZIsoDate.optional(),
     to: ZIsoDate.optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),

@@ -1,4 +1,5 @@
 import type { AuditEventResponse, AuditQuery } from "../../lib/contract/audit";
+import { ApiError } from "../http/errors";
 import type { Ctx } from "../http/principal";
 import { principalRef } from "../http/principal";
 import type { StoredAuditEvent } from "./chain";
@@ -40,6 +41,26 @@ function toEvent(r: StoredAuditEvent): AuditEventResponse {
   };
 }
 
+const PATH_FILTER_MAX_SECRETS = 1000;
+
+/**
+ * The org's secrets (deleted ones included) whose path starts with `prefix`. Matched in JS after a
+ * LIKE that only narrows: neither database's LIKE takes `_` literally through Prisma, and paths are
+ * full of underscores.
+ */
+async function secretIdsUnder(ctx: Ctx, prefix: string): Promise<string[]> {
+  const rows = await ctx.rt.db.secret.findMany({
+    where: { path: { startsWith: prefix }, vault: { orgId: ctx.principal.orgId } },
+    select: { id: true, path: true },
+    take: PATH_FILTER_MAX_SECRETS * 4,
+  });
+  const ids = rows.filter((r) => r.path.startsWith(prefix)).map((r) => r.id);
+  if (ids.length > PATH_FILTER_MAX_SECRETS) {
+    throw ApiError.badRequest(`More than ${PATH_FILTER_MAX_SECRETS} secrets match this path; give a longer one`, [{ field: "path", message: "matches too many secrets" }]);
+  }
+  return ids;
+}
+
 export async function queryAuditEvents(ctx: Ctx, q: AuditQuery): Promise<{ events: AuditEventResponse[]; count: number }> {
   const actorIds = [
     ...(q.actor_id !== undefined ? [actorFilter(q.actor_id)] : []),
@@ -49,6 +70,7 @@ export async function queryAuditEvents(ctx: Ctx, q: AuditQuery): Promise<{ event
     orgId: ctx.principal.orgId,
     ...(q.action !== undefined ? { action: q.action } : {}),
     ...(q.resource_id !== undefined ? { resourceId: q.resource_id } : {}),
+    ...(q.path !== undefined ? { resourceType: "secret", resourceId: { in: await secretIdsUnder(ctx, q.path) } } : {}),
     ...(q.from !== undefined || q.to !== undefined
       ? { createdAt: { ...(q.from ? { gte: new Date(q.from) } : {}), ...(q.to ? { lte: new Date(q.to) } : {}) } }
       : {}),
