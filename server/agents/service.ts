@@ -8,6 +8,7 @@ import { ApiError } from "../http/errors";
 import type { Tx } from "../db";
 import { type Ctx, requireInteractiveUser, requireUser, type UserCtx } from "../http/principal";
 import { log } from "../log";
+import { destroySigningKeyObjects, signingKeysToDestroy } from "../intents/key-objects";
 import { putManagedSecret } from "../secrets/service";
 import { systemVault } from "../vaults/service";
 import { agentKeyPath } from "../access/system-vault";
@@ -204,11 +205,17 @@ export async function updateAgent(anyCtx: Ctx, id: string, input: UpdateAgentReq
   return toAgentResponse(agent);
 }
 
-/** Deletes the agent, its policies and (soft) its SSH key; its tokens and key fail from the next request. */
+/**
+ * Deletes the agent, its policies, (soft) its SSH key and (for good) its HSM signing keys; its tokens
+ * and key fail from the next request. The agent row is locked before its signing keys are read, so a
+ * key created concurrently is either read here or fails its own insert (and destroys itself).
+ */
 export async function deleteAgent(anyCtx: Ctx, id: string): Promise<void> {
   const ctx = assertCanManage(anyCtx, await loadAgent(anyCtx, id));
   const orgId = ctx.principal.orgId;
-  await ctx.rt.db.$transaction(async (tx) => {
+  const signingKeys = await ctx.rt.db.$transaction(async (tx) => {
+    if (ctx.rt.dialect === "postgres") await tx.$queryRaw`SELECT "id" FROM "Agent" WHERE "id" = ${id} FOR UPDATE`;
+    const keys = await signingKeysToDestroy(tx, { orgId, agentId: id });
     const { count } = await tx.agent.deleteMany({ where: { id, orgId } });
     if (count !== 1) throw notFound();
     await tx.policy.deleteMany({ where: { orgId, principalType: "agent", principalId: id } });
@@ -216,8 +223,10 @@ export async function deleteAgent(anyCtx: Ctx, id: string): Promise<void> {
       where: { path: agentKeyPath(id), deletedAt: null, vault: { orgId, isSystem: true } },
       data: { deletedAt: new Date() },
     });
-    await appendAudit(tx, auditRow(ctx, { action: "agent.delete", resourceType: "agent", resourceId: id }));
+    await appendAudit(tx, auditRow(ctx, { action: "agent.delete", resourceType: "agent", resourceId: id, details: { hsm_signing_keys: keys.length } }));
+    return keys;
   });
+  await destroySigningKeyObjects(ctx.rt, signingKeys, { agent_id: id });
 }
 
 /** A new `ocv_` key; the old key and every token issued with it fail at once. */

@@ -3,6 +3,7 @@ import { deactivateAgentsRegisteredBy } from "../agents/service";
 import { auditRow } from "../audit/writer";
 import { appendAudit } from "../audit/chain";
 import { ApiError } from "../http/errors";
+import { destroySigningKeyObjects, signingKeysToDestroy } from "../intents/key-objects";
 import { type Ctx, type OrgRole, type PublicCtx, requireUser } from "../http/principal";
 import { recordAnonymousFailure } from "./failures";
 import { completeSignIn, requireSession } from "./mfa";
@@ -122,13 +123,13 @@ export async function changePassword(anyCtx: Ctx, input: ChangePasswordRequest):
 /**
  * Deletes the caller's account. The last owner of an organisation that has other members must hand
  * ownership over first (409); a sole member takes the organisation, its vaults, agents and secrets
- * with them (database cascade); otherwise the agents they registered are deactivated. On PostgreSQL the org row is locked so two owners deleting themselves
+ * with them (database cascade; the agents' HSM signing keys destroyed in the token after commit); otherwise the agents they registered are deactivated. On PostgreSQL the org row is locked so two owners deleting themselves
  * at once cannot leave it ownerless; SQLite runs write transactions one at a time anyway.
  */
 export async function deleteMe(anyCtx: Ctx): Promise<void> {
   const ctx = requireSession(anyCtx);
   const { userId, orgId } = ctx.principal;
-  const removedVaults = await ctx.rt.db.$transaction(async (tx) => {
+  const removed = await ctx.rt.db.$transaction(async (tx) => {
     if (ctx.rt.dialect === "postgres") await tx.$queryRaw`SELECT "id" FROM "Org" WHERE "id" = ${orgId} FOR UPDATE`;
     const members = await tx.user.findMany({ where: { orgId }, select: { id: true, role: true } });
     const me = members.find((m) => m.id === userId);
@@ -143,11 +144,13 @@ export async function deleteMe(anyCtx: Ctx): Promise<void> {
       // Leaving by deleting the account stops the agents one registered, as being removed does.
       await deactivateAgentsRegisteredBy(tx, ctx, userId);
       await tx.user.delete({ where: { id: userId } });
-      return [];
+      return { vaults: [], signingKeys: [] };
     }
     const vaults = await tx.vault.findMany({ where: { orgId }, select: { id: true } });
+    const signingKeys = await signingKeysToDestroy(tx, { orgId });
     await tx.org.delete({ where: { id: orgId } });
-    return vaults.map((v) => v.id);
+    return { vaults: vaults.map((v) => v.id), signingKeys };
   });
-  for (const id of removedVaults) ctx.rt.vaultKeys.forget(id);
+  for (const id of removed.vaults) ctx.rt.vaultKeys.forget(id);
+  await destroySigningKeyObjects(ctx.rt, removed.signingKeys, { org_id: orgId });
 }
