@@ -38,6 +38,8 @@ export { encodeSecretPath, seg, Transport } from "./client";
 export { createDpopProof, dpopHtu, dpopKeyFromKeyPair, dpopThumbprint, generateDpopKey } from "./dpop";
 export type { DpopAlgorithm, DpopKey, DpopProofInput, DpopPublicJwk } from "./dpop";
 export type { ClientOptions, RequestOptions, SdkError, SdkMeta, SdkResponse, TokenSet } from "./client";
+export { decodePaymentResponse, getPaymentRequirement, pay, withPayment, X402_PAYMENT_HEADER, X402_PAYMENT_RESPONSE_HEADER } from "./x402";
+export type { PayOptions, WithPaymentOptions, X402Requirement, X402SettlementResponse, X402Signer } from "./x402";
 export type * from "./types";
 export type { Chain, ChainList } from "./resources/chains";
 export { ENV_NAME_RE, parseEnvBundle, type EnvBundleResult } from "./env-bundle";

@@ -10,6 +10,7 @@ import { registerAgentRoutes } from "./agents";
 import { registerAuditRoutes } from "./audit";
 import { registerAuthRoutes } from "./auth";
 import { registerBillingRoutes } from "./billing";
+import { registerX402Routes } from "./x402";
 import { registerChainRoutes } from "./chains";
 import { registerCmekRoutes } from "./cmek";
 import { registerDeletedSecretRoutes } from "./deleted-secrets";
@@ -51,6 +52,7 @@ export function createApiApp(rt: Runtime): ApiApp {
   registerSecurityRoutes(app);
   registerMcpRoutes(app);
   registerBillingRoutes(app);
+  registerX402Routes(app);
   registerShareRoutes(app);
   registerAuditRoutes(app);
   registerChainRoutes(app);

@@ -1,5 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { ApiApp } from "../http/pipeline";
+import { x402Discovery } from "../billing/x402-payments";
+import { type ApiApp, publicCtxOf } from "../http/pipeline";
+import { x402WellKnown } from "./x402";
 
 const ZJwks = z
   .object({ keys: z.array(z.object({ kty: z.string(), crv: z.string(), x: z.string(), kid: z.string(), alg: z.string(), use: z.string() })) })
@@ -20,4 +22,5 @@ export function registerWellKnownRoutes(app: ApiApp) {
     // Replaces the pipeline's default `no-store`: this public document may be cached.
     return c.json(body, 200, { "Cache-Control": "public, max-age=300" });
   });
+  app.openapi(x402WellKnown, async (c) => c.json(await x402Discovery(publicCtxOf(c)), 200, { "Cache-Control": "public, max-age=300" }));
 }

@@ -7,6 +7,7 @@ import { creditBalance, creditTransactions } from "./credits";
 import { countResources } from "./limits";
 import { meterFor } from "./metering";
 import { centsOf, periodOf, periodStart, planOf, usdOf } from "./tiers";
+import { x402Offered } from "./x402";
 
 /**
  * Billing reads are open to every member of the org and to its agents (an agent that hits 402 should
@@ -132,7 +133,7 @@ export async function setOverageMethod(ctx: Ctx, input: OverageMethodRequest): P
   const field = input.method !== undefined ? "method" : "overage_method";
   const method = input.method ?? input.overage_method;
   if (method === undefined) throw ApiError.badRequest("Send method or overage_method", [{ field: "method", message: "required" }]);
-  if (method === "x402") {
+  if (method === "x402" && !x402Offered(ctx.rt)) {
     throw ApiError.badRequest("The x402 overage method is not supported on this server; use credits", [
       { field, message: "x402 is not supported on this server" },
     ]);

@@ -58,6 +58,8 @@ const metricsAddr = z
   })
   .prefault("127.0.0.1:9464");
 
+const EVM_ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+
 const ZEnv = z.object({
   PORT: intFrom(3000, 1, 65535),
   HOST: z.string().min(1).max(255).default("0.0.0.0"),
@@ -112,6 +114,14 @@ const ZEnv = z.object({
   STRIPE_API_BASE: z.url({ protocol: /^https?$/ }).max(2048).optional(),
   TALON_CHAIN_RPC_URLS: chainRpcUrls,
   TALON_METRICS_ADDR: metricsAddr,
+  TALON_X402_PAY_TO: z.string().regex(EVM_ADDRESS, "must be a 0x-prefixed 20-byte address").optional(),
+  TALON_X402_NETWORK: z.enum(CHAIN_NAMES as [string, ...string[]], { message: `must name a registry chain (${CHAIN_NAMES.join(", ")})` }).optional(),
+  TALON_X402_ASSET: z.string().regex(EVM_ADDRESS, "must be the 0x address of an EIP-3009 token").optional(),
+  TALON_X402_ASSET_NAME: z.string().min(1).max(100).optional(),
+  TALON_X402_ASSET_VERSION: z.string().min(1).max(20).optional(),
+  TALON_X402_PRICE: z.string().regex(/^[1-9]\d{0,29}$/, "must be a positive whole number of the asset's atomic units").optional(),
+  TALON_X402_SETTLEMENT_KEY: z.string().regex(/^hsm:[0-9a-f]{32}$/, "must be hsm:<key id> (32 hex digits, printed by npm run x402:settlement-key)").optional(),
+  TALON_X402_FACILITATOR_URL: z.url({ protocol: /^https?$/ }).max(2048).optional(),
 });
 
 export type Config = {
@@ -155,7 +165,48 @@ export type Config = {
   chainRpcUrls: Readonly<Record<string, string>>;
   /** Where the Prometheus `/metrics` listener binds (its own port, loopback by default); null = off. */
   metricsAddr: { host: string; port: number } | null;
+  /** x402 pay-per-request past the quota (TALON_X402_*); settled with an HSM key or by a facilitator. Absent = not offered. */
+  x402?: X402Config;
 };
+
+export type X402Config = {
+  payTo: string;
+  network: string;
+  asset: string;
+  /** EIP-712 domain of the asset; read from the token (name(), version()) when not configured. */
+  assetName?: string;
+  assetVersion?: string;
+  price: bigint;
+  settlement: { kind: "hsm"; keyRef: string } | { kind: "facilitator"; url: string };
+};
+
+/** All of TALON_X402_PAY_TO, _NETWORK, _ASSET, _PRICE and one settlement route, or none of them. */
+function x402Of(e: z.infer<typeof ZEnv>): X402Config | undefined {
+  const set = Object.entries(e).filter(([k, v]) => k.startsWith("TALON_X402_") && v !== undefined);
+  if (set.length === 0) return undefined;
+  const missing = (["TALON_X402_PAY_TO", "TALON_X402_NETWORK", "TALON_X402_ASSET", "TALON_X402_PRICE"] as const).find((k) => e[k] === undefined);
+  if (missing) throw new ConfigError(`Invalid configuration: ${missing} is required when any TALON_X402_* variable is set`);
+  if (Boolean(e.TALON_X402_SETTLEMENT_KEY) === Boolean(e.TALON_X402_FACILITATOR_URL)) {
+    throw new ConfigError("Invalid configuration: TALON_X402_SETTLEMENT_KEY must be set, or TALON_X402_FACILITATOR_URL instead (exactly one)");
+  }
+  if (!Object.hasOwn(e.TALON_CHAIN_RPC_URLS, e.TALON_X402_NETWORK!)) {
+    throw new ConfigError(`Invalid configuration: TALON_X402_NETWORK ${e.TALON_X402_NETWORK} has no RPC URL: add ${e.TALON_X402_NETWORK}=<url> to TALON_CHAIN_RPC_URLS`);
+  }
+  if (e.TALON_X402_SETTLEMENT_KEY && e.TALON_KEYSTORE !== "pkcs11") {
+    throw new ConfigError("Invalid configuration: TALON_X402_SETTLEMENT_KEY needs the pkcs11 keystore (TALON_KEYSTORE=pkcs11)");
+  }
+  return {
+    payTo: e.TALON_X402_PAY_TO!,
+    network: e.TALON_X402_NETWORK!,
+    asset: e.TALON_X402_ASSET!,
+    assetName: e.TALON_X402_ASSET_NAME,
+    assetVersion: e.TALON_X402_ASSET_VERSION,
+    price: BigInt(e.TALON_X402_PRICE!),
+    settlement: e.TALON_X402_SETTLEMENT_KEY
+      ? { kind: "hsm", keyRef: e.TALON_X402_SETTLEMENT_KEY.slice(4) }
+      : { kind: "facilitator", url: e.TALON_X402_FACILITATOR_URL!.replace(/\/+$/, "") },
+  };
+}
 
 export class ConfigError extends Error {}
 
@@ -175,6 +226,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.TALON_METRICS_ADDR && e.TALON_METRICS_ADDR.port === e.PORT) {
     throw new ConfigError(`Invalid configuration: TALON_METRICS_ADDR must not use the API's port ${e.PORT} (metrics have their own listener)`);
   }
+  const x402 = x402Of(e);
   const dataDir = path.resolve(e.TALON_DATA_DIR);
   const databaseUrl = e.DATABASE_URL ?? `file:${path.join(dataDir, "talon.db")}`;
   return {
@@ -228,5 +280,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : undefined,
     chainRpcUrls: e.TALON_CHAIN_RPC_URLS,
     metricsAddr: e.TALON_METRICS_ADDR,
+    x402,
   };
 }

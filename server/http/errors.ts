@@ -29,7 +29,8 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly detail: string,
-    readonly opts: { type?: ProblemType; fields?: FieldError[]; headers?: Record<string, string> } = {},
+    /** `extensions`: RFC 7807 extension members beside the standard ones (x402's `accepts` on a 402). */
+    readonly opts: { type?: ProblemType; fields?: FieldError[]; headers?: Record<string, string>; extensions?: Record<string, unknown> } = {},
   ) {
     super(detail);
     this.name = "ApiError";
@@ -141,6 +142,7 @@ export type Problem = {
   detail: string;
   fields?: FieldError[];
   request_id?: string;
+  [extension: string]: unknown;
 };
 
 export function problemBody(err: ApiError, requestId?: string): Problem {
@@ -151,6 +153,7 @@ export function problemBody(err: ApiError, requestId?: string): Problem {
     detail: err.detail,
     ...(err.opts.fields?.length ? { fields: err.opts.fields } : {}),
     ...(requestId ? { request_id: requestId } : {}),
+    ...err.opts.extensions,
   };
 }
 

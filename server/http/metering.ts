@@ -1,5 +1,6 @@
 import type { Context, Next } from "hono";
-import { meterFor } from "../billing/metering";
+import { meterFor, type MeterReading } from "../billing/metering";
+import { payPastQuota } from "../billing/x402";
 import type { ApiEnv } from "./env";
 
 /**
@@ -24,8 +25,16 @@ export const isMeteredPath = (path: string) =>
 export async function meterRequest(c: Context<ApiEnv>, next: Next): Promise<void> {
   if (!isMeteredPath(c.req.path)) return next();
   const meter = meterFor(c.get("rt"));
-  const reading = await meter.draw(c.get("principal").orgId);
+  let headers: Record<string, string>;
+  try {
+    const reading: MeterReading = await meter.draw(c.get("principal").orgId);
+    headers = meter.headersOf(reading);
+  } catch (e) {
+    // Past the quota an org may pay this one request with x402 (server/billing/x402.ts); else the 402 stands.
+    const ctx = { rt: c.get("rt"), principal: c.get("principal"), requestId: c.get("requestId"), ip: c.get("ip") };
+    headers = (await payPastQuota(ctx, e, { method: c.req.method, path: c.req.path, paymentHeader: c.req.header("x-payment") })).headers;
+  }
   // Before the handler: prepared headers reach success and error responses alike (see requestContext).
-  for (const [name, value] of Object.entries(meter.headersOf(reading))) c.header(name, value);
+  for (const [name, value] of Object.entries(headers)) c.header(name, value);
   await next();
 }

@@ -17,7 +17,7 @@ export type EvmNode = {
   rpc<T = unknown>(method: string, params?: unknown[]): Promise<T>;
   /** eth_sendTransaction from an unlocked account; waits for the receipt (a block every 100 ms). */
   send(tx: { from: Hex; to?: Hex; value?: bigint; data?: Hex }): Promise<{ hash: Hex; contractAddress: Hex | null; status: Hex }>;
-  deploy(name: "TestToken" | "Reverter", args?: { types: { type: string }[]; values: unknown[] }): Promise<Hex>;
+  deploy(name: "TestToken" | "Reverter" | "TestUsdc", args?: { types: { type: string }[]; values: unknown[] }): Promise<Hex>;
   balance(address: Hex): Promise<bigint>;
   close(): Promise<void>;
 };
