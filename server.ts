@@ -18,6 +18,7 @@ import { KeystoreFatalError } from "./server/keystore/types";
 import { log } from "./server/log";
 import { isLoopbackHost, type MetricsListener, startMetricsListener } from "./server/metrics/listener";
 import { createRuntime, type Runtime, setRuntime } from "./server/runtime";
+import { startWebhookJobs } from "./server/webhooks/jobs";
 
 process.env.NEXT_TELEMETRY_DISABLED = "1";
 
@@ -114,6 +115,9 @@ async function main() {
     if (!isLoopbackHost(host)) log.warn("the metrics listener is reachable from other machines; restrict who can reach it", { host });
   }
 
+  // Webhook deliveries, the secret-expiry scan and the audit file sink (every instance runs them).
+  const webhookJobs = startWebhookJobs(rt);
+
   const handleNext = nextApp.getRequestHandler();
   // The dashboard learns the client's address from this header, which only this server sets: any
   // copy the client sent is replaced (sign-in limits, audit events and IP rules depend on it).
@@ -153,6 +157,7 @@ async function main() {
       clearTimeout(force);
       try {
         await metrics?.close();
+        await webhookJobs.stop();
         await rt.close();
         await nextApp.close();
       } catch (e) {

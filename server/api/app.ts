@@ -25,6 +25,7 @@ import { registerSecurityRoutes } from "./security";
 import { registerShareRoutes } from "./shares";
 import { registerTransactionRoutes } from "./transactions";
 import { registerVaultRoutes } from "./vaults";
+import { registerWebhookRoutes } from "./webhooks";
 
 /** The one API app: `/v1/*`, `/.well-known/*` and `/mcp`. Served by server.ts and by Next's catch-all. */
 export function createApiApp(rt: Runtime): ApiApp {
@@ -57,6 +58,7 @@ export function createApiApp(rt: Runtime): ApiApp {
   registerAuditRoutes(app);
   registerChainRoutes(app);
   registerTransactionRoutes(app);
+  registerWebhookRoutes(app);
   registerOpenApiRoute(app); // last: the document lists every route registered before it
   answerWrongVerbs(app); // after every route: a known path with a wrong verb is 405 + Allow
   return app;

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Db, Dialect, Tx } from "../db";
+import { onAuditAppended } from "../webhooks/outbox";
 
 /**
  * The per-org hash chain of the audit log. Every event carries `seq` (1, 2, 3… per org, gapless),
@@ -107,6 +108,8 @@ export async function appendAuditRows(tx: Tx, rows: AuditRowInput[]): Promise<vo
     }
   }
   await tx.auditEvent.createMany({ data: chained });
+  // Webhook deliveries (durable outbox) in the same transaction: an event and its deliveries commit together.
+  await onAuditAppended(tx, chained);
 }
 
 /** One event, inside the transaction that makes the change it records (use instead of `tx.auditEvent.create`). */

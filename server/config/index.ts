@@ -1,3 +1,4 @@
+import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { CHAIN_NAMES } from "../intents/chains";
@@ -102,6 +103,22 @@ const ZEnv = z.object({
   TALON_LOGIN_MAX_FAILURES_PER_HOUR: intFrom(100, 1, 1_000_000),
   TALON_LOGIN_MAX_FAILURES_PER_IP_PER_HOUR: intFrom(300, 1, 1_000_000),
   TALON_MFA_MAX_FAILURES_PER_15_MIN: intFrom(10, 1, 1_000_000),
+  TALON_RATE_LIMIT_STORE: z.enum(["memory", "postgres", "redis"], { message: "must be memory, postgres or redis" }).default("memory"),
+  TALON_REDIS_URL: z.string().max(2048).regex(/^rediss?:\/\/[^\s]+$/, "must start with redis:// or rediss://").optional(),
+  TALON_WEBHOOK_ALLOW_PRIVATE: z.enum(["0", "1"], { message: "must be 0 or 1" }).default("0"),
+  TALON_WEBHOOK_POLL_MS: intFrom(1000, 50, 60_000),
+  TALON_WEBHOOK_RETRY_BASE_MS: intFrom(10_000, 10, 3_600_000),
+  TALON_WEBHOOK_MAX_ATTEMPTS: intFrom(12, 1, 50),
+  TALON_WEBHOOK_TIMEOUT_MS: intFrom(10_000, 100, 60_000),
+  TALON_AUDIT_FILE: z
+    .string()
+    .max(4096)
+    .refine((p) => path.isAbsolute(p), "must be an absolute path")
+    .refine((p) => existsSync(path.dirname(p)) && statSync(path.dirname(p)).isDirectory(), "must be in an existing directory")
+    .refine((p) => !existsSync(p) || statSync(p).isFile(), "must name a file, not a directory")
+    .optional(),
+  TALON_AUDIT_FILE_MAX_BYTES: intFrom(100 * 1024 * 1024, 1024, 1_000_000_000_000),
+  TALON_AUDIT_FILE_KEEP: intFrom(5, 1, 1000),
   TALON_GOOGLE_CLIENT_ID: z.string().min(1).max(512).optional(),
   TALON_GOOGLE_CLIENT_SECRET: z.string().min(1).max(512).optional(),
   TALON_GOOGLE_ISSUER: z.url({ protocol: /^https?$/ }).max(2048).default("https://accounts.google.com"),
@@ -151,6 +168,12 @@ export type Config = {
   rateLimits: { ipPerMinute: number; principalPerMinute: number; authPerMinute: number; mcpPerMinute: number };
   /** How long an instance may use an org's IP rules before reloading them; 0 = every request. */
   ipRulesCacheSeconds: number;
+  /** Where request-rate buckets live: this process (memory) or shared by every instance (postgres, redis). */
+  rateLimitStore: { kind: "memory" } | { kind: "postgres" } | { kind: "redis"; url: string };
+  /** Outbound webhooks: private addresses allowed (TALON_WEBHOOK_ALLOW_PRIVATE=1), worker poll, retry backoff base, attempts, request timeout. */
+  webhooks: { allowPrivate: boolean; pollMs: number; retryBaseMs: number; maxAttempts: number; timeoutMs: number };
+  /** The operator's audit file sink (NDJSON, rotated by size, `keep` old files); absent = off. */
+  auditFile?: { path: string; maxBytes: number; keep: number };
   /** Brute-force limits on human sign-in (fixed windows in the RateCounter table). */
   loginLimits: { failuresPerAccountPerHour: number; failuresPerIpPerHour: number; mfaFailuresPer15Min: number };
   /** Google sign-in; disabled without a client id. The dashboard's code flow also needs the client secret. */
@@ -210,6 +233,18 @@ function x402Of(e: z.infer<typeof ZEnv>): X402Config | undefined {
 
 export class ConfigError extends Error {}
 
+/** postgres needs a PostgreSQL DATABASE_URL; redis needs TALON_REDIS_URL. */
+function rateLimitStoreOf(e: z.infer<typeof ZEnv>, databaseUrl: string): Config["rateLimitStore"] {
+  if (e.TALON_RATE_LIMIT_STORE === "postgres" && databaseUrl.startsWith("file:")) {
+    throw new ConfigError("Invalid configuration: TALON_RATE_LIMIT_STORE=postgres needs a PostgreSQL DATABASE_URL");
+  }
+  if (e.TALON_RATE_LIMIT_STORE === "redis") {
+    if (!e.TALON_REDIS_URL) throw new ConfigError("Invalid configuration: TALON_RATE_LIMIT_STORE=redis needs TALON_REDIS_URL (e.g. redis://127.0.0.1:6379)");
+    return { kind: "redis", url: e.TALON_REDIS_URL };
+  }
+  return { kind: e.TALON_RATE_LIMIT_STORE };
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = ZEnv.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== "")));
   if (!parsed.success) {
@@ -266,6 +301,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       mcpPerMinute: e.TALON_MCP_RATE_LIMIT_PER_MINUTE,
     },
     ipRulesCacheSeconds: e.TALON_IP_RULES_CACHE_SECONDS,
+    rateLimitStore: rateLimitStoreOf(e, databaseUrl),
+    webhooks: {
+      allowPrivate: e.TALON_WEBHOOK_ALLOW_PRIVATE === "1",
+      pollMs: e.TALON_WEBHOOK_POLL_MS,
+      retryBaseMs: e.TALON_WEBHOOK_RETRY_BASE_MS,
+      maxAttempts: e.TALON_WEBHOOK_MAX_ATTEMPTS,
+      timeoutMs: e.TALON_WEBHOOK_TIMEOUT_MS,
+    },
+    auditFile: e.TALON_AUDIT_FILE ? { path: e.TALON_AUDIT_FILE, maxBytes: e.TALON_AUDIT_FILE_MAX_BYTES, keep: e.TALON_AUDIT_FILE_KEEP } : undefined,
     loginLimits: {
       failuresPerAccountPerHour: e.TALON_LOGIN_MAX_FAILURES_PER_HOUR,
       failuresPerIpPerHour: e.TALON_LOGIN_MAX_FAILURES_PER_IP_PER_HOUR,

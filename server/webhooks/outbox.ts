@@ -1,0 +1,48 @@
+import { randomUUID } from "node:crypto";
+import type { Tx } from "../db";
+import { type AuditEventForSinks, eventsForAudit, parseEventFilters, type WebhookEvent } from "./events";
+
+/**
+ * The durable outbox. Called by the audit chain (server/audit/chain.ts) inside the transaction that
+ * appends the events, so an event and its deliveries commit together or not at all: nothing the
+ * audit log holds can be missed by a webhook, across crashes and restarts. The worker (./delivery)
+ * sends them later. Orgs without an active webhook cost one indexed query per appended batch.
+ *
+ * The operator's file sink (./file-sink) is told about the rows here too; it writes them only once
+ * they are visible as committed.
+ */
+const FILE_SINKS = Symbol.for("talon.auditFileSinks");
+type Noter = { note(rows: readonly AuditEventForSinks[]): void };
+const g = globalThis as typeof globalThis & { [FILE_SINKS]?: Set<Noter> };
+/** Process-wide (Next.js bundles its own copy of this module; both must reach the same sinks). */
+export const auditFileSinks = (g[FILE_SINKS] ??= new Set<Noter>());
+
+export type OutboxRow = { id: string; webhookId: string; eventId: string; eventType: string; payload: string; nextAttemptAt: Date; createdAt: Date };
+
+export const outboxRow = (webhookId: string, ev: WebhookEvent, now: Date): OutboxRow => ({
+  id: randomUUID(),
+  webhookId,
+  eventId: ev.id,
+  eventType: ev.type,
+  payload: JSON.stringify(ev),
+  nextAttemptAt: now,
+  createdAt: now,
+});
+
+export async function onAuditAppended(tx: Tx, rows: readonly AuditEventForSinks[]): Promise<void> {
+  for (const sink of auditFileSinks) sink.note(rows);
+  const orgIds = [...new Set(rows.map((r) => r.orgId))].filter((o) => o !== "");
+  if (orgIds.length === 0) return;
+  const hooks = await tx.webhook.findMany({ where: { orgId: { in: orgIds }, isActive: true }, select: { id: true, orgId: true, events: true } });
+  if (hooks.length === 0) return;
+  const now = new Date();
+  const data: OutboxRow[] = [];
+  for (const h of hooks) {
+    const filters = new Set<string>(parseEventFilters(h.events));
+    for (const r of rows) {
+      if (r.orgId !== h.orgId) continue;
+      for (const ev of eventsForAudit(r, filters)) data.push(outboxRow(h.id, ev, now));
+    }
+  }
+  if (data.length > 0) await tx.webhookDelivery.createMany({ data });
+}
