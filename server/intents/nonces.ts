@@ -38,7 +38,9 @@ export async function releaseNonce(ctx: Pick<Ctx, "rt">, chainId: number, addres
   const { db, dialect } = ctx.rt;
   await db.$transaction(async (tx) => {
     if (dialect === "postgres") await tx.$queryRaw`SELECT "next" FROM "NonceCursor" WHERE "chainId" = ${chainId} AND "address" = ${address} FOR UPDATE`;
-    const cur = await tx.nonceCursor.update({ where: { chainId_address: { chainId, address } }, data: { updatedAt: new Date() } });
+    // No cursor: Talon never reserved a nonce for this address (the caller chose it), nothing to give back.
+    const cur = await tx.nonceCursor.findUnique({ where: { chainId_address: { chainId, address } } });
+    if (!cur) return;
     const released = new Set(JSON.parse(cur.released) as number[]);
     if (cur.next === nonce + 1) {
       let next = nonce;

@@ -5,6 +5,7 @@ import type { SubmitTransactionRequest, TransactionResponse } from "../../lib/co
 import { ApiError } from "../http/errors";
 import type { Ctx } from "../http/principal";
 import { proxyAgent } from "./access";
+import { broadcastSigned, outcomeUnknown, reconcileAddress, reconcileBroadcast, refreshFromChain, txAudit } from "./broadcast";
 import { type Chain, chainRpcUrl, findChain } from "./chains";
 import { checkGuardrails, dailyLimitWei } from "./guardrails";
 import { releaseNonce, reserveNonce } from "./nonces";
@@ -14,7 +15,6 @@ import { resolveSigner, signTransaction, type TxSigner } from "./signing";
 import { simulateCall } from "./simulation";
 
 const RECEIPT_POLLS = 10;
-const RECEIPT_POLL_MS = 200;
 
 export function resolveChain(ctx: Pick<Ctx, "rt">, identifier: string): { chain: Chain; rpcUrl: string } {
   const chain = findChain(identifier, ctx.rt.config.chainRpcUrls);
@@ -50,12 +50,6 @@ export function toTransactionResponse(t: AgentTransaction, chain: Chain | undefi
   };
 }
 
-const txAudit = (t: { id: string; chain: string; toAddress: string; valueWei: string }, extra: Record<string, string | number | null> = {}) => ({
-  resourceType: "transaction",
-  resourceId: t.id,
-  details: { chain: t.chain, to: t.toAddress, value_wei: t.valueWei, ...extra },
-});
-
 /** Hash of what the caller asked for, so a reused Idempotency-Key with another body is told apart. */
 function requestHash(agentId: string, body: SubmitTransactionRequest): string {
   const canonical = JSON.stringify(Object.keys(body).sort().map((k) => [k, body[k as keyof SubmitTransactionRequest]]));
@@ -81,7 +75,8 @@ async function fees(rpcUrl: string, body: SubmitTransactionRequest): Promise<Par
 /**
  * Submit: guardrails → reserve (idempotency, daily limit) → signer → simulate (default) → nonce →
  * sign → broadcast → record. Every step before broadcast that fails leaves the row failed (or
- * simulation_failed) and its value released; a failed broadcast also gives its nonce back.
+ * simulation_failed) and its value released; a broadcast's outcome is recorded as server/intents/broadcast
+ * says (refused or never sent: failed, nonce given back; unknown: signed, nonce held until settled).
  */
 export async function submitTransaction(
   ctx: Ctx,
@@ -181,6 +176,7 @@ async function signAndSend(
     }
     if (body.nonce !== undefined) nonce = { value: body.nonce, reserved: false };
     else {
+      await reconcileAddress(ctx, chain.chain_id, signer.address, rpcUrl);
       const pending = Number(BigInt(await rpc<Hex>(rpcUrl, "eth_getTransactionCount", [signer.address, "pending"])));
       nonce = { value: await reserveNonce(ctx, chain.chain_id, signer.address, pending), reserved: true };
     }
@@ -199,36 +195,9 @@ async function signAndSend(
     signer?.dispose();
   }
 
-  const sent = await rpcTry<Hex>(rpcUrl, "eth_sendRawTransaction", [current.signedTx]);
-  if (!sent.ok) {
-    await update({ status: "failed", countsToLimit: false, errorMessage: `Broadcast refused: ${sent.error.message}`.slice(0, 2000) });
-    if (nonce.reserved) await releaseNonce(ctx, chain.chain_id, current.fromAddress, nonce.value);
-    await ctx.rt.audit.record(ctx, { action: "tx.failed", ...txAudit(current, { hash: current.txHash, reason: sent.error.message.slice(0, 500) }) });
-    return toTransactionResponse(current, chain, true);
-  }
-  await update({ status: "broadcast" });
-  await ctx.rt.audit.record(ctx, { action: "tx.broadcast", ...txAudit(current, { hash: current.txHash }) });
-  await refreshFromChain(ctx, current, rpcUrl, RECEIPT_POLLS).then((r) => (current = r));
+  current = await broadcastSigned(ctx, current, rpcUrl, nonce.reserved);
+  current = await refreshFromChain(ctx, current, rpcUrl, RECEIPT_POLLS);
   return toTransactionResponse(current, chain, true);
-}
-
-/** A broadcast transaction's receipt, polled a few times: confirmed (status 1) or failed (reverted on chain). */
-async function refreshFromChain(ctx: Ctx, t: AgentTransaction, rpcUrl: string, polls: number): Promise<AgentTransaction> {
-  if (t.status !== "broadcast" || !t.txHash) return t;
-  for (let i = 0; i < polls; i++) {
-    const r = await rpcTry<{ status?: Hex } | null>(rpcUrl, "eth_getTransactionReceipt", [t.txHash]);
-    if (r.ok && r.result) {
-      const ok = r.result.status === "0x1";
-      const updated = await ctx.rt.db.agentTransaction.update({
-        where: { id: t.id },
-        data: ok ? { status: "confirmed" } : { status: "failed", errorMessage: "The transaction reverted on chain" },
-      });
-      await ctx.rt.audit.record(ctx, { action: ok ? "tx.confirmed" : "tx.failed", ...txAudit(updated, { hash: t.txHash }) });
-      return updated;
-    }
-    if (i + 1 < polls) await new Promise((res) => setTimeout(res, RECEIPT_POLL_MS));
-  }
-  return t;
 }
 
 export async function listTransactions(ctx: Ctx, agentId: string, q: { limit?: number; offset?: number }) {
@@ -251,6 +220,7 @@ export async function getTransaction(ctx: Ctx, agentId: string, txId: string, in
   if (!row) throw ApiError.notFound("Transaction not found");
   const chain = findChain(row.chain, ctx.rt.config.chainRpcUrls);
   const url = chain && ctx.rt.config.chainRpcUrls[chain.name];
-  if (row.status === "broadcast" && url) row = await refreshFromChain(ctx, row, url, 1);
+  if (url && outcomeUnknown(row)) row = await reconcileBroadcast(ctx, row, url);
+  if (url && row.status === "broadcast") row = await refreshFromChain(ctx, row, url, 1).catch(() => row!);
   return toTransactionResponse(row, chain, includeSignedTx);
 }
