@@ -171,9 +171,9 @@ describe("shares, audit and billing in the browser", () => {
     expect(total).toBeGreaterThan(writes);
 
     await open(page, "/audit");
-    const events = page.getByRole("table", { name: "Audit events" });
+    const events = page.getByRole("list", { name: "Audit events" });
     const rows = events.locator("[data-event-id]");
-    const actions = () => events.locator("[data-event-id] td:nth-child(3)").allTextContents();
+    const actions = () => events.locator('[data-event-id] [data-field="action"]').allTextContents();
     await expect.poll(() => rows.count()).toBe(50);
     const pager = page.getByRole("navigation", { name: "Audit pages" });
     expect(await pager.textContent()).toContain(`Events 1–50 of ${total}`);

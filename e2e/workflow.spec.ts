@@ -131,7 +131,7 @@ describe("vaults, agents and policies in the browser", () => {
     await page.getByLabel("Action").fill("secret.read");
     await page.getByRole("button", { name: "Filter" }).click();
     await page.waitForURL(/action=secret\.read/);
-    const events = page.getByRole("table", { name: "Audit events" });
+    const events = page.getByRole("list", { name: "Audit events" });
     await expect.poll(async () => events.locator("[data-event-id]").count()).toBeGreaterThanOrEqual(2);
     const text = (await events.textContent())!;
     expect(text).toContain("deploy-bot");

@@ -4,7 +4,8 @@ import { Button } from "@/components/ui/button";
 import { CopyButton } from "@/components/ui/copy-button";
 import { SelectField } from "@/components/ui/field";
 import { Alert } from "@/components/ui/layout";
-import { mcpConfigJson, VAULT_PLACEHOLDER } from "./mcp-config";
+import { McpConfigTabs } from "./mcp-config-tabs";
+import { VAULT_PLACEHOLDER } from "./mcp-config";
 
 export type VaultOption = { id: string; name: string };
 
@@ -33,7 +34,6 @@ export function AgentKeyPanel({
   // A bound agent can only reach its bound vaults, so offer those; otherwise any vault of the org.
   const choices = boundVaultIds.length ? vaults.filter((v) => boundVaultIds.includes(v.id)) : vaults;
   const [vaultId, setVaultId] = useState(choices[0]?.id ?? "");
-  const config = mcpConfigJson({ agentId, apiKey, vaultId: vaultId || VAULT_PLACEHOLDER, baseUrl: publicUrl });
   return (
     <section data-testid="agent-key-panel" aria-labelledby="agent-key-title" className="flex flex-col gap-4 rounded-xl border border-amber-500/50 bg-amber-500/5 p-5">
       <h2 id="agent-key-title" className="text-base font-semibold text-zinc-50">
@@ -54,12 +54,7 @@ export function AgentKeyPanel({
           <SelectField label="Vault for ONECLAW_VAULT_ID" value={vaultId} onChange={(e) => setVaultId(e.target.value)} options={choices.map((v) => ({ value: v.id, label: v.name }))} />
         )}
         {choices.length === 0 && <p className="text-xs text-zinc-500">Create a vault, then replace {VAULT_PLACEHOLDER} with its id.</p>}
-        <pre data-testid="agent-mcp-config" className="overflow-x-auto rounded-lg border border-zinc-700 bg-zinc-950 p-3 font-mono text-xs text-zinc-200">
-          {config}
-        </pre>
-        <div>
-          <CopyButton value={config} label="Copy MCP config" />
-        </div>
+        <McpConfigTabs agentId={agentId} apiKey={apiKey} vaultId={vaultId || VAULT_PLACEHOLDER} baseUrl={publicUrl} />
       </div>
       <div className="flex justify-end">
         <Button variant="secondary" onClick={onDismiss}>

@@ -3,7 +3,7 @@
  * bookmarked and paged with plain links. Dates come from `datetime-local` inputs, read as UTC.
  */
 export const AUDIT_PAGE_SIZE = 50;
-export const AUDIT_FILTER_KEYS = ["action", "actor_id", "resource_id", "from", "to"] as const;
+export const AUDIT_FILTER_KEYS = ["action", "actor_id", "path", "resource_id", "from", "to"] as const;
 export type AuditFilterKey = (typeof AUDIT_FILTER_KEYS)[number];
 export type AuditFilterValues = Partial<Record<AuditFilterKey, string>>;
 
@@ -62,4 +62,12 @@ export function auditHref(values: AuditFilterValues, offset: number): string {
   if (offset > 0) q.set("offset", String(offset));
   const s = q.toString();
   return s ? `/audit?${s}` : "/audit";
+}
+
+/** `/audit/export` (CSV or NDJSON) for the filters' time range: the export endpoint filters by time only. */
+export function auditExportHref(values: AuditFilterValues, format: "csv" | "ndjson"): string {
+  const q = new URLSearchParams({ format });
+  if (values.from) q.set("from", toUtcIso(values.from));
+  if (values.to) q.set("to", toUtcIso(values.to, true));
+  return `/audit/export?${q.toString()}`;
 }

@@ -8,6 +8,7 @@ import { fieldMessage, useAction } from "@/components/ui/use-action";
 import { SECRET_TYPES, type SecretType } from "@/lib/contract/secrets";
 import { ZPutSecretActionInput } from "./action-schemas";
 import { formProblem } from "./problem-message";
+import { EnvBundleEditor } from "./env-bundle-editor";
 import { isoToLocalInput, type SecretFormState, toPutSecretInput } from "./secret-form-input";
 import type { SecretActions, SecretRow } from "./types";
 
@@ -129,12 +130,14 @@ export function SecretForm({
         hint={existing ? undefined : "Letters, digits, '_' and '-'; '/' makes folders."}
         error={msg("path")}
       />
-      {multiLine ? (
+      {form.type === "env_bundle" ? (
+        <EnvBundleEditor value={form.value} onChange={(text) => set("value", text)} error={valueProps.error} />
+      ) : multiLine ? (
         <TextAreaField {...valueProps} rows={6} onChange={(e) => set("value", e.target.value)} />
       ) : (
         <TextField {...valueProps} type="password" onChange={(e) => set("value", e.target.value)} />
       )}
-      <Checkbox label="Multi-line value" checked={multiLine} onChange={(e) => setMultiLine(e.target.checked)} />
+      {form.type !== "env_bundle" && <Checkbox label="Multi-line value" checked={multiLine} onChange={(e) => setMultiLine(e.target.checked)} />}
       <SelectField
         label="Type"
         name="type"

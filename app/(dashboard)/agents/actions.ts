@@ -5,6 +5,8 @@ import { ZUuid } from "@/lib/contract/common";
 import type { ActionResult } from "@/lib/dashboard/action-result";
 import { createAgent, deleteAgent, rotateAgentKey, updateAgent } from "@/server/agents/service";
 import { userAction } from "@/server/dashboard/context";
+import { type TestAgentAccessInput, ZTestAgentAccessInput } from "@/lib/contract/agent-reach";
+import { testAgentAccess } from "@/server/agents/reach";
 
 const ZAgentRef = z.strictObject({ agent_id: ZUuid });
 const ZUpdateAgentInput = z.strictObject({ agent_id: ZUuid, body: ZUpdateAgentRequest });
@@ -31,4 +33,9 @@ export async function deleteAgentAction(input: AgentRefInput): Promise<ActionRes
     await deleteAgent(ctx, d.agent_id);
     return null;
   });
+}
+
+/** "Test access" on the agent's page: the enforcing decision for one path, as the agent would meet it. */
+export async function testAgentAccessAction(input: TestAgentAccessInput) {
+  return userAction(ZTestAgentAccessInput, input, (ctx, d) => testAgentAccess(ctx, { agentId: d.agent_id, vaultId: d.vault_id, path: d.path }));
 }

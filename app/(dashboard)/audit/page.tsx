@@ -1,8 +1,9 @@
 import { Suspense } from "react";
 import { AuditFilterForm } from "@/components/audit/audit-filter-form";
-import { auditQueryInput, readAuditFilters } from "@/components/audit/audit-filters";
+import { AuditEvents } from "@/components/audit/audit-events";
+import { auditExportHref, auditQueryInput, readAuditFilters } from "@/components/audit/audit-filters";
 import { AuditPager } from "@/components/audit/audit-pager";
-import { AuditTable } from "@/components/audit/audit-table";
+import { buttonClass } from "@/components/ui/button";
 import { ChainStatus } from "@/components/audit/chain-status";
 import { Alert, Card, PageHeader, Skeleton } from "@/components/ui/layout";
 import { ZAuditQuery } from "@/lib/contract/audit";
@@ -12,6 +13,7 @@ import { verifyAuditChain } from "@/server/audit/verify";
 import { pageCtx } from "@/server/dashboard/context";
 import { ApiError } from "@/server/http/errors";
 import type { Ctx } from "@/server/http/principal";
+import { auditFilterActors, auditResourceNames } from "@/server/audit/names";
 import { principalNames } from "@/server/org/principal-names";
 
 export const dynamic = "force-dynamic";
@@ -34,8 +36,12 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
   if (!parsed.success) for (const f of fieldErrorsOf(parsed.error.issues, "query")) errors[f.field] ??= f.message;
 
   const result = parsed.success ? await queryAuditEvents(ctx, parsed.data) : null;
-  const names = result ? await principalNames(ctx, result.events.map((e) => `${e.actor_type}:${e.actor_id}`)) : new Map<string, string>();
   const wholeOrg = ctx.principal.role !== "member";
+  const [names, resourceNames, actors] = await Promise.all([
+    result ? principalNames(ctx, result.events.map((e) => `${e.actor_type}:${e.actor_id}`)) : new Map<string, string>(),
+    result ? auditResourceNames(ctx, result.events) : new Map<string, string>(),
+    wholeOrg ? auditFilterActors(ctx) : [],
+  ]);
 
   return (
     <>
@@ -50,12 +56,27 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
           </Suspense>
         </Card>
       )}
-      <Card title="Events">
+      <Card
+        title="Events"
+        actions={
+          wholeOrg ? (
+            <div className="flex flex-wrap gap-2">
+              <a href={auditExportHref(values, "csv")} download className={buttonClass("secondary")}>
+                Export CSV
+              </a>
+              <a href={auditExportHref(values, "ndjson")} download className={buttonClass("secondary")}>
+                Export NDJSON
+              </a>
+            </div>
+          ) : undefined
+        }
+        description={wholeOrg ? "Exports hold every event of the chosen time range, with the hash-chain fields a SIEM needs to verify them." : undefined}
+      >
         <div className="flex flex-col gap-5">
-          <AuditFilterForm values={values} errors={errors} />
+          <AuditFilterForm values={values} errors={errors} actors={actors} />
           {result ? (
             <>
-              <AuditTable events={result.events} actorNames={Object.fromEntries(names)} filtered={Object.keys(values).length > 0} />
+              <AuditEvents events={result.events} names={{ ...Object.fromEntries(names), ...Object.fromEntries(resourceNames) }} filtered={Object.keys(values).length > 0} />
               <AuditPager values={values} offset={parsed.success ? parsed.data.offset : 0} shown={result.events.length} count={result.count} />
             </>
           ) : (

@@ -14,6 +14,9 @@ import { userAction } from "@/server/dashboard/context";
 import { createShare } from "@/server/shares/service";
 import { principalNames } from "@/server/org/principal-names";
 import { deleteSecret, disableSecretVersion, listSecretVersions, putSecret, readSecret, restoreSecretVersion } from "@/server/secrets/service";
+import { type ExportSecretsRequest, type ImportSecretsRequest, ZExportSecretsRequest, ZImportSecretsRequest } from "@/lib/contract/secret-transfer";
+import { restoreDeletedSecret } from "@/server/secrets/deleted";
+import { exportSecrets, importSecrets } from "@/server/secrets/transfer";
 
 export async function putSecretAction(input: PutSecretActionInput) {
   return userAction(ZPutSecretActionInput, input, (ctx, d) => putSecret(ctx, { vaultId: d.vault_id, path: d.path, body: d.body }));
@@ -69,4 +72,18 @@ export async function deleteSecretAction(input: SecretRefInput) {
 /** The vault page's Share: the API's `POST /v1/secrets/{id}/share`, every rule included. */
 export async function createShareAction(input: { secret_id: string; body: z.input<typeof ZCreateShareRequest> }) {
   return userAction(z.strictObject({ secret_id: ZUuid, body: ZCreateShareRequest }), input, (ctx, d) => createShare(ctx, { secretId: d.secret_id, body: d.body }));
+}
+
+/** Import from a .env: one new version per variable, every path's write access checked before the first write. */
+export async function importSecretsAction(input: ImportSecretsRequest) {
+  return userAction(ZImportSecretsRequest, input, (ctx, d) => importSecrets(ctx, d));
+}
+
+/** Export a folder: one audited read per secret; the values leave only in this action's answer. */
+export async function exportSecretsAction(input: ExportSecretsRequest) {
+  return userAction(ZExportSecretsRequest, input, (ctx, d) => exportSecrets(ctx, d));
+}
+
+export async function restoreDeletedSecretAction(input: SecretRefInput) {
+  return userAction(ZSecretRefInput, input, (ctx, d) => restoreDeletedSecret(ctx, { vaultId: d.vault_id, path: d.path }));
 }

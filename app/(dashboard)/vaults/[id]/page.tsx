@@ -19,9 +19,15 @@ import type { ShareRecipients } from "@/components/shares/share-secret-button";
 import { listAgents } from "@/server/agents/service";
 import { listMembers } from "@/server/org/members";
 import type { UserCtx } from "@/server/http/principal";
+import { ExportFolderButtons } from "@/components/vaults/export-folder-buttons";
+import { ImportEnvButton } from "@/components/vaults/import-env-button";
+import { SecretBrowser } from "@/components/vaults/secret-browser";
+import { ViewSwitch } from "@/components/vaults/view-switch";
 import {
   createShareAction,
   deleteSecretAction,
+  exportSecretsAction,
+  importSecretsAction,
   disableSecretVersionAction,
   listSecretVersionsAction,
   putSecretAction,
@@ -63,7 +69,8 @@ export default async function VaultPage({ params, searchParams }: { params: Prom
   const [{ id }, query] = await Promise.all([params, searchParams]);
   if (!ZUuid.safeParse(id).success) notFound();
   const ctx = await pageCtx();
-  const prefix = folderPrefix(query.prefix);
+  const listView = query.view === "list";
+  const prefix = listView ? "" : folderPrefix(query.prefix);
 
   let vault;
   try {
@@ -87,7 +94,13 @@ export default async function VaultPage({ params, searchParams }: { params: Prom
   const level = treeLevel(listed, prefix);
   // Talon's system vault (agents' SSH keys) is read-only here: no new secrets, policies or deletion.
   const system = vault.created_by_type === "system";
-  const [secrets, recipients] = await Promise.all([withCurrentVersionState(ctx, id, level.secrets), system ? null : shareRecipients(ctx)]);
+  const [secrets, recipients, everything] = await Promise.all([
+    withCurrentVersionState(ctx, id, listView ? listed : level.secrets),
+    system ? null : shareRecipients(ctx),
+    // The import preview tells new paths from existing ones anywhere in the vault.
+    system || listProblem ? [] : prefix ? listSecrets(ctx, { vaultId: id }).then((r) => r.secrets) : listed,
+  ]);
+  const existingVersions = Object.fromEntries(everything.map((s) => [s.path, s.version]));
 
   return (
     <>
@@ -110,8 +123,12 @@ export default async function VaultPage({ params, searchParams }: { params: Prom
           !system && (
             <>
               <NewSecretButton vaultId={id} put={putSecretAction} lookup={listSecretVersionsAction} defaultPath={prefix} />
+              <ImportEnvButton vaultId={id} folder={prefix} existing={existingVersions} importSecrets={importSecretsAction} />
               <Link href={`/policies?vault=${id}`} className={buttonClass("secondary")}>
                 Access policies
+              </Link>
+              <Link href={`/vaults/${id}/deleted`} className={buttonClass("secondary")}>
+                Recently deleted
               </Link>
               <DeleteVaultButton vaultId={id} name={vault.name} remove={deleteVaultAction} />
             </>
@@ -120,7 +137,8 @@ export default async function VaultPage({ params, searchParams }: { params: Prom
       />
       <Card title="Secrets" description="Values stay hidden until you reveal one; every reveal is a read, recorded in the audit log and counted against the version's read limit.">
         <div className="flex flex-col gap-4">
-          <Breadcrumbs vaultId={id} prefix={prefix} />
+          <ViewSwitch vaultId={id} list={listView} />
+          {listView ? null : <Breadcrumbs vaultId={id} prefix={prefix} />}
           {listProblem ? (
             <Alert tone="amber" title="You cannot list this vault's secrets">
               {listProblem}
@@ -144,8 +162,13 @@ export default async function VaultPage({ params, searchParams }: { params: Prom
             )
           ) : (
             <>
-              <FolderList vaultId={id} folders={level.folders} />
-              {secrets.length > 0 && <SecretTable vaultId={id} prefix={prefix} secrets={secrets} actions={secretActions} share={recipients ? { recipients, create: createShareAction } : null} now={Date.now()} />}
+              {!system && <ExportFolderButtons vaultId={id} prefix={prefix} exportSecrets={exportSecretsAction} />}
+              {listView ? (
+                <SecretBrowser vaultId={id} secrets={secrets} actions={secretActions} share={recipients ? { recipients, create: createShareAction } : null} now={Date.now()} />
+              ) : (
+                <FolderList vaultId={id} folders={level.folders} />
+              )}
+              {!listView && secrets.length > 0 && <SecretTable vaultId={id} prefix={prefix} secrets={secrets} actions={secretActions} share={recipients ? { recipients, create: createShareAction } : null} now={Date.now()} />}
             </>
           )}
         </div>
