@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -100,4 +101,47 @@ export async function overQuotaOrg(server: TestServer) {
     update: { requests: 1000 },
   });
   return { ...user, api };
+}
+
+/** A second instance of the stack's server in its own process (same database, data dir and settings). */
+export async function startSecondInstance(stack: X402Stack): Promise<{ url: string; output(): string; stop(): Promise<void> }> {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "",
+    HOME: process.env.HOME ?? "",
+    ...stack.env,
+    TALON_DATA_DIR: stack.server.dataDir,
+    DATABASE_URL: stack.server.databaseUrl,
+    TALON_LOG_LEVEL: "debug",
+    TALON_METRICS_ADDR: "off",
+    TALON_RATE_LIMIT_IP_PER_MINUTE: "0",
+    TALON_RATE_LIMIT_PRINCIPAL_PER_MINUTE: "0",
+    TALON_RATE_LIMIT_AUTH_PER_MINUTE: "0",
+  };
+  const child = spawn(process.execPath, [path.resolve("node_modules/tsx/dist/cli.mjs"), "tests/helpers/x402-instance-main.ts"], { env, cwd: path.resolve("."), stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout!.on("data", (b: Buffer) => (out += b.toString()));
+  child.stderr!.on("data", (b: Buffer) => (out += b.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`second instance did not start:\n${out}`)), 60_000);
+    const check = () => {
+      const m = /listening (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    child.stdout!.on("data", check);
+    child.once("exit", (code) => reject(new Error(`second instance exited ${code}:\n${out}`)));
+  });
+  return {
+    url,
+    output: () => out,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      if (child.exitCode === null) child.kill("SIGKILL");
+    },
+  };
 }
