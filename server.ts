@@ -18,6 +18,7 @@ import { KeystoreFatalError } from "./server/keystore/types";
 import { log } from "./server/log";
 import { isLoopbackHost, type MetricsListener, startMetricsListener } from "./server/metrics/listener";
 import { createRuntime, type Runtime, setRuntime } from "./server/runtime";
+import { startRotationReminders } from "./server/secrets/rotation";
 import { startWebhookJobs } from "./server/webhooks/jobs";
 
 process.env.NEXT_TELEMETRY_DISABLED = "1";
@@ -118,6 +119,9 @@ async function main() {
   // Webhook deliveries, the secret-expiry scan and the audit file sink (every instance runs them).
   const webhookJobs = startWebhookJobs(rt);
 
+  // Secrets whose rotation_policy interval has passed: one secret.rotation_due event each (server/secrets/rotation.ts).
+  const rotationReminders = startRotationReminders(rt);
+
   const handleNext = nextApp.getRequestHandler();
   // The dashboard learns the client's address from this header, which only this server sets: any
   // copy the client sent is replaced (sign-in limits, audit events and IP rules depend on it).
@@ -157,6 +161,7 @@ async function main() {
       clearTimeout(force);
       try {
         await metrics?.close();
+        await rotationReminders.stop();
         await webhookJobs.stop();
         await rt.close();
         await nextApp.close();

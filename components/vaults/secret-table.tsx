@@ -46,6 +46,11 @@ export function SecretTable({
                   <Badge tone="red">{reason}</Badge>
                 </span>
               )}
+              {s.rotation_due && (
+                <span className="mt-1 inline-block" title={s.rotation_due_at ? `Due since ${formatDate(s.rotation_due_at)}` : undefined}>
+                  <Badge tone="amber">rotation due</Badge>
+                </span>
+              )}
             </td>
             <td className={cellClass}>
               <RevealSecret key={`${s.path}@${s.version}`} vaultId={vaultId} path={s.path} reveal={actions.reveal} accessCount={s.access_count} maxAccessCount={s.max_access_count} />

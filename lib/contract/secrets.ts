@@ -23,6 +23,20 @@ const ZSecretMetadata = ZMetadata.refine(
   `must serialise to at most ${SECRET_METADATA_MAX_BYTES} bytes`,
 );
 
+export const ROTATION_INTERVAL_MAX_DAYS = 3650;
+
+/**
+ * A reminder schedule, not an automatic rotation: when the latest version is `interval_days` old the
+ * secret is due (`rotation_due_at`), the audit log records `secret.rotation_due` once and the
+ * dashboard shows it; any new version (PUT, rotate) starts the interval again.
+ */
+export const ZRotationPolicy = z
+  .strictObject({
+    interval_days: z.number().int().min(1).max(ROTATION_INTERVAL_MAX_DAYS).openapi({ description: "Days a version may live before it is due for rotation", example: 90 }),
+  })
+  .openapi("RotationPolicy");
+export type RotationPolicy = z.infer<typeof ZRotationPolicy>;
+
 export const ZPutSecretRequest = z
   .strictObject({
     value: ZSecretValue,
@@ -31,6 +45,9 @@ export const ZPutSecretRequest = z
     // Checked against the clock here so the 400 names the field; null means "no expiry".
     expires_at: ZIsoDate.refine((d) => Date.parse(d) > Date.now(), "must be in the future").nullable().optional(),
     max_access_count: z.number().int().min(0).max(INT32_MAX).optional().openapi({ description: "Reads allowed for this version; 0 = unlimited" }),
+    rotation_policy: ZRotationPolicy.nullable()
+      .optional()
+      .openapi({ description: "Absent: keep the secret's policy; null: remove it; an object: set it (the interval counts from this version)" }),
   })
   .openapi("PutSecretRequest");
 
@@ -62,6 +79,10 @@ export const ZListSecretsQuery = z.object({
     .regex(/^[a-zA-Z0-9_\-/]*$/, "may contain only letters, digits, '_', '-' and '/'")
     .optional()
     .openapi({ param: { name: "prefix", in: "query" }, example: "api-keys/" }),
+  rotation_due: z
+    .enum(["true", "false"])
+    .optional()
+    .openapi({ param: { name: "rotation_due", in: "query" }, description: "true: only secrets whose rotation is due; false: only those not due" }),
 });
 
 const secretMeta = {
@@ -73,6 +94,9 @@ const secretMeta = {
   created_at: z.string(),
   expires_at: z.string().nullable(),
   max_access_count: z.number().int(),
+  rotation_policy: ZRotationPolicy.optional().openapi({ description: "Present only when the secret has one" }),
+  rotation_due_at: z.string().nullable().optional().openapi({ description: "When the latest version is due for rotation (with rotation_policy)" }),
+  rotation_due: z.boolean().optional().openapi({ description: "rotation_due_at has passed: store a new version" }),
 };
 
 export const ZPutSecretResponse = z

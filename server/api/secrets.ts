@@ -114,7 +114,10 @@ const rotate = createRoute({
 });
 
 export function registerSecretRoutes(app: ApiApp) {
-  app.openapi(list, async (c) => c.json(await listSecrets(ctxOf(c), { vaultId: c.req.valid("param").id, prefix: c.req.valid("query").prefix }), 200));
+  app.openapi(list, async (c) => {
+    const { prefix, rotation_due } = c.req.valid("query");
+    return c.json(await listSecrets(ctxOf(c), { vaultId: c.req.valid("param").id, prefix, ...(rotation_due ? { rotationDue: rotation_due === "true" } : {}) }), 200);
+  });
   app.openapi(put, async (c) => {
     const { id, path } = c.req.valid("param");
     return c.json(await putSecret(ctxOf(c), { vaultId: id, path, body: c.req.valid("json") }), 201);

@@ -21,25 +21,26 @@ import { assertCmekUnchanged, assertServerMayGenerate, cmekFingerprintForWrite }
 import { loadVault, type VaultRecord } from "../vaults/service";
 import { assertCanReadSecret, assertCanReadSecretValue, assertCanWriteSecret, filterReadable, prefetchSecretAccess } from "./access";
 import { generateSecretValue } from "./generate";
+import { rotationColumns, rotationFields, type RotationFields } from "./rotation";
 import { isoOrNull, parseMetadata, readSecret } from "./read";
 import { listLatestVersions, lockSecretPath } from "./repo";
 
 export { readSecret } from "./read";
 
 /** `cmekFingerprint`: the customer key `value` (a client-made blob) is under; null/absent = a plain value. */
-export type NewVersion = { value: string; type: string; metadata: string; expiresAt: Date | null; maxAccessCount: number; cmekFingerprint?: string | null };
-export type CurrentSecret = { id: string; currentVersion: number; deletedAt: Date | null; type: string; metadata: string };
+export type NewVersion = { value: string; type: string; metadata: string; expiresAt: Date | null; maxAccessCount: number; cmekFingerprint?: string | null; rotationPolicy?: string | null };
+export type CurrentSecret = { id: string; currentVersion: number; deletedAt: Date | null; type: string; metadata: string; rotationPolicy: string | null };
 
 async function findCurrent(tx: Tx, vaultId: string, path: string): Promise<CurrentSecret | null> {
   const s = await tx.secret.findUnique({
     where: { vaultId_path: { vaultId, path } },
-    select: { id: true, currentVersion: true, deletedAt: true, versions: { orderBy: { version: "desc" }, take: 1, select: { type: true, metadata: true } } },
+    select: { id: true, currentVersion: true, deletedAt: true, rotationPolicy: true, versions: { orderBy: { version: "desc" }, take: 1, select: { type: true, metadata: true } } },
   });
   if (!s) return null;
-  return { id: s.id, currentVersion: s.currentVersion, deletedAt: s.deletedAt, type: s.versions[0]?.type ?? "generic", metadata: s.versions[0]?.metadata ?? "{}" };
+  return { id: s.id, currentVersion: s.currentVersion, deletedAt: s.deletedAt, type: s.versions[0]?.type ?? "generic", metadata: s.versions[0]?.metadata ?? "{}", rotationPolicy: s.rotationPolicy };
 }
 
-type Written = { secretId: string; version: number; createdAt: Date; spec: NewVersion };
+type Written = { secretId: string; version: number; createdAt: Date; spec: NewVersion; rotation: ReturnType<typeof rotationColumns> };
 
 /**
  * Appends version n+1 at `path` (creating the secret, or restoring a soft-deleted one). Writers of one
@@ -68,13 +69,15 @@ export async function appendVersion(
       const version = (current?.currentVersion ?? 0) + 1;
       const ciphertext = sealSecretVersion(key, { vaultId: vault.id, secretId, version }, Buffer.from(spec.value, "utf8"));
       const createdAt = new Date();
+      // A new version restarts the rotation interval (absent policy in the request: the secret's own).
+      const rotation = rotationColumns(spec.rotationPolicy === undefined ? (current?.rotationPolicy ?? null) : spec.rotationPolicy, createdAt);
       if (current) {
         // Restoring a deleted path adds a live secret again: the plan's limit applies as to a new one.
         if (current.deletedAt) await assertResourceLimit(tx, ctx, "secret", { vaultName: vault.name });
-        await tx.secret.update({ where: { id: secretId }, data: { currentVersion: version, deletedAt: null } });
+        await tx.secret.update({ where: { id: secretId }, data: { currentVersion: version, deletedAt: null, ...rotation } });
       } else {
         await assertResourceLimit(tx, ctx, "secret", { vaultName: vault.name });
-        await tx.secret.create({ data: { id: secretId, vaultId: vault.id, path, currentVersion: version } });
+        await tx.secret.create({ data: { id: secretId, vaultId: vault.id, path, currentVersion: version, ...rotation } });
       }
       await tx.secretVersion.create({
         data: {
@@ -92,7 +95,7 @@ export async function appendVersion(
         },
       });
       await appendAudit(tx, auditRow(ctx, { action, resourceType: "secret", resourceId: secretId, details: { vault_id: vault.id, path, version, type: spec.type } }));
-      return { secretId, version, createdAt, spec };
+      return { secretId, version, createdAt, spec, rotation };
     });
     ctx.rt.metrics.secretWritten(action === "secret.rotate" ? "rotate" : "write");
     return written;
@@ -113,6 +116,7 @@ function writtenResponse(ctx: Ctx, path: string, w: Written): PutSecretResponse 
     expires_at: isoOrNull(w.spec.expiresAt),
     max_access_count: w.spec.maxAccessCount,
     cmek_encrypted: w.spec.cmekFingerprint != null,
+    ...rotationFields(w.rotation),
   };
 }
 
@@ -127,6 +131,7 @@ export async function putSecret(ctx: Ctx, input: { vaultId: string; path: string
     expiresAt: b.expires_at ? new Date(b.expires_at) : null,
     maxAccessCount: b.max_access_count ?? 0,
     cmekFingerprint: cmekFingerprintForWrite(vault, b.value),
+    rotationPolicy: b.rotation_policy === undefined ? undefined : b.rotation_policy && JSON.stringify(b.rotation_policy),
   };
   const written = await appendVersion(ctx, vault, input.path, "secret.write", () => spec);
   return writtenResponse(ctx, input.path, written);
@@ -214,10 +219,12 @@ export async function disableSecretVersion(ctx: Ctx, input: { vaultId: string; p
   });
 }
 
-export async function listSecrets(ctx: Ctx, input: { vaultId: string; prefix?: string }): Promise<{ secrets: SecretSummary[] }> {
+export async function listSecrets(ctx: Ctx, input: { vaultId: string; prefix?: string; rotationDue?: boolean }): Promise<{ secrets: SecretSummary[] }> {
   prefetchSecretAccess(ctx, input.vaultId);
   const vault = await loadVault(ctx, input.vaultId);
-  const rows = await filterReadable(ctx, vault, await listLatestVersions(ctx.rt.db, vault.id, input.prefix ?? ""));
+  const readable = await filterReadable(ctx, vault, await listLatestVersions(ctx.rt.db, vault.id, input.prefix ?? ""));
+  const rotation = await rotationOf(ctx, vault.id, readable);
+  const rows = input.rotationDue === undefined ? readable : readable.filter((r) => (rotation.get(r.id)?.rotation_due ?? false) === input.rotationDue);
   return {
     secrets: rows.map((r) => ({
       id: r.id,
@@ -228,8 +235,20 @@ export async function listSecrets(ctx: Ctx, input: { vaultId: string; prefix?: s
       created_at: r.createdAt.toISOString(),
       expires_at: isoOrNull(r.expiresAt),
       max_access_count: r.maxAccessCount,
+      ...rotation.get(r.id),
     })),
   };
+}
+
+/** Rotation fields of the listed secrets that have a policy: one query on the (cold) list path, beside the hot listing. */
+async function rotationOf(ctx: Ctx, vaultId: string, rows: { id: string }[]) {
+  if (rows.length === 0) return new Map<string, RotationFields>();
+  const withPolicy = await ctx.rt.db.secret.findMany({
+    where: { vaultId, id: { in: rows.map((r) => r.id) }, rotationPolicy: { not: null } },
+    select: { id: true, rotationPolicy: true, rotationDueAt: true },
+  });
+  const now = Date.now();
+  return new Map(withPolicy.map((s) => [s.id, rotationFields(s, now)]));
 }
 
 export async function listSecretVersions(ctx: Ctx, input: { vaultId: string; path: string }): Promise<{ versions: SecretVersionSummary[] }> {
