@@ -117,7 +117,7 @@ export async function startSecondInstance(stack: X402Stack): Promise<{ url: stri
     TALON_RATE_LIMIT_PRINCIPAL_PER_MINUTE: "0",
     TALON_RATE_LIMIT_AUTH_PER_MINUTE: "0",
   };
-  const child = spawn(process.execPath, [path.resolve("node_modules/tsx/dist/cli.mjs"), "tests/helpers/x402-instance-main.ts"], { env, cwd: path.resolve("."), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [path.resolve("node_modules/tsx/dist/cli.mjs"), "tests/helpers/x402-instance-main.ts"], { env: env as NodeJS.ProcessEnv, cwd: path.resolve("."), stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout!.on("data", (b: Buffer) => (out += b.toString()));
   child.stderr!.on("data", (b: Buffer) => (out += b.toString()));

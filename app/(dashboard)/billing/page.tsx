@@ -5,12 +5,15 @@ import { OverageMethodForm } from "@/components/billing/overage-method-form";
 import { PlanSummary } from "@/components/billing/plan-summary";
 import { UsageChart } from "@/components/billing/usage-chart";
 import { UsageMeters } from "@/components/billing/usage-meters";
+import { X402Payments } from "@/components/billing/x402-payments";
 import { monthSeries } from "@/components/billing/usage-series";
 import { Alert, Card, formatDate, PageHeader } from "@/components/ui/layout";
 import type { SubscriptionResponse, UsageResponse } from "@/lib/contract/billing";
 import { getCreditBalance, getCreditTransactions, getSubscription, getUsage } from "@/server/billing/service";
 import { dayOf, TIER_NAMES, TIERS } from "@/server/billing/tiers";
+import { listX402Payments, x402Discovery } from "@/server/billing/x402-payments";
 import { pageCtx } from "@/server/dashboard/context";
+import { findChain } from "@/server/intents/chains";
 import { setOverageMethodAction, topupCheckoutAction, upgradeCheckoutAction } from "./actions";
 
 export const dynamic = "force-dynamic";
@@ -63,6 +66,8 @@ export default async function BillingPage({ searchParams }: { searchParams: Prom
     .filter((t) => TIER_NAMES.indexOf(t) > TIER_NAMES.indexOf(sub.tier))
     .map((tier) => ({ tier, price: formatCents(TIERS[tier].priceCents ?? 0) }));
   const nextExpiry = balance.expiring[0];
+  // x402 is shown where the server takes it, or where the org chose it before the operator turned it off.
+  const x402 = ctx.rt.config.x402 !== undefined || sub.overage_method === "x402" ? { offer: await x402Discovery(ctx), payments: (await listX402Payments(ctx, 50)).payments } : null;
 
   return (
     <>
@@ -108,6 +113,12 @@ export default async function BillingPage({ searchParams }: { searchParams: Prom
           </div>
         </div>
       </Card>
+
+      {x402 && (
+        <Card title="x402 pay-per-request" description="Requests past the quota paid on chain, one payment per request, when the overage method is x402.">
+          <X402Payments offer={x402.offer} payments={x402.payments} explorerUrl={findChain(x402.offer.accepts[0]?.network ?? "", ctx.rt.config.chainRpcUrls)?.explorer_url ?? ""} />
+        </Card>
+      )}
     </>
   );
 }
