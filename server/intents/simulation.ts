@@ -118,12 +118,13 @@ async function balanceOf(url: string, token: string, address: string): Promise<b
   return r.ok && r.result && r.result !== "0x" ? BigInt(r.result) : 0n;
 }
 
-async function balanceChanges(url: string, d: Delta): Promise<SimulationResponse["balance_changes"]> {
+/** `carried`: changes of earlier transactions of a bundle, so `before` is the state this one starts from. */
+async function balanceChanges(url: string, d: Delta, carried?: Delta): Promise<SimulationResponse["balance_changes"]> {
   const out: SimulationResponse["balance_changes"] = [];
   for (const [k, change] of d) {
     if (change === 0n) continue;
     const [token, address] = k.split("|") as [string, string];
-    const before = await balanceOf(url, token, address);
+    const before = (await balanceOf(url, token, address)) + (carried?.get(k) ?? 0n);
     out.push({ address, token, before: before.toString(), after: (before + change).toString(), change: change.toString() });
   }
   return out;
@@ -155,26 +156,64 @@ function reverted(base: { simulation_id: string; from: string }, e: RpcError, me
   return { ...base, status: "reverted", gas_used: null, balance_changes: [], revert_reason: decodeRevert(e.data, e.message), error: null, method };
 }
 
-type SimV1Call = { status: Hex; gasUsed: Hex; returnData: Hex; error?: { message: string; data?: Hex } };
+type SimV1Log = { address: Hex; topics: Hex[]; data: Hex };
+type SimV1Call = { status: Hex; gasUsed: Hex; returnData: Hex; logs?: SimV1Log[]; error?: { message: string; data?: Hex } };
+
+/** eth_simulateV1's `traceTransfers` reports native-coin movements as Transfer logs from this address. */
+const NATIVE_TRANSFER_LOGGER = "0xeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee";
 
 /**
- * A bundle where each transaction sees the state the ones before it left: eth_simulateV1 when the
- * node has it. Otherwise each is simulated alone against "latest" and the response says so
- * (`state_carried: false`): a dependent transaction (transferFrom after approve) may then revert.
+ * Balance changes from a simulated call's logs: every ERC-20 Transfer (three topics; ERC-721's has
+ * four) and, with traceTransfers, every native transfer at any depth. A node that ignores
+ * traceTransfers logs no native movement: the top-level value is counted then, as in the fallback.
+ */
+function deltasFromLogs(call: SimCall, logs: SimV1Log[]): Delta {
+  const d: Delta = new Map();
+  let nativeLogged = false;
+  for (const log of logs) {
+    if (log.topics.length !== 3 || log.topics[0]?.toLowerCase() !== TRANSFER_TOPIC) continue;
+    const native = log.address.toLowerCase() === NATIVE_TRANSFER_LOGGER;
+    nativeLogged ||= native;
+    const token = native ? "native" : getAddress(log.address);
+    const amount = word(log.data);
+    add(d, token, addr(log.topics[1]!), -amount);
+    add(d, token, addr(log.topics[2]!), amount);
+  }
+  if (!nativeLogged && call.value > 0n) {
+    add(d, "native", call.from, -call.value);
+    add(d, "native", call.to, call.value);
+  }
+  return d;
+}
+
+/**
+ * A bundle where each transaction sees the state the ones before it left: eth_simulateV1 (with
+ * traceTransfers) when the node has it, balance changes from its logs, each `before` including what
+ * the earlier transactions moved. Otherwise each is simulated alone against "latest" and the
+ * response says so (`state_carried: false`): a dependent transaction (transferFrom after approve)
+ * may then revert.
  */
 export async function simulateBundle(url: string, calls: SimCall[]): Promise<{ simulations: SimulationResponse[]; method: string; state_carried: boolean }> {
-  const v1 = await rpcTry<Array<{ calls: SimV1Call[] }>>(url, "eth_simulateV1", [{ blockStateCalls: [{ calls: calls.map(callObject) }], validation: false }, "latest"]);
+  const v1 = await rpcTry<Array<{ calls: SimV1Call[] }>>(url, "eth_simulateV1", [{ blockStateCalls: [{ calls: calls.map(callObject) }], validation: false, traceTransfers: true }, "latest"]);
   if (v1.ok) {
     const results = v1.result[0]?.calls ?? [];
-    const simulations = await Promise.all(
-      calls.map(async (call, i): Promise<SimulationResponse> => {
-        const r = results[i];
-        const base = { simulation_id: randomUUID(), from: getAddress(call.from), method: "eth_simulateV1" };
-        if (!r) return { ...base, status: "error", gas_used: null, balance_changes: [], revert_reason: null, error: "The node returned no result for this transaction" };
-        if (r.status !== "0x1") return { ...base, status: "reverted", gas_used: BigInt(r.gasUsed).toString(), balance_changes: [], revert_reason: decodeRevert(r.error?.data ?? r.returnData, r.error?.message ?? ""), error: null };
-        return { ...base, status: "success", gas_used: BigInt(r.gasUsed).toString(), balance_changes: await balanceChanges(url, deltasFromCalldata(call)), revert_reason: null, error: null };
-      }),
-    );
+    const carried: Delta = new Map();
+    const simulations: SimulationResponse[] = [];
+    for (const [i, call] of calls.entries()) {
+      const r = results[i];
+      const base = { simulation_id: randomUUID(), from: getAddress(call.from), method: "eth_simulateV1" };
+      if (!r) {
+        simulations.push({ ...base, status: "error", gas_used: null, balance_changes: [], revert_reason: null, error: "The node returned no result for this transaction" });
+        continue;
+      }
+      if (r.status !== "0x1") {
+        simulations.push({ ...base, status: "reverted", gas_used: BigInt(r.gasUsed).toString(), balance_changes: [], revert_reason: decodeRevert(r.error?.data ?? r.returnData, r.error?.message ?? ""), error: null });
+        continue;
+      }
+      const deltas = deltasFromLogs(call, r.logs ?? []);
+      simulations.push({ ...base, status: "success", gas_used: BigInt(r.gasUsed).toString(), balance_changes: await balanceChanges(url, deltas, carried), revert_reason: null, error: null });
+      for (const [k, v] of deltas) carried.set(k, (carried.get(k) ?? 0n) + v);
+    }
     return { simulations, method: "eth_simulateV1", state_carried: true };
   }
   if (!methodUnsupported(v1.error)) throw Object.assign(new Error(v1.error.message), { rpc: v1.error });

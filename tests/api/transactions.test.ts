@@ -91,6 +91,21 @@ describe("simulation", () => {
     expect(res.body.method).toBe("eth_call per transaction (node has no eth_simulateV1)");
     expect(res.body.state_carried).toBe(false);
     expect(res.body.simulations.map((s: { status: string }) => s.status)).toEqual(["success", "success"]);
+    // What "not carried" means: transferFrom does not see the approve before it (on Anvil, which has
+    // eth_simulateV1, the same bundle succeeds: tests/api/transactions-bundle.test.ts).
+    const approveSelf = encodeFunctionData({ abi: CONTRACTS.TestToken.abi, functionName: "approve", args: [SIGNER, 5n] });
+    const transferFrom = encodeFunctionData({ abi: CONTRACTS.TestToken.abi, functionName: "transferFrom", args: [SIGNER, RECIPIENT, 5n] });
+    const dependent = await agent.api.post(`${txUrl()}/simulate-bundle`, {
+      transactions: [
+        { to: token, value: "0", chain: "localhost", data: approveSelf },
+        { to: token, value: "0", chain: "localhost", data: transferFrom },
+      ],
+    });
+    expect(dependent.body.state_carried).toBe(false);
+    expect(dependent.body.simulations.map((s: { status: string; revert_reason: string | null }) => [s.status, s.revert_reason])).toEqual([
+      ["success", null],
+      ["reverted", "allowance too low"],
+    ]);
   });
 });
 

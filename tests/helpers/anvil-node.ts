@@ -1,0 +1,89 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import path from "node:path";
+import { encodeAbiParameters, type Hex } from "viem";
+import { CONTRACTS } from "./evm-node";
+
+/**
+ * A real Anvil node (Foundry's, from the npm package @foundry-rs/anvil, whose platform package ships
+ * the binary): chain id 31337, the same 10 funded, unlocked accounts as Hardhat's, a block per
+ * transaction. Used where Hardhat (EDR) falls short: Anvil answers eth_simulateV1.
+ */
+export type AnvilNode = {
+  url: string;
+  accounts: Hex[];
+  rpc<T = unknown>(method: string, params?: unknown[]): Promise<T>;
+  deploy(name: "TestToken" | "Reverter", args?: { types: { type: string }[]; values: unknown[] }): Promise<Hex>;
+  close(): Promise<void>;
+};
+
+function anvilBinary(): string {
+  const arch = process.arch === "x64" ? "amd64" : process.arch;
+  const pkg = `@foundry-rs/anvil-${process.platform}-${arch}`;
+  return path.join(path.dirname(createRequire(import.meta.url).resolve(`${pkg}/package.json`)), "bin", "anvil");
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startAnvilNode(): Promise<AnvilNode> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(anvilBinary(), ["--host", "127.0.0.1", "--port", String(port), "--chain-id", "31337", "--silent"], { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr?.on("data", (b: Buffer) => (stderr += b.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  let id = 1;
+  const rpc = async <T>(method: string, params: unknown[] = []): Promise<T> => {
+    const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: id++, method, params }) });
+    const body = (await res.json()) as { result?: T; error?: { message: string } };
+    if (body.error) throw new Error(`${method}: ${body.error.message}`);
+    return body.result as T;
+  };
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`anvil exited: ${stderr}`);
+    try {
+      await rpc("eth_chainId");
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        child.kill("SIGKILL");
+        throw new Error(`anvil did not start: ${stderr}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  const accounts = await rpc<Hex[]>("eth_accounts");
+  return {
+    url,
+    accounts,
+    rpc,
+    async deploy(name, args) {
+      const ctor = args ? encodeAbiParameters(args.types, args.values).slice(2) : "";
+      const hash = await rpc<Hex>("eth_sendTransaction", [{ from: accounts[0], data: `${CONTRACTS[name].bytecode}${ctor}` }]);
+      for (let i = 0; i < 100; i++) {
+        const receipt = await rpc<{ contractAddress: Hex | null; status: Hex } | null>("eth_getTransactionReceipt", [hash]);
+        if (receipt?.status === "0x1" && receipt.contractAddress) return receipt.contractAddress;
+        if (receipt) throw new Error(`deploying ${name} failed`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`deploying ${name}: no receipt within 5 s`);
+    },
+    async close() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+      if (child.exitCode === null) child.kill("SIGKILL");
+    },
+  };
+}
