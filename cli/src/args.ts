@@ -9,11 +9,20 @@ export const GLOBAL_OPTIONS = {
   url: { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
+  "x402-key-file": { type: "string" },
+  "x402-max-amount": { type: "string" },
 } as const satisfies OptionSpec;
+
+/** The x402 flags of this run (see ./x402): read by the session, so every command can pay past the quota. */
+export const paymentFlags: { keyFile?: string; maxAmount?: string } = {};
 
 export function parse<O extends OptionSpec>(argv: string[], options: O) {
   try {
-    return parseArgs({ args: argv, options: { ...GLOBAL_OPTIONS, ...options }, allowPositionals: true, strict: true });
+    const parsed = parseArgs({ args: argv, options: { ...GLOBAL_OPTIONS, ...options }, allowPositionals: true, strict: true });
+    const v = parsed.values as Record<string, unknown>;
+    if (typeof v["x402-key-file"] === "string") paymentFlags.keyFile = v["x402-key-file"];
+    if (typeof v["x402-max-amount"] === "string") paymentFlags.maxAmount = v["x402-max-amount"];
+    return parsed;
   } catch (e) {
     throw usageError((e as Error).message.split("\n")[0]!.replace(/^TypeError \[\w+\]: /, ""));
   }

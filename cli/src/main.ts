@@ -39,6 +39,8 @@ function mainHelp(): string {
     "Credentials: ONECLAW_AGENT_ID + ONECLAW_AGENT_API_KEY (an agent), else TALON_API_KEY (a 1ck_ key),",
     "else the token stored by `talon login`.",
     "Output: --json on any command prints machine-readable JSON.",
+    "Past the quota: --x402-key-file FILE --x402-max-amount N pays each request the server asks x402 for",
+    "(a payer key in FILE; N caps one request's price in the asset's atomic units).",
     "Exit codes: 0 ok, 1 API error, 2 usage error.",
   ].join("\n");
 }

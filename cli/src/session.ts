@@ -4,9 +4,14 @@
  * Credentials: ONECLAW_AGENT_ID + ONECLAW_AGENT_API_KEY (an agent) → TALON_API_KEY (a `1ck_` key) →
  * the stored login (refreshed and re-saved when its access token runs out).
  */
-import { createClient, type TalonClient } from "../../lib/sdk";
+import { type ClientOptions, createClient as createSdkClient, type TalonClient } from "../../lib/sdk";
+import { paymentFlags } from "./args";
 import { readCredentials, writeCredentials } from "./credentials";
 import { usageError } from "./io";
+import { payingFetch } from "./x402";
+
+/** Every session's client; with --x402-key-file its fetch pays x402 402s (see ./x402). */
+const createClient = (opts: ClientOptions) => createSdkClient({ ...opts, fetch: payingFetch(paymentFlags) });
 
 export const DEFAULT_URL = "http://localhost:3000";
 export type AuthSource = "agent" | "api_key" | "login" | "none";

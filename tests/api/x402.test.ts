@@ -1,9 +1,14 @@
 import { encodeFunctionData, type Hex, hexToSignature } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createClient } from "../../lib/sdk";
 import { decodePaymentResponse, getPaymentRequirement, pay, withPayment, type X402Requirement } from "../../lib/sdk/x402";
 import { loadConfig } from "../../server/config";
+import { meterFor } from "../../server/billing/metering";
+import { talon } from "../cli/helpers";
 import { CONTRACTS } from "../helpers/evm-node";
 import { fundedPayer, overQuotaOrg, PRICE, startX402Stack, TOKEN_NAME, tokenBalance, type X402Stack } from "../helpers/x402";
 
@@ -288,4 +293,51 @@ describe("canary: the payer's signature stays out of every record", () => {
     expect(dumps).toContain(payer.address);
     for (const needle of [signature.slice(2, 66), signature.slice(66, 130), header.slice(0, 40)]) expect(dumps.toLowerCase()).not.toContain(needle.toLowerCase());
   });
+});
+
+describe("CLI --x402-key-file", () => {
+  test("an agent's talon command pays past the quota with the key in the file, within --x402-max-amount only", async () => {
+    const org = await overQuotaOrg(stack.server);
+    // The agent is registered while the org still has quota, as it would have been before running out.
+    await meterFor(stack.server.rt).reset(org.orgId);
+    await stack.server.rt.db.usagePeriod.updateMany({ where: { orgId: org.orgId }, data: { requests: 0 } });
+    const created = await org.api.post("/v1/agents", { name: "payer-agent" });
+    expect(created.status).toBe(201);
+    await meterFor(stack.server.rt).reset(org.orgId);
+    await stack.server.rt.db.usagePeriod.updateMany({ where: { orgId: org.orgId }, data: { requests: 1000 } });
+
+    const key = generatePrivateKey();
+    const funded = privateKeyToAccount(key);
+    const move = encodeFunctionData({ abi: CONTRACTS.TestUsdc.abi, functionName: "transfer", args: [funded.address, PRICE * 3n] });
+    expect((await stack.node.send({ from: stack.node.accounts[0]!, to: stack.usdc, data: move })).status).toBe("0x1");
+    const dir = mkdtempSync(path.join(tmpdir(), "talon-x402-cli-"));
+    const keyFile = path.join(dir, "payer.key");
+    writeFileSync(keyFile, `${key}\n`, { mode: 0o600 });
+    const badFile = path.join(dir, "bad.key");
+    writeFileSync(badFile, "not-a-key-canary-77\n");
+    const env = { ONECLAW_AGENT_ID: created.body.agent.id, ONECLAW_AGENT_API_KEY: created.body.api_key, HOME: dir };
+    const run = (...extra: string[]) => talon(["vaults", "list", "--json", "--url", stack.server.url, ...extra], { env });
+    try {
+      const unpaid = await run();
+      expect(unpaid.code).toBe(1);
+      const tooDear = await run("--x402-key-file", keyFile, "--x402-max-amount", String(PRICE - 1n));
+      expect(tooDear.code).toBe(1);
+      expect(await tokenBalance(stack.node, stack.usdc, funded.address)).toBe(PRICE * 3n);
+
+      const paid = await run("--x402-key-file", keyFile, "--x402-max-amount", String(PRICE));
+      expect(paid.stderr).toMatch(/paid 10000 atomic units on localhost for this request \(transaction 0x[0-9a-f]{64}\)/);
+      expect(paid.code).toBe(0);
+      expect(Array.isArray(JSON.parse(paid.stdout).vaults ?? JSON.parse(paid.stdout))).toBe(true);
+      expect(await tokenBalance(stack.node, stack.usdc, funded.address)).toBe(PRICE * 2n);
+      expect(paid.stderr + paid.stdout).not.toContain(key.slice(2));
+
+      const bad = await run("--x402-key-file", badFile, "--x402-max-amount", String(PRICE));
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain("must hold a 0x-prefixed 32-byte hex private key");
+      expect(bad.stderr).not.toContain("canary-77");
+      expect((await run("--x402-key-file", keyFile)).code).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
