@@ -53,6 +53,58 @@ export const ZTimeWindow = z
     if (w.after === w.before) ctx.addIssue({ code: "custom", message: "after and before must differ", path: ["before"] });
   });
 
+const SPEC_DAYS: Record<string, number> = { mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6, sun: 7, monday: 1, tuesday: 2, wednesday: 3, thursday: 4, friday: 5, saturday: 6, sunday: 7 };
+
+/**
+ * The other spelling of a window that 1Claw's clients send: `{start, end, timezone, days}` with day
+ * names ("mon" or "monday", any case). It is normalised to Talon's form (`after`, `before`,
+ * `days_of_week` as ISO numbers), which is what is stored, enforced and returned.
+ */
+export const ZSpecTimeWindow = z
+  .strictObject({
+    start: HHMM.openapi({ example: "09:00" }),
+    end: HHMM.openapi({ example: "17:00" }),
+    timezone: z.string().max(64).default("UTC"),
+    days: z
+      .array(
+        z
+          .string()
+          .max(9)
+          .refine((d) => d.toLowerCase() in SPEC_DAYS, "must be a weekday name such as mon or monday"),
+      )
+      .max(7)
+      .optional(),
+  })
+  .transform((w) => ({ after: w.start, before: w.end, timezone: w.timezone, ...(w.days ? { days_of_week: [...new Set(w.days.map((d) => SPEC_DAYS[d.toLowerCase()]!))].sort() } : {}) }));
+
+const isSpecWindow = (v: unknown) => typeof v === "object" && v !== null && ["start", "end", "days"].some((k) => k in v);
+const SPEC_NAMES: Record<string, string> = { after: "start", before: "end", days_of_week: "days" };
+
+/** Either spelling of a time window, told apart by its keys, each validated with its own field names. */
+export const ZTimeWindowInput = z
+  .unknown()
+  .transform((v, ctx) => {
+    const spec = isSpecWindow(v) ? ZSpecTimeWindow.safeParse(v) : null;
+    if (spec && !spec.success) {
+      for (const issue of spec.error.issues) ctx.addIssue(issue as Parameters<typeof ctx.addIssue>[0]);
+      return z.NEVER;
+    }
+    const parsed = ZTimeWindow.safeParse(spec ? spec.data : v);
+    if (parsed.success) return parsed.data;
+    for (const issue of parsed.error.issues) {
+      const path = spec ? issue.path.map((p, i) => (i === 0 && typeof p === "string" ? (SPEC_NAMES[p] ?? p) : p)) : issue.path;
+      // Re-raised as they were (unknown keys keep their names), under the client's own field names.
+      ctx.addIssue({ ...issue, path } as Parameters<typeof ctx.addIssue>[0]);
+    }
+    return z.NEVER;
+  })
+  .openapi({
+    type: "object",
+    description:
+      'Talon\'s {after, before, timezone, days_of_week: [1..7]} or the spec\'s {start, end, timezone, days: ["mon", …]}; stored and returned in Talon\'s form',
+    example: { after: "08:00", before: "20:00", timezone: "UTC", days_of_week: [1, 2, 3, 4, 5] },
+  });
+
 /** Checked on every request; a policy whose conditions do not hold does not apply (allow or deny). */
 export const ZPolicyConditions = z
   .strictObject({
@@ -61,7 +113,7 @@ export const ZPolicyConditions = z
       .max(IP_ALLOWLIST_MAX)
       .optional()
       .openapi({ description: "IPv4/IPv6 CIDRs the request must come from; empty = any address", example: ["10.0.0.0/8"] }),
-    time_window: ZTimeWindow.optional(),
+    time_window: ZTimeWindowInput.optional(),
   })
   .openapi("PolicyConditions");
 
