@@ -14,6 +14,7 @@ type CreateKey = (input: CreateApiKeyRequest) => Promise<ActionResult<CreateApiK
 type RevokeKey = (input: { api_key_id: string }) => Promise<ActionResult<null>>;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+const DEFAULT_EXPIRY_DAYS = "90";
 const EXPIRY_OPTIONS = [
   { value: "", label: "Never" },
   { value: "30", label: "In 30 days" },
@@ -40,7 +41,8 @@ function scopesMessage(clientErrors: Record<string, string>, error: ActionError 
 export function CreateApiKeyForm({ create }: { create: CreateKey }) {
   const [name, setName] = useState("");
   const [scopes, setScopes] = useState("");
-  const [expiryDays, setExpiryDays] = useState("");
+  // A key nobody remembers should not live for ever: new keys default to 90 days.
+  const [expiryDays, setExpiryDays] = useState(DEFAULT_EXPIRY_DAYS);
   const [created, setCreated] = useState<CreateApiKeyResponse | null>(null);
   const v = useSchemaValidation(ZCreateApiKeyRequest);
   const mutation = useAction(create, {
@@ -48,7 +50,7 @@ export function CreateApiKeyForm({ create }: { create: CreateKey }) {
       setCreated(r);
       setName("");
       setScopes("");
-      setExpiryDays("");
+      setExpiryDays(DEFAULT_EXPIRY_DAYS);
     },
   });
 

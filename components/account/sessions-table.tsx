@@ -4,6 +4,7 @@ import type { SessionSummary } from "@/lib/dashboard/sessions";
 import { Button } from "@/components/ui/button";
 import { Alert, Badge, EmptyState, Table, cellClass, formatDate } from "@/components/ui/layout";
 import { useAction } from "@/components/ui/use-action";
+import { describeUserAgent } from "@/lib/dashboard/user-agent";
 
 type RevokeSession = (input: { session_id: string }) => Promise<ActionResult<null>>;
 
@@ -27,7 +28,7 @@ export function SessionsTable({ sessions, revoke }: { sessions: SessionSummary[]
           <tr key={s.id}>
             <td className={cellClass}>
               <p className="max-w-56 truncate text-zinc-200" title={s.user_agent}>
-                {s.user_agent || "Unknown browser"}
+                {describeUserAgent(s.user_agent)}
               </p>
               {s.current && <Badge tone="green">This device</Badge>}
             </td>

@@ -9,7 +9,7 @@ import { useAction } from "@/components/ui/use-action";
 import type { VaultOption } from "./agent-key-panel";
 import type { UpdateAgent } from "./actions";
 import { listFieldMessage, nestedFieldMessage } from "./form-values";
-import { guardrailChanges, guardrailsForm, revokesTokens } from "./guardrails";
+import { guardrailChanges, guardrailsForm, hasTransactionGuardrails, revokesTokens } from "./guardrails";
 import { VaultBindingField } from "./vault-binding-field";
 
 export type ChainOption = { name: string; display_name: string; is_testnet: boolean; is_enabled: boolean };
@@ -30,6 +30,9 @@ export function GuardrailsEditor({ agent, update, vaults, chains }: { agent: Age
   });
   const set = (k: "allowlist" | "maxValue" | "dailyLimit" | "ttl") => (e: { target: { value: string } }) => setF((s) => ({ ...s, [k]: e.target.value }));
   const err = (name: string) => nestedFieldMessage(name, v.errors, mutation.error);
+  // Transaction limits mean something only where the server can sign for a chain; an agent that
+  // already has some keeps them on show so nothing set is hidden.
+  const transactions = chains.some((c) => c.is_enabled) || hasTransactionGuardrails(agent);
   const toggleChain = (name: string, on: boolean) => setF((s) => ({ ...s, chains: on ? [...s.chains, name] : s.chains.filter((c) => c !== name) }));
 
   function submit(e: FormEvent) {
@@ -49,59 +52,65 @@ export function GuardrailsEditor({ agent, update, vaults, chains }: { agent: Age
       <form onSubmit={submit} noValidate className="flex flex-col gap-5">
         {mutation.error && <Alert>{mutation.error.problem.detail}</Alert>}
         {notice && !mutation.error && <Alert tone="green">{notice}</Alert>}
-        <Checkbox
-          label="Crypto proxy enabled"
-          hint="The agent signs transactions through Talon and can never read raw private or SSH keys. Changing it revokes the agent's tokens."
-          checked={f.crypto}
-          onChange={(e) => setF((s) => ({ ...s, crypto: e.target.checked }))}
-        />
-        <TextAreaField
-          label="Transaction destination allowlist"
-          value={f.allowlist}
-          onChange={set("allowlist")}
-          rows={3}
-          placeholder="0x52908400098527886E0F7030069857D2E4169EE7"
-          hint="One EVM address (0x + 40 hex digits) per line. Empty: any destination."
-          error={listFieldMessage("tx_to_allowlist", v.errors, mutation.error)}
-        />
-        <div className="grid gap-4 sm:grid-cols-2">
-          <TextField
-            label="Max value per transaction (ETH)"
-            inputMode="decimal"
-            value={f.maxValue}
-            onChange={set("maxValue")}
-            placeholder="0.5"
-            hint="Greater than 0, up to 18 decimals. Empty: no limit."
-            error={err("tx_max_value_eth")}
+        {transactions ? (
+          <>
+          <Checkbox
+            label="Crypto proxy enabled"
+            hint="The agent signs transactions through Talon and can never read raw private or SSH keys. Changing it revokes the agent's tokens."
+            checked={f.crypto}
+            onChange={(e) => setF((s) => ({ ...s, crypto: e.target.checked }))}
           />
-          <TextField
-            label="Daily limit (ETH)"
-            inputMode="decimal"
-            value={f.dailyLimit}
-            onChange={set("dailyLimit")}
-            placeholder="2"
-            hint="Total over 24 hours. Empty: no limit."
-            error={err("tx_daily_limit_eth")}
+          <TextAreaField
+            label="Transaction destination allowlist"
+            value={f.allowlist}
+            onChange={set("allowlist")}
+            rows={3}
+            placeholder="0x52908400098527886E0F7030069857D2E4169EE7"
+            hint="One EVM address (0x + 40 hex digits) per line. Empty: any destination."
+            error={listFieldMessage("tx_to_allowlist", v.errors, mutation.error)}
           />
-        </div>
-        <fieldset className="flex flex-col gap-2">
-          <legend className="mb-1.5 text-sm font-medium text-zinc-200">Allowed chains</legend>
-          <div className="grid gap-2 sm:grid-cols-2">
-            {chains.map((c) => (
-              <div key={c.name} className="flex items-center gap-2">
-                <Checkbox label={c.display_name} checked={f.chains.includes(c.name)} onChange={(e) => toggleChain(c.name, e.target.checked)} />
-                {c.is_testnet && <Badge tone="blue">testnet</Badge>}
-                {!c.is_enabled && <Badge>no RPC</Badge>}
-              </div>
-            ))}
+          <div className="grid gap-4 sm:grid-cols-2">
+            <TextField
+              label="Max value per transaction (ETH)"
+              inputMode="decimal"
+              value={f.maxValue}
+              onChange={set("maxValue")}
+              placeholder="0.5"
+              hint="Greater than 0, up to 18 decimals. Empty: no limit."
+              error={err("tx_max_value_eth")}
+            />
+            <TextField
+              label="Daily limit (ETH)"
+              inputMode="decimal"
+              value={f.dailyLimit}
+              onChange={set("dailyLimit")}
+              placeholder="2"
+              hint="Total over 24 hours. Empty: no limit."
+              error={err("tx_daily_limit_eth")}
+            />
           </div>
-          <p className="text-xs text-zinc-500">None ticked: any chain the server supports.</p>
-          {listFieldMessage("tx_allowed_chains", v.errors, mutation.error) && (
-            <p role="alert" className="text-xs text-red-400">
-              {listFieldMessage("tx_allowed_chains", v.errors, mutation.error)}
-            </p>
-          )}
-        </fieldset>
+          <fieldset className="flex flex-col gap-2">
+            <legend className="mb-1.5 text-sm font-medium text-zinc-200">Allowed chains</legend>
+            <div className="grid gap-2 sm:grid-cols-2">
+              {chains.map((c) => (
+                <div key={c.name} className="flex items-center gap-2">
+                  <Checkbox label={c.display_name} checked={f.chains.includes(c.name)} onChange={(e) => toggleChain(c.name, e.target.checked)} />
+                  {c.is_testnet && <Badge tone="blue">testnet</Badge>}
+                  {!c.is_enabled && <Badge>no RPC</Badge>}
+                </div>
+              ))}
+            </div>
+            <p className="text-xs text-zinc-500">None ticked: any chain the server supports.</p>
+            {listFieldMessage("tx_allowed_chains", v.errors, mutation.error) && (
+              <p role="alert" className="text-xs text-red-400">
+                {listFieldMessage("tx_allowed_chains", v.errors, mutation.error)}
+              </p>
+            )}
+          </fieldset>
+          </>
+        ) : (
+          <p className="text-sm text-zinc-400">Transaction guardrails appear here once the server has an RPC endpoint for a chain (TALON_CHAIN_RPC_URLS).</p>
+        )}
         <TextField
           label="Token TTL (seconds)"
           type="number"

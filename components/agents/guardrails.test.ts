@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { guardrailChanges, guardrailsForm } from "./guardrails";
+import { guardrailChanges, guardrailsForm, hasTransactionGuardrails } from "./guardrails";
 
 const agent = {
   crypto_proxy_enabled: false,
@@ -32,5 +32,17 @@ describe("guardrailChanges", () => {
   it("passes bad input through for the contract schema to name", () => {
     const f = guardrailsForm(agent);
     expect(guardrailChanges(agent, { ...f, allowlist: "0x1234", ttl: "abc" })).toEqual({ tx_to_allowlist: ["0x1234"], token_ttl_seconds: NaN });
+  });
+});
+
+describe("hasTransactionGuardrails", () => {
+  const none = { ...agent, tx_to_allowlist: [], tx_max_value_eth: null, tx_allowed_chains: [] };
+  it("is false for an agent without transaction limits, whatever its TTL and vault binding", () => {
+    expect(hasTransactionGuardrails(none)).toBe(false);
+  });
+  it("is true as soon as one transaction guardrail is set", () => {
+    expect(hasTransactionGuardrails(agent)).toBe(true);
+    expect(hasTransactionGuardrails({ ...none, crypto_proxy_enabled: true })).toBe(true);
+    expect(hasTransactionGuardrails({ ...none, tx_daily_limit_eth: "1" })).toBe(true);
   });
 });

@@ -54,3 +54,8 @@ export function guardrailChanges(current: Guardrails, f: GuardrailsForm): Update
 
 /** Changes that make every token the agent holds fail on its next use (the service bumps its token version). */
 export const revokesTokens = (body: UpdateBody) => body.vault_ids !== undefined || body.crypto_proxy_enabled !== undefined;
+
+/** Whether any transaction guardrail is set (shown even on a server that cannot sign for any chain). */
+export function hasTransactionGuardrails(a: Guardrails): boolean {
+  return a.crypto_proxy_enabled || a.tx_to_allowlist.length > 0 || a.tx_max_value_eth !== null || a.tx_daily_limit_eth !== null || a.tx_allowed_chains.length > 0;
+}

@@ -15,8 +15,10 @@ const OPTIONS = [
   { value: "x402", label: "x402 — callers pay per request with x402 payments" },
 ];
 
-export function OverageMethodForm({ current, canManage, setMethod }: { current: string; canManage: boolean; setMethod: SetOverageMethod }) {
+/** `x402`: whether this server takes x402 payments (TALON_X402_*); otherwise that option is not offered unless already chosen. */
+export function OverageMethodForm({ current, canManage, setMethod, x402 }: { current: string; canManage: boolean; setMethod: SetOverageMethod; x402: boolean }) {
   const [method, setMethodValue] = useState(current);
+  const options = OPTIONS.filter((o) => o.value !== "x402" || x402 || current === "x402");
   const v = useSchemaValidation(ZOverageMethodRequest);
   const mutation = useAction(setMethod);
 
@@ -36,7 +38,7 @@ export function OverageMethodForm({ current, canManage, setMethod }: { current: 
           setMethodValue(e.target.value);
           mutation.reset();
         }}
-        options={OPTIONS}
+        options={options}
         disabled={!canManage}
         error={error}
         hint={canManage ? "What happens to requests past the monthly quota." : "Only an owner or admin can change this."}

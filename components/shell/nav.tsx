@@ -1,7 +1,7 @@
 "use client";
 import Link from "next/link";
 import { usePathname } from "next/navigation";
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 
 export const NAV: { href: string; label: string }[] = [
   { href: "/vaults", label: "Vaults" },
@@ -46,6 +46,18 @@ function Links({ billing, onNavigate }: { billing: "on" | "off"; onNavigate?: ()
 /** The sidebar on wide screens; a menu button and drop-down list on narrow ones (375 px and up). */
 export function DashboardNav({ email, billing, signOut }: { email: string; billing: "on" | "off"; signOut: () => Promise<void> }) {
   const [open, setOpen] = useState(false);
+  const menuButton = useRef<HTMLButtonElement>(null);
+  // Esc closes the phone menu and hands focus back to the button that opened it.
+  useEffect(() => {
+    if (!open) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== "Escape") return;
+      setOpen(false);
+      menuButton.current?.focus();
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, [open]);
   const account = (
     <form action={signOut} className="flex flex-col gap-2 border-t border-zinc-800 pt-3">
       <p className="truncate px-3 text-xs text-zinc-500" title={email}>
@@ -73,6 +85,7 @@ export function DashboardNav({ email, billing, signOut }: { email: string; billi
             <Logo /> Talon
           </Link>
           <button
+            ref={menuButton}
             type="button"
             aria-expanded={open}
             aria-controls="mobile-nav"

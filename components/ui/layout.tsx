@@ -1,4 +1,5 @@
 import type { ReactNode } from "react";
+import { LocalTime } from "./local-time";
 
 /** The title row of a dashboard page: heading, one-line description, and the page's main actions. */
 export function PageHeader({ title, description, actions }: { title: string; description?: ReactNode; actions?: ReactNode }) {
@@ -68,16 +69,20 @@ export function Alert({ tone = "red", title, children }: { tone?: "red" | "amber
   );
 }
 
-/** A table that scrolls sideways on narrow screens instead of breaking the page. */
+/**
+ * A table that scrolls sideways on narrow screens instead of breaking the page. The scroller is a
+ * focusable, named region so keyboard users can scroll it too; an empty heading (an actions column)
+ * is named for screen readers.
+ */
 export function Table({ head, children, label }: { head: ReactNode[]; children: ReactNode; label: string }) {
   return (
-    <div className="relative -mx-5 overflow-x-auto sm:mx-0">
+    <div role="region" aria-label={label} tabIndex={0} className="relative -mx-5 overflow-x-auto focus-visible:outline-2 focus-visible:outline-amber-400 sm:mx-0">
       <table className="w-full min-w-[36rem] text-left text-sm" aria-label={label}>
         <thead className="border-b border-zinc-800 text-xs uppercase tracking-wide text-zinc-500">
           <tr>
             {head.map((h, i) => (
               <th key={i} scope="col" className="px-5 py-2 font-medium sm:px-3">
-                {h}
+                {h === "" ? <span className="sr-only">Actions</span> : h}
               </th>
             ))}
           </tr>
@@ -100,8 +105,10 @@ export function Skeleton({ rows = 3 }: { rows?: number }) {
   );
 }
 
-export function formatDate(value: string | Date | null | undefined): string {
+/** A time for the page, in the user's time zone with UTC on hover (a client component: not a string). */
+export function formatDate(value: string | Date | null | undefined): ReactNode {
   if (!value) return "—";
   const d = typeof value === "string" ? new Date(value) : value;
-  return d.toISOString().replace("T", " ").slice(0, 16) + " UTC";
+  if (Number.isNaN(d.getTime())) return "—";
+  return <LocalTime value={d} />;
 }

@@ -5,6 +5,7 @@ import { PasskeyList } from "@/components/account/passkey-list";
 import { PasswordForm } from "@/components/account/password-form";
 import { ProfileForm } from "@/components/account/profile-form";
 import { SessionsTable } from "@/components/account/sessions-table";
+import { TimeZoneForm } from "@/components/account/time-zone-form";
 import { Card, PageHeader } from "@/components/ui/layout";
 import { pageCtx } from "@/server/dashboard/context";
 import { listSessions } from "@/server/dashboard/sessions";
@@ -43,6 +44,9 @@ export default async function AccountPage() {
       <PageHeader title="Account" description="Your profile, how you sign in, and your personal API keys." />
       <Card title="Profile">
         <ProfileForm me={me} update={updateProfileAction} />
+      </Card>
+      <Card title="Time zone" description="Dates and times in the dashboard are shown in this zone.">
+        <TimeZoneForm />
       </Card>
       <Card title="Password">
         <PasswordForm changePassword={changePasswordAction} />

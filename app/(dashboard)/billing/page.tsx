@@ -105,7 +105,7 @@ export default async function BillingPage({ searchParams }: { searchParams: Prom
           </div>
           {stripe && canManage && <TopupForm topup={topupCheckoutAction} />}
           <div className="max-w-md">
-            <OverageMethodForm current={sub.overage_method} canManage={canManage} setMethod={setOverageMethodAction} />
+            <OverageMethodForm current={sub.overage_method} canManage={canManage} setMethod={setOverageMethodAction} x402={ctx.rt.config.x402 !== undefined} />
           </div>
           <div className="flex flex-col gap-3">
             <h3 className="text-sm font-semibold text-zinc-200">Credit ledger</h3>
