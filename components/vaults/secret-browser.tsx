@@ -52,8 +52,9 @@ export function browseSecrets(rows: SecretRow[], f: { query: string; type: strin
   return [...kept].sort((a, b) => {
     const va = value(a);
     const vb = value(b);
-    const c = va < vb ? -1 : va > vb ? 1 : a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
-    return c * sign;
+    // Ties keep path order whichever way the sort runs.
+    if (va !== vb) return (va < vb ? -1 : 1) * sign;
+    return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
   });
 }
 
