@@ -1,5 +1,6 @@
 import type { Hex } from "viem";
 import type { AgentTransaction } from "../../generated/sqlite/client";
+import { ApiError } from "../http/errors";
 import type { Ctx } from "../http/principal";
 import { releaseNonce } from "./nonces";
 import { rpc, rpcTry, RpcUnavailableError } from "./rpc";
@@ -96,7 +97,7 @@ export const outcomeUnknown = (t: AgentTransaction) => t.status === "signed" && 
  * transaction took the nonce, this one can never be mined (failed, nonce not given back: it is
  * used); the node's pool has it → broadcast; otherwise the same signed bytes are sent again (same
  * hash, same nonce: at most one can ever be mined) and that outcome is recorded as at submit. A node
- * still unreachable leaves the row as it was.
+ * unreachable, or refusing one of these reads, leaves the row as it was.
  */
 export async function reconcileBroadcast(ctx: Ctx, t: AgentTransaction, rpcUrl: string): Promise<AgentTransaction> {
   if (!outcomeUnknown(t)) return t;
@@ -113,7 +114,8 @@ export async function reconcileBroadcast(ctx: Ctx, t: AgentTransaction, rpcUrl: 
     if (pooled) return applyOutcome(ctx, t, { kind: "sent" }, false);
     return applyOutcome(ctx, t, await sendRaw(rpcUrl, t.signedTx!), true);
   } catch (e) {
-    if (e instanceof RpcUnavailableError) return t;
+    // The node unreachable, or refusing a read: nothing is known yet, the row stays as it was.
+    if (e instanceof ApiError && e.status === 502) return t;
     throw e;
   }
 }
