@@ -144,6 +144,7 @@ export const ZAgent = z
     oidc_issuer: z.string().nullable(),
     oidc_client_id: z.string().nullable(),
     ssh_public_key: z.string().openapi({ description: "OpenSSH Ed25519 public key (`ssh-ed25519 AAAA… talon-agent-<id>`)" }),
+    ecdh_public_key: z.string().openapi({ description: "The agent's X25519 public key, 32 bytes in base64 (its private half is in the system vault, like the SSH key)" }),
     created_by: z.string().openapi({ description: "Id of the member who registered the agent (or to whom it was reassigned)" }),
     created_at: z.string(),
     last_active_at: z.string().nullable(),
@@ -156,6 +157,10 @@ export const ZAgentSelf = ZAgent.extend({
     .object({ vault_id: ZUuid, path: z.string() })
     .nullable()
     .openapi({ description: "Where the agent reads its own SSH private key: GET /v1/vaults/{vault_id}/secrets/{path} (Talon's system vault, never listed)" }),
+  ecdh_key_location: z
+    .object({ vault_id: ZUuid, path: z.string() })
+    .nullable()
+    .openapi({ description: "Where the agent reads its own X25519 private key (PKCS#8 PEM), in the same system vault" }),
 }).openapi("AgentSelf");
 
 export const ZCreateAgentResponse = z

@@ -19,6 +19,8 @@ export const SYSTEM_CREATOR = "system";
 export const RESERVED_VAULT_PREFIX = "__";
 
 export const agentKeyPath = (agentId: string) => `agents/${agentId}`;
+/** The agent's X25519 (ECDH) private key, beside its SSH key (server/agents/ecdh-keys.ts). */
+export const agentEcdhKeyPath = (agentId: string) => `agents/${agentId}/ecdh`;
 
 /**
  * Every vault row the access code sees carries `createdByType`, so the rule needs no extra column in
@@ -27,7 +29,7 @@ export const agentKeyPath = (agentId: string) => `agents/${agentId}`;
 export const isSystemVault = (v: { createdByType: string; isSystem?: boolean }) => v.isSystem === true || v.createdByType === SYSTEM_CREATOR;
 
 const isOrgAdmin = (p: Principal) => p.kind === "user" && (p.role === "owner" || p.role === "admin");
-const isOwnKey = (p: Principal, path: string) => p.kind === "agent" && path === agentKeyPath(p.agentId);
+const isOwnKey = (p: Principal, path: string) => p.kind === "agent" && (path === agentKeyPath(p.agentId) || path === agentEcdhKeyPath(p.agentId));
 
 const RULE = "holds agents' SSH keys: only org owners and admins, and each agent for its own key, can read it";
 const unreadable = () => ApiError.forbidden(`The system vault ${SYSTEM_VAULT_NAME} ${RULE}.`);

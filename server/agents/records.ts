@@ -31,14 +31,15 @@ export function toAgentResponse(a: Agent): AgentResponse {
     oidc_issuer: a.oidcIssuer,
     oidc_client_id: a.oidcClientId,
     ssh_public_key: a.sshPublicKey,
+    ecdh_public_key: a.ecdhPublicKey,
     created_by: a.createdBy,
     created_at: a.createdAt.toISOString(),
     last_active_at: a.lastActiveAt?.toISOString() ?? null,
   };
 }
 
-export function toAgentSelfResponse(a: Agent, sshKeyLocation: AgentSelfResponse["ssh_key_location"]): AgentSelfResponse {
-  return { ...toAgentResponse(a), org_id: a.orgId, ssh_key_location: sshKeyLocation };
+export function toAgentSelfResponse(a: Agent, sshKeyLocation: AgentSelfResponse["ssh_key_location"], ecdhKeyLocation: AgentSelfResponse["ecdh_key_location"]): AgentSelfResponse {
+  return { ...toAgentResponse(a), org_id: a.orgId, ssh_key_location: sshKeyLocation, ecdh_key_location: ecdhKeyLocation };
 }
 
 /** lastActiveAt is advisory: written at most once a minute per agent, so reads do not become writes. */

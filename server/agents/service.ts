@@ -11,7 +11,8 @@ import { log } from "../log";
 import { destroySigningKeyObjects, signingKeysToDestroy } from "../intents/key-objects";
 import { putManagedSecret } from "../secrets/service";
 import { systemVault } from "../vaults/service";
-import { agentKeyPath } from "../access/system-vault";
+import { agentEcdhKeyPath, agentKeyPath } from "../access/system-vault";
+import { generateEcdhKeyPair, storeEcdhPrivateKey, withEcdhKeys } from "./ecdh-keys";
 import { newAgentKey } from "./api-keys";
 import { toAgentResponse, toAgentSelfResponse } from "./records";
 import { generateSshKeyPair } from "./ssh-keys";
@@ -87,8 +88,11 @@ export async function createAgent(anyCtx: Ctx, input: CreateAgentRequest): Promi
   // the agent then fails, the orphaned key is removed again.
   const vault = await systemVault(ctx);
   const { secretId } = await putManagedSecret(ctx, vault, agentKeyPath(id), ssh.privateKey, "ssh_key");
+  const ecdh = generateEcdhKeyPair();
+  const keySecretIds = [secretId];
   const key = input.auth_method === "api_key" ? newAgentKey() : null;
   try {
+    keySecretIds.push(await storeEcdhPrivateKey(ctx, id, ecdh.privateKey));
     const agent = await ctx.rt.db.$transaction(async (tx) => {
       await assertResourceLimit(tx, ctx, "agent");
       // Under the org lock the limit check took: a member removed meanwhile registers nothing that
@@ -114,6 +118,7 @@ export async function createAgent(anyCtx: Ctx, input: CreateAgentRequest): Promi
           oidcIssuer: input.oidc_issuer ?? null,
           oidcClientId: input.oidc_client_id ?? null,
           sshPublicKey: ssh.publicKey,
+          ecdhPublicKey: ecdh.publicKey,
           keyPrefix: key?.keyPrefix ?? null,
           keyHash: key?.keyHash ?? null,
           createdBy: ctx.principal.userId,
@@ -125,7 +130,7 @@ export async function createAgent(anyCtx: Ctx, input: CreateAgentRequest): Promi
     return { agent: toAgentResponse(agent), ...(key ? { api_key: key.key } : {}) };
   } catch (e) {
     await ctx.rt.db.secret
-      .deleteMany({ where: { id: secretId } })
+      .deleteMany({ where: { id: { in: keySecretIds } } })
       .catch((err: unknown) => log.warn("could not remove an orphaned agent key", { requestId: ctx.requestId, error: err instanceof Error ? err.name : "unknown" }));
     throw e;
   }
@@ -134,14 +139,15 @@ export async function createAgent(anyCtx: Ctx, input: CreateAgentRequest): Promi
 export async function listAgents(anyCtx: Ctx): Promise<{ agents: AgentResponse[] }> {
   const ctx = requireUser(anyCtx);
   const rows = await ctx.rt.db.agent.findMany({ where: { orgId: ctx.principal.orgId }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
-  return { agents: rows.map(toAgentResponse) };
+  return { agents: (await withEcdhKeys(ctx, rows)).map(toAgentResponse) };
 }
 
 /** Humans see any agent of their org; an agent sees only itself. */
 export async function getAgent(ctx: Ctx, id: string): Promise<AgentResponse> {
   const agent = await loadAgent(ctx, id);
   if (ctx.principal.kind === "agent" && ctx.principal.agentId !== id) throw ApiError.forbidden("An agent can only read its own record");
-  return toAgentResponse(agent);
+  const [withKeys] = await withEcdhKeys(ctx, [agent]);
+  return toAgentResponse(withKeys!);
 }
 
 export async function getAgentSelf(ctx: Ctx): Promise<AgentSelfResponse> {
@@ -150,8 +156,9 @@ export async function getAgentSelf(ctx: Ctx): Promise<AgentSelfResponse> {
     loadAgent(ctx, ctx.principal.agentId),
     ctx.rt.db.vault.findFirst({ where: { orgId: ctx.principal.orgId, isSystem: true }, select: { id: true } }),
   ]);
-  // The system vault is never listed: this is how an agent finds its own SSH private key.
-  return toAgentSelfResponse(agent, keys ? { vault_id: keys.id, path: agentKeyPath(agent.id) } : null);
+  const [withKeys] = await withEcdhKeys(ctx, [agent]);
+  // The system vault is never listed: this is how an agent finds its own SSH and ECDH private keys.
+  return toAgentSelfResponse(withKeys!, keys ? { vault_id: keys.id, path: agentKeyPath(agent.id) } : null, keys ? { vault_id: keys.id, path: agentEcdhKeyPath(agent.id) } : null);
 }
 
 /**
@@ -202,7 +209,8 @@ export async function updateAgent(anyCtx: Ctx, id: string, input: UpdateAgentReq
     }));
     return tx.agent.findUniqueOrThrow({ where: { id } });
   });
-  return toAgentResponse(agent);
+  const [withKeys] = await withEcdhKeys(ctx, [agent]);
+  return toAgentResponse(withKeys!);
 }
 
 /**
