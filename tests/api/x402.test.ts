@@ -135,6 +135,9 @@ describe("paying per request", () => {
     expect(listed.status).toBe(200);
     expect(listed.body.payments).toEqual([expect.objectContaining({ status: "settled", tx_hash: s!.transaction, amount: "10000", pay_to: stack.payTo, resource: "POST /v1/vaults" })]);
     expect((await org.api.get("/v1/billing/usage")).body.overage_requests).toBe(1);
+    const viaSdk = await createClient({ baseUrl: stack.server.url, token: org.token }).billing.x402Payments(10);
+    expect(viaSdk.data?.payments.map((p) => p.tx_hash)).toEqual([s!.transaction]);
+    expect((await org.api.get("/v1/billing/x402/payments?limit=0")).status).toBe(400);
 
     // One payment, one request: the next one is refused again.
     expect((await org.api.get("/v1/vaults")).status).toBe(402);

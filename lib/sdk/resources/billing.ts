@@ -1,4 +1,5 @@
 import type { SdkResponse, Transport } from "../client";
+import type { X402Payment } from "../../contract/x402";
 import type { Checkout, CreditBalance, CreditTransactions, OverageMethod, OverageMethodResult, Subscription, Usage, UsageHistory } from "../types";
 
 export function billingResource(t: Transport) {
@@ -14,5 +15,7 @@ export function billingResource(t: Transport) {
     /** A Stripe Checkout URL (when Stripe is configured on the server). */
     subscribe: (tier: "pro" | "business"): Promise<SdkResponse<Checkout>> => t.request("POST", "/v1/billing/subscribe", { body: { tier } }),
     topUp: (amountCents: number): Promise<SdkResponse<Checkout>> => t.request("POST", "/v1/billing/credits/topup", { body: { amount_cents: amountCents } }),
+    /** Requests paid with x402 past the quota, newest first (pay with `withPayment` from ./x402). */
+    x402Payments: (limit?: number): Promise<SdkResponse<{ payments: X402Payment[] }>> => t.request("GET", "/v1/billing/x402/payments", { query: { limit } }),
   };
 }
