@@ -78,7 +78,11 @@ export const ZTransaction = z
     status: z.enum(TX_STATUSES),
     tx_hash: z.string().max(66).nullable(),
     signed_tx: z.string().max(100_000).optional().openapi({ description: "Only in the submit response, or with ?include_signed_tx=true for humans" }),
-    error_message: z.string().max(2048).nullable(),
+    error_message: z
+      .string()
+      .max(2048)
+      .nullable()
+      .openapi({ description: 'On a "signed" row, "Broadcast outcome unknown: …" means the node may hold the transaction: its nonce stays held and GET settles it from the chain' }),
     simulation_status: z.string().max(32).nullable(),
     guardrails: z.array(ZGuardrailDecision).max(16),
     explorer_url: z.string().max(2048).nullable(),
