@@ -14,9 +14,10 @@ import { OutboundRefused, type Resolver, safePost } from "./ssrf";
  * `maxAttempts` marks it failed: `nextAttemptAt` = FAILED_AT, never due again, shown by the API.
  */
 export const FAILED_AT = new Date(Date.UTC(9999, 0, 1));
-const LEASE_MS = 120_000;
 export const CLAIM_LIMIT = 200;
 const BATCH_MAX = 50;
+/** A claim outlives every batch of a pass (sent one after another per webhook, each within the timeout), with margin. */
+export const leaseMs = (timeoutMs: number) => (CLAIM_LIMIT / BATCH_MAX + 1) * timeoutMs + 5_000;
 const BACKOFF_CAP_MS = 3_600_000;
 /** A paused webhook's rows wait without spending attempts. */
 const PAUSED_RETRY_MS = 300_000;
@@ -25,9 +26,9 @@ const PAUSED_RETRY_MS = 300_000;
 const sqlTime = (dialect: Dialect, d: Date) => (dialect === "sqlite" ? d.getTime() : d);
 
 /** Takes up to `limit` due rows for this instance; returns their ids. */
-export async function claimDue(db: Db, dialect: Dialect, now = new Date(), limit = CLAIM_LIMIT): Promise<string[]> {
+export async function claimDue(db: Db, dialect: Dialect, leaseForMs: number, now = new Date(), limit = CLAIM_LIMIT): Promise<string[]> {
   const n = sqlTime(dialect, now);
-  const lease = sqlTime(dialect, new Date(now.getTime() + LEASE_MS));
+  const lease = sqlTime(dialect, new Date(now.getTime() + leaseForMs));
   const rows =
     dialect === "postgres"
       ? await db.$queryRaw<{ id: string }[]>`
@@ -125,7 +126,7 @@ async function deliverBatch(rt: Runtime, hook: { id: string; url: string; sealed
 
 /** One pass: claim, send per webhook (in parallel), record. Returns how many rows were claimed. */
 export async function deliverDue(rt: Runtime, opts: SendOptions = {}): Promise<number> {
-  const ids = await claimDue(rt.db, rt.dialect);
+  const ids = await claimDue(rt.db, rt.dialect, leaseMs(rt.config.webhooks.timeoutMs));
   if (ids.length === 0) return 0;
   const rows = await rt.db.webhookDelivery.findMany({
     where: { id: { in: ids } },
