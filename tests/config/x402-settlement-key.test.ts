@@ -12,7 +12,7 @@ ensureSoftHsmToken(dataDir, "talon");
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 async function script(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { PATH: process.env.PATH ?? "", HOME: dataDir, TALON_DATA_DIR: dataDir, TALON_LOG_LEVEL: "error" };
+  const env: Record<string, string> = { PATH: process.env.PATH ?? "", HOME: dataDir, TALON_DATA_DIR: dataDir, TALON_LOG_LEVEL: "error" };
   try {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, [path.resolve("node_modules/tsx/dist/cli.mjs"), "scripts/x402-settlement-key.ts", ...args], { env: env as NodeJS.ProcessEnv, timeout: 60_000 });
     return { code: 0, stdout, stderr };
