@@ -9,6 +9,7 @@ import { auditResource } from "./resources/audit";
 import { apiKeysResource, authResource } from "./resources/auth";
 import { billingResource } from "./resources/billing";
 import { chainsResource } from "./resources/chains";
+import { cmekResource } from "./resources/cmek";
 import { orgResource } from "./resources/org";
 import { secretsResource } from "./resources/secrets";
 import { sharingResource } from "./resources/sharing";
@@ -30,6 +31,7 @@ export function createClient(options: ClientOptions) {
     apiKeys: apiKeysResource(transport),
     org: orgResource(transport),
     chains: chainsResource(transport),
+    cmek: cmekResource(transport),
   };
 }
 
@@ -43,3 +45,6 @@ export type { PayOptions, WithPaymentOptions, X402Requirement, X402SettlementRes
 export type * from "./types";
 export type { Chain, ChainList } from "./resources/chains";
 export { ENV_NAME_RE, parseEnvBundle, type EnvBundleResult } from "./env-bundle";
+export { cmekFingerprint, cmekKeyFileText, decodeCmekKey, decryptCmekValue, encryptCmekValue, generateCmekKeyBytes, importCmekKey, importCmekKeyFile } from "../crypto/cmek";
+export type { CmekKey } from "../crypto/cmek";
+export type { CmekKeyInput } from "./cmek";
