@@ -4,10 +4,17 @@
  * bare server. Figures, not a test: it exits 0 whatever they are, non-zero only when it cannot start.
  * The crypto-proxy rows run against a local Hardhat (EDR) node started here; the HSM secp256k1 rate
  * is printed after the table, beside the raw PKCS#11 rate.
- * env: BENCH_DURATION (seconds, default 10), BENCH_CONNECTIONS (default 32), BENCH_SECRETS (default 1000)
+ * Rows: the issue-10 scenarios (agent JWT read, policy-checked and audited; `ocv_` key read; user JWT
+ * read; PUT; agent-token exchange; hosted MCP `tools/call get_secret`), each with req/s, × floor,
+ * p50/p99 and non-2xx, then the server's RSS after the run. Writes JSON to bench-results/ and an SVG
+ * chart to docs/perf/bench.svg.
+ * env: BENCH_DURATION (seconds, default 10), BENCH_CONNECTIONS (default 32), BENCH_SECRETS (default 1000),
+ *      BENCH_ONLY (comma-separated row keys, e.g. "agent-jwt,put"; the floor always runs),
+ *      BENCH_CHART (path of the SVG, default docs/perf/bench.svg; "off" writes none),
+ *      BENCH_PROFILE_DIR (one V8 CPU profile of the server per row there, `<row key>.cpuprofile`)
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import path from "node:path";
 import autocannon, { type Result } from "autocannon";
@@ -16,10 +23,28 @@ import { api, ensureBuild, freePort, signUpVerified, startTalon, type TalonProce
 import { benchSecp256k1, formatSecp256k1Bench } from "./hsm-secp256k1";
 import { type EvmNode, startEvmNode } from "../../tests/helpers/evm-node";
 import { BENCH_RECIPIENT, setupCryptoProxyAgent } from "./crypto-proxy";
+import { checkMcpGetSecret, mcpGetSecretBody, openMcpSession, setupReadAgent } from "./agent";
+import { benchChartSvg } from "./chart";
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SECRETS = Number(process.env.BENCH_SECRETS ?? 1000);
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",").map((k) => k.trim())) : null;
+const wanted = (key: string) => ONLY === null || ONLY.has(key);
+
+/** The server's resident set: start.mjs runs dist/server.mjs as its child, so the figure is the child's (Linux /proc). */
+function serverRssMb(launcherPid: number | undefined): number | null {
+  if (launcherPid === undefined) return null;
+  const childrenFile = `/proc/${launcherPid}/task/${launcherPid}/children`;
+  if (!existsSync(childrenFile)) return null;
+  const pids = readFileSync(childrenFile, "utf8").trim().split(/\s+/).filter(Boolean);
+  let max: number | null = null;
+  for (const pid of [String(launcherPid), ...pids]) {
+    const m = /VmRSS:\s+(\d+) kB/.exec(existsSync(`/proc/${pid}/status`) ? readFileSync(`/proc/${pid}/status`, "utf8") : "");
+    if (m) max = Math.max(max ?? 0, Number(m[1]) / 1024);
+  }
+  return max;
+}
 
 // Same process model as Talon (its own process), so the comparison measures the framework and the work.
 const BARE_SERVER = `
@@ -48,16 +73,44 @@ async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise
   }));
 }
 
-type Row = { name: string; result: Result };
+/** The pid of dist/server.mjs, the launcher's (start.mjs) child. */
+function serverPid(launcherPid: number | undefined): number | null {
+  if (launcherPid === undefined) return null;
+  const childrenFile = `/proc/${launcherPid}/task/${launcherPid}/children`;
+  const first = existsSync(childrenFile) ? readFileSync(childrenFile, "utf8").trim().split(/\s+/)[0] : undefined;
+  return first ? Number(first) : null;
+}
+
+/** Toggles the server's profiler (./cpu-profile-preload.mjs); on stop, waits for the profile and names it after the row. */
+async function toggleProfile(launcherPid: number | undefined, stopAs?: string): Promise<void> {
+  const dir = process.env.BENCH_PROFILE_DIR;
+  const pid = serverPid(launcherPid);
+  if (!dir || pid === null) return;
+  const { readdirSync, renameSync } = await import("node:fs");
+  const before = new Set(readdirSync(dir));
+  process.kill(pid, "SIGUSR2");
+  if (!stopAs) return;
+  for (let waited = 0; waited < 30_000; waited += 100) {
+    const fresh = readdirSync(dir).find((f) => f.endsWith(".cpuprofile") && f.startsWith("server-") && !before.has(f));
+    if (fresh) {
+      renameSync(path.join(dir, fresh), path.join(dir, `${stopAs}.cpuprofile`));
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  console.error(`no CPU profile written for ${stopAs}`);
+}
+
+type Row = { key: string; name: string; result: Result };
 
 function table(rows: Row[], baseline: number) {
-  const head = ["scenario", "req/s", "p50 ms", "p99 ms", "vs bare", "non-2xx", "errors"];
+  const head = ["scenario", "req/s", "× floor", "p50 ms", "p99 ms", "non-2xx", "errors"];
   const lines = rows.map(({ name, result: r }) => [
     name,
     r.requests.average.toFixed(0),
+    (r.requests.average / baseline).toFixed(3),
     r.latency.p50.toFixed(1),
     r.latency.p99.toFixed(1),
-    `${((r.requests.average / baseline) * 100).toFixed(0)} %`,
     String(r.non2xx),
     String(r.errors + r.timeouts),
   ]);
@@ -69,12 +122,13 @@ function table(rows: Row[], baseline: number) {
 async function main() {
   ensureBuild();
   const dataDir = mkdtempSync(path.join(tmpdir(), "talon-bench-"));
+  if (process.env.BENCH_PROFILE_DIR) mkdirSync(process.env.BENCH_PROFILE_DIR, { recursive: true });
   let talon: TalonProcess | undefined;
   let bare: ChildProcess | undefined;
   let chain: EvmNode | undefined;
   try {
     // The crypto-proxy rows sign and broadcast to a local Hardhat (EDR) node; without it they are skipped.
-    chain = await startEvmNode().catch((e: unknown) => {
+    chain = !(wanted("simulate") || wanted("submit")) ? undefined : await startEvmNode().catch((e: unknown) => {
       console.error(`local chain unavailable, simulate/submit rows skipped: ${e instanceof Error ? e.message : String(e)}`);
       return undefined;
     });
@@ -88,7 +142,12 @@ async function main() {
         TALON_RATE_LIMIT_IP_PER_MINUTE: "0",
         TALON_RATE_LIMIT_PRINCIPAL_PER_MINUTE: "0",
         TALON_RATE_LIMIT_AUTH_PER_MINUTE: "0",
+        TALON_MCP_RATE_LIMIT_PER_MINUTE: "0",
         ...(chain ? { TALON_CHAIN_RPC_URLS: `localhost=${chain.url}` } : {}),
+        // A CPU profile of the server, written when it stops (./cpu-profile-preload.mjs).
+        ...(process.env.BENCH_PROFILE_DIR
+          ? { NODE_OPTIONS: `--import=${path.join(ROOT, "scripts/bench/cpu-profile-preload.mjs")}`, BENCH_PROFILE_DIR: path.resolve(process.env.BENCH_PROFILE_DIR) }
+          : {}),
       },
     });
     const startMs = await waitHealthy(talon);
@@ -97,12 +156,15 @@ async function main() {
     const token = await signUpVerified(talon, "bench@talon.test", "benchmark password 0123456789");
     // 1,000 secrets and a flood of requests are far past the free tier: lift the org's plan the way a
     // self-hoster would.
-    const tier = spawnSync(process.execPath, [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), "scripts/set-tier.ts", "--org", "bench@talon.test", "--tier", "enterprise"], {
+    // Async, not spawnSync: a blocked event loop would miss the server closing idle keep-alive sockets
+    // and send the next request on a dead one ("other side closed").
+    const tier = spawn(process.execPath, [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), "scripts/set-tier.ts", "--org", "bench@talon.test", "--tier", "enterprise"], {
       cwd: ROOT,
       env: { ...process.env, TALON_DATA_DIR: dataDir, DATABASE_URL: "" },
       stdio: ["ignore", "ignore", "inherit"],
     });
-    if (tier.status !== 0) throw new Error("billing:set-tier failed");
+    const tierStatus = await new Promise<number | null>((resolve) => tier.once("exit", (code) => resolve(code)));
+    if (tierStatus !== 0) throw new Error("billing:set-tier failed");
     const vault = await api(talon.url, "POST", "/v1/vaults", { name: "bench" }, token);
     if (vault.status !== 201) throw new Error(`create vault answered ${vault.status}: ${JSON.stringify(vault.body)}`);
     const base = `/v1/vaults/${String(vault.body.id)}/secrets`;
@@ -120,18 +182,39 @@ async function main() {
     const run = (url: string, extra: Partial<Parameters<typeof autocannon>[0]> = {}) =>
       autocannon({ url, connections: CONNECTIONS, duration: DURATION, ...extra });
 
+    const agent = await setupReadAgent(talon.url, token, String(vault.body.id));
+    const agentAuth = { Authorization: `Bearer ${agent.token}` };
+    const keyAuth = { Authorization: `Bearer ${agent.apiKey}` };
+    const readAs = (headers: Record<string, string>): Partial<Parameters<typeof autocannon>[0]> => ({
+      requests: [{ method: "GET", headers, setupRequest: (req) => ({ ...req, path: pick() }) }],
+    });
+    // Each read row is checked once before it is measured: a refusal must fail the bench, not be timed.
+    for (const h of [auth, agentAuth, keyAuth]) {
+      const r = await fetch(`${talon.url}${pick()}`, { headers: h });
+      if (r.status !== 200) throw new Error(`probe read answered ${r.status}: ${await r.text()}`);
+      await r.text();
+    }
+
     console.error(`Warming up, then ${DURATION} s per scenario at ${CONNECTIONS} connections…`);
     await run(`${talon.url}/v1/health`, { duration: 2 });
     const rows: Row[] = [];
-    rows.push({ name: "bare node:http JSON", result: await run(bareServer.url) });
-    rows.push({ name: "GET /v1/health", result: await run(`${talon.url}/v1/health`) });
-    rows.push({
-      name: "GET secret (authenticated)",
-      result: await run(talon.url, { requests: [{ method: "GET", headers: auth, setupRequest: (req) => ({ ...req, path: pick() }) }] }),
-    });
-    rows.push({
-      name: "PUT secret (new version)",
-      result: await run(talon.url, {
+    const measure = async (key: string, name: string, go: () => Promise<Result>) => {
+      if (key !== "floor" && !wanted(key)) return;
+      console.error(`  ${name}…`);
+      const profiled = key !== "floor" && Boolean(process.env.BENCH_PROFILE_DIR);
+      if (profiled) await toggleProfile(talon!.child.pid);
+      const result = await go();
+      if (profiled) await toggleProfile(talon!.child.pid, key);
+      rows.push({ key, name, result });
+      if (profiled) console.error(`    ${result.requests.total} requests, profile ${key}.cpuprofile`);
+    };
+    await measure("floor", "bare node:http JSON", () => run(bareServer.url));
+    await measure("health", "GET /v1/health", () => run(`${talon!.url}/v1/health`));
+    await measure("agent-jwt", "GET secret, agent JWT (policy, audit)", () => run(talon!.url, readAs(agentAuth)));
+    await measure("agent-key", "GET secret, ocv_ key", () => run(talon!.url, readAs(keyAuth)));
+    await measure("user-jwt", "GET secret, user JWT", () => run(talon!.url, readAs(auth)));
+    await measure("put", "PUT secret (new version)", () =>
+      run(talon!.url, {
         requests: [
           {
             method: "PUT",
@@ -140,26 +223,66 @@ async function main() {
           },
         ],
       }),
-    });
-    if (chain) {
+    );
+    await measure("exchange", "POST /v1/auth/agent-token", () =>
+      run(`${talon!.url}/v1/auth/agent-token`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ agent_id: agent.agentId, api_key: agent.apiKey }),
+      }),
+    );
+    if (wanted("mcp")) {
+      const session = await openMcpSession(talon.url, agent, String(vault.body.id));
+      await checkMcpGetSecret(talon.url, session, paths[0]!);
+      let id = 2;
+      await measure("mcp", "MCP tools/call get_secret", () =>
+        run(`${talon!.url}/mcp`, {
+          requests: [{ method: "POST", headers: session, setupRequest: (req) => ({ ...req, body: mcpGetSecretBody(id++, paths[id % paths.length]!) }) }],
+        }),
+      );
+    }
+    if (chain && (wanted("simulate") || wanted("submit"))) {
       const proxy = await setupCryptoProxyAgent(talon.url, token, String(vault.body.id));
       const tx = JSON.stringify({ to: BENCH_RECIPIENT, value: "0.000001", chain: "localhost" });
       const headers = { Authorization: `Bearer ${proxy.token}`, "Content-Type": "application/json" };
       const txPath = `/v1/agents/${proxy.agentId}/transactions`;
-      rows.push({ name: "POST simulate (local chain)", result: await run(`${talon.url}${txPath}/simulate`, { method: "POST", headers, body: tx }) });
-      rows.push({ name: "POST submit (sign + broadcast)", result: await run(`${talon.url}${txPath}`, { method: "POST", headers, body: tx }) });
+      await measure("simulate", "POST simulate (local chain)", () => run(`${talon!.url}${txPath}/simulate`, { method: "POST", headers, body: tx }));
+      await measure("submit", "POST submit (sign + broadcast)", () => run(`${talon!.url}${txPath}`, { method: "POST", headers, body: tx }));
     }
+    const rssMb = serverRssMb(talon.child.pid);
 
     const baseline = rows[0]!.result.requests.average;
-    console.log(`\nTalon benchmark — ${cpus().length} CPUs, Node ${process.version}, SQLite + SoftHSM2, ${CONNECTIONS} connections, ${DURATION} s each, rate limits off\n`);
+    const title = `Talon benchmark — ${cpus().length} CPUs, Node ${process.version}, SQLite + SoftHSM2, ${CONNECTIONS} connections, ${DURATION} s each, rate limits off`;
+    console.log(`\n${title}\n`);
     console.log(table(rows, baseline));
-    const secp256k1 = await benchSecp256k1(Math.min(DURATION, 5));
-    console.log(`\n${formatSecp256k1Bench(secp256k1)}`);
+    console.log(`\nRSS of the Talon server after the run: ${rssMb === null ? "unavailable (no /proc)" : `${rssMb.toFixed(0)} MB`}`);
+    const secp256k1 = wanted("secp256k1") ? await benchSecp256k1(Math.min(DURATION, 5)) : null;
+    if (secp256k1) console.log(`\n${formatSecp256k1Bench(secp256k1)}`);
     const outDir = path.join(ROOT, "bench-results");
     mkdirSync(outDir, { recursive: true });
     const file = path.join(outDir, `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-    writeFileSync(file, JSON.stringify({ cpus: cpus().length, node: process.version, connections: CONNECTIONS, durationSeconds: DURATION, rows, secp256k1 }, null, 2));
+    const summary = rows.map(({ key, name, result: r }) => ({
+      key,
+      name,
+      rps: r.requests.average,
+      xFloor: r.requests.average / baseline,
+      p50: r.latency.p50,
+      p99: r.latency.p99,
+      non2xx: r.non2xx,
+      errors: r.errors + r.timeouts,
+    }));
+    writeFileSync(file, JSON.stringify({ cpus: cpus().length, node: process.version, connections: CONNECTIONS, durationSeconds: DURATION, rssMb, summary, rows, secp256k1 }, null, 2));
+    const chartPath = process.env.BENCH_CHART ?? path.join(ROOT, "docs/perf/bench.svg");
+    if (chartPath !== "off") {
+      mkdirSync(path.dirname(chartPath), { recursive: true });
+      writeFileSync(chartPath, benchChartSvg(summary.map((s) => ({ name: s.name, rps: s.rps, p50: s.p50, p99: s.p99, non2xx: s.non2xx })), baseline, title));
+      console.log(`Chart: ${path.relative(ROOT, chartPath)}`);
+    }
     console.log(`\nRaw results: ${path.relative(ROOT, file)}`);
+  } catch (e) {
+    // What the server said before the failure (its log never holds values or tokens).
+    if (talon) console.error(`Talon output (tail):\n${talon.output().split("\n").slice(-20).join("\n")}`);
+    throw e;
   } finally {
     bare?.kill("SIGTERM");
     await talon?.stop();
@@ -169,6 +292,7 @@ async function main() {
 }
 
 main().catch((e: unknown) => {
-  console.error(`bench: cannot run: ${e instanceof Error ? e.message : String(e)}`);
+  const cause = e instanceof Error && e.cause instanceof Error ? ` (${e.cause.message})` : "";
+  console.error(`bench: cannot run: ${e instanceof Error ? e.message : String(e)}${cause}`);
   process.exit(1);
 });
