@@ -294,6 +294,11 @@ describe("canary: the payer's signature stays out of every record", () => {
       events: (await org.api.get("/v1/audit/events?limit=100")).text,
     });
     expect(dumps).toContain(payer.address);
+    // Another org's listing holds none of it (the payment is this org's alone).
+    const other = await overQuotaOrg(stack.server);
+    const theirs = await other.api.get("/v1/billing/x402/payments");
+    expect(theirs.status).toBe(200);
+    expect(theirs.body.payments).toEqual([]);
     for (const needle of [signature.slice(2, 66), signature.slice(66, 130), header.slice(0, 40)]) expect(dumps.toLowerCase()).not.toContain(needle.toLowerCase());
   });
 });
