@@ -30,7 +30,7 @@ async function publicStep<S extends z.ZodType, T>(schema: S, input: unknown, run
   if (!parsed.success) return invalidInput(parsed.error.issues);
   const ctx = await publicCtx();
   try {
-    checkAuthStepRate(ctx.rt, ctx.ip);
+    await checkAuthStepRate(ctx.rt, ctx.ip);
     return { ok: true, data: await run(ctx, parsed.data) };
   } catch (e) {
     return actionFailure(e, ctx.requestId);

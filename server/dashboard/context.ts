@@ -82,7 +82,7 @@ export async function userAction<S extends z.ZodType, T>(schema: S, input: unkno
   try {
     ctx = await sessionCtx();
     if (!ctx) return { ok: false, problem: { status: 401, title: "Unauthorized", detail: "Your session has ended. Sign in again." } };
-    checkPrincipalBudget(ctx.rt, ctx.principal);
+    await checkPrincipalBudget(ctx.rt, ctx.principal);
     return { ok: true, data: await run(ctx, parsed.data) };
   } catch (e) {
     return actionFailure(e, ctx?.requestId ?? randomUUID());

@@ -19,6 +19,6 @@ export async function enforceIpRules(c: Context<ApiEnv>): Promise<void> {
 
 /** What `requireAuth` runs once the caller is known: the per-principal rate limit, then the IP rules. */
 export async function guardAuthenticatedRequest(c: Context<ApiEnv>): Promise<void> {
-  checkPrincipalRate(c);
+  await checkPrincipalRate(c);
   await enforceIpRules(c);
 }

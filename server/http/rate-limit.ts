@@ -5,6 +5,7 @@ import { parseIp } from "../../lib/cidr";
 import type { RateLimitName } from "../metrics";
 import type { Runtime } from "../runtime";
 import { ApiError } from "./errors";
+import { postgresRateStore, redisRateStore, type SharedRateStore, takeShared } from "./rate-store";
 import type { ApiEnv } from "./env";
 import { type Principal, principalRef } from "./principal";
 
@@ -74,7 +75,12 @@ export class TokenBucketLimiter {
   }
 }
 
-export type RateLimiters = { ip: TokenBucketLimiter; principal: TokenBucketLimiter; auth: TokenBucketLimiter };
+/**
+ * `shared` is set when TALON_RATE_LIMIT_STORE is postgres or redis: every instance then counts in the
+ * same place (./rate-store) and the buckets here only carry each budget's size.
+ */
+export type RateLimiters = { ip: TokenBucketLimiter; principal: TokenBucketLimiter; auth: TokenBucketLimiter; shared: SharedRateStore | null };
+type Budget = "ip" | "principal" | "auth";
 
 /**
  * One set per runtime, so the middleware (per app), `requireAuth` and the dashboard's actions share
@@ -88,10 +94,19 @@ export function rateLimitersFor(rt: Runtime): RateLimiters {
   let l = limiters.get(rt);
   if (!l) {
     const cfg = rt.config.rateLimits;
-    l = { ip: new TokenBucketLimiter(cfg.ipPerMinute), principal: new TokenBucketLimiter(cfg.principalPerMinute), auth: new TokenBucketLimiter(cfg.authPerMinute) };
+    const store = rt.config.rateLimitStore;
+    const shared = store.kind === "postgres" ? postgresRateStore(rt.db) : store.kind === "redis" ? redisRateStore(store.url) : null;
+    l = { ip: new TokenBucketLimiter(cfg.ipPerMinute), principal: new TokenBucketLimiter(cfg.principalPerMinute), auth: new TokenBucketLimiter(cfg.authPerMinute), shared };
     limiters.set(rt, l);
   }
   return l;
+}
+
+/** Takes one hit from a budget: in this process, or in the shared store. 0 when allowed, else the seconds to wait. */
+async function take(l: RateLimiters, budget: Budget, key: string): Promise<number> {
+  const bucket = l[budget];
+  if (bucket.perMinute === 0) return 0;
+  return l.shared ? takeShared(l.shared, `${budget}:${key}`, bucket.perMinute) : bucket.take(key);
 }
 
 /**
@@ -153,10 +168,10 @@ export function rateLimitByIp(rt: Runtime): MiddlewareHandler<ApiEnv> {
     const ip = c.get("ip");
     if (ip === "") return next();
     const key = ipBucketKey(ip);
-    const wait = l.ip.take(key);
+    const wait = await take(l, "ip", key);
     if (wait > 0) throw tooMany(rt, "ip", "from your IP address", wait);
     if (isAuthRoute(c)) {
-      const authWait = l.auth.take(key);
+      const authWait = await take(l, "auth", key);
       if (authWait > 0) throw tooMany(rt, "auth", "to authentication endpoints from your IP address", authWait);
     }
     await next();
@@ -167,23 +182,23 @@ export function rateLimitByIp(rt: Runtime): MiddlewareHandler<ApiEnv> {
  * The dashboard's sign-in, sign-up and invitation steps take the same two per-IP budgets as the API's
  * auth routes (they are the same operations, reached through server actions instead).
  */
-export function checkAuthStepRate(rt: Runtime, ip: string): void {
+export async function checkAuthStepRate(rt: Runtime, ip: string): Promise<void> {
   if (ip === "") return;
   const l = rateLimitersFor(rt);
   const key = ipBucketKey(ip);
-  const wait = l.ip.take(key);
+  const wait = await take(l, "ip", key);
   if (wait > 0) throw tooMany(rt, "ip", "from your IP address", wait);
-  const authWait = l.auth.take(key);
+  const authWait = await take(l, "auth", key);
   if (authWait > 0) throw tooMany(rt, "auth", "to sign-in and sign-up from your IP address", authWait);
 }
 
 /** The per-principal budget, for callers outside the API pipeline (dashboard actions). */
-export function checkPrincipalBudget(rt: Runtime, principal: Principal): void {
-  const wait = rateLimitersFor(rt).principal.take(principalRef(principal));
+export async function checkPrincipalBudget(rt: Runtime, principal: Principal): Promise<void> {
+  const wait = await take(rateLimitersFor(rt), "principal", principalRef(principal));
   if (wait > 0) throw tooMany(rt, "principal", "for this credential's user or agent", wait);
 }
 
 /** Per-principal limit, called by `requireAuth` right after the caller is known. */
-export function checkPrincipalRate(c: Context<ApiEnv>): void {
-  checkPrincipalBudget(c.get("rt"), c.get("principal"));
+export function checkPrincipalRate(c: Context<ApiEnv>): Promise<void> {
+  return checkPrincipalBudget(c.get("rt"), c.get("principal"));
 }

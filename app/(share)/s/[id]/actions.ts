@@ -20,7 +20,7 @@ export async function revealShareLinkAction(input: { id: string; passphrase?: st
   if (!parsed.success) return invalidInput(parsed.error.issues);
   const ctx = await publicCtx();
   try {
-    checkAuthStepRate(ctx.rt, ctx.ip);
+    await checkAuthStepRate(ctx.rt, ctx.ip);
     const { id, passphrase, token } = parsed.data;
     return { ok: true, data: await accessShare(ctx, { id, ...(passphrase ? { passphrase } : {}), ...(token ? { token } : {}) }) };
   } catch (e) {

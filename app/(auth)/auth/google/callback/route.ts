@@ -55,7 +55,7 @@ export async function GET(req: NextRequest): Promise<Response> {
 
   let user;
   try {
-    checkAuthStepRate(ctx.rt, ctx.ip);
+    await checkAuthStepRate(ctx.rt, ctx.ip);
     const idToken = await exchangeCode(await discover(client.issuer), client, { code, redirectUri: callbackUrl(ctx.rt.config), verifier: flow.verifier });
     user = await googleUser(ctx, idToken, { nonce: flow.nonce });
   } catch (e) {

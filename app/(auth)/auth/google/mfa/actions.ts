@@ -26,7 +26,7 @@ export async function googleMfaSignInAction(input: z.input<typeof ZGoogleMfaInpu
   let userId: string;
   let method: SignInMethod;
   try {
-    checkAuthStepRate(ctx.rt, ctx.ip);
+    await checkAuthStepRate(ctx.rt, ctx.ip);
     const challenge = openCookie(dashboardSecret(ctx.rt.config), MFA_COOKIE, jar.get(MFA_COOKIE)?.value);
     if (typeof challenge !== "string") throw ApiError.unauthorized("This sign-in has expired. Start again with Google.");
     const verified = await verifyMfaChallenge(ctx, { mfa_token: challenge, code: parsed.data.code });
