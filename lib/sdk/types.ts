@@ -10,6 +10,7 @@ import type * as billing from "../contract/billing";
 import type * as org from "../contract/org";
 import type * as policies from "../contract/policies";
 import type * as secrets from "../contract/secrets";
+import type * as secretTransfer from "../contract/secret-transfer";
 import type * as shares from "../contract/shares";
 import type * as vaults from "../contract/vaults";
 
@@ -25,6 +26,8 @@ export type SecretWritten = z.infer<typeof secrets.ZPutSecretResponse>;
 export type SecretRotated = z.infer<typeof secrets.ZRotateSecretResponse>;
 export type SecretList = z.infer<typeof secrets.ZSecretListResponse>;
 export type SecretVersions = z.infer<typeof secrets.ZSecretVersionsResponse>;
+export type DeletedSecretList = z.infer<typeof secretTransfer.ZDeletedSecretList>;
+export type RestoredSecret = z.infer<typeof secretTransfer.ZRestoredSecret>;
 export type SecretType = secrets.SecretType;
 
 export type CreateAgentInput = z.input<typeof agents.ZCreateAgentRequest>;

@@ -1,6 +1,6 @@
 import { encodeSecretPath, secretPathError, seg, type SdkResponse, type Transport } from "../client";
 import { cmekFailure, type CmekKeyInput, openRead, sealForVault } from "../cmek";
-import type { RotateGenerateInput, Secret, SecretList, SecretOptions, SecretRotated, SecretVersions, SecretWritten } from "../types";
+import type { DeletedSecretList, RestoredSecret, RotateGenerateInput, Secret, SecretList, SecretOptions, SecretRotated, SecretVersions, SecretWritten } from "../types";
 
 /** A CMEK vault's key (docs/cmek.md): a CmekKey, its 32 raw bytes, or the key file's text. */
 export type CmekOption = { cmekKey?: CmekKeyInput };
@@ -57,5 +57,9 @@ export function secretsResource(t: Transport) {
     /** A server-generated value (returned once, in `data.value`) becomes the next version. */
     rotateGenerate: (vaultId: string, key: string, options: RotateGenerateInput = {}): Promise<SdkResponse<SecretRotated>> =>
       call("POST", "secret-rotate", vaultId, key, { body: options }),
+    /** Secrets deleted in the last 7 days that can still be restored (metadata only). */
+    listDeleted: (vaultId: string): Promise<SdkResponse<DeletedSecretList>> => t.request("GET", `/v1/vaults/${seg(vaultId)}/deleted-secrets`),
+    /** Undoes a delete made in the last 7 days: the secret comes back with every version (needs write access). */
+    restore: (vaultId: string, key: string): Promise<SdkResponse<RestoredSecret>> => call("POST", "secret-restore", vaultId, key),
   };
 }
