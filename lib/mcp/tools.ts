@@ -21,6 +21,8 @@ export type ToolContext = {
   client(): TalonClient;
   vaultId: string;
   redactor: Redactor;
+  /** The vault's customer key file text (stdio only, TALON_CMEK_KEY_FILE): values are decrypted/encrypted here (docs/cmek.md). */
+  cmekKey?: string;
 };
 
 /** `preRedacted`: the tool redacted its output itself because part of it is a value it may return. */
@@ -79,7 +81,7 @@ export const TOOLS: ToolDef[] = [
     inputSchema: { path },
     readOnly: false, // a read counts toward max_access_count
     async run(ctx, a) {
-      const r = settle(await ctx.client().secrets.get(ctx.vaultId, a.path));
+      const r = settle(await ctx.client().secrets.get(ctx.vaultId, a.path, { cmekKey: ctx.cmekKey }));
       if (!r.ok) return r.outcome;
       const { value, ...meta } = r.data;
       const data = { ...ctx.redactor.deep(meta), value };
@@ -102,7 +104,7 @@ export const TOOLS: ToolDef[] = [
     async run(ctx, a) {
       ctx.redactor.rememberWithLines(a.value);
       const { path: p, value, type, ...rest } = a;
-      return pass(ctx.client().secrets.set(ctx.vaultId, p, value, { type: type ?? "api_key", ...rest }));
+      return pass(ctx.client().secrets.set(ctx.vaultId, p, value, { type: type ?? "api_key", ...rest, cmekKey: ctx.cmekKey }));
     },
   }),
   tool({
@@ -161,7 +163,7 @@ export const TOOLS: ToolDef[] = [
     inputSchema: { path: ZSecretPath.describe("Path to an env_bundle secret") },
     readOnly: false, // a read counts toward max_access_count
     async run(ctx, a) {
-      const r = settle(await ctx.client().secrets.get(ctx.vaultId, a.path));
+      const r = settle(await ctx.client().secrets.get(ctx.vaultId, a.path, { cmekKey: ctx.cmekKey }));
       if (!r.ok) return r.outcome;
       ctx.redactor.rememberWithLines(r.data.value);
       if (r.data.type !== "env_bundle" && r.data.type !== "env") {

@@ -3,6 +3,7 @@
  * ONECLAW_AGENT_ID, ONECLAW_AGENT_API_KEY, ONECLAW_VAULT_ID and ONECLAW_BASE_URL. stdout carries the
  * MCP protocol only; every log line goes to stderr and never holds a value or a credential.
  */
+import { readFileSync } from "node:fs";
 import { createClient } from "../../../lib/sdk";
 import { Redactor } from "../../../lib/mcp/redaction";
 import { createTalonMcpServer } from "../../../lib/mcp/server";
@@ -22,6 +23,7 @@ export const MCP_HELP = [
   "  ONECLAW_AGENT_API_KEY  the agent's ocv_ key (required); exchanged for a JWT, refreshed 60 s before expiry",
   "  ONECLAW_VAULT_ID       the vault the path-based tools act in (required)",
   `  ONECLAW_BASE_URL       the Talon server (default ${DEFAULT_URL})`,
+  "  TALON_CMEK_KEY_FILE    a CMEK vault's key file: values are decrypted and encrypted here (docs/cmek.md)",
   "",
   "Tools: list_secrets, get_secret, put_secret, delete_secret, describe_secret, rotate_and_store,",
   "get_env_bundle, create_vault, list_vaults, grant_access, share_secret, list_versions, rotate_generate.",
@@ -51,7 +53,16 @@ export async function runMcpStdio(env: NodeJS.ProcessEnv = process.env): Promise
   // running either way (tools then answer with the credentials error, telling the agent what to do).
   const first = await client.transport.bearer();
   if (first.error) log(`could not sign in as agent ${agentId} at ${baseUrl}: ${first.error.detail}`);
-  const server = await createTalonMcpServer({ client: () => client, vaultId, redactor: new Redactor() }, (e) =>
+  let cmekKey: string | undefined;
+  if (env.TALON_CMEK_KEY_FILE) {
+    try {
+      cmekKey = readFileSync(env.TALON_CMEK_KEY_FILE, "utf8");
+    } catch (e) {
+      log(`cannot read TALON_CMEK_KEY_FILE ${env.TALON_CMEK_KEY_FILE}: ${(e as NodeJS.ErrnoException).code ?? "error"}`);
+      return 1;
+    }
+  }
+  const server = await createTalonMcpServer({ client: () => client, vaultId, redactor: new Redactor(), cmekKey }, (e) =>
     log(`${e.tool} ${e.ok ? "ok" : "error"} ${e.ms}ms`),
   );
   const { StdioServerTransport } = await import("@modelcontextprotocol/sdk/server/stdio.js");

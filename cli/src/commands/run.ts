@@ -4,28 +4,31 @@ import { parseEnvBundle } from "../../../lib/sdk/env-bundle";
 import { parse, positionals } from "../args";
 import { authedSession, type Command } from "../command";
 import { CliError, unwrap, usageError } from "../io";
+import { CMEK_OPTION, cmekKeyText } from "../cmek";
 import { resolveVault } from "../vault-ref";
 
 const SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"];
 
 export const run: Command = {
   summary: "Run a command with an env_bundle secret's variables added to its environment",
-  help: `Usage: talon run --vault VAULT --bundle PATH -- COMMAND [ARGS…]
+  help: `Usage: talon run --vault VAULT --bundle PATH [--cmek-key-file FILE] -- COMMAND [ARGS…]
 
 Fetches the env_bundle secret at PATH, parses its KEY=VALUE lines (blank lines and # comments
 skipped), and runs COMMAND with those variables added to the current environment, stdin/stdout/
 stderr inherited. Exits with COMMAND's exit code (or re-raises its signal). Prints nothing of the
-values.`,
+values. In a CMEK vault the bundle is decrypted here with --cmek-key-file (or TALON_CMEK_KEY_FILE).`,
   async run(argv) {
     const dash = argv.indexOf("--");
     if (dash < 0 || dash === argv.length - 1) throw usageError("missing -- COMMAND");
     const [command, ...args] = argv.slice(dash + 1);
-    const { values, positionals: rest } = parse(argv.slice(0, dash), { vault: { type: "string" }, bundle: { type: "string" } });
+    const { values, positionals: rest } = parse(argv.slice(0, dash), { vault: { type: "string" }, bundle: { type: "string" }, ...CMEK_OPTION });
     positionals(rest, []);
     if (!values.vault || !values.bundle) throw usageError("--vault and --bundle are required");
 
     const { client } = authedSession(values.url);
-    const secret = unwrap(await client.secrets.get(await resolveVault(client, values.vault), values.bundle));
+    const cmekKey = cmekKeyText(values["cmek-key-file"]);
+    const secret = unwrap(await client.secrets.get(await resolveVault(client, values.vault), values.bundle, { cmekKey }));
+    if (secret.cmek_encrypted && cmekKey === undefined) throw new CliError(`${values.bundle} is encrypted with the vault's customer key: pass --cmek-key-file`);
     if (secret.type !== "env_bundle") throw new CliError(`${values.bundle} is a ${secret.type} secret, not an env_bundle`);
     const parsed = parseEnvBundle(secret.value);
     if (!parsed.ok) throw new CliError(`${values.bundle}: ${parsed.error}`);

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { int, parse, positionals } from "../args";
 import { authedSession, group } from "../command";
 import { CliError, out, printJson, printTable, promptHidden, readStdin, unwrap, usageError, warn } from "../io";
+import { CMEK_OPTION, cmekKeyText } from "../cmek";
 import { resolveVault } from "../vault-ref";
 import type { SecretType } from "../../../lib/sdk";
 
@@ -50,17 +51,19 @@ export const secrets = group("secrets", "Read and write secrets", {
     },
   },
   get: {
-    usage: "get VAULT PATH",
-    summary: "Print the secret's value followed by a newline (--json: the whole record)",
+    usage: "get VAULT PATH [--cmek-key-file FILE]",
+    summary: "Print the secret's value followed by a newline (--json: the whole record); a CMEK vault's value is decrypted here with --cmek-key-file (or TALON_CMEK_KEY_FILE)",
     async run(argv) {
-      const { values, client, vaultId, path } = await target(argv, ["VAULT", "PATH"]);
-      const secret = unwrap(await client.secrets.get(vaultId, path));
+      const { values, client, vaultId, path } = await target(argv, ["VAULT", "PATH"], CMEK_OPTION);
+      const cmekKey = cmekKeyText(values["cmek-key-file"]);
+      const secret = unwrap(await client.secrets.get(vaultId, path, { cmekKey }));
+      if (secret.cmek_encrypted && cmekKey === undefined) warn("warning: this value is encrypted with the vault's customer key; pass --cmek-key-file to decrypt it");
       if (values.json) printJson(secret);
       else process.stdout.write(`${secret.value}\n`);
     },
   },
   put: {
-    usage: "put VAULT PATH [--type TYPE] [--value-stdin | --value-file FILE] [--expires-at ISO] [--max-access-count N]",
+    usage: "put VAULT PATH [--type TYPE] [--value-stdin | --value-file FILE] [--expires-at ISO] [--max-access-count N] [--cmek-key-file FILE]",
     summary:
       "Store a new version. The value comes from stdin (piped, one trailing newline dropped), a file (as is), or a hidden prompt; --value VALUE works but warns",
     async run(argv) {
@@ -71,6 +74,7 @@ export const secrets = group("secrets", "Read and write secrets", {
         "value-file": { type: "string" },
         "expires-at": { type: "string" },
         "max-access-count": { type: "string" },
+        ...CMEK_OPTION,
       });
       const value = await valueFrom(values);
       const written = unwrap(
@@ -78,6 +82,7 @@ export const secrets = group("secrets", "Read and write secrets", {
           type: values.type as SecretType | undefined,
           expires_at: values["expires-at"] as string | undefined,
           max_access_count: int("max-access-count", values["max-access-count"] as string | undefined),
+          cmekKey: cmekKeyText(values["cmek-key-file"]),
         }),
       );
       if (values.json) printJson(written);
