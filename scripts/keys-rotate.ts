@@ -9,6 +9,7 @@ import { ConfigError, loadConfig } from "../server/config";
 import { rotateMasterKey } from "../server/crypto/rotate";
 import { openDatabase } from "../server/db";
 import { rewrapMfaSecrets } from "../server/identity/mfa";
+import { rewrapWebhookSecrets } from "../server/webhooks/signing";
 import { openKeystore } from "../server/keystore";
 import { KeystoreFatalError } from "../server/keystore/types";
 
@@ -48,7 +49,9 @@ async function main(): Promise<number> {
         rewrapOthers: async (toVersion) => {
           const r = await rewrapMfaSecrets({ db, keystore }, toVersion);
           console.log(`TOTP secrets rewrapped: ${r.rewrapped}; failed: ${r.failedUserIds.length}`);
-          return { failed: r.failedUserIds.length };
+          const w = await rewrapWebhookSecrets({ db, keystore }, toVersion);
+          console.log(`webhook signing secrets rewrapped: ${w.rewrapped}; failed: ${w.failedWebhookIds.length}`);
+          return { failed: r.failedUserIds.length + w.failedWebhookIds.length };
         },
       });
       console.log(`master key: v${s.fromVersion} -> v${s.toVersion} (${keystore.provider})`);

@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { encodeAad } from "../crypto/envelope";
+import type { Db } from "../db";
 import type { Keystore } from "../keystore/types";
 
 /**
@@ -34,4 +35,30 @@ export async function openSigningSecret(keystore: Keystore, webhookId: string, s
 export function signatureHeader(secret: string, timestampSeconds: number, body: string): string {
   const mac = createHmac("sha256", secret).update(`${timestampSeconds}.${body}`).digest("hex");
   return `t=${timestampSeconds},v1=${mac}`;
+}
+
+/**
+ * Master-key rotation (scripts/keys-rotate.ts, beside the vault-key and TOTP rewraps, before old
+ * master keys are destroyed): every signing secret sealed under an older version is opened and
+ * sealed again under `toVersion`; a row is replaced only if it still holds the blob that was read.
+ * A blob that does not open is left alone (and keeps its version alive).
+ */
+export async function rewrapWebhookSecrets(rt: { db: Db; keystore: Keystore }, toVersion: number): Promise<{ rewrapped: number; failedWebhookIds: string[] }> {
+  const rows = await rt.db.webhook.findMany({ select: { id: true, sealedSecret: true } });
+  let rewrapped = 0;
+  const failedWebhookIds: string[] = [];
+  for (const row of rows) {
+    const sealed = Buffer.from(row.sealedSecret);
+    if (sealed.readUInt32BE(0) >= toVersion) continue;
+    let resealed: Uint8Array<ArrayBuffer>;
+    try {
+      resealed = await sealSigningSecret(rt.keystore, row.id, await openSigningSecret(rt.keystore, row.id, sealed), toVersion);
+    } catch {
+      failedWebhookIds.push(row.id);
+      continue;
+    }
+    const { count } = await rt.db.webhook.updateMany({ where: { id: row.id, sealedSecret: { equals: sealed } }, data: { sealedSecret: resealed } });
+    rewrapped += count;
+  }
+  return { rewrapped, failedWebhookIds };
 }

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WEBHOOKS_PER_ORG } from "../../lib/contract/webhooks";
 import { scanExpiringSecrets } from "../../server/webhooks/expiring";
 import { startWebhookJobs, type WebhookJobs } from "../../server/webhooks/jobs";
+import { rewrapWebhookSecrets } from "../../server/webhooks/signing";
 import { signUpVerified } from "../helpers/accounts";
 import { client } from "../helpers/http";
 import { addAgent, addOrgUser } from "../helpers/policies";
@@ -270,5 +271,28 @@ describe("deliveries", () => {
     expect(Date.parse(String(events[0]!.data.expires_at))).toBe(Date.parse(soon));
     const d = await api.get(`/v1/webhooks/${created.body.id}/deliveries`);
     expect(d.body.deliveries).toHaveLength(1);
+  });
+});
+
+describe("master-key rotation", () => {
+  it("rewraps signing secrets under the new master key: deliveries still verify after the old key is destroyed", async () => {
+    const rcv = await receiver();
+    const { api } = await org();
+    const created = await api.post("/v1/webhooks", { url: rcv.url, events: ["secret.updated"] });
+    const { keystore } = server.rt;
+    const from = await keystore.currentMasterKeyVersion();
+    const versionOf = async () => Buffer.from((await server.rt.db.webhook.findUnique({ where: { id: created.body.id } }))!.sealedSecret).readUInt32BE(0);
+    expect(await versionOf()).toBe(from);
+    await keystore.ensureMasterKey(from + 1);
+    const result = await rewrapWebhookSecrets(server.rt, from + 1);
+    expect(result.failedWebhookIds).toEqual([]);
+    expect(result.rewrapped).toBeGreaterThanOrEqual(1);
+    expect(await versionOf()).toBe(from + 1);
+    await keystore.destroyMasterKey(from);
+    const sent = await api.post(`/v1/webhooks/${created.body.id}/test`);
+    expect(sent.body).toMatchObject({ delivered: true, status: 200 });
+    const got = rcv.received.at(-1)!;
+    expect(verifyTalonSignature(created.body.secret as string, got.headers["talon-signature"] as string, got.body)).toBe(true);
+    expect((await rewrapWebhookSecrets(server.rt, from + 1)).rewrapped).toBe(0);
   });
 });
