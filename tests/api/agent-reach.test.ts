@@ -63,9 +63,12 @@ describe("agent reach", () => {
     const reach = await agentReach(sessionCtx(owner), agent.agentId);
     expect(reach.active).toBe(true);
     expect(reach.policies.map((p) => `${p.vault_name}:${p.effect}:${p.secret_path_pattern}`)).toEqual(["reach-a:allow:db/**", "reach-a:deny:db/replica", "reach-a:allow:keys/*"]);
-    // reach-a, and Talon's system vault, where every agent reads its own SSH key (a raw key: refused under the proxy).
+    // reach-a, and Talon's system vault, where every agent reads its own SSH and X25519 keys (raw keys: refused under the proxy).
     expect(reach.vaults.map((v) => v.vault_name)).toEqual(["__agent-keys", "reach-a"]);
-    expect(reach.vaults[0]!.paths).toEqual([{ path: `agents/${agent.agentId}`, type: "ssh_key", value_refused: true }]);
+    expect(reach.vaults[0]!.paths).toEqual([
+      { path: `agents/${agent.agentId}`, type: "ssh_key", value_refused: true },
+      { path: `agents/${agent.agentId}/ecdh`, type: "private_key", value_refused: true },
+    ]);
     const a = reach.vaults[1]!;
     expect(a.paths).toEqual([
       { path: "db/main", type: "generic", value_refused: false },
