@@ -94,7 +94,7 @@ export default function Home() {
       </section>
 
       <section className="grid gap-8 md:grid-cols-5">
-        <div className="md:col-span-2">
+        <div className="min-w-0 md:col-span-2">
           <h2 className="text-lg font-semibold text-zinc-50">Endpoints</h2>
           <ul className="mt-4 flex flex-col gap-3">
             {ENDPOINTS.map((e) => (
@@ -107,7 +107,7 @@ export default function Home() {
             ))}
           </ul>
         </div>
-        <div className="md:col-span-3">
+        <div className="min-w-0 md:col-span-3">
           <h2 className="text-lg font-semibold text-zinc-50">From an agent</h2>
           <pre className="mt-4 overflow-x-auto rounded-xl border border-zinc-800 bg-zinc-900 p-4 font-mono text-xs leading-6 text-zinc-300">
             <code>{QUICKSTART}</code>

@@ -77,7 +77,7 @@ export function Checkbox({ label, hint, ...input }: InputHTMLAttributes<HTMLInpu
   return (
     <div className="flex items-start gap-2.5">
       <input id={id} type="checkbox" className="mt-0.5 h-4 w-4 rounded border-zinc-600 bg-zinc-900 accent-amber-400" {...input} />
-      <label htmlFor={id} className="text-sm text-zinc-200">
+      <label htmlFor={id} className="min-w-0 text-sm wrap-anywhere text-zinc-200">
         {label}
         {hint && <span className="block text-xs text-zinc-500">{hint}</span>}
       </label>

@@ -16,10 +16,10 @@ export function PageHeader({ title, description, actions }: { title: string; des
 
 export function Card({ title, description, actions, children, className = "" }: { title?: string; description?: ReactNode; actions?: ReactNode; children: ReactNode; className?: string }) {
   return (
-    <section className={`rounded-xl border border-zinc-800 bg-zinc-900/60 ${className}`}>
+    <section className={`min-w-0 rounded-xl border border-zinc-800 bg-zinc-900/60 ${className}`}>
       {(title || actions) && (
         <div className="flex flex-wrap items-start justify-between gap-3 border-b border-zinc-800 px-5 py-4">
-          <div>
+          <div className="min-w-0">
             {title && <h2 className="text-base font-semibold text-zinc-50">{title}</h2>}
             {description && <p className="mt-0.5 text-sm text-zinc-400">{description}</p>}
           </div>

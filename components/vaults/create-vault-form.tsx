@@ -1,5 +1,6 @@
 "use client";
 import Link from "next/link";
+import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { TextAreaField, TextField } from "@/components/ui/field";
@@ -14,10 +15,14 @@ export function CreateVaultForm({ create }: { create: CreateVaultAction }) {
   const [name, setName] = useState("");
   const [description, setDescription] = useState("");
   const v = useSchemaValidation(ZCreateVaultRequest);
+  const router = useRouter();
+  // A new vault is empty: open it, where New secret is the next thing to do.
   const mutation = useAction(create, {
-    onSuccess: () => {
+    refresh: false,
+    onSuccess: (vault) => {
       setName("");
       setDescription("");
+      router.push(`/vaults/${vault.id}`);
     },
   });
 

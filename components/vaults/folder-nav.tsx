@@ -48,7 +48,7 @@ export function Breadcrumbs({ vaultId, prefix }: { vaultId: string; prefix: stri
 export function FolderList({ vaultId, folders }: { vaultId: string; folders: Folder[] }) {
   if (folders.length === 0) return null;
   return (
-    <ul aria-label="Folders" className="grid gap-2 sm:grid-cols-2 lg:grid-cols-3">
+    <ul aria-label="Folders" className="grid grid-cols-1 gap-2 sm:grid-cols-2 lg:grid-cols-3">
       {folders.map((f) => (
         <li key={f.prefix}>
           <Link

@@ -1,7 +1,9 @@
 import Link from "next/link";
 import { CreateVaultForm } from "@/components/vaults/create-vault-form";
+import { OnboardingChecklist } from "@/components/vaults/onboarding-checklist";
 import { Badge, Card, cellClass, EmptyState, formatDate, PageHeader, Table } from "@/components/ui/layout";
 import { pageCtx } from "@/server/dashboard/context";
+import { onboardingState } from "@/server/dashboard/onboarding";
 import { listVaults } from "@/server/vaults/service";
 import { createVaultAction } from "./actions";
 
@@ -18,11 +20,14 @@ export default async function VaultsPage() {
     const groups = await ctx.rt.db.secret.groupBy({ by: ["vaultId"], where: { vaultId: { in: vaults.map((v) => v.id) }, deletedAt: null }, _count: { _all: true } });
     for (const g of groups) counts.set(g.vaultId, g._count._all);
   }
+  // Owners and admins set an org up; the checklist goes once an agent has read a secret.
+  const onboarding = showCounts ? await onboardingState(ctx) : null;
 
   return (
     <>
       <PageHeader title="Vaults" description="Each vault has its own encryption key, wrapped by the HSM. Agents reach a vault's secrets through access policies." />
-      <div className="grid gap-6 lg:grid-cols-[1fr_20rem]">
+      {onboarding && !onboarding.agentRead && <OnboardingChecklist steps={onboarding} publicUrl={ctx.rt.config.publicUrl} />}
+      <div className="grid grid-cols-1 gap-6 lg:grid-cols-[minmax(0,1fr)_20rem]">
         <Card title="Your vaults">
           {vaults.length === 0 ? (
             <EmptyState title="No vaults yet">Create a vault to start storing secrets for your agents.</EmptyState>

@@ -1,0 +1,99 @@
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { ensureBuild } from "../scripts/talon-process";
+import { appPages, concretePath, seedOrg } from "./dashboard-pages";
+import { type App, BUILD_TIMEOUT_MS, launchBrowser, newPage, screenshot, startApp } from "./harness";
+
+/**
+ * Phones (issue 11 item 8): at 375×812 no page is wider than the viewport, with 60-character vault,
+ * secret, folder and agent names in an org filled through the API. Every page under `app/` is
+ * measured, the phone menu too; Esc closes that menu and gives focus back to its button.
+ */
+let app: App;
+let browser: Browser;
+
+beforeAll(async () => {
+  ensureBuild();
+  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
+}, BUILD_TIMEOUT_MS);
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+/** How far the page is wider than the viewport, and the widest elements sticking out (for the failure message). */
+async function overflow(page: Page): Promise<{ excess: number; culprits: string[] }> {
+  return page.evaluate(() => {
+    const width = window.innerWidth;
+    const culprits: string[] = [];
+    // Inside a sideways scroller (a wide table) an element sticks out of nothing: skip those.
+    const clipped = (el: Element) => {
+      for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) if (getComputedStyle(p).overflowX !== "visible") return true;
+      return false;
+    };
+    for (const el of Array.from(document.body.querySelectorAll("*"))) {
+      const r = el.getBoundingClientRect();
+      if (r.right > width + 1 && culprits.length < 5 && !clipped(el)) {
+        const cls = typeof el.className === "string" ? el.className.split(/\s+/).slice(0, 4).join(".") : "";
+        culprits.push(`<${el.tagName.toLowerCase()}${cls ? ` .${cls}` : ""}> right=${Math.round(r.right)}`);
+      }
+    }
+    return { excess: document.documentElement.scrollWidth - width, culprits };
+  });
+}
+
+async function visit(page: Page, path: string): Promise<number> {
+  const res = await page.goto(path, { waitUntil: "load" });
+  await page.waitForLoadState("networkidle", { timeout: 5_000 }).catch(() => undefined);
+  return res?.status() ?? 0;
+}
+
+describe("phones", () => {
+  test("no page is wider than a 375 px screen with 60-character names", async () => {
+    const signedIn = await newPage(browser, app, { width: 375 });
+    const signedOut = await newPage(browser, app, { width: 375 });
+    for (const p of [signedIn.page, signedOut.page]) await p.setViewportSize({ width: 375, height: 812 });
+    const org = await seedOrg(signedIn.page, app);
+
+    const wide: string[] = [];
+    const measured: string[] = [];
+    for (const route of appPages()) {
+      const page = route.group === "(dashboard)" ? signedIn.page : signedOut.page;
+      const path = concretePath(route, org);
+      expect(await visit(page, path), path).toBeLessThan(400);
+      const { excess, culprits } = await overflow(page);
+      measured.push(route.pattern);
+      if (excess > 0) wide.push(`${route.pattern} is ${excess}px too wide: ${culprits.join(", ")}`);
+      await screenshot(page, `mobile${route.pattern.replace(/[/[\]]+/g, "-")}`);
+    }
+    // The long names really are on the pages measured.
+    await visit(signedIn.page, `/vaults/${org.vaultId}`);
+    await signedIn.page.getByRole("heading", { level: 1, name: org.vaultName }).waitFor();
+    await signedIn.page.getByText(org.secretPath).first().waitFor();
+    await visit(signedIn.page, `/agents/${org.agentId}`);
+    await signedIn.page.getByRole("heading", { level: 1, name: org.agentName }).waitFor();
+
+    // The phone menu, open, is no wider either; Esc closes it and focus returns to the Menu button.
+    await visit(signedIn.page, "/vaults");
+    const menu = signedIn.page.getByRole("button", { name: "Menu" });
+    await menu.click();
+    await signedIn.page.locator("#mobile-nav").waitFor();
+    const open = await overflow(signedIn.page);
+    if (open.excess > 0) wide.push(`open menu is ${open.excess}px too wide: ${open.culprits.join(", ")}`);
+    await signedIn.page.keyboard.press("Escape");
+    await signedIn.page.locator("#mobile-nav").waitFor({ state: "detached" });
+    expect(await menu.evaluate((el) => el === document.activeElement)).toBe(true);
+
+    // The measure itself: a planted element wider than the screen is caught.
+    await signedIn.page.evaluate(() => {
+      const d = document.createElement("div");
+      d.style.cssText = "width:1000px;height:1px";
+      document.body.append(d);
+    });
+    expect((await overflow(signedIn.page)).excess).toBeGreaterThan(0);
+
+    expect(measured.length).toBeGreaterThanOrEqual(15);
+    expect(wide, wide.join("\n")).toEqual([]);
+  }, 300_000);
+});

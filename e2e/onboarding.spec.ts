@@ -1,0 +1,111 @@
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { ensureBuild } from "../scripts/talon-process";
+import { api, type App, BUILD_TIMEOUT_MS, launchBrowser, newPage, PASSWORD, screenshot, signedInUser, startApp } from "./harness";
+
+/**
+ * Onboarding and words (issue 11 item 11): the first-run checklist ticks each step from what really
+ * exists and goes away once the agent has read a secret with the command it offers; creating a vault
+ * opens it; an in-theme 404 with HTTP 404 (outside and inside the dashboard); the favicon; times in the
+ * chosen time zone with UTC on hover; sessions named by browser; new personal keys expire by default.
+ */
+let app: App;
+let browser: Browser;
+
+beforeAll(async () => {
+  ensureBuild();
+  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
+}, BUILD_TIMEOUT_MS);
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+describe("onboarding", () => {
+  test("the checklist follows real state, from an empty org to the agent's first read", async () => {
+    const { page } = await newPage(browser, app);
+    const user = await signedInUser(page, app);
+    const steps = page.getByRole("list", { name: "Getting started" }).getByTestId("onboarding-step");
+    const done = async () => (await steps.evaluateAll((els) => els.map((e) => e.getAttribute("data-done")))).map((d) => d === "true");
+    expect(await done()).toEqual([false, false, false, false, false]);
+
+    // Creating a vault opens it.
+    await page.getByLabel("Name").fill("first");
+    await page.getByRole("button", { name: "Create vault" }).click();
+    await page.waitForURL(/\/vaults\/[0-9a-f-]{36}$/);
+    const vaultId = /\/vaults\/([0-9a-f-]{36})/.exec(page.url())![1]!;
+    await page.getByRole("heading", { level: 1, name: "first" }).waitFor();
+    await page.goto("/vaults");
+    expect(await done()).toEqual([true, false, false, false, false]);
+
+    const token = (await api(app, "POST", "/v1/auth/token", { body: { email: user.email, password: PASSWORD } })).body.access_token as string;
+    expect((await api(app, "PUT", `/v1/vaults/${vaultId}/secrets/app/db-url`, { token, body: { value: "postgres://first" } })).status).toBe(201);
+    const created = await api(app, "POST", "/v1/agents", { token, body: { name: "first-bot" } });
+    const agentId = (created.body.agent as { id: string }).id;
+    const agentKey = created.body.api_key as string;
+    await page.reload();
+    expect(await done()).toEqual([true, true, true, false, false]);
+
+    expect((await api(app, "POST", `/v1/vaults/${vaultId}/policies`, { token, body: { principal_type: "agent", principal_id: agentId, secret_path_pattern: "app/**" } })).status).toBe(201);
+    await page.reload();
+    expect(await done()).toEqual([true, true, true, true, false]);
+    const curl = (await page.getByTestId("onboarding-curl").textContent())!;
+    expect(curl).toContain(`"agent_id\\":\\"${agentId}\\"`);
+    expect(curl).toContain(`${app.url}/v1/vaults/${vaultId}/secrets/app/db-url`);
+    expect(curl).not.toContain(agentKey);
+    await page.getByRole("button", { name: "Copy command" }).click();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(curl);
+    await screenshot(page, "onboarding-checklist");
+
+    // What the command does, as the agent: token, then the read; the checklist is then gone.
+    const agentToken = (await api(app, "POST", "/v1/auth/agent-token", { body: { agent_id: agentId, api_key: agentKey } })).body.access_token as string;
+    expect((await api(app, "GET", `/v1/vaults/${vaultId}/secrets/app/db-url`, { token: agentToken })).body.value).toBe("postgres://first");
+    await page.reload();
+    await page.getByRole("table", { name: "Vaults" }).waitFor();
+    expect(await page.getByRole("list", { name: "Getting started" }).count()).toBe(0);
+  }, 120_000);
+
+  test("404 pages, favicon, time zone, session names and key expiry", async () => {
+    const { page } = await newPage(browser, app);
+    await signedInUser(page, app);
+
+    // Outside the dashboard and inside it (a vault that does not exist): in theme, HTTP 404.
+    const missing = await page.goto("/no-such-page");
+    expect(missing?.status()).toBe(404);
+    await page.getByRole("heading", { name: "This page does not exist" }).waitFor();
+    // Inside the dashboard the page streams behind its loading skeleton, so the status is already sent
+    // (200, with a noindex robots tag); what the person sees is the same in-theme page, with the nav.
+    await page.goto("/vaults/00000000-0000-4000-8000-000000000000");
+    await page.getByRole("heading", { name: "This page does not exist" }).waitFor();
+    await page.getByRole("navigation", { name: "Main" }).first().waitFor();
+
+    const icon = await page.locator('link[rel="icon"]').first().getAttribute("href");
+    expect(icon).toMatch(/^\/icon\.svg/);
+    const iconRes = await page.request.get(icon!);
+    expect(iconRes.status()).toBe(200);
+    expect(iconRes.headers()["content-type"]).toContain("image/svg+xml");
+
+    // Times follow the zone picked on the Account page, with UTC on hover.
+    await page.goto("/account");
+    await page.getByLabel("Time zone").selectOption("Asia/Tokyo");
+    const sessionTime = page.getByRole("table", { name: "Sessions" }).locator("time").first();
+    await expect.poll(() => sessionTime.textContent()).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d GMT\+9$/);
+    const utc = (await sessionTime.getAttribute("title"))!;
+    expect(utc).toMatch(/ UTC$/);
+    const shown = (await sessionTime.textContent())!;
+    expect(Date.parse(`${shown.slice(0, 16).replace(" ", "T")}:00+09:00`)).toBe(Date.parse(`${utc.slice(0, 16).replace(" ", "T")}:00Z`));
+    await page.reload();
+    await expect.poll(() => page.getByRole("table", { name: "Sessions" }).locator("time").first().textContent()).toMatch(/GMT\+9$/);
+    await page.getByLabel("Time zone").selectOption("");
+    await expect.poll(() => page.getByRole("table", { name: "Sessions" }).locator("time").first().textContent()).toMatch(/UTC$/);
+
+    // This browser's session is named by browser and system, the raw header on hover.
+    const device = page.getByRole("table", { name: "Sessions" }).locator("td p").first();
+    expect(await device.textContent()).toMatch(/^Chrome \d+ on Linux$/);
+    expect(await device.getAttribute("title")).toContain("Mozilla/5.0");
+
+    // A new personal key expires in 90 days unless the user picks otherwise.
+    expect(await page.getByRole("combobox", { name: "Expires" }).inputValue()).toBe("90");
+  }, 120_000);
+});
