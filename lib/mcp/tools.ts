@@ -154,7 +154,7 @@ export const TOOLS: ToolDef[] = [
     readOnly: false,
     async run(ctx, a) {
       ctx.redactor.rememberWithLines(a.value);
-      return pass(ctx.client().secrets.rotate(ctx.vaultId, a.path, a.value));
+      return pass(ctx.client().secrets.rotate(ctx.vaultId, a.path, a.value, { cmekKey: ctx.cmekKey }));
     },
   }),
   tool({

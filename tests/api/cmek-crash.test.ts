@@ -79,11 +79,21 @@ test("kill -9 mid-rotation, restart, same keys again: resumes and completes; no 
   expect((await api.post(`/v1/vaults/${vaultId}/cmek`, { fingerprint: oldKey.fingerprint })).status).toBe(200);
 
   const paths = Array.from({ length: SECRETS }, (_, i) => `svc/${String(i).padStart(4, "0")}`);
-  for (let i = 0; i < paths.length; i += 20) {
+  for (let i = 0; i < paths.length; i += 10) {
     await Promise.all(
-      paths.slice(i, i + 20).map(async (p) => {
-        const r = await api.put(`/v1/vaults/${vaultId}/secrets/${p}`, { value: await encryptCmekValue(oldKey, { vaultId, path: p }, `plain-${p}`) });
-        expect(r.status).toBe(201);
+      paths.slice(i, i + 10).map(async (p) => {
+        const value = await encryptCmekValue(oldKey, { vaultId, path: p }, `plain-${p}`);
+        // A keep-alive socket the loaded server is closing can reset under the request: look before retrying.
+        for (let attempt = 0; ; attempt++) {
+          try {
+            const r = await api.put(`/v1/vaults/${vaultId}/secrets/${p}`, { value });
+            expect(r.status).toBe(201);
+            return;
+          } catch (e) {
+            if (!(e instanceof TypeError) || attempt >= 3) throw new Error(`PUT ${p} failed: ${String(e)}\n${first.output().slice(-2000)}`);
+            if ((await api.get(`/v1/vaults/${vaultId}/secret-versions/${p}`)).status === 200) return;
+          }
+        }
       }),
     );
   }

@@ -55,4 +55,7 @@ test("set/get with cmekKey round-trips; without it the blob comes back; a wrong 
   expect(status).toBe("completed");
   expect((await sdk.secrets.get(vaultId, "db/password", { cmekKey: nextRaw })).data?.value).toBe("hunter2");
   expect((await sdk.secrets.get(vaultId, "db/password", { cmekKey: raw })).error?.type).toBe("cmek_error");
+  // rotate() keeps type and metadata and encrypts the new value with the key.
+  expect((await sdk.secrets.rotate(vaultId, "db/password", "hunter3", { cmekKey: nextRaw })).data?.type).toBe("password");
+  expect((await sdk.secrets.get(vaultId, "db/password", { cmekKey: nextRaw })).data?.value).toBe("hunter3");
 });

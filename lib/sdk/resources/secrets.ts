@@ -41,11 +41,11 @@ export function secretsResource(t: Transport) {
      * Stores `newValue` as the next version, keeping the current version's type and metadata (read from
      * the version list, so the rotation costs no read of the old value).
      */
-    rotate: async (vaultId: string, key: string, newValue: string): Promise<SdkResponse<SecretWritten>> => {
+    rotate: async (vaultId: string, key: string, newValue: string, opts: CmekOption = {}): Promise<SdkResponse<SecretWritten>> => {
       const current = await versions(vaultId, key);
       if (current.error) return current;
       const latest = current.data.versions.reduce<(typeof current.data.versions)[number] | undefined>((a, b) => (a && a.version > b.version ? a : b), undefined);
-      return set(vaultId, key, newValue, latest ? { type: latest.type, metadata: latest.metadata } : {});
+      return set(vaultId, key, newValue, { ...(latest ? { type: latest.type, metadata: latest.metadata } : {}), cmekKey: opts.cmekKey });
     },
     versions,
     getVersion: async (vaultId: string, key: string, version: number, opts: CmekOption = {}): Promise<SdkResponse<Secret>> => {
