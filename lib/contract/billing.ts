@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { ZUuid } from "./common";
 
 const ZUsed = z.object({ used: z.number().int(), limit: z.number().int().nullable().openapi({ description: "null = unlimited" }) });
 const ZUsd = z.string().openapi({ description: "US dollars as a decimal string (exact: amounts are kept in 1/100,000 of a dollar)", example: "12.5" });
@@ -55,6 +56,21 @@ export const ZHistoryQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50).openapi({ param: { name: "limit", in: "query" } }),
 });
 
+/** One metered request (the card's history event); recorded with TALON_BILLING=on. */
+export const ZUsageEvent = z
+  .object({
+    id: ZUuid,
+    principal_type: z.enum(["user", "agent"]),
+    principal_id: ZUuid,
+    method: z.string(),
+    endpoint: z.string().openapi({ description: "The route template, e.g. /v1/vaults/:id/secrets/:path{.+}; never the raw path" }),
+    status_code: z.number().int(),
+    price_usd: z.string().openapi({ description: "What the request drew from credits (overage price), \"0.00\" within the quota", example: "0.001" }),
+    is_paid: z.boolean().openapi({ description: "Paid past the quota (credits or x402)" }),
+    created_at: z.string(),
+  })
+  .openapi("UsageEvent");
+
 export const ZHistoryEvent = z
   .object({
     type: z.enum(["usage", "credit"]),
@@ -66,7 +82,12 @@ export const ZHistoryEvent = z
   })
   .openapi("UsageHistoryEvent");
 
-export const ZHistoryResponse = z.object({ events: z.array(ZHistoryEvent) }).openapi("UsageHistory");
+export const ZHistoryResponse = z
+  .object({
+    events: z.array(ZUsageEvent).openapi({ description: "Metered requests, newest first (none are recorded with billing off)" }),
+    ledger: z.array(ZHistoryEvent).openapi({ description: "Talon's summary: requests per day and every credit movement, newest first" }),
+  })
+  .openapi("UsageHistory");
 
 export const ZCreditBalanceResponse = z
   .object({
@@ -117,6 +138,7 @@ export const ZWebhookResponse = z.object({ received: z.boolean(), duplicate: z.b
 export type SubscriptionResponse = z.infer<typeof ZSubscriptionResponse>;
 export type UsageResponse = z.infer<typeof ZUsageResponse>;
 export type HistoryEvent = z.infer<typeof ZHistoryEvent>;
+export type UsageEvent = z.infer<typeof ZUsageEvent>;
 export type CreditBalanceResponse = z.infer<typeof ZCreditBalanceResponse>;
 export type CreditTransactionResponse = z.infer<typeof ZCreditTransaction>;
 export type OverageMethodRequest = z.infer<typeof ZOverageMethodRequest>;

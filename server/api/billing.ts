@@ -49,7 +49,7 @@ const history = createRoute({
   method: "get",
   path: "/v1/billing/history",
   tags,
-  summary: "Usage event history: requests per day and credit movements, newest first",
+  summary: "Usage history: each metered request (events, with billing on), and requests per day and credit movements (ledger), newest first",
   middleware: [requireAuth],
   request: { query: ZHistoryQuery },
   responses: { 200: { description: "History", content: json(ZHistoryResponse) }, ...problemResponses(400, 401) },

@@ -44,6 +44,8 @@ type OrgMeter = {
 export type MeterReading = {
   used: number;
   limit: number | null;
+  /** What this request cost from the credit balance (millicents): the overage price, or 0 within the quota. */
+  priceMillicents: bigint;
   balanceMillicents: bigint;
   overageMethod: string;
   overage: boolean;
@@ -126,6 +128,7 @@ export class Meter {
     return {
       used: s.total - (s.quota?.left ?? 0),
       limit: s.limit,
+      priceMillicents: overage && s.credit ? s.credit.priceMillicents : 0n,
       balanceMillicents: s.balance + held,
       overageMethod: s.overageMethod,
       overage,
@@ -287,7 +290,78 @@ export class Meter {
   }
 }
 
+/** One metered request as `GET /v1/billing/history` lists it; `endpoint` is the route template, never the raw path. */
+export type UsageEventInput = {
+  orgId: string;
+  principalType: "user" | "agent";
+  principalId: string;
+  method: string;
+  endpoint: string;
+  statusCode: number;
+  priceMillicents: bigint;
+  isPaid: boolean;
+};
+
+const USAGE_EVENT_FLUSH_MS = 200;
+const USAGE_EVENT_BATCH = 500;
+/** Beyond this many unwritten rows (a database that keeps failing), the oldest are dropped, never memory. */
+const USAGE_EVENT_QUEUE_MAX = 50_000;
+
+/**
+ * Per-request history rows (TALON_BILLING=on only), written off the request's path: queued in memory
+ * and inserted in batches every USAGE_EVENT_FLUSH_MS (or at USAGE_EVENT_BATCH rows) with one
+ * createMany. The response never waits for its row. Unlike the audit log this is a convenience
+ * ledger, not evidence: the counters that bill (UsagePeriod, credits) are exact on their own, and a
+ * crash loses at most the last batch of history rows.
+ */
+export class UsageEventLog {
+  private queue: (UsageEventInput & { id: string; createdAt: Date })[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly rt: Runtime) {}
+
+  record(e: UsageEventInput): void {
+    this.queue.push({ ...e, id: randomUUID(), createdAt: new Date() });
+    if (this.queue.length > USAGE_EVENT_QUEUE_MAX) this.queue.splice(0, this.queue.length - USAGE_EVENT_QUEUE_MAX);
+    if (this.queue.length >= USAGE_EVENT_BATCH) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), USAGE_EVENT_FLUSH_MS).unref();
+  }
+
+  /** Writes everything queued so far (the history route calls it so a caller sees its own requests). */
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.flushing = this.flushing.then(async () => {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, USAGE_EVENT_BATCH);
+        try {
+          await this.rt.db.usageEvent.createMany({ data: batch });
+        } catch (e) {
+          this.queue.unshift(...batch);
+          log.warn("could not write usage events", { rows: batch.length, error: e instanceof Error ? e.name : "unknown" });
+          this.timer ??= setTimeout(() => void this.flush(), USAGE_EVENT_FLUSH_MS * 10).unref();
+          return;
+        }
+      }
+    });
+    return this.flushing;
+  }
+}
+
 const METERS = new WeakMap<Runtime, Meter>();
+const USAGE_LOGS = new WeakMap<Runtime, UsageEventLog>();
+
+/** The runtime's history writer; flushed by the runtime's close (chained through meterFor). */
+export function usageEventsFor(rt: Runtime): UsageEventLog {
+  let u = USAGE_LOGS.get(rt);
+  if (!u) {
+    u = new UsageEventLog(rt);
+    USAGE_LOGS.set(rt, u);
+    meterFor(rt);
+  }
+  return u;
+}
 
 /**
  * The runtime's meter (one per process and database). Its reservations must go back before the
@@ -313,4 +387,5 @@ export async function closeMeter(rt: Runtime): Promise<void> {
   const m = METERS.get(rt);
   METERS.delete(rt);
   await m?.close();
+  await USAGE_LOGS.get(rt)?.flush();
 }

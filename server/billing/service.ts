@@ -1,11 +1,11 @@
-import type { HistoryEvent, OverageMethodRequest, SubscriptionResponse, UsageResponse } from "../../lib/contract/billing";
+import type { HistoryEvent, OverageMethodRequest, SubscriptionResponse, UsageEvent, UsageResponse } from "../../lib/contract/billing";
 import { appendAudit } from "../audit/chain";
 import { auditRow } from "../audit/writer";
 import { ApiError } from "../http/errors";
 import type { Ctx } from "../http/principal";
 import { creditBalance, creditTransactions } from "./credits";
 import { countResources } from "./limits";
-import { meterFor } from "./metering";
+import { meterFor, usageEventsFor } from "./metering";
 import { centsOf, periodOf, periodStart, planOf, usdOf } from "./tiers";
 import { x402Offered } from "./x402";
 
@@ -106,11 +106,17 @@ export async function getUsage(ctx: Ctx): Promise<UsageResponse> {
   };
 }
 
-/** Newest first: one row per day with requests, and every credit movement. */
-export async function getHistory(ctx: Ctx, limit: number): Promise<{ events: HistoryEvent[] }> {
+/**
+ * Newest first: the org's metered requests one by one (the card's events), and Talon's ledger — one
+ * row per day with requests, and every credit movement.
+ */
+export async function getHistory(ctx: Ctx, limit: number): Promise<{ events: UsageEvent[]; ledger: HistoryEvent[] }> {
   const orgId = ctx.principal.orgId;
   await meterFor(ctx.rt).reset(orgId);
-  const [days, credits] = await Promise.all([
+  // Rows still queued on this instance are written first, so a caller sees its own requests.
+  await usageEventsFor(ctx.rt).flush();
+  const [requests, days, credits] = await Promise.all([
+    ctx.rt.db.usageEvent.findMany({ where: { orgId }, orderBy: [{ createdAt: "desc" }, { id: "asc" }], take: limit }),
     ctx.rt.db.usageDay.findMany({ where: { orgId }, orderBy: { day: "desc" }, take: limit }),
     creditTransactions(ctx.rt.db, orgId, { limit }),
   ]);
@@ -120,7 +126,20 @@ export async function getHistory(ctx: Ctx, limit: number): Promise<{ events: His
   ];
   // A day "2026-11-23" sorts before any instant on that day; newest first overall.
   events.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
-  return { events: events.slice(0, limit) };
+  return {
+    events: requests.map((r) => ({
+      id: r.id,
+      principal_type: r.principalType as UsageEvent["principal_type"],
+      principal_id: r.principalId,
+      method: r.method,
+      endpoint: r.endpoint,
+      status_code: r.statusCode,
+      price_usd: usdOf(r.priceMillicents),
+      is_paid: r.isPaid,
+      created_at: r.createdAt.toISOString(),
+    })),
+    ledger: events.slice(0, limit),
+  };
 }
 
 export const getCreditBalance = (ctx: Ctx) => creditBalance(ctx.rt.db, ctx.principal.orgId);

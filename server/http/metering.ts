@@ -1,7 +1,8 @@
 import type { Context, Next } from "hono";
-import { meterFor, type MeterReading } from "../billing/metering";
+import { meterFor, type MeterReading, usageEventsFor } from "../billing/metering";
 import { payPastQuota } from "../billing/x402";
 import type { ApiEnv } from "./env";
+import { routeTemplateOf } from "./route-template";
 
 /**
  * Route groups that never consume quota (skill card: auth, health, audit, org, security, chains and
@@ -26,15 +27,31 @@ export async function meterRequest(c: Context<ApiEnv>, next: Next): Promise<void
   if (!isMeteredPath(c.req.path)) return next();
   const meter = meterFor(c.get("rt"));
   let headers: Record<string, string>;
+  let charge = { priceMillicents: 0n, isPaid: false };
   try {
     const reading: MeterReading = await meter.draw(c.get("principal").orgId);
     headers = meter.headersOf(reading);
+    charge = { priceMillicents: reading.priceMillicents, isPaid: reading.overage };
   } catch (e) {
     // Past the quota an org may pay this one request with x402 (server/billing/x402.ts); else the 402 stands.
     const ctx = { rt: c.get("rt"), principal: c.get("principal"), requestId: c.get("requestId"), ip: c.get("ip") };
     headers = (await payPastQuota(ctx, e, { method: c.req.method, path: c.req.path, paymentHeader: c.req.header("x-payment") })).headers;
+    charge = { priceMillicents: 0n, isPaid: true };
   }
   // Before the handler: prepared headers reach success and error responses alike (see requestContext).
   for (const [name, value] of Object.entries(headers)) c.header(name, value);
   await next();
+  // Per-request history (GET /v1/billing/history), queued: the response does not wait for its row.
+  if (c.get("rt").config.billing === "on") {
+    const p = c.get("principal");
+    usageEventsFor(c.get("rt")).record({
+      orgId: p.orgId,
+      principalType: p.kind,
+      principalId: p.kind === "user" ? p.userId : p.agentId,
+      method: c.req.method,
+      endpoint: routeTemplateOf(c),
+      statusCode: c.res.status,
+      ...charge,
+    });
+  }
 }

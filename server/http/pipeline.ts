@@ -2,40 +2,26 @@ import { randomUUID } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import { matchedRoutes } from "hono/route";
-import { METHOD_NAME_ALL } from "hono/router";
 import type { ZodError } from "zod";
 import { fieldErrorsOf } from "../../lib/contract/field-errors";
 import { AGENT_KEY_PREFIX } from "../agents/api-keys";
 import { PERSONAL_KEY_PREFIX } from "../identity/personal-key";
 import { authenticateBearer } from "../identity/authenticate";
 import { log } from "../log";
-import { type AuthFailureKind, UNMATCHED_ROUTE } from "../metrics";
+import type { AuthFailureKind } from "../metrics";
 import type { Runtime } from "../runtime";
 import { ApiError, databaseOutage, internalProblem, type Problem, problemBody } from "./errors";
 import { resolveClientIp } from "./client-ip";
 import { guardAuthenticatedRequest } from "./ip-rules";
 import { apiSecurityHeaders } from "./security-headers";
 import { meterRequest } from "./metering";
+import { routeTemplateOf } from "./route-template";
 import type { ApiApp, ApiEnv } from "./env";
 import type { Ctx, Principal, PublicCtx } from "./principal";
 
 export type { ApiApp, ApiEnv } from "./env";
 
 export const MAX_BODY_BYTES = 64 * 1024;
-
-/**
- * The route that answered, as its template (`/v1/vaults/:id/secrets/:path{.+}`), never the raw path:
- * the last handler that ran, or, when `*` middleware answered (a 429 before the route ran), the first
- * route the router matched. A request that matched no route (404, 405) is UNMATCHED_ROUTE.
- */
-function routeTemplateOf(c: Context<ApiEnv>): string {
-  const routes = matchedRoutes(c);
-  const ran = routes[c.req.routeIndex];
-  if (ran !== undefined && ran.method !== METHOD_NAME_ALL) return ran.path;
-  for (const r of routes) if (r.method !== METHOD_NAME_ALL) return r.path;
-  return UNMATCHED_ROUTE;
-}
 
 /** Request id, client IP, the headers every API response carries, and the request's metrics. */
 export function requestContext(rt: Runtime): MiddlewareHandler<ApiEnv> {

@@ -79,7 +79,7 @@ describe("billing routes", () => {
 
     const history = await api.get("/v1/billing/history?limit=10");
     expect(history.status).toBe(200);
-    expect(history.body.events).toEqual([{ type: "usage", at: today, requests: 2, amount_cents: null, kind: null, description: "2 metered requests" }]);
+    expect(history.body.ledger).toEqual([{ type: "usage", at: today, requests: 2, amount_cents: null, kind: null, description: "2 metered requests" }]);
     expect((await api.get("/v1/billing/history?limit=0")).status).toBe(400);
   });
 
@@ -109,7 +109,7 @@ describe("billing routes", () => {
     expect(tx.status).toBe(200);
     expect(tx.body.transactions).toHaveLength(1);
     expect(tx.body.transactions[0]).toMatchObject({ amount_cents: 1250, kind: "grant", description: "Credits added by the server operator" });
-    expect((await api.get("/v1/billing/history")).body.events.some((e: { type: string; amount_cents: number }) => e.type === "credit" && e.amount_cents === 1250)).toBe(true);
+    expect((await api.get("/v1/billing/history")).body.ledger.some((e: { type: string; amount_cents: number }) => e.type === "credit" && e.amount_cents === 1250)).toBe(true);
 
     const unlimited = await setTier(["--org", orgId, "--tier", "enterprise"]);
     expect(unlimited.code).toBe(0);
