@@ -183,7 +183,8 @@ describe("who reads it", () => {
     expect(theirs.text).not.toMatch(/PRIVATE KEY/);
     const listed = await memberAgent.api.get(`/v1/vaults/${keysVault}/secrets`);
     expect(listed.status).toBe(200);
-    expect(listed.body.secrets.map((s: { path: string }) => s.path)).toEqual([`agents/${memberAgent.agentId}`]);
+    // Its own SSH key and, beside it, its X25519 (ECDH) key: nobody else's.
+    expect(listed.body.secrets.map((s: { path: string }) => s.path).sort()).toEqual([`agents/${memberAgent.agentId}`, `agents/${memberAgent.agentId}/ecdh`]);
 
     const bound = await addAgent(server, ownerToken, { vaultIds: [ordinaryVault] });
     expect((await bound.api.get(keyUrl(bound.agentId))).body.value).toMatch(PRIVATE_KEY);
