@@ -160,9 +160,13 @@ export async function updateWebhook(anyCtx: Ctx, id: string, body: UpdateWebhook
 export async function deleteWebhook(anyCtx: Ctx, id: string): Promise<void> {
   const ctx = requireManager(anyCtx);
   await ctx.rt.db.$transaction(async (tx) => {
-    const { count } = await tx.webhook.deleteMany({ where: { id, orgId: ctx.principal.orgId } });
-    if (count === 0) throw ApiError.notFound("Webhook not found");
+    // The audit event first: appending takes the org's audit-chain lock, which every audit batch holds
+    // while it reads the org's webhooks and writes their outbox rows. So a batch either commits its
+    // deliveries before this delete (and they go with it) or no longer sees the webhook — never an
+    // outbox row pointing at a webhook deleted under it, which would fail that batch's transaction.
     await appendAudit(tx, auditRow(ctx, { action: "webhook.delete", resourceType: "webhook", resourceId: id }));
+    const { count } = await tx.webhook.deleteMany({ where: { id, orgId: ctx.principal.orgId } });
+    if (count === 0) throw ApiError.notFound("Webhook not found"); // rolls the audit event back
   });
 }
 
