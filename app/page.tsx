@@ -109,7 +109,7 @@ export default function Home() {
         </div>
         <div className="min-w-0 md:col-span-3">
           <h2 className="text-lg font-semibold text-zinc-50">From an agent</h2>
-          <pre className="mt-4 overflow-x-auto rounded-xl border border-zinc-800 bg-zinc-900 p-4 font-mono text-xs leading-6 text-zinc-300">
+          <pre tabIndex={0} aria-label="Reading a secret as an agent" className="mt-4 overflow-x-auto rounded-xl border border-zinc-800 bg-zinc-900 p-4 font-mono text-xs leading-6 text-zinc-300">
             <code>{QUICKSTART}</code>
           </pre>
         </div>
