@@ -1,10 +1,6 @@
 import { Badge, cellClass, EmptyState, formatDate, Table } from "@/components/ui/layout";
-import type { DeletedSecret, RestoredSecret } from "@/lib/contract/secret-transfer";
-import type { SecretRefInput } from "./action-schemas";
-import { RestoreDeletedButton } from "./restore-deleted-button";
-import type { Action } from "./types";
-
-export type RestoreDeletedAction = Action<SecretRefInput, RestoredSecret>;
+import type { DeletedSecret } from "@/lib/contract/secret-transfer";
+import { type RestoreDeletedAction, RestoreDeletedButton } from "./restore-deleted-button";
 
 /** Secrets deleted in the restore window, newest delete first, each with Restore (the write rule applies). */
 export function DeletedSecrets({ vaultId, secrets, restore }: { vaultId: string; secrets: DeletedSecret[]; restore: RestoreDeletedAction }) {

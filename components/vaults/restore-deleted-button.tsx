@@ -1,7 +1,11 @@
 "use client";
 import { ConfirmAction } from "@/components/ui/confirm-action";
-import type { RestoreDeletedAction } from "./deleted-secrets";
+import type { RestoredSecret } from "@/lib/contract/secret-transfer";
+import type { SecretRefInput } from "./action-schemas";
 import { problemMessage } from "./problem-message";
+import type { Action } from "./types";
+
+export type RestoreDeletedAction = Action<SecretRefInput, RestoredSecret>;
 
 export function RestoreDeletedButton({ vaultId, path, restore }: { vaultId: string; path: string; restore: RestoreDeletedAction }) {
   return (
