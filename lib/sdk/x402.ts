@@ -7,6 +7,8 @@
  *   const talon = createClient({ baseUrl, token, fetch: paying });   // 402 → signed, retried once
  */
 
+import { TRANSFER_WITH_AUTHORIZATION_TYPES } from "../eip3009";
+
 export const X402_PAYMENT_HEADER = "X-PAYMENT";
 export const X402_PAYMENT_RESPONSE_HEADER = "X-PAYMENT-RESPONSE";
 
@@ -37,17 +39,6 @@ export type X402Signer = {
     message: { from: Hex; to: Hex; value: bigint; validAfter: bigint; validBefore: bigint; nonce: Hex };
   }): Promise<Hex>;
 };
-
-const TRANSFER_WITH_AUTHORIZATION_TYPES = {
-  TransferWithAuthorization: [
-    { name: "from", type: "address" },
-    { name: "to", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "validAfter", type: "uint256" },
-    { name: "validBefore", type: "uint256" },
-    { name: "nonce", type: "bytes32" },
-  ],
-} as const;
 
 /** x402 network names → EIP-155 chain ids (Talon's chain registry). Others: pass `chainId`. */
 const CHAIN_IDS: Record<string, number> = {

@@ -1,7 +1,8 @@
 import { type Address, getAddress, type Hex, recoverTypedDataAddress } from "viem";
 import { X402_VERSION, type X402PaymentPayload, ZX402PaymentPayload } from "../../lib/contract/x402";
 import type { Db } from "../db";
-import { EIP3009_ABI, TRANSFER_WITH_AUTHORIZATION_TYPES, type X402Chain } from "./x402-chain";
+import { TRANSFER_WITH_AUTHORIZATION_TYPES } from "../../lib/eip3009";
+import { EIP3009_ABI, type X402Chain } from "./x402-chain";
 
 /** A payment that cannot be taken: `reason` is the x402 error code, `message` says why in words. */
 export class X402Refusal extends Error {
