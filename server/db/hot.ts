@@ -124,7 +124,11 @@ class PostgresHot implements HotSql {
   }
 }
 
-const registry = new WeakMap<object, HotSql>();
+// Process-wide: Next.js bundles its own copy of this module for the dashboard, which gets the runtime
+// (and its Prisma client) that server.ts opened and registered; a module-local map would be empty there.
+const REGISTRY = Symbol.for("talon.hotSql");
+const g = globalThis as typeof globalThis & { [REGISTRY]?: WeakMap<object, HotSql> };
+const registry = (g[REGISTRY] ??= new WeakMap<object, HotSql>());
 
 export function registerSqliteHot(db: Db, conn: BetterSqlite3.Database): void {
   registry.set(db, new SqliteHot(conn, db));
