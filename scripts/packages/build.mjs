@@ -62,7 +62,7 @@ async function buildSdk() {
     metafile: true,
     logLevel: "warning",
   });
-  assertInputs("talon-sdk", result.metafile, ["lib/sdk/"]);
+  assertInputs("talon-sdk", result.metafile, ["lib/sdk/", "lib/crypto/cmek.ts", "lib/eip3009.ts"]);
   emitSdkDeclarations(ROOT, path.join(dir, "types"));
   writePackage(
     "talon-sdk",
