@@ -2,7 +2,6 @@ import { matchPathPattern } from "../../lib/path-glob";
 import type { PolicyPermission } from "../../lib/contract/policies";
 import { ApiError } from "../http/errors";
 import type { Ctx, Principal } from "../http/principal";
-import { type PolicyRow, policiesForPrincipalOnVault } from "./repo";
 import { type CompiledConditions, compileConditions, conditionsHold, parseStoredConditions } from "./conditions";
 import { assertSystemVaultPathAccess, assertSystemVaultVisible, isSystemVault, refuseSystemVaultManagement, systemVaultReadablePaths } from "./system-vault";
 
@@ -34,6 +33,7 @@ export type PolicyRule = {
   expiresAt: Date | null;
 };
 
+type PolicyRow = { vaultId: string; secretPathPattern: string; permissions: string; conditions: string; effect: string; expiresAt: Date | null };
 
 const POLICY_SELECT = { vaultId: true, secretPathPattern: true, permissions: true, conditions: true, effect: true, expiresAt: true } as const;
 
@@ -64,7 +64,7 @@ export function policiesOnVault(ctx: Ctx, vaultId: string): Promise<PolicyRule[]
   if (!byVault) loaded.set(ctx, (byVault = new Map()));
   let rules = byVault.get(vaultId);
   if (!rules) {
-    rules = policiesForPrincipalOnVault(ctx.rt.db, principalWhere(ctx.principal), vaultId).then((rows) => rows.map(toRule));
+    rules = ctx.rt.db.policy.findMany({ where: { ...principalWhere(ctx.principal), vaultId }, select: POLICY_SELECT }).then((rows) => rows.map(toRule));
     // A caller that throws before awaiting (e.g. unknown vault) must not leave an unhandled rejection.
     rules.catch(() => undefined);
     byVault.set(vaultId, rules);

@@ -1,8 +1,6 @@
 import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
-import type BetterSqlite3 from "better-sqlite3";
-import { registerPostgresHot, registerSqliteHot } from "./hot";
 import type { DbPoolStats } from "../metrics";
 import { PrismaClient as PostgresClient } from "../../generated/postgres/client";
 import { PrismaClient as SqliteClient } from "../../generated/sqlite/client";
@@ -29,15 +27,6 @@ export async function openDatabase(url: string): Promise<Database> {
   if (url.startsWith("file:")) {
     // Timestamps as epoch milliseconds: raw SQL then compares dates the same way on both databases.
     const adapter = new PrismaBetterSqlite3({ url }, { timestampFormat: "unixepoch-ms" });
-    // The hot path (./hot.ts) prepares its statements on the adapter's own connection: one writer,
-    // and reads that see exactly what Prisma's queries see.
-    let conn: BetterSqlite3.Database | undefined;
-    const connect = adapter.connect.bind(adapter);
-    adapter.connect = async () => {
-      const opened = await connect();
-      conn = (opened as unknown as { client: BetterSqlite3.Database }).client;
-      return opened;
-    };
     const db = new SqliteClient({ adapter, transactionOptions: TRANSACTION_OPTIONS });
     // WAL lets readers run beside the writer; NORMAL is durable across process crashes in WAL mode;
     // the busy timeout makes concurrent writers (other processes, the migrator) wait instead of failing.
@@ -45,8 +34,6 @@ export async function openDatabase(url: string): Promise<Database> {
     await db.$queryRawUnsafe("PRAGMA synchronous = NORMAL");
     await db.$queryRawUnsafe("PRAGMA busy_timeout = 5000");
     await db.$queryRawUnsafe("PRAGMA foreign_keys = ON");
-    if (!conn) throw new Error("The SQLite adapter did not open its connection");
-    registerSqliteHot(db, conn);
     return { db, dialect: "sqlite", close: () => db.$disconnect() };
   }
   // Our own pool, handed to the adapter (which ends it on disconnect), so its use can be observed.
@@ -54,7 +41,6 @@ export async function openDatabase(url: string): Promise<Database> {
   const adapter = new PrismaPg(pool, { disposeExternalPool: true });
   const db = new PostgresClient({ adapter, transactionOptions: TRANSACTION_OPTIONS }) as unknown as Db;
   await db.$queryRawUnsafe("SELECT 1");
-  registerPostgresHot(db, pool, pg.types);
   const poolStats = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount });
   return { db, dialect: "postgres", close: () => db.$disconnect(), poolStats };
 }
