@@ -46,8 +46,8 @@ describe("resource limits", () => {
     expect(refused.length).toBe(3);
     expect(refused[0]!.body).toMatchObject(limitBody("Agent", 2, 2));
     expect(await server.rt.db.agent.count({ where: { orgId } })).toBe(2);
-    // No orphaned SSH keys from the refused registrations.
-    expect(await server.rt.db.secret.count({ where: { vault: { orgId, name: "__agent-keys" } } })).toBe(2);
+    // No orphaned keys from the refused registrations: each registered agent has its SSH and its X25519 key.
+    expect(await server.rt.db.secret.count({ where: { vault: { orgId, name: "__agent-keys" } } })).toBe(4);
 
     const sub = await api.get("/v1/billing/subscription");
     expect(sub.body.usage.vaults).toEqual({ used: 3, limit: 3 });
