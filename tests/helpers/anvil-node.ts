@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import path from "node:path";
 import { encodeAbiParameters, type Hex } from "viem";
+import { freePort } from "../../scripts/talon-process";
 import { CONTRACTS } from "./evm-node";
 
 /**
@@ -22,17 +22,6 @@ function anvilBinary(): string {
   const arch = process.arch === "x64" ? "amd64" : process.arch;
   const pkg = `@foundry-rs/anvil-${process.platform}-${arch}`;
   return path.join(path.dirname(createRequire(import.meta.url).resolve(`${pkg}/package.json`)), "bin", "anvil");
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startAnvilNode(): Promise<AnvilNode> {

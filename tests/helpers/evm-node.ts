@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { encodeAbiParameters, type Hex } from "viem";
+import { freePort } from "../../scripts/talon-process";
 import contracts from "./evm/contracts.json";
 
 /**
@@ -24,17 +24,6 @@ export type EvmNode = {
 
 export const CONTRACTS = contracts.contracts;
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startEvmNode(): Promise<EvmNode> {
   const root = path.resolve(HERE, "../..");
