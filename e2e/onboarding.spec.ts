@@ -27,7 +27,11 @@ describe("onboarding", () => {
     const { page } = await newPage(browser, app);
     const user = await signedInUser(page, app);
     const steps = page.getByRole("list", { name: "Getting started" }).getByTestId("onboarding-step");
-    const done = async () => (await steps.evaluateAll((els) => els.map((e) => e.getAttribute("data-done")))).map((d) => d === "true");
+    // The list streams in after the page shell: wait for all five steps before reading them.
+    const done = async () => {
+      await steps.nth(4).waitFor();
+      return (await steps.evaluateAll((els) => els.map((e) => e.getAttribute("data-done")))).map((d) => d === "true");
+    };
     expect(await done()).toEqual([false, false, false, false, false]);
 
     // Creating a vault opens it.

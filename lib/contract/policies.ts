@@ -4,7 +4,7 @@ import { PATH_PATTERN_MAX, pathPatternProblem } from "../path-glob";
 import { timeWindowProblem } from "../time-window";
 import { ZIsoDate, ZUuid } from "./common";
 
-export const POLICY_PERMISSIONS = ["read", "write"] as const;
+export const POLICY_PERMISSIONS = ["read", "write", "use"] as const;
 export const POLICY_EFFECTS = ["allow", "deny"] as const;
 export const PRINCIPAL_TYPES = ["user", "agent"] as const;
 export const IP_ALLOWLIST_MAX = 64;
@@ -24,7 +24,11 @@ const ZPermissions = z
   .min(1)
   .max(POLICY_PERMISSIONS.length)
   .refine((a) => new Set(a).size === a.length, "must not repeat a permission")
-  .openapi({ description: "`read` (get, list, versions) and/or `write` (put, rotate, disable, delete)", example: ["read"] });
+  .openapi({
+    description:
+      "`read` (get, list, versions), `write` (put, rotate, disable, delete) and/or `use` (Talon uses the value for the caller — credential-injecting HTTP calls, `talon run` — but never returns it; `read` implies `use`)",
+    example: ["read"],
+  });
 
 const ZCidr = z
   .string()

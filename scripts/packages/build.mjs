@@ -62,8 +62,9 @@ async function buildSdk() {
     metafile: true,
     logLevel: "warning",
   });
-  assertInputs("talon-sdk", result.metafile, ["lib/sdk/", "lib/crypto/cmek.ts", "lib/eip3009.ts"]);
-  emitSdkDeclarations(ROOT, path.join(dir, "types"));
+  const shared = ["lib/crypto/cmek.ts", "lib/eip3009.ts"];
+  assertInputs("talon-sdk", result.metafile, ["lib/sdk/", ...shared]);
+  emitSdkDeclarations(ROOT, path.join(dir, "types"), shared);
   writePackage(
     "talon-sdk",
     {

@@ -13,12 +13,16 @@ const FLATTEN_FLAGS =
 const isSchemaImport = (specifier) => specifier === "@hono/zod-openapi" || specifier === "zod" || specifier.startsWith("zod/") || /(^|\/)contract\//.test(specifier);
 
 /**
- * Writes `<sdkDir>/**\/*.d.ts` for the files under `<root>/lib/sdk` into `outDir`, relative imports
- * ending in `.js` so they resolve under every moduleResolution (nodenext included). Throws if any
- * declaration still imports something outside the package.
+ * Writes the declarations of `<root>/lib/sdk` and of the `shared` lib files it imports (paths
+ * relative to the root, as the bundle's allow-list names them) into `outDir`, laid out as under
+ * `lib/` (`sdk/index.d.ts`, `crypto/cmek.d.ts`), with `index.d.ts` re-exporting the SDK. Relative
+ * imports end in `.js` so they resolve under every moduleResolution (nodenext included). Throws if
+ * any declaration still imports something outside the package.
  */
-export function emitSdkDeclarations(root, outDir) {
-  const sdkDir = path.join(root, "lib/sdk");
+export function emitSdkDeclarations(root, outDir, shared = []) {
+  const libDir = path.join(root, "lib");
+  const sdkDir = path.join(libDir, "sdk");
+  const packaged = (fileName) => fileName.startsWith(`${sdkDir}${path.sep}`) || shared.some((rel) => fileName === path.join(root, rel).replace(/\.ts$/, ".d.ts"));
   const program = ts.createProgram([path.join(sdkDir, "index.ts")], {
     target: ts.ScriptTarget.ES2023,
     lib: ["lib.es2023.d.ts", "lib.dom.d.ts", "lib.dom.iterable.d.ts"],
@@ -98,9 +102,9 @@ export function emitSdkDeclarations(root, outDir) {
   const result = program.emit(
     undefined,
     (fileName, text) => {
-      // Declarations of files outside lib/sdk (the contract) are not part of the package.
-      if (!fileName.startsWith(`${sdkDir}${path.sep}`)) return;
-      const rel = path.relative(sdkDir, fileName);
+      // Declarations of files outside lib/sdk and the shared files (the contract) are not part of the package.
+      if (!packaged(fileName)) return;
+      const rel = path.relative(libDir, fileName);
       const target = path.join(outDir, rel);
       mkdirSync(path.dirname(target), { recursive: true });
       const withExtensions = text.replace(/(\bfrom\s+"|\bimport\(")(\.{1,2}(?:\/[^"]*)?)"/g, (_, head, spec) => `${head}${withJsExtension(spec)}"`);
@@ -112,6 +116,10 @@ export function emitSdkDeclarations(root, outDir) {
     { afterDeclarations: [flattenSchemaTypes] },
   );
   if (result.emitSkipped) throw new Error("declaration emit failed");
+  mkdirSync(outDir, { recursive: true });
+  const entry = 'export * from "./sdk/index.js";\n';
+  writeFileSync(path.join(outDir, "index.d.ts"), entry);
+  written.push({ rel: "index.d.ts", text: entry });
 
   const present = new Set(written.map((w) => w.rel));
   for (const { rel, text } of written) {

@@ -1,5 +1,5 @@
 import { matchPathPattern } from "../../lib/path-glob";
-import type { PolicyPermission } from "../../lib/contract/policies";
+import { POLICY_PERMISSIONS, type PolicyPermission } from "../../lib/contract/policies";
 import { ApiError } from "../http/errors";
 import type { Ctx, Principal } from "../http/principal";
 import { type CompiledConditions, compileConditions, conditionsHold, parseStoredConditions } from "./conditions";
@@ -44,7 +44,7 @@ function toRule(r: PolicyRow): PolicyRule {
     // Anything but an explicit allow is treated as deny: a damaged row must not widen access.
     effect: r.effect === "allow" ? "allow" : "deny",
     pattern: r.secretPathPattern,
-    permissions: Array.isArray(perms) ? perms.filter((p): p is Operation => p === "read" || p === "write") : [],
+    permissions: Array.isArray(perms) ? perms.filter((p): p is Operation => (POLICY_PERMISSIONS as readonly unknown[]).includes(p)) : [],
     conditions: compileConditions(parseStoredConditions(r.conditions)),
     expiresAt: r.expiresAt,
   };
@@ -113,11 +113,14 @@ function withinScopes(p: Principal, path: string): boolean {
   return scopes.length === 0 || scopes.some((s) => matchPathPattern(s, path));
 }
 
+/** Whether a rule speaks about `op`: `read` implies `use`, for allow and deny alike (a denied read is a denied use). */
+const coversOp = (r: PolicyRule, op: Operation) => r.permissions.includes(op) || (op === "use" && r.permissions.includes("read"));
+
 /** What the live policies say about `op` on `path`: a matching deny wins over any matching allow. */
 function policyVerdict(rules: PolicyRule[], path: string, op: Operation): "allow" | "deny" | "none" {
   let verdict: "allow" | "none" = "none";
   for (const r of rules) {
-    if (!r.permissions.includes(op) || !matchPathPattern(r.pattern, path)) continue;
+    if (!coversOp(r, op) || !matchPathPattern(r.pattern, path)) continue;
     if (r.effect === "deny") return "deny";
     verdict = "allow";
   }

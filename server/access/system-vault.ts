@@ -36,8 +36,8 @@ const unreadable = () => ApiError.forbidden(`The system vault ${SYSTEM_VAULT_NAM
 const outOfScopes = () => ApiError.forbidden("Your token's scopes do not cover this path. Ask a human to widen the scopes, then get a new token.");
 
 /** One operation on one path of the system vault; `inScopes` is the caller's token-scope ceiling for that path. */
-export function assertSystemVaultPathAccess(p: Principal, path: string, op: "read" | "write", inScopes: boolean): void {
-  if (op !== "read") throw ApiError.forbidden(`The system vault ${SYSTEM_VAULT_NAME} is written only by Talon, when it registers an agent.`);
+export function assertSystemVaultPathAccess(p: Principal, path: string, op: "read" | "write" | "use", inScopes: boolean): void {
+  if (op === "write") throw ApiError.forbidden(`The system vault ${SYSTEM_VAULT_NAME} is written only by Talon, when it registers an agent.`);
   if (!isOwnKey(p, path) && !isOrgAdmin(p)) throw unreadable();
   if (!inScopes) throw outOfScopes();
 }
