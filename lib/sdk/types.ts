@@ -11,6 +11,7 @@ import type * as org from "../contract/org";
 import type * as policies from "../contract/policies";
 import type * as secrets from "../contract/secrets";
 import type * as secretTransfer from "../contract/secret-transfer";
+import type * as secretUse from "../contract/secret-use";
 import type * as shares from "../contract/shares";
 import type * as vaults from "../contract/vaults";
 
@@ -29,6 +30,8 @@ export type SecretVersions = z.infer<typeof secrets.ZSecretVersionsResponse>;
 export type DeletedSecretList = z.infer<typeof secretTransfer.ZDeletedSecretList>;
 export type RestoredSecret = z.infer<typeof secretTransfer.ZRestoredSecret>;
 export type SecretType = secrets.SecretType;
+export type SecretInjectInput = z.input<typeof secretUse.ZSecretInjectRequest>;
+export type SecretInjected = z.infer<typeof secretUse.ZSecretInjectResponse>;
 
 export type CreateAgentInput = z.input<typeof agents.ZCreateAgentRequest>;
 export type UpdateAgentInput = z.input<typeof agents.ZUpdateAgentRequest>;

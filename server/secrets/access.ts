@@ -25,6 +25,9 @@ export async function assertCanDeleteVault(ctx: Ctx, vault: VaultForAccess): Pro
 
 export const assertCanReadSecret = (ctx: Ctx, vault: VaultForAccess, path: string) => assertPathAccess(ctx, vault, path, "read");
 
+/** A path's metadata (its version list), never a value: `use` is enough, so a use-only agent can describe what it uses. */
+export const assertCanDescribeSecret = (ctx: Ctx, vault: VaultForAccess, path: string) => assertPathAccess(ctx, vault, path, "use");
+
 /** Writes, rotations, version disables and deletes all need `write`. */
 export const assertCanWriteSecret = (ctx: Ctx, vault: VaultForAccess, path: string) => assertPathAccess(ctx, vault, path, "write");
 
@@ -39,7 +42,7 @@ export function prefetchSecretAccess(ctx: Ctx, vaultId: string): void {
   void policiesOnVault(ctx, vaultId);
 }
 
-/** Narrows a listing to the paths the caller may read (403 if it may read nothing in the vault). */
+/** Narrows a listing to the paths the caller may read or use (403 if it may do neither anywhere in the vault). */
 export async function filterReadable<T extends { path: string }>(ctx: Ctx, vault: VaultForAccess, items: T[]): Promise<T[]> {
   const readable = await readablePathFilter(ctx, vault);
   return items.filter((i) => readable(i.path));

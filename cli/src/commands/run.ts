@@ -16,7 +16,9 @@ export const run: Command = {
 Fetches the env_bundle secret at PATH, parses its KEY=VALUE lines (blank lines and # comments
 skipped), and runs COMMAND with those variables added to the current environment, stdin/stdout/
 stderr inherited. Exits with COMMAND's exit code (or re-raises its signal). Prints nothing of the
-values. In a CMEK vault the bundle is decrypted here with --cmek-key-file (or TALON_CMEK_KEY_FILE).`,
+values. Needs \`use\` on PATH (\`read\` implies it); audited as secret.use with purpose run. COMMAND
+can see the variables: that is what injecting them means. In a CMEK vault the bundle is decrypted
+here with --cmek-key-file (or TALON_CMEK_KEY_FILE).`,
   async run(argv) {
     const dash = argv.indexOf("--");
     if (dash < 0 || dash === argv.length - 1) throw usageError("missing -- COMMAND");
@@ -27,7 +29,7 @@ values. In a CMEK vault the bundle is decrypted here with --cmek-key-file (or TA
 
     const { client } = authedSession(values.url);
     const cmekKey = cmekKeyText(values["cmek-key-file"]);
-    const secret = unwrap(await client.secrets.get(await resolveVault(client, values.vault), values.bundle, { cmekKey }));
+    const secret = unwrap(await client.secrets.inject(await resolveVault(client, values.vault), values.bundle, { purpose: "run" }, { cmekKey }));
     if (secret.cmek_encrypted && cmekKey === undefined) throw new CliError(`${values.bundle} is encrypted with the vault's customer key: pass --cmek-key-file`);
     if (secret.type !== "env_bundle") throw new CliError(`${values.bundle} is a ${secret.type} secret, not an env_bundle`);
     const parsed = parseEnvBundle(secret.value);

@@ -1,6 +1,18 @@
 import { encodeSecretPath, secretPathError, seg, type SdkResponse, type Transport } from "../client";
 import { cmekFailure, type CmekKeyInput, openRead, sealForVault } from "../cmek";
-import type { DeletedSecretList, RestoredSecret, RotateGenerateInput, Secret, SecretList, SecretOptions, SecretRotated, SecretVersions, SecretWritten } from "../types";
+import type {
+  DeletedSecretList,
+  RestoredSecret,
+  RotateGenerateInput,
+  Secret,
+  SecretInjected,
+  SecretInjectInput,
+  SecretList,
+  SecretOptions,
+  SecretRotated,
+  SecretVersions,
+  SecretWritten,
+} from "../types";
 
 /** A CMEK vault's key (docs/cmek.md): a CmekKey, its 32 raw bytes, or the key file's text. */
 export type CmekOption = { cmekKey?: CmekKeyInput };
@@ -32,6 +44,15 @@ export function secretsResource(t: Transport) {
      */
     get: async (vaultId: string, key: string, opts: CmekOption = {}): Promise<SdkResponse<Secret>> => {
       const res = await call<Secret>("GET", "secrets", vaultId, key);
+      return opts.cmekKey === undefined ? res : openRead(res, opts.cmekKey, vaultId, key);
+    },
+    /**
+     * An env_bundle for injection into a process the caller starts (`talon run`): needs `use` on the
+     * path (or `read`), counts toward `max_access_count`, audited as `secret.use`. In a CMEK vault the
+     * value is opened here with `cmekKey`.
+     */
+    inject: async (vaultId: string, key: string, body: SecretInjectInput, opts: CmekOption = {}): Promise<SdkResponse<SecretInjected>> => {
+      const res = await call<SecretInjected>("POST", "secret-inject", vaultId, key, { body });
       return opts.cmekKey === undefined ? res : openRead(res, opts.cmekKey, vaultId, key);
     },
     list: (vaultId: string, prefix?: string): Promise<SdkResponse<SecretList>> =>
