@@ -113,8 +113,12 @@ function withinScopes(p: Principal, path: string): boolean {
   return scopes.length === 0 || scopes.some((s) => matchPathPattern(s, path));
 }
 
-/** Whether a rule speaks about `op`: `read` implies `use`, for allow and deny alike (a denied read is a denied use). */
-const coversOp = (r: PolicyRule, op: Operation) => r.permissions.includes(op) || (op === "use" && r.permissions.includes("read"));
+/**
+ * Whether a rule speaks about `op`: `read` implies `use`, for allow and deny alike (a denied read is a
+ * denied use); and a denied `use` is a denied read too — a value Talon may not use for you, you may not see.
+ */
+const coversOp = (r: PolicyRule, op: Operation) =>
+  r.permissions.includes(op) || (op === "use" && r.permissions.includes("read")) || (op === "read" && r.effect === "deny" && r.permissions.includes("use"));
 
 /** What the live policies say about `op` on `path`: a matching deny wins over any matching allow. */
 function policyVerdict(rules: PolicyRule[], path: string, op: Operation): "allow" | "deny" | "none" {
@@ -129,6 +133,12 @@ function policyVerdict(rules: PolicyRule[], path: string, op: Operation): "allow
 
 const denied = (op: Operation) => ApiError.forbidden(`A policy denies you ${op} access to this path in this vault.`);
 
+/** A value-returning route refusing a principal whose policies grant `use` here but not `read`. */
+export const useOnly = () =>
+  ApiError.forbidden(
+    "You hold `use` on this path, not `read`: Talon can use this value for you (execute_http, `talon run`) but never returns it. Ask a human for `read` if you need the value itself.",
+  );
+
 /** The full decision for one operation on one secret path. */
 export async function assertPathAccess(ctx: Ctx, vault: VaultForAccess, path: string, op: Operation): Promise<void> {
   assertSameOrg(ctx, vault);
@@ -141,12 +151,15 @@ export async function assertPathAccess(ctx: Ctx, vault: VaultForAccess, path: st
   const verdict = policyVerdict(rules, path, op);
   if (verdict === "deny") throw denied(op);
   if (verdict === "allow" || ownerBypass(ctx.principal, vault)) return;
+  if (op === "read" && policyVerdict(rules, path, "use") === "allow") throw useOnly();
   throw noPolicy(op);
 }
 
 /**
- * For listings: a predicate telling which paths the caller may read. 403 when the caller can read
- * nothing in the vault at all (bound elsewhere, or neither a policy nor the owner bypass).
+ * For listings (paths and metadata, never values): a predicate telling which paths the caller may
+ * list — those it may read or only `use` (read implies use), so a use-only agent can find the paths
+ * Talon will use for it. 403 when it can do neither anywhere in the vault (bound elsewhere, or
+ * neither a policy nor the owner bypass).
  */
 export async function readablePathFilter(ctx: Ctx, vault: VaultForAccess): Promise<(path: string) => boolean> {
   assertSameOrg(ctx, vault);
@@ -154,11 +167,11 @@ export async function readablePathFilter(ctx: Ctx, vault: VaultForAccess): Promi
   assertBinding(ctx, vault);
   const rules = (await policiesOnVault(ctx, vault.id)).filter(applies(ctx, new Date()));
   const bypass = ownerBypass(ctx.principal, vault);
-  if (!bypass && !rules.some((r) => r.effect === "allow" && r.permissions.includes("read"))) throw noPolicy("read");
+  if (!bypass && !rules.some((r) => r.effect === "allow" && coversOp(r, "use"))) throw noPolicy("read");
   const p = ctx.principal;
   return (path) => {
     if (!withinScopes(p, path)) return false;
-    const verdict = policyVerdict(rules, path, "read");
+    const verdict = policyVerdict(rules, path, "use");
     return verdict === "allow" || (verdict === "none" && bypass);
   };
 }

@@ -21,6 +21,7 @@ import { registerOpenApiRoute } from "./openapi";
 import { registerOrgRoutes } from "./org";
 import { registerPolicyRoutes } from "./policies";
 import { registerSecretRoutes } from "./secrets";
+import { registerSecretUseRoutes } from "./secret-use";
 import { registerSecurityRoutes } from "./security";
 import { registerShareRoutes } from "./shares";
 import { registerTransactionRoutes } from "./transactions";
@@ -46,6 +47,7 @@ export function createApiApp(rt: Runtime): ApiApp {
   registerAgentRoutes(app);
   registerVaultRoutes(app);
   registerSecretRoutes(app);
+  registerSecretUseRoutes(app);
   registerCmekRoutes(app);
   registerDeletedSecretRoutes(app);
   registerPolicyRoutes(app);

@@ -19,7 +19,7 @@ import { ApiError } from "../http/errors";
 import { type Ctx, principalRef } from "../http/principal";
 import { assertCmekUnchanged, assertServerMayGenerate, cmekFingerprintForWrite } from "../vaults/cmek-state";
 import { loadVault, type VaultRecord } from "../vaults/service";
-import { assertCanReadSecret, assertCanReadSecretValue, assertCanWriteSecret, filterReadable, prefetchSecretAccess } from "./access";
+import { assertCanDescribeSecret, assertCanReadSecretValue, assertCanWriteSecret, filterReadable, prefetchSecretAccess } from "./access";
 import { generateSecretValue } from "./generate";
 import { rotationColumns, rotationFields, type RotationFields } from "./rotation";
 import { isoOrNull, parseMetadata, readSecret } from "./read";
@@ -253,7 +253,7 @@ async function rotationOf(ctx: Ctx, vaultId: string, rows: { id: string }[]) {
 
 export async function listSecretVersions(ctx: Ctx, input: { vaultId: string; path: string }): Promise<{ versions: SecretVersionSummary[] }> {
   const vault = await loadVault(ctx, input.vaultId);
-  await assertCanReadSecret(ctx, vault, input.path);
+  await assertCanDescribeSecret(ctx, vault, input.path);
   const secret = await liveSecret(ctx, vault, input.path);
   const versions = await ctx.rt.db.secretVersion.findMany({
     where: { secretId: secret.id },
