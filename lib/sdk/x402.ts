@@ -7,6 +7,7 @@
  *   const talon = createClient({ baseUrl, token, fetch: paying });   // 402 → signed, retried once
  */
 
+import { CHAINS } from "../chains";
 import { TRANSFER_WITH_AUTHORIZATION_TYPES } from "../eip3009";
 
 export const X402_PAYMENT_HEADER = "X-PAYMENT";
@@ -41,16 +42,7 @@ export type X402Signer = {
 };
 
 /** x402 network names → EIP-155 chain ids (Talon's chain registry). Others: pass `chainId`. */
-const CHAIN_IDS: Record<string, number> = {
-  ethereum: 1,
-  base: 8453,
-  optimism: 10,
-  "arbitrum-one": 42161,
-  polygon: 137,
-  sepolia: 11155111,
-  "base-sepolia": 84532,
-  localhost: 31337,
-};
+const CHAIN_IDS: Readonly<Record<string, number>> = Object.fromEntries(CHAINS.map((c) => [c.name, c.chainId]));
 
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 const UINT = /^\d{1,78}$/;

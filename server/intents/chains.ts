@@ -1,26 +1,14 @@
 import type { z } from "@hono/zod-openapi";
 import type { ZChainListResponse, ZChainResponse } from "../../lib/contract/chains";
+import { CHAINS, type ChainDef } from "../../lib/chains";
 import { ApiError } from "../http/errors";
 
 /**
  * The default chain registry (skill card "Supported Chains"). Static: the only per-deployment part
  * is the RPC URL, which comes from TALON_CHAIN_RPC_URLS; a chain without one is listed but disabled.
- * No imports beyond types and errors: server/config validates chain names against this list.
+ * The list itself is lib/chains.ts (the SDK shares it). No imports beyond that, types and errors:
+ * server/config validates chain names against this list.
  */
-type ChainDef = { name: string; displayName: string; chainId: number; explorerUrl: string; testnet: boolean; currency: "ETH" | "POL" };
-
-const CHAINS: readonly ChainDef[] = [
-  { name: "ethereum", displayName: "Ethereum", chainId: 1, explorerUrl: "https://etherscan.io", testnet: false, currency: "ETH" },
-  { name: "base", displayName: "Base", chainId: 8453, explorerUrl: "https://basescan.org", testnet: false, currency: "ETH" },
-  { name: "optimism", displayName: "OP Mainnet", chainId: 10, explorerUrl: "https://optimistic.etherscan.io", testnet: false, currency: "ETH" },
-  { name: "arbitrum-one", displayName: "Arbitrum One", chainId: 42161, explorerUrl: "https://arbiscan.io", testnet: false, currency: "ETH" },
-  { name: "polygon", displayName: "Polygon", chainId: 137, explorerUrl: "https://polygonscan.com", testnet: false, currency: "POL" },
-  { name: "sepolia", displayName: "Sepolia", chainId: 11155111, explorerUrl: "https://sepolia.etherscan.io", testnet: true, currency: "ETH" },
-  { name: "base-sepolia", displayName: "Base Sepolia", chainId: 84532, explorerUrl: "https://sepolia.basescan.org", testnet: true, currency: "ETH" },
-  // A development node (Hardhat, Anvil) on the operator's machine; it has no explorer.
-  { name: "localhost", displayName: "Localhost", chainId: 31337, explorerUrl: "", testnet: true, currency: "ETH" },
-];
-
 const CURRENCIES = {
   ETH: { name: "Ether", symbol: "ETH", decimals: 18 },
   POL: { name: "POL", symbol: "POL", decimals: 18 },
