@@ -27,6 +27,7 @@ import { registerShareRoutes } from "./shares";
 import { registerTransactionRoutes } from "./transactions";
 import { registerVaultRoutes } from "./vaults";
 import { registerWebhookRoutes } from "./webhooks";
+import { registerBindingRoutes } from "./bindings";
 
 /** The one API app: `/v1/*`, `/.well-known/*` and `/mcp`. Served by server.ts and by Next's catch-all. */
 export function createApiApp(rt: Runtime): ApiApp {
@@ -61,6 +62,7 @@ export function createApiApp(rt: Runtime): ApiApp {
   registerChainRoutes(app);
   registerTransactionRoutes(app);
   registerWebhookRoutes(app);
+  registerBindingRoutes(app);
   registerOpenApiRoute(app); // last: the document lists every route registered before it
   answerWrongVerbs(app); // after every route: a known path with a wrong verb is 405 + Allow
   return app;
