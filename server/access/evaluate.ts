@@ -3,6 +3,7 @@ import { POLICY_PERMISSIONS, type PolicyPermission } from "../../lib/contract/po
 import { ApiError } from "../http/errors";
 import type { Ctx, Principal } from "../http/principal";
 import { type CompiledConditions, compileConditions, conditionsHold, parseStoredConditions } from "./conditions";
+import { policiesForPrincipalOnVault } from "./repo";
 import { assertSystemVaultPathAccess, assertSystemVaultVisible, isSystemVault, refuseSystemVaultManagement, systemVaultReadablePaths } from "./system-vault";
 
 /**
@@ -64,7 +65,7 @@ export function policiesOnVault(ctx: Ctx, vaultId: string): Promise<PolicyRule[]
   if (!byVault) loaded.set(ctx, (byVault = new Map()));
   let rules = byVault.get(vaultId);
   if (!rules) {
-    rules = ctx.rt.db.policy.findMany({ where: { ...principalWhere(ctx.principal), vaultId }, select: POLICY_SELECT }).then((rows) => rows.map(toRule));
+    rules = policiesForPrincipalOnVault(ctx.rt.db, principalWhere(ctx.principal), vaultId).then((rows) => rows.map(toRule));
     // A caller that throws before awaiting (e.g. unknown vault) must not leave an unhandled rejection.
     rules.catch(() => undefined);
     byVault.set(vaultId, rules);

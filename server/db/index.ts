@@ -1,6 +1,7 @@
 import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
+import { trackPostgres, trackSqlite } from "./hot";
 import type { DbPoolStats } from "../metrics";
 import { PrismaClient as PostgresClient } from "../../generated/postgres/client";
 import { PrismaClient as SqliteClient } from "../../generated/sqlite/client";
@@ -27,21 +28,33 @@ export async function openDatabase(url: string): Promise<Database> {
   if (url.startsWith("file:")) {
     // Timestamps as epoch milliseconds: raw SQL then compares dates the same way on both databases.
     const adapter = new PrismaBetterSqlite3({ url }, { timestampFormat: "unixepoch-ms" });
+    // Every connection the adapter opens (at start-up and again after a $disconnect or an outage) gets
+    // the same settings, and the hot path (./hot.ts) runs on whichever one is open now. WAL lets readers
+    // run beside the writer; NORMAL is durable across process crashes in WAL mode; the busy timeout makes
+    // concurrent writers (other processes, the migrator) wait instead of failing.
+    const hot = trackSqlite(adapter, (conn) => {
+      conn.pragma("journal_mode = WAL");
+      conn.pragma("synchronous = NORMAL");
+      conn.pragma("busy_timeout = 5000");
+      conn.pragma("foreign_keys = ON");
+    });
     const db = new SqliteClient({ adapter, transactionOptions: TRANSACTION_OPTIONS });
-    // WAL lets readers run beside the writer; NORMAL is durable across process crashes in WAL mode;
-    // the busy timeout makes concurrent writers (other processes, the migrator) wait instead of failing.
-    await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
-    await db.$queryRawUnsafe("PRAGMA synchronous = NORMAL");
-    await db.$queryRawUnsafe("PRAGMA busy_timeout = 5000");
-    await db.$queryRawUnsafe("PRAGMA foreign_keys = ON");
+    await db.$connect();
+    hot.register(db);
     return { db, dialect: "sqlite", close: () => db.$disconnect() };
   }
-  // Our own pool, handed to the adapter (which ends it on disconnect), so its use can be observed.
+  // Our own pool, handed to the adapter (which ends it on disconnect; on a reconnect the adapter opens a
+  // new one from the same settings, which the hot path and the pool stats then follow).
   const pool = new pg.Pool({ connectionString: url, max: 20 });
   const adapter = new PrismaPg(pool, { disposeExternalPool: true });
+  const hot = trackPostgres(adapter, pg.types);
   const db = new PostgresClient({ adapter, transactionOptions: TRANSACTION_OPTIONS }) as unknown as Db;
   await db.$queryRawUnsafe("SELECT 1");
-  const poolStats = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount });
+  hot.register(db);
+  const poolStats = () => {
+    const p = hot.current() ?? pool;
+    return { total: p.totalCount, idle: p.idleCount, waiting: p.waitingCount };
+  };
   return { db, dialect: "postgres", close: () => db.$disconnect(), poolStats };
 }
 

@@ -107,6 +107,7 @@ type ErrorShape = {
   code?: unknown;
   errorCode?: unknown;
   message?: unknown;
+  severity?: unknown;
   cause?: unknown;
   meta?: { driverAdapterError?: { cause?: { kind?: unknown; originalCode?: unknown; code?: unknown; severity?: unknown } } };
 };
@@ -123,6 +124,8 @@ function isOutage(err: unknown, depth = 0): boolean {
     if (cause.kind === "postgres" && (OUTAGE_SQLSTATE.test(String(cause.code ?? "")) || cause.severity === "FATAL" || cause.severity === "PANIC")) return true;
   }
   if (OUTAGE_SOCKET_CODES.has(String(e.code)) || OUTAGE_SQLITE.test(String(e.code ?? ""))) return true;
+  // node-postgres's own errors (the hot path, server/db/hot.ts, runs on the driver): same rule as above.
+  if (OUTAGE_SQLSTATE.test(String(e.code ?? "")) || e.severity === "FATAL" || e.severity === "PANIC") return true;
   if (typeof e.message === "string" && PG_CONNECTION_LOST.test(e.message)) return true;
   return isOutage(e.cause, depth + 1);
 }

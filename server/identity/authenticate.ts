@@ -8,6 +8,7 @@ import { log } from "../log";
 import type { Runtime } from "../runtime";
 import { parsePersonalKey, PERSONAL_KEY_PREFIX } from "./personal-key";
 import { DpopProofError, type DpopRequest, dpopUnauthorized, verifyDpopProof } from "./dpop";
+import { agentByKeyPrefix, agentForJwt, personalKeyByPrefix, userForJwt } from "./repo";
 import { userClaimsOf, type VerifiedClaims } from "./tokens";
 
 /** lastUsedAt is advisory: writing it on every request would turn each read into a write. */
@@ -29,9 +30,10 @@ export const isJwtShaped = (bearer: string) => JWT_SHAPE.test(bearer);
 /**
  * Turns a bearer credential into a principal, or throws the one 401. Runs on every authenticated
  * request, so each JWT costs a single indexed query that reads the principal's current state *and*
- * the revocation denylist together (a LEFT JOIN on the token's jti): a revoked token, a bumped token
- * version (password change; agent deactivation, key rotation, scope change) or a deleted agent fail
- * on the next request, on every instance sharing the database — nothing is cached in process.
+ * the revocation denylist together (a LEFT JOIN on the token's jti; ./repo.ts, on the driver): a
+ * revoked token, a bumped token version (password change; agent deactivation, key rotation, scope
+ * change) or a deleted agent fail on the next request, on every instance sharing the database. Only
+ * the signature check of a JWT is cached (TokenService), never the principal's state.
  * Keys (`1ck_`, `ocv_`) are looked up by their non-secret prefix and compared by hash in constant time.
  */
 export async function authenticateBearer(rt: Runtime, bearer: string, meta: AuthMeta): Promise<Principal> {
@@ -135,14 +137,7 @@ async function authenticateUserJwt(rt: Runtime, verified: VerifiedClaims): Promi
   const claims = userClaimsOf(verified);
   if (!claims) throw ApiError.unauthorized();
   const akid = typeof verified.akid === "string" ? verified.akid : null;
-  const rows = await rt.db.$queryRaw<UserJwtRow[]>`
-    SELECT u."orgId", u."role", u."tokenVersion", r."jti" AS "revoked",
-           k."userId" AS "keyUserId", k."isActive" AS "keyActive", k."expiresAt" AS "keyExpiresAt", k."scopes" AS "keyScopes"
-    FROM "User" u
-    LEFT JOIN "RevokedToken" r ON r."jti" = ${claims.jti}
-    LEFT JOIN "ApiKey" k ON k."id" = ${akid ?? ""}
-    WHERE u."id" = ${claims.userId}`;
-  const row = rows[0];
+  const row = (await userForJwt(rt.db, claims.userId, claims.jti, akid ?? "")) as UserJwtRow | undefined;
   if (!row || row.revoked !== null || Number(row.tokenVersion) !== claims.tokenVersion || row.orgId !== claims.orgId) throw ApiError.unauthorized();
   const base = { kind: "user" as const, userId: claims.userId, orgId: row.orgId, role: row.role as OrgRole, credentialId: claims.jti, expiresAt: claims.expiresAt };
   if (akid === null) return { ...base, via: "jwt" };
@@ -173,15 +168,8 @@ async function authenticateAgentJwt(rt: Runtime, claims: VerifiedClaims, token: 
   const jkt = boundKeyOf(claims);
   if (jkt === null && meta.dpop?.scheme === "dpop") throw notDpopBound();
   // The proof (signature, then its jti insert) runs beside the principal's query, not after it.
-  const [rows] = await Promise.all([
-    rt.db.$queryRaw<AgentJwtRow[]>`
-      SELECT a."orgId", a."isActive", a."expiresAt", a."tokenVersion", a."createdBy", a."lastActiveAt", r."jti" AS "revoked"
-      FROM "Agent" a
-      LEFT JOIN "RevokedToken" r ON r."jti" = ${claims.jti}
-      WHERE a."id" = ${agentId}`,
-    jkt === null ? null : provePossession(rt, jkt, token, meta.dpop),
-  ]);
-  const row = rows[0];
+  const [found] = await Promise.all([agentForJwt(rt.db, agentId, claims.jti), jkt === null ? null : provePossession(rt, jkt, token, meta.dpop)]);
+  const row = found as AgentJwtRow | undefined;
   if (!row || row.revoked !== null || row.orgId !== claims.org || Number(row.tokenVersion) !== claims.tv || !truthy(row.isActive) || !live(row.expiresAt)) {
     throw ApiError.unauthorized();
   }
@@ -207,12 +195,26 @@ async function authenticateAgentJwt(rt: Runtime, claims: VerifiedClaims, token: 
   };
 }
 
+type AgentKeyRow = {
+  id: string;
+  orgId: string;
+  keyHash: string | null;
+  authMethod: string;
+  isActive: unknown;
+  expiresAt: unknown;
+  lastActiveAt: unknown;
+  createdBy: string;
+  scopes: string;
+  vaultIds: string;
+  cryptoProxyEnabled: unknown;
+};
+
 /** An `ocv_` key used directly as Bearer: the same checks as the exchange, on every request. */
 async function authenticateAgentKey(rt: Runtime, key: string, meta: AuthMeta): Promise<AgentPrincipal> {
   const parsed = parseAgentKey(key);
-  const agent = parsed ? await rt.db.agent.findUnique({ where: { keyPrefix: parsed.keyPrefix } }) : null;
+  const agent = parsed ? ((await agentByKeyPrefix(rt.db, parsed.keyPrefix)) as AgentKeyRow | undefined) : undefined;
   if (!agentKeyMatches(agent?.keyHash, parsed) || !agent || agent.authMethod !== "api_key") throw ApiError.unauthorized();
-  if (!agent.isActive || !live(agent.expiresAt)) throw ApiError.unauthorized();
+  if (!truthy(agent.isActive) || !live(agent.expiresAt)) throw ApiError.unauthorized();
   recordAgentActivity(rt, agent.id, agent.lastActiveAt, meta);
   return {
     kind: "agent",
@@ -224,7 +226,7 @@ async function authenticateAgentKey(rt: Runtime, key: string, meta: AuthMeta): P
     // Only explicit scopes are a ceiling; derived ones are the live policies, decided per request.
     scopes: parseList(agent.scopes),
     vaultIds: parseList(agent.vaultIds),
-    cryptoProxyEnabled: agent.cryptoProxyEnabled,
+    cryptoProxyEnabled: truthy(agent.cryptoProxyEnabled),
   };
 }
 
@@ -253,11 +255,7 @@ async function authenticatePersonalKey(rt: Runtime, key: string, meta: AuthMeta)
   const parsed = parsePersonalKey(key);
   if (!parsed) throw ApiError.unauthorized();
   // One round trip: the key with its owner's role (Prisma's `include` would cost a second query).
-  const rows = await rt.db.$queryRaw<KeyRow[]>`
-    SELECT k."id", k."orgId", k."userId", k."keyHash", k."scopes", k."isActive", k."expiresAt", k."lastUsedAt", u."role", u."orgId" AS "userOrgId"
-    FROM "ApiKey" k JOIN "User" u ON u."id" = k."userId"
-    WHERE k."keyPrefix" = ${parsed.keyPrefix}`;
-  const row = rows[0];
+  const row = (await personalKeyByPrefix(rt.db, parsed.keyPrefix)) as KeyRow | undefined;
   const stored = row ? Buffer.from(row.keyHash, "hex") : null;
   if (!row || !stored || stored.length !== parsed.hash.length || !timingSafeEqual(stored, parsed.hash)) throw ApiError.unauthorized();
   const now = Date.now();

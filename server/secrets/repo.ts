@@ -1,5 +1,5 @@
-import { Prisma } from "../../generated/sqlite/client";
 import type { Db, Dialect, Tx } from "../db";
+import { hotSql } from "../db/hot";
 
 /**
  * The raw statements of the secrets hot path. Identifiers are quoted so the same SQL runs on SQLite
@@ -79,27 +79,41 @@ function readRowFrom(r: Raw | undefined): SecretForRead | null {
   };
 }
 
+const READ_COLUMNS = `v.id AS "vaultId", v."orgId" AS "orgId", v."createdBy" AS "vaultCreatedBy", v."createdByType" AS "vaultCreatedByType",
+       v."wrappedKey" AS "wrappedKey", v."masterKeyVersion" AS "masterKeyVersion", s.id AS "secretId", s."deletedAt" AS "deletedAt",
+       sv.id AS "versionId", sv.version AS "version", sv.type AS "type", sv.ciphertext AS "ciphertext",
+       sv.metadata AS "metadata", sv."expiresAt" AS "expiresAt", sv."maxAccessCount" AS "maxAccessCount",
+       sv."accessCount" AS "accessCount", sv."isDisabled" AS "isDisabled", sv."createdBy" AS "createdBy",
+       sv."createdAt" AS "createdAt", sv."cmekFingerprint" AS "cmekFingerprint"`;
+
+const READ_CURRENT = `SELECT ${READ_COLUMNS}
+  FROM "Vault" v
+  LEFT JOIN "Secret" s ON s."vaultId" = v.id AND s.path = $3
+  LEFT JOIN "SecretVersion" sv ON sv."secretId" = s.id AND sv.version = s."currentVersion"
+  WHERE v.id = $2 AND v."orgId" = $1`;
+
+const READ_VERSION = `SELECT ${READ_COLUMNS}
+  FROM "Vault" v
+  LEFT JOIN "Secret" s ON s."vaultId" = v.id AND s.path = $3
+  LEFT JOIN "SecretVersion" sv ON sv."secretId" = s.id AND sv.version = $4
+  WHERE v.id = $2 AND v."orgId" = $1`;
+
 /**
- * One SELECT for a read: the vault (always, when it is the caller's org's — so access can be decided
- * before existence is revealed), the secret at `path` and its current version, or `version` if given.
+ * One SELECT for a read, on the driver (server/db/hot.ts): the vault (always, when it is the caller's
+ * org's — so access can be decided before existence is revealed), the secret at `path` and its current
+ * version, or `version` if given.
  */
 export async function findSecretForRead(db: Db, orgId: string, vaultId: string, path: string, version?: number): Promise<SecretForRead | null> {
-  // The current version unless a specific one is asked for; one SELECT either way.
-  const versionToRead = version === undefined ? Prisma.sql`s."currentVersion"` : Prisma.sql`${version}`;
-  const rows = await db.$queryRaw<Raw[]>`
-        SELECT v.id AS "vaultId", v."orgId" AS "orgId", v."createdBy" AS "vaultCreatedBy", v."createdByType" AS "vaultCreatedByType",
-               v."wrappedKey" AS "wrappedKey",
-               v."masterKeyVersion" AS "masterKeyVersion", s.id AS "secretId", s."deletedAt" AS "deletedAt",
-               sv.id AS "versionId", sv.version AS "version", sv.type AS "type", sv.ciphertext AS "ciphertext",
-               sv.metadata AS "metadata", sv."expiresAt" AS "expiresAt", sv."maxAccessCount" AS "maxAccessCount",
-               sv."accessCount" AS "accessCount", sv."isDisabled" AS "isDisabled", sv."createdBy" AS "createdBy",
-               sv."createdAt" AS "createdAt", sv."cmekFingerprint" AS "cmekFingerprint"
-        FROM "Vault" v
-        LEFT JOIN "Secret" s ON s."vaultId" = v.id AND s.path = ${path}
-        LEFT JOIN "SecretVersion" sv ON sv."secretId" = s.id AND sv.version = ${versionToRead}
-        WHERE v.id = ${vaultId} AND v."orgId" = ${orgId}`;
+  const sql = hotSql(db);
+  const rows =
+    version === undefined
+      ? await sql.all("secrets.read", READ_CURRENT, [orgId, vaultId, path])
+      : await sql.all("secrets.readVersion", READ_VERSION, [orgId, vaultId, path, version]);
   return readRowFrom(rows[0]);
 }
+
+const CONSUME_ACCESS = `UPDATE "SecretVersion" SET "accessCount" = "accessCount" + 1
+  WHERE id = $1 AND ("maxAccessCount" = 0 OR "accessCount" < "maxAccessCount")`;
 
 /**
  * Counts one read of a limited version. The check and the increment are one conditional statement,
@@ -107,10 +121,7 @@ export async function findSecretForRead(db: Db, orgId: string, vaultId: string, 
  * Returns false when the limit was already reached.
  */
 export async function consumeAccess(db: Db, versionId: string): Promise<boolean> {
-  const affected = await db.$executeRaw`
-    UPDATE "SecretVersion" SET "accessCount" = "accessCount" + 1
-    WHERE id = ${versionId} AND ("maxAccessCount" = 0 OR "accessCount" < "maxAccessCount")`;
-  return affected === 1;
+  return (await hotSql(db).run("secrets.consumeAccess", CONSUME_ACCESS, [versionId])) === 1;
 }
 
 export type SecretListRow = {

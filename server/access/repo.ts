@@ -1,0 +1,44 @@
+import type { Db } from "../db";
+import { hotSql } from "../db/hot";
+
+/** A policy row as the access decision reads it (server/access/evaluate.ts turns it into a rule). */
+export type PolicyRow = {
+  vaultId: string;
+  secretPathPattern: string;
+  permissions: string;
+  conditions: string;
+  effect: string;
+  expiresAt: Date | null;
+  approval: string | null;
+};
+
+const ON_VAULT = `SELECT p."vaultId" AS "vaultId", p."secretPathPattern" AS "secretPathPattern", p."permissions" AS "permissions",
+       p."conditions" AS "conditions", p."effect" AS "effect", p."expiresAt" AS "expiresAt", p."approval" AS "approval"
+  FROM "Policy" p
+  WHERE p."orgId" = $1 AND p."principalType" = $2 AND p."principalId" = $3 AND p."vaultId" = $4`;
+
+/** SQLite gives DateTime as epoch ms (see server/db/hot.ts), PostgreSQL as Date. */
+function toDate(v: unknown): Date | null {
+  if (v === null || v === undefined) return null;
+  if (v instanceof Date) return v;
+  if (typeof v === "number" || typeof v === "bigint") return new Date(Number(v));
+  return new Date(/^\d+$/.test(String(v)) ? Number(v) : String(v));
+}
+
+/** The principal's policies on one vault: one indexed SELECT on the driver, prepared once. */
+export async function policiesForPrincipalOnVault(
+  db: Db,
+  p: { orgId: string; principalType: string; principalId: string },
+  vaultId: string,
+): Promise<PolicyRow[]> {
+  const rows = await hotSql(db).all("access.policiesOnVault", ON_VAULT, [p.orgId, p.principalType, p.principalId, vaultId]);
+  return rows.map((r) => ({
+    vaultId: String(r.vaultId),
+    secretPathPattern: String(r.secretPathPattern),
+    permissions: String(r.permissions),
+    conditions: String(r.conditions),
+    effect: String(r.effect),
+    expiresAt: toDate(r.expiresAt),
+    approval: r.approval === null || r.approval === undefined ? null : String(r.approval),
+  }));
+}

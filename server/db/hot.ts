@@ -1,0 +1,240 @@
+import type BetterSqlite3 from "better-sqlite3";
+import type pg from "pg";
+
+type Dialect = "sqlite" | "postgres";
+/** A Prisma client, structurally (so ./index can import this file without an import cycle). */
+type PrismaLike = { $connect(): Promise<void>; $transaction<T>(fn: () => Promise<T>): Promise<T> };
+/** A driver adapter factory (PrismaBetterSqlite3, PrismaPg): Prisma calls `connect` at start-up and again after each `$disconnect`. */
+type AdapterFactory = { connect(): Promise<unknown> };
+
+/**
+ * The hot path's way to the database: the drivers themselves, without Prisma's client, query compiler
+ * and adapter (≈ 40 % of a secret read's CPU in the issue-10 profile). Statements are written once in
+ * PostgreSQL's `$1, $2…` form and run unchanged there as named prepared statements (prepared once per
+ * pooled connection by `pg`); on SQLite the same text is rewritten to positional `?` once and prepared
+ * once per connection, then reused. Rows come back as plain objects whose values differ by driver
+ * (SQLite: epoch-ms numbers for DateTime, 0/1 for Boolean, Buffer for Bytes; PostgreSQL: Date, boolean,
+ * Buffer); each domain's repo.ts normalises them.
+ *
+ * The connection is never one captured at start-up: every call takes the driver object of the adapter
+ * Prisma has open *now* (its SQLite connection, its pg pool), recorded each time Prisma connects. When
+ * Prisma has let it go (`$disconnect`, an outage), the call asks Prisma to connect again first, so the
+ * hot path and Prisma recover together. Driver errors are thrown as the driver gives them (SqliteError
+ * `SQLITE_BUSY`, `SQLITE_CANTOPEN`…, pg's FATAL / class-08 / 57P errors, socket errors); the pipeline's
+ * `databaseOutage` (server/http/errors.ts) turns those into the same 503 + Retry-After as Prisma's.
+ *
+ * Prisma stays the schema, the migrations and every cold path; the queries here are reads or single
+ * statements, named by the repo that owns them (`secrets.read`, `auth.agentJwt`, …).
+ */
+export type HotRow = Record<string, unknown>;
+
+export interface HotSql {
+  readonly dialect: Dialect;
+  /** Every row of a SELECT. `name` identifies the statement (one SQL text per name). */
+  all(name: string, sql: string, params: readonly unknown[]): Promise<HotRow[]>;
+  /** The first row of a SELECT, or undefined. */
+  get(name: string, sql: string, params: readonly unknown[]): Promise<HotRow | undefined>;
+  /** One statement outside any transaction (its own implicit one); resolves with the number of rows it changed. */
+  run(name: string, sql: string, params: readonly unknown[]): Promise<number>;
+}
+
+/** Records the driver object of every adapter Prisma opens through `factory`, and runs `onConnect` on it. */
+class Connections<C> {
+  current: C | null = null;
+  private reconnecting: Promise<void> | null = null;
+  db: PrismaLike | null = null;
+
+  constructor(factory: AdapterFactory, onConnect: (client: C) => void) {
+    const connect = factory.connect.bind(factory);
+    factory.connect = async () => {
+      const adapter = await connect();
+      const client = (adapter as { client: C }).client;
+      onConnect(client);
+      this.current = client;
+      return adapter;
+    };
+  }
+
+  /** Asks Prisma to open its adapter again (single flight); its errors (an outage) propagate. */
+  async reconnect(): Promise<C> {
+    if (!this.db) throw new Error("The hot path's database client is not registered");
+    const before = this.current;
+    this.reconnecting ??= this.db.$connect().finally(() => (this.reconnecting = null));
+    await this.reconnecting;
+    // Prisma may consider itself connected while we saw the old handle: then there is no new one.
+    if (this.current === null || this.current === before) throw connectionUnavailable();
+    return this.current;
+  }
+}
+
+/** The error of a call that found no usable connection even after asking Prisma for one: an outage (503). */
+function connectionUnavailable(): Error {
+  return Object.assign(new Error("The database connection is closed"), { code: "ECONNRESET" });
+}
+
+type Prepared = { stmt: BetterSqlite3.Statement; order: number[] };
+
+/** `$1 … $n` → `?` in order of appearance, with the parameter index each `?` takes. */
+function positional(sql: string): { sql: string; order: number[] } {
+  const order: number[] = [];
+  const text = sql.replace(/\$(\d+)/g, (_m, n: string) => {
+    order.push(Number(n) - 1);
+    return "?";
+  });
+  return { sql: text, order };
+}
+
+function bind(p: Prepared, params: readonly unknown[]): unknown[] {
+  return p.order.map((i) => {
+    const v = params[i];
+    if (v instanceof Date) return v.getTime();
+    if (typeof v === "boolean") return v ? 1 : 0;
+    return v;
+  });
+}
+
+class SqliteHot implements HotSql {
+  readonly dialect = "sqlite" as const;
+  /** Statements are per connection: a reconnect starts an empty map. */
+  private prepared = new WeakMap<BetterSqlite3.Database, Map<string, Prepared>>();
+
+  constructor(private readonly conns: Connections<BetterSqlite3.Database>) {}
+
+  private statement(conn: BetterSqlite3.Database, name: string, sql: string): Prepared {
+    let byName = this.prepared.get(conn);
+    if (!byName) this.prepared.set(conn, (byName = new Map()));
+    let p = byName.get(name);
+    if (!p) {
+      const { sql: text, order } = positional(sql);
+      const stmt = conn.prepare(text);
+      // Epoch-ms timestamps and counters fit in a double; the adapter's connection default is BigInt.
+      if (stmt.reader) stmt.safeIntegers(false);
+      p = { stmt, order };
+      byName.set(name, p);
+    }
+    return p;
+  }
+
+  /** The connection Prisma has open now, or a fresh one Prisma opens for us (an outage throws). */
+  private connection(): BetterSqlite3.Database | Promise<BetterSqlite3.Database> {
+    const conn = this.conns.current;
+    return conn?.open ? conn : this.conns.reconnect();
+  }
+
+  private allOn(conn: BetterSqlite3.Database, name: string, sql: string, params: readonly unknown[]): HotRow[] {
+    const p = this.statement(conn, name, sql);
+    return p.stmt.all(...bind(p, params)) as HotRow[];
+  }
+
+  all(name: string, sql: string, params: readonly unknown[]): Promise<HotRow[]> {
+    try {
+      const conn = this.connection();
+      // The common case stays synchronous: no extra turn of the event loop for an open connection.
+      if (!(conn instanceof Promise)) return Promise.resolve(this.allOn(conn, name, sql, params));
+      return conn.then((c) => this.allOn(c, name, sql, params));
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+  }
+
+  async get(name: string, sql: string, params: readonly unknown[]): Promise<HotRow | undefined> {
+    return (await this.all(name, sql, params))[0];
+  }
+
+  async run(name: string, sql: string, params: readonly unknown[]): Promise<number> {
+    const conn = await this.connection();
+    const exec = (c: BetterSqlite3.Database) => {
+      const p = this.statement(c, name, sql);
+      return p.stmt.run(...bind(p, params)).changes;
+    };
+    // One connection serves Prisma too: while one of its interactive transactions is open, a write
+    // here would land inside it (and roll back with it). Wait for that transaction through Prisma's
+    // own queue instead; otherwise the statement is its own implicit transaction, run synchronously.
+    if (conn.inTransaction) return this.conns.db!.$transaction(async () => exec(await this.connection()));
+    return exec(conn);
+  }
+}
+
+/** `timestamp(3)` without time zone holds UTC (as Prisma writes it); pg would read it as local time. */
+const TIMESTAMP_OID = 1114;
+const utcTimestamp = (s: string) => new Date(`${s.replace(" ", "T")}Z`);
+
+class PostgresHot implements HotSql {
+  readonly dialect = "postgres" as const;
+  private readonly types: { getTypeParser: (oid: number, format?: string) => (v: string) => unknown };
+
+  constructor(
+    private readonly conns: Connections<pg.Pool>,
+    pgTypes: typeof pg.types,
+  ) {
+    this.types = {
+      getTypeParser: (oid: number, format?: string) =>
+        oid === TIMESTAMP_OID ? utcTimestamp : (pgTypes.getTypeParser(oid, (format ?? "text") as "text") as (v: string) => unknown),
+    };
+  }
+
+  /** The pool of the adapter Prisma has open now (each query takes a connection from it), or a fresh one. */
+  private async pool(): Promise<pg.Pool> {
+    const pool = this.conns.current;
+    // `ending` is set once the pool was ended (Prisma's $disconnect ends it): it can serve nothing more.
+    if (pool && !(pool as pg.Pool & { ending?: boolean }).ending) return pool;
+    return this.conns.reconnect();
+  }
+
+  private async query(name: string, sql: string, params: readonly unknown[]): Promise<pg.QueryResult> {
+    const pool = await this.pool();
+    return pool.query({ name, text: sql, values: params as unknown[], types: this.types });
+  }
+
+  async all(name: string, sql: string, params: readonly unknown[]): Promise<HotRow[]> {
+    return (await this.query(name, sql, params)).rows as HotRow[];
+  }
+
+  async get(name: string, sql: string, params: readonly unknown[]): Promise<HotRow | undefined> {
+    return (await this.query(name, sql, params)).rows[0] as HotRow | undefined;
+  }
+
+  async run(name: string, sql: string, params: readonly unknown[]): Promise<number> {
+    return (await this.query(name, sql, params)).rowCount ?? 0;
+  }
+}
+
+// Process-wide: Next.js bundles its own copy of this module for the dashboard, which gets the runtime
+// (and its Prisma client) that server.ts opened and registered; a module-local map would be empty there.
+const REGISTRY = Symbol.for("talon.hotSql");
+const g = globalThis as typeof globalThis & { [REGISTRY]?: WeakMap<object, HotSql> };
+const registry = (g[REGISTRY] ??= new WeakMap<object, HotSql>());
+
+/**
+ * Call with the adapter factory *before* handing it to PrismaClient, then `register(db)` with the
+ * client. `onConnect` runs on every SQLite connection Prisma opens (start-up and each reconnect), so
+ * per-connection settings (busy timeout, foreign keys) hold on all of them.
+ */
+export function trackSqlite(factory: AdapterFactory, onConnect: (conn: BetterSqlite3.Database) => void): { register(db: PrismaLike): void } {
+  const conns = new Connections<BetterSqlite3.Database>(factory, onConnect);
+  return {
+    register(db) {
+      conns.db = db;
+      registry.set(db, new SqliteHot(conns));
+    },
+  };
+}
+
+/** As trackSqlite, for PostgreSQL: the pool of the adapter Prisma has open (`current()`, e.g. for pool stats). */
+export function trackPostgres(factory: AdapterFactory, pgTypes: typeof pg.types): { register(db: PrismaLike): void; current(): pg.Pool | null } {
+  const conns = new Connections<pg.Pool>(factory, () => undefined);
+  return {
+    register(db) {
+      conns.db = db;
+      registry.set(db, new PostgresHot(conns, pgTypes));
+    },
+    current: () => conns.current,
+  };
+}
+
+/** The driver-level handle of a client opened by `openDatabase`. */
+export function hotSql(db: object): HotSql {
+  const h = registry.get(db);
+  if (!h) throw new Error("No driver handle for this database client (open it with openDatabase)");
+  return h;
+}
