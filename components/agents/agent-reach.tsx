@@ -12,8 +12,8 @@ function conditionsText(c: AgentReach["policies"][number]["conditions"]): string
 }
 
 /**
- * "What can it reach?": the agent's policies in every vault, then, per vault, the paths it can read
- * right now as the server decides it (binding, scopes, live policies, deny over allow).
+ * "What can it reach?": the agent's policies in every vault, then, per vault, the paths it can read or
+ * use right now as the server decides it (binding, scopes, live policies, deny over allow).
  */
 export function AgentReachCard({ reach }: { reach: AgentReach }) {
   return (
@@ -51,12 +51,12 @@ export function AgentReachCard({ reach }: { reach: AgentReach }) {
         </section>
         <section aria-labelledby="reach-paths" className="flex flex-col gap-3">
           <h3 id="reach-paths" className="text-sm font-semibold text-zinc-200">
-            Paths it can read now
+            Paths it can read or use now
           </h3>
           {!reach.active ? (
             <EmptyState title="Deactivated or expired">Every request it makes is refused, whatever its policies say.</EmptyState>
           ) : reach.vaults.length === 0 ? (
-            <p className="text-sm text-zinc-400">None: no vault lets this agent read anything.</p>
+            <p className="text-sm text-zinc-400">None: no vault lets this agent read or use anything.</p>
           ) : (
             reach.vaults.map((v) => (
               <div key={v.vault_id} data-testid="reach-vault" data-vault={v.vault_name} className="flex min-w-0 flex-col gap-1.5 rounded-lg border border-zinc-800 p-3">
@@ -68,7 +68,7 @@ export function AgentReachCard({ reach }: { reach: AgentReach }) {
                       {v.vault_name}
                     </Link>
                   )}
-                  <span className="ml-2 text-xs text-zinc-400">{v.refused ? "refused" : `${v.paths.length + v.more} readable`}</span>
+                  <span className="ml-2 text-xs text-zinc-400">{v.refused ? "refused" : `${v.paths.length + v.more} reachable`}</span>
                 </p>
                 {v.refused ? (
                   <p className="text-sm text-amber-200">{v.refused}</p>
@@ -79,6 +79,7 @@ export function AgentReachCard({ reach }: { reach: AgentReach }) {
                     {v.paths.map((p) => (
                       <li key={p.path} data-testid="reach-path" className="break-all rounded-md bg-zinc-800 px-2 py-0.5 font-mono text-xs text-zinc-200">
                         {p.path}
+                        {p.use_only && <span className="ml-1 text-sky-300">(use only: Talon uses it, never returns it)</span>}
                         {p.value_refused && <span className="ml-1 text-amber-300">(value refused: crypto proxy)</span>}
                       </li>
                     ))}

@@ -1,11 +1,11 @@
 import { z } from "@hono/zod-openapi";
 import { ZUuid } from "./common";
-import { ZPolicyConditions } from "./policies";
+import { type PolicyPermission, ZPolicyConditions } from "./policies";
 import { ZSecretPath } from "./secret-path";
 
 /**
  * "What can this agent reach?" (dashboard, owners and admins): its policies across vaults and the
- * secret paths the access rules let it read right now, decided by the code that enforces them.
+ * secret paths the access rules let it read or use right now, decided by the code that enforces them.
  */
 export const AGENT_REACH_PATHS_MAX = 200;
 
@@ -14,7 +14,7 @@ export type AgentReachPolicy = {
   vault_id: string;
   vault_name: string;
   secret_path_pattern: string;
-  permissions: ("read" | "write")[];
+  permissions: PolicyPermission[];
   effect: "allow" | "deny";
   conditions: z.infer<typeof ZPolicyConditions>;
   expires_at: string | null;
@@ -24,8 +24,12 @@ export type AgentReachPolicy = {
 export type AgentReachVault = {
   vault_id: string;
   vault_name: string;
-  /** Readable paths, at most AGENT_REACH_PATHS_MAX; `value_refused` marks a type it may list but never receive (raw keys under the crypto proxy). */
-  paths: { path: string; type: string; value_refused: boolean }[];
+  /**
+   * Paths it may read or use, at most AGENT_REACH_PATHS_MAX. `use_only`: it holds `use` but not `read`
+   * there (Talon uses the value for it; every route returning the value refuses). `value_refused`: a
+   * type it may list but never receive (raw keys under the crypto proxy).
+   */
+  paths: { path: string; type: string; use_only: boolean; value_refused: boolean }[];
   more: number;
   /** Why it reaches nothing here, when it does not (binding, no policy). */
   refused: string | null;
@@ -39,4 +43,5 @@ export type AgentReach = {
 
 export const ZTestAgentAccessInput = z.strictObject({ agent_id: ZUuid, vault_id: ZUuid, path: ZSecretPath });
 export type TestAgentAccessInput = z.input<typeof ZTestAgentAccessInput>;
-export type AgentAccessVerdict = { read: { allowed: boolean; reason: string | null }; write: { allowed: boolean; reason: string | null } };
+type Verdict = { allowed: boolean; reason: string | null };
+export type AgentAccessVerdict = { read: Verdict; use: Verdict; write: Verdict };

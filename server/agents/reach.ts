@@ -1,5 +1,5 @@
 import { type AgentAccessVerdict, type AgentReach, AGENT_REACH_PATHS_MAX, type AgentReachPolicy } from "../../lib/contract/agent-reach";
-import type { PolicyConditions } from "../../lib/contract/policies";
+import { POLICY_PERMISSIONS, type PolicyConditions, type PolicyPermission } from "../../lib/contract/policies";
 import { assertMayReceiveValue, assertPathAccess, readablePathFilter } from "../access/evaluate";
 import { parseStoredConditions } from "../access/conditions";
 import { ApiError } from "../http/errors";
@@ -9,7 +9,7 @@ import { loadVault } from "../vaults/service";
 import { parseList } from "./records";
 
 /**
- * "What can it reach?": the agent's policies across the org's vaults, and the paths it can read now,
+ * "What can it reach?": the agent's policies across the org's vaults, and the paths it can read or use now,
  * decided by `server/access/evaluate.ts` itself with the agent as the principal — the same binding,
  * scope ceiling, live policies (expiry, conditions), deny-over-allow and crypto-proxy rules that its
  * requests meet. Conditions are evaluated as of now from no particular address, so a policy limited
@@ -61,7 +61,7 @@ export async function agentReach(ctx: Ctx, agentId: string): Promise<AgentReach>
       vault_id: p.vaultId,
       vault_name: vaultName.get(p.vaultId) ?? p.vaultId,
       secret_path_pattern: p.secretPathPattern,
-      permissions: Array.isArray(perms) ? perms.filter((x): x is "read" | "write" => x === "read" || x === "write") : [],
+      permissions: Array.isArray(perms) ? perms.filter((x): x is PolicyPermission => (POLICY_PERMISSIONS as readonly unknown[]).includes(x)) : [],
       effect: p.effect === "allow" ? "allow" : "deny",
       conditions: parseStoredConditions(p.conditions) as PolicyConditions,
       expires_at: p.expiresAt?.toISOString() ?? null,
@@ -84,7 +84,13 @@ export async function agentReach(ctx: Ctx, agentId: string): Promise<AgentReach>
     }
     const rows = (await listLatestVersions(ctx.rt.db, vault.id, "")).filter((r) => readable(r.path));
     if (rows.length === 0 && !policies.some((p) => p.vault_id === vault.id)) continue;
-    const paths = rows.slice(0, AGENT_REACH_PATHS_MAX).map((r) => {
+    const paths = [];
+    for (const r of rows.slice(0, AGENT_REACH_PATHS_MAX)) {
+      // Listed for `use` alone or for `read`: the read decision itself tells which (policies are memoised per ctx).
+      const useOnly = await assertPathAccess(actx, vault, r.path, "read", "probe").then(
+        () => false,
+        (e: unknown) => (reason(e), true),
+      );
       let refused = false;
       try {
         assertMayReceiveValue(actx.principal, r.path, r.type);
@@ -92,26 +98,26 @@ export async function agentReach(ctx: Ctx, agentId: string): Promise<AgentReach>
         reason(e);
         refused = true;
       }
-      return { path: r.path, type: r.type, value_refused: refused };
-    });
+      paths.push({ path: r.path, type: r.type, use_only: useOnly, value_refused: refused });
+    }
     vaults.push({ vault_id: vault.id, vault_name: vault.name, paths, more: Math.max(0, rows.length - AGENT_REACH_PATHS_MAX), refused: null });
   }
   return { active, policies, vaults };
 }
 
-/** "Test access": the enforcing decision for read and write on one path of one vault, with the refusal the agent would get. */
+/** "Test access": the enforcing decision for read, use and write on one path of one vault, with the refusal the agent would get. */
 export async function testAgentAccess(ctx: Ctx, input: { agentId: string; vaultId: string; path: string }): Promise<AgentAccessVerdict> {
   assertMayInspect(ctx);
   const { actx, active } = await agentCtx(ctx, input.agentId);
   const vault = await loadVault(ctx, input.vaultId);
-  const decide = async (op: "read" | "write") => {
+  const decide = async (op: PolicyPermission) => {
     if (!active) return { allowed: false, reason: "The agent is deactivated or expired: every request it makes is refused." };
     try {
-      await assertPathAccess(actx, vault, input.path, op);
+      await assertPathAccess(actx, vault, input.path, op, "probe");
       return { allowed: true, reason: null };
     } catch (e) {
       return { allowed: false, reason: reason(e) };
     }
   };
-  return { read: await decide("read"), write: await decide("write") };
+  return { read: await decide("read"), use: await decide("use"), write: await decide("write") };
 }

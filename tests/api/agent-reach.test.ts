@@ -66,13 +66,13 @@ describe("agent reach", () => {
     // reach-a, and Talon's system vault, where every agent reads its own SSH and X25519 keys (raw keys: refused under the proxy).
     expect(reach.vaults.map((v) => v.vault_name)).toEqual(["__agent-keys", "reach-a"]);
     expect(reach.vaults[0]!.paths).toEqual([
-      { path: `agents/${agent.agentId}`, type: "ssh_key", value_refused: true },
-      { path: `agents/${agent.agentId}/ecdh`, type: "private_key", value_refused: true },
+      { path: `agents/${agent.agentId}`, type: "ssh_key", use_only: false, value_refused: true },
+      { path: `agents/${agent.agentId}/ecdh`, type: "private_key", use_only: false, value_refused: true },
     ]);
     const a = reach.vaults[1]!;
     expect(a.paths).toEqual([
-      { path: "db/main", type: "generic", value_refused: false },
-      { path: "keys/base-signer", type: "private_key", value_refused: true },
+      { path: "db/main", type: "generic", use_only: false, value_refused: false },
+      { path: "keys/base-signer", type: "private_key", use_only: false, value_refused: true },
     ]);
 
     // The enforcing side agrees, path by path.
@@ -97,11 +97,31 @@ describe("agent reach", () => {
     expect((await agent.api.get(`/v1/vaults/${vaultA}/secrets/other/x`)).status).toBe(200);
   });
 
+  it("a path held with use alone is listed as use only, and test access says why a read is refused", async () => {
+    const agent = await addAgent(server, owner.token);
+    await grant(vaultA, agent.agentId, "db/main", { permissions: ["use"] });
+    await grant(vaultA, agent.agentId, "api/*");
+    const reach = await agentReach(sessionCtx(owner), agent.agentId);
+    expect(reach.policies.map((p) => p.permissions)).toEqual([["use"], ["read"]]);
+    expect(reach.vaults.find((v) => v.vault_name === "reach-a")!.paths).toEqual([
+      { path: "api/stripe", type: "generic", use_only: false, value_refused: false },
+      { path: "db/main", type: "generic", use_only: true, value_refused: false },
+    ]);
+    const verdict = await testAgentAccess(sessionCtx(owner), { agentId: agent.agentId, vaultId: vaultA, path: "db/main" });
+    expect(verdict.use).toEqual({ allowed: true, reason: null });
+    expect(verdict.read.allowed).toBe(false);
+    expect(verdict.read.reason).toContain("You hold `use` on this path, not `read`");
+    // The enforcing side agrees.
+    expect((await agent.api.get(`/v1/vaults/${vaultA}/secrets/db/main`)).status).toBe(403);
+    expect((await agent.api.get(`/v1/vaults/${vaultA}/secrets/api/stripe`)).status).toBe(200);
+  });
+
   it("test access gives the enforcing verdict and refusal for read and write", async () => {
     const agent = await addAgent(server, owner.token);
     await grant(vaultA, agent.agentId, "db/*");
     const ok = await testAgentAccess(sessionCtx(owner), { agentId: agent.agentId, vaultId: vaultA, path: "db/main" });
     expect(ok.read).toEqual({ allowed: true, reason: null });
+    expect(ok.use).toEqual({ allowed: true, reason: null });
     expect(ok.write.allowed).toBe(false);
     expect(ok.write.reason).toContain("No policy grants you write access");
     const no = await testAgentAccess(sessionCtx(owner), { agentId: agent.agentId, vaultId: vaultA, path: "api/stripe" });
