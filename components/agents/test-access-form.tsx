@@ -11,7 +11,7 @@ import type { VaultOption } from "./agent-key-panel";
 
 export type TestAgentAccess = Action<TestAgentAccessInput, AgentAccessVerdict>;
 
-/** "Test access": would this agent be allowed to read or write this path? The server's decision and its refusal text. */
+/** "Test access": would this agent be allowed to read, use or write this path? The server's decision and its refusal text. */
 export function TestAccessForm({ agentId, vaults, test }: { agentId: string; vaults: VaultOption[]; test: TestAgentAccess }) {
   const [vaultId, setVaultId] = useState(vaults[0]?.id ?? "");
   const [path, setPath] = useState("");
@@ -39,7 +39,7 @@ export function TestAccessForm({ agentId, vaults, test }: { agentId: string; vau
       {mutation.error && <Alert>{problemMessage(mutation.error.problem)}</Alert>}
       {v && mutation.variables && (
         <div data-testid="access-verdict" className="flex flex-col gap-2 rounded-lg border border-zinc-800 p-3 text-sm" aria-live="polite">
-          {(["read", "write"] as const).map((op) => (
+          {(["read", "use", "write"] as const).map((op) => (
             <p key={op} className="flex flex-wrap items-center gap-2">
               <Badge tone={v[op].allowed ? "green" : "red"}>{`${op}: ${v[op].allowed ? "allowed" : "refused"}`}</Badge>
               {v[op].reason && <span className="text-zinc-300">{v[op].reason}</span>}
