@@ -18,7 +18,7 @@ import { KeystoreFatalError } from "./server/keystore/types";
 import { log } from "./server/log";
 import { isLoopbackHost, type MetricsListener, startMetricsListener } from "./server/metrics/listener";
 import { createRuntime, type Runtime, setRuntime } from "./server/runtime";
-import { startRotationReminders } from "./server/secrets/rotation";
+import { startRotationScan } from "./server/secrets/rotation-scan";
 import { startWebhookJobs } from "./server/webhooks/jobs";
 
 process.env.NEXT_TELEMETRY_DISABLED = "1";
@@ -119,8 +119,8 @@ async function main() {
   // Webhook deliveries, the secret-expiry scan and the audit file sink (every instance runs them).
   const webhookJobs = startWebhookJobs(rt);
 
-  // Secrets whose rotation_policy interval has passed: one secret.rotation_due event each (server/secrets/rotation.ts).
-  const rotationReminders = startRotationReminders(rt);
+  // Secrets whose rotation_policy interval has passed: rotated (auto_rotate) or announced once (server/secrets/rotation-scan.ts).
+  const rotationScan = startRotationScan(rt);
 
   const handleNext = nextApp.getRequestHandler();
   // The dashboard learns the client's address from this header, which only this server sets: any
@@ -161,7 +161,7 @@ async function main() {
       clearTimeout(force);
       try {
         await metrics?.close();
-        await rotationReminders.stop();
+        await rotationScan.stop();
         await webhookJobs.stop();
         await rt.close();
         await nextApp.close();

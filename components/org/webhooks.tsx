@@ -21,6 +21,7 @@ const EVENT_LABELS: Record<EventFilter, string> = {
   "secret.updated": "Secret updated",
   "secret.deleted": "Secret deleted",
   "secret.expiring": "Secret expiring (7 days ahead)",
+  "secret.rotation_due": "Secret rotation due",
 };
 
 /** Creates a webhook; its signing secret is shown here once, with a copy button, and never again. */

@@ -25,15 +25,37 @@ const ZSecretMetadata = ZMetadata.refine(
 
 export const ROTATION_INTERVAL_MAX_DAYS = 3650;
 
+export const ROTATE_CHARSETS = ["hex", "base64", "alphanumeric", "ascii"] as const;
+export const ROTATE_DEFAULT_LENGTH = 32;
+export const ROTATE_DEFAULT_CHARSET = "alphanumeric";
+
+export const ZRotateSecretRequest = z
+  .strictObject({
+    length: z.number().int().min(8).max(1024).optional().openapi({ description: `Characters to generate (default ${ROTATE_DEFAULT_LENGTH})` }),
+    charset: z.enum(ROTATE_CHARSETS).optional().openapi({ description: `Alphabet (default ${ROTATE_DEFAULT_CHARSET})` }),
+  })
+  .openapi("RotateSecretRequest");
+
 /**
- * A reminder schedule, not an automatic rotation: when the latest version is `interval_days` old the
- * secret is due (`rotation_due_at`), the audit log records `secret.rotation_due` once and the
- * dashboard shows it; any new version (PUT, rotate) starts the interval again.
+ * Types a server-generated random string is a valid value of. Keys, certificates, files, notes and env
+ * bundles have a structure a random string would break, so they cannot rotate themselves.
+ */
+export const AUTO_ROTATE_TYPES = ["generic", "password", "api_key"] as const satisfies readonly SecretType[];
+
+/**
+ * When the latest version is `interval_days` old the secret is due (`rotation_due_at`). Without
+ * `auto_rotate` that is a reminder: the audit log (and webhooks subscribed to `secret.rotation_due`)
+ * announce it once and the dashboard lists it. With `auto_rotate: true` the server rotates it itself,
+ * as `POST …/secret-rotate` would with `generate` (length, charset); only for AUTO_ROTATE_TYPES and
+ * never in a CMEK vault. Any new version (PUT, rotate) starts the interval again.
  */
 export const ZRotationPolicy = z
   .strictObject({
     interval_days: z.number().int().min(1).max(ROTATION_INTERVAL_MAX_DAYS).openapi({ description: "Days a version may live before it is due for rotation", example: 90 }),
+    auto_rotate: z.boolean().optional().openapi({ description: "true: when due, the server writes a new version with a generated value (generic, password, api_key; not in CMEK vaults)" }),
+    generate: ZRotateSecretRequest.optional().openapi({ description: "How the scheduled rotation generates the value (with auto_rotate)" }),
   })
+  .refine((p) => p.generate === undefined || p.auto_rotate === true, { message: "generate needs auto_rotate: true", path: ["generate"] })
   .openapi("RotationPolicy");
 export type RotationPolicy = z.infer<typeof ZRotationPolicy>;
 
@@ -50,17 +72,6 @@ export const ZPutSecretRequest = z
       .openapi({ description: "Absent: keep the secret's policy; null: remove it; an object: set it (the interval counts from this version)" }),
   })
   .openapi("PutSecretRequest");
-
-export const ROTATE_CHARSETS = ["hex", "base64", "alphanumeric", "ascii"] as const;
-export const ROTATE_DEFAULT_LENGTH = 32;
-export const ROTATE_DEFAULT_CHARSET = "alphanumeric";
-
-export const ZRotateSecretRequest = z
-  .strictObject({
-    length: z.number().int().min(8).max(1024).optional().openapi({ description: `Characters to generate (default ${ROTATE_DEFAULT_LENGTH})` }),
-    charset: z.enum(ROTATE_CHARSETS).optional().openapi({ description: `Alphabet (default ${ROTATE_DEFAULT_CHARSET})` }),
-  })
-  .openapi("RotateSecretRequest");
 
 const pathParam = ZSecretPath.openapi({ param: { name: "path", in: "path" } });
 const idParam = ZUuid.openapi({ param: { name: "id", in: "path" } });

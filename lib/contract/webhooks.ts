@@ -5,7 +5,7 @@ import { ZUuid } from "./common";
  * Webhooks: an org's HTTP sinks for its audit events and secret changes. Deliveries are batched POSTs
  * signed with the webhook's secret (shown once, at creation); see docs/operations/webhooks.md.
  */
-export const WEBHOOK_EVENTS = ["audit.*", "secret.updated", "secret.deleted", "secret.expiring"] as const;
+export const WEBHOOK_EVENTS = ["audit.*", "secret.updated", "secret.deleted", "secret.expiring", "secret.rotation_due"] as const;
 export type WebhookEventFilter = (typeof WEBHOOK_EVENTS)[number];
 export const WEBHOOKS_PER_ORG = 10;
 const URL_MAX = 2048;
@@ -16,7 +16,7 @@ const ZEvents = z
   .max(WEBHOOK_EVENTS.length)
   .refine((a) => new Set(a).size === a.length, "must not repeat an event")
   .openapi({
-    description: "`audit.*` (every audit event of the organisation), `secret.updated`, `secret.deleted`, `secret.expiring` (7 days before a version's expires_at, once per version)",
+    description: "`audit.*` (every audit event of the organisation), `secret.updated`, `secret.deleted`, `secret.expiring` (7 days before a version's expires_at, once per version), `secret.rotation_due` (a rotation_policy interval has passed, once per due date)",
     example: ["audit.*", "secret.updated"],
   });
 

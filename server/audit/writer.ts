@@ -17,7 +17,7 @@ export type AuditInput = {
   details?: Record<string, string | number | boolean | null>;
 };
 
-type AuditActor = { orgId: string; actorId: string; actorType: "user" | "agent" | "anonymous" };
+type AuditActor = { orgId: string; actorId: string; actorType: "user" | "agent" | "anonymous" | "system" };
 
 export function actorOf(ctx: Ctx): AuditActor {
   return { orgId: ctx.principal.orgId, actorId: principalRef(ctx.principal), actorType: ctx.principal.kind };

@@ -110,6 +110,7 @@ const ZEnv = z.object({
   TALON_WEBHOOK_RETRY_BASE_MS: intFrom(10_000, 10, 3_600_000),
   TALON_WEBHOOK_MAX_ATTEMPTS: intFrom(12, 1, 50),
   TALON_WEBHOOK_TIMEOUT_MS: intFrom(10_000, 100, 60_000),
+  TALON_ROTATION_SCAN_MS: intFrom(300_000, 50, 86_400_000),
   TALON_AUDIT_FILE: z
     .string()
     .max(4096)
@@ -172,6 +173,8 @@ export type Config = {
   rateLimitStore: { kind: "memory" } | { kind: "postgres" } | { kind: "redis"; url: string };
   /** Outbound webhooks: private addresses allowed (TALON_WEBHOOK_ALLOW_PRIVATE=1), worker poll, retry backoff base, attempts, request timeout. */
   webhooks: { allowPrivate: boolean; pollMs: number; retryBaseMs: number; maxAttempts: number; timeoutMs: number };
+  /** How often each instance looks for secrets whose rotation_policy is due (reminders and scheduled rotations). */
+  rotationScanMs: number;
   /** The operator's audit file sink (NDJSON, rotated by size, `keep` old files); absent = off. */
   auditFile?: { path: string; maxBytes: number; keep: number };
   /** Brute-force limits on human sign-in (fixed windows in the RateCounter table). */
@@ -309,6 +312,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxAttempts: e.TALON_WEBHOOK_MAX_ATTEMPTS,
       timeoutMs: e.TALON_WEBHOOK_TIMEOUT_MS,
     },
+    rotationScanMs: e.TALON_ROTATION_SCAN_MS,
     auditFile: e.TALON_AUDIT_FILE ? { path: e.TALON_AUDIT_FILE, maxBytes: e.TALON_AUDIT_FILE_MAX_BYTES, keep: e.TALON_AUDIT_FILE_KEEP } : undefined,
     loginLimits: {
       failuresPerAccountPerHour: e.TALON_LOGIN_MAX_FAILURES_PER_HOUR,

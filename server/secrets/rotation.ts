@@ -1,21 +1,13 @@
-import { randomUUID } from "node:crypto";
-import { type RotationPolicy, ZRotationPolicy } from "../../lib/contract/secrets";
-import { appendAudit } from "../audit/chain";
-import { log } from "../log";
-import type { Runtime } from "../runtime";
+import { AUTO_ROTATE_TYPES, type RotationPolicy, type SecretType, ZRotationPolicy } from "../../lib/contract/secrets";
+import { ApiError } from "../http/errors";
 
 /**
- * Rotation reminders. A secret's `rotation_policy` (`Secret.rotationPolicy`, JSON text) sets how long
+ * Rotation policies. A secret's `rotation_policy` (`Secret.rotationPolicy`, JSON text) sets how long
  * its latest version may live; `rotationDueAt` = that version's createdAt + interval, recomputed by
- * every new version, which also clears `rotationNotifiedAt`. A periodic scan on every instance claims
- * due rows one by one with a conditional UPDATE (`rotationNotifiedAt IS NULL` → now), so whichever
- * instance wins writes the one `secret.rotation_due` audit event; a failed audit write hands the claim
- * back. (Claim and event are two statements: a crash between them loses that one reminder.)
+ * every new version, which also clears `rotationNotifiedAt`. What happens when it is due (a reminder,
+ * or a scheduled rotation for `auto_rotate`) is ./rotation-scan.
  */
 const DAY_MS = 86_400_000;
-export const ROTATION_SCAN_EVERY_MS = 5 * 60_000;
-const FIRST_SCAN_MS = 10_000;
-const SCAN_BATCH = 500;
 
 /** The stored policy, or null; a damaged row counts as no policy (a reminder, never an access rule). */
 export function parseRotationPolicy(text: string | null): RotationPolicy | null {
@@ -48,66 +40,23 @@ export function rotationFields(row: { rotationPolicy: string | null; rotationDue
   return { rotation_policy: policy, rotation_due_at: dueAt ? dueAt.toISOString() : null, rotation_due: dueAt !== null && dueAt.getTime() <= now };
 }
 
-/** One scan: announces every due, unannounced, live secret once; returns how many this call announced. */
-export async function scanDueRotations(rt: Runtime, now = new Date()): Promise<number> {
-  const due = await rt.db.secret.findMany({
-    where: { rotationDueAt: { lte: now }, rotationNotifiedAt: null, deletedAt: null },
-    select: { id: true, path: true, rotationDueAt: true, currentVersion: true, vault: { select: { id: true, orgId: true } } },
-    orderBy: { rotationDueAt: "asc" },
-    take: SCAN_BATCH,
-  });
-  let announced = 0;
-  for (const s of due) {
-    // The claim: one conditional UPDATE; on every instance at most one sees count 1 for a secret.
-    const { count } = await rt.db.secret.updateMany({
-      where: { id: s.id, rotationDueAt: { lte: now }, rotationNotifiedAt: null, deletedAt: null },
-      data: { rotationNotifiedAt: now },
-    });
-    if (count !== 1) continue;
-    try {
-      await rt.db.$transaction((tx) =>
-        appendAudit(tx, {
-          id: randomUUID(),
-          orgId: s.vault.orgId,
-          actorId: "system",
-          actorType: "system",
-          action: "secret.rotation_due",
-          resourceType: "secret",
-          resourceId: s.id,
-          details: JSON.stringify({ vault_id: s.vault.id, path: s.path, version: s.currentVersion, due_at: s.rotationDueAt!.toISOString() }),
-          ipAddress: "",
-          requestId: "",
-          createdAt: now,
-        }),
-      );
-      announced++;
-    } catch (e) {
-      // Unclaimed again, so a later scan announces it: a reminder is never silently dropped by a failed write.
-      await rt.db.secret.updateMany({ where: { id: s.id, rotationNotifiedAt: now }, data: { rotationNotifiedAt: null } });
-      throw e;
-    }
-  }
-  return announced;
+/** Why the server cannot rotate a secret of `type` in `vault` itself, or null when it can. */
+export function autoRotationRefusal(vault: { cmekEnabled: boolean }, type: string): "cmek" | "type" | null {
+  if (vault.cmekEnabled) return "cmek";
+  if (!(AUTO_ROTATE_TYPES as readonly string[]).includes(type)) return "type";
+  return null;
 }
 
-/** The scan every ROTATION_SCAN_EVERY_MS on this instance (server.ts); `stop` waits for a scan in flight. */
-export function startRotationReminders(rt: Runtime, everyMs = ROTATION_SCAN_EVERY_MS): { stop(): Promise<void> } {
-  let stopped = false;
-  let current: Promise<unknown> = Promise.resolve();
-  let timer: NodeJS.Timeout | null = null;
-  const tick = () => {
-    current = scanDueRotations(rt)
-      .catch((e: unknown) => log.error("rotation reminder scan failed", { error: e instanceof Error ? e.name : "unknown" }))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, everyMs).unref();
-      });
-  };
-  timer = setTimeout(tick, Math.min(FIRST_SCAN_MS, everyMs)).unref();
-  return {
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await current;
-    },
-  };
+/** A PUT setting `auto_rotate: true`: refused where the scheduled rotation could never run. */
+export function assertAutoRotationAllowed(vault: { cmekEnabled: boolean }, type: SecretType, policy: RotationPolicy | null | undefined): void {
+  if (!policy?.auto_rotate) return;
+  const refusal = autoRotationRefusal(vault, type);
+  if (refusal === "cmek") {
+    throw ApiError.conflict("This vault uses a customer-managed key the server never holds, so it cannot rotate values itself: leave auto_rotate off and rotate from your client");
+  }
+  if (refusal === "type") {
+    throw ApiError.badRequest(`auto_rotate is available for ${AUTO_ROTATE_TYPES.join(", ")} secrets only: a generated string is no valid ${type}`, [
+      { field: "rotation_policy.auto_rotate", message: `not available for type ${type}` },
+    ]);
+  }
 }

@@ -10,7 +10,7 @@ import {
   type SecretType,
   type SecretVersionSummary,
 } from "../../lib/contract/secrets";
-import { auditRow } from "../audit/writer";
+import { actorOf, auditRow } from "../audit/writer";
 import { assertResourceLimit } from "../billing/limits";
 import { appendAudit } from "../audit/chain";
 import { sealSecretVersion } from "../crypto/envelope";
@@ -21,7 +21,7 @@ import { assertCmekUnchanged, assertServerMayGenerate, cmekFingerprintForWrite }
 import { loadVault, type VaultRecord } from "../vaults/service";
 import { assertCanDescribeSecret, assertCanReadSecretValue, assertCanWriteSecret, filterReadable, prefetchSecretAccess } from "./access";
 import { generateSecretValue } from "./generate";
-import { rotationColumns, rotationFields, type RotationFields } from "./rotation";
+import { assertAutoRotationAllowed, rotationColumns, rotationFields, type RotationFields } from "./rotation";
 import { isoOrNull, parseMetadata, readSecret } from "./read";
 import { listLatestVersions, lockSecretPath } from "./repo";
 
@@ -42,6 +42,15 @@ async function findCurrent(tx: Tx, vaultId: string, path: string): Promise<Curre
 
 type Written = { secretId: string; version: number; createdAt: Date; spec: NewVersion; rotation: ReturnType<typeof rotationColumns> };
 
+/** A version no request writes (the rotation schedule), recorded as `system` (e.g. "system:rotation") in the vault's org. */
+export type SystemWriter = Omit<Ctx, "principal"> & { system: `system:${string}` };
+
+/** Plan limits count a request's new secrets; a system writer only adds versions to live ones (its build refuses the rest). */
+function requestCtx(ctx: Ctx | SystemWriter): Ctx {
+  if ("system" in ctx) throw new Error("a system write may only add a version to a live secret");
+  return ctx;
+}
+
 /**
  * Appends version n+1 at `path` (creating the secret, or restoring a soft-deleted one). Writers of one
  * path are serialised by `lockSecretPath` at the start of the transaction, so the current version read
@@ -52,12 +61,13 @@ type Written = { secretId: string; version: number; createdAt: Date; spec: NewVe
  * and version known only under the lock.
  */
 export async function appendVersion(
-  ctx: Ctx,
+  ctx: Ctx | SystemWriter,
   vault: VaultRecord,
   path: string,
   action: "secret.write" | "secret.rotate",
   build: (current: CurrentSecret | null) => NewVersion,
 ): Promise<Written> {
+  const author = "system" in ctx ? { orgId: vault.orgId, actorId: ctx.system, actorType: "system" as const } : actorOf(ctx);
   const key = await ctx.rt.vaultKeys.vaultKey(vault);
   try {
     const written = await ctx.rt.db.$transaction(async (tx) => {
@@ -73,10 +83,10 @@ export async function appendVersion(
       const rotation = rotationColumns(spec.rotationPolicy === undefined ? (current?.rotationPolicy ?? null) : spec.rotationPolicy, createdAt);
       if (current) {
         // Restoring a deleted path adds a live secret again: the plan's limit applies as to a new one.
-        if (current.deletedAt) await assertResourceLimit(tx, ctx, "secret", { vaultName: vault.name });
+        if (current.deletedAt) await assertResourceLimit(tx, requestCtx(ctx), "secret", { vaultName: vault.name });
         await tx.secret.update({ where: { id: secretId }, data: { currentVersion: version, deletedAt: null, ...rotation } });
       } else {
-        await assertResourceLimit(tx, ctx, "secret", { vaultName: vault.name });
+        await assertResourceLimit(tx, requestCtx(ctx), "secret", { vaultName: vault.name });
         await tx.secret.create({ data: { id: secretId, vaultId: vault.id, path, currentVersion: version, ...rotation } });
       }
       await tx.secretVersion.create({
@@ -90,11 +100,11 @@ export async function appendVersion(
           expiresAt: spec.expiresAt,
           maxAccessCount: spec.maxAccessCount,
           cmekFingerprint: spec.cmekFingerprint ?? null,
-          createdBy: principalRef(ctx.principal),
+          createdBy: author.actorId,
           createdAt,
         },
       });
-      await appendAudit(tx, auditRow(ctx, { action, resourceType: "secret", resourceId: secretId, details: { vault_id: vault.id, path, version, type: spec.type } }));
+      await appendAudit(tx, auditRow(ctx, { action, resourceType: "secret", resourceId: secretId, details: { vault_id: vault.id, path, version, type: spec.type } }, author));
       return { secretId, version, createdAt, spec, rotation };
     });
     ctx.rt.metrics.secretWritten(action === "secret.rotate" ? "rotate" : "write");
@@ -124,6 +134,7 @@ export async function putSecret(ctx: Ctx, input: { vaultId: string; path: string
   const vault = await loadVault(ctx, input.vaultId);
   await assertCanWriteSecret(ctx, vault, input.path);
   const b = input.body;
+  assertAutoRotationAllowed(vault, b.type, b.rotation_policy);
   const spec: NewVersion = {
     value: b.value,
     type: b.type,

@@ -10,7 +10,9 @@ import { WEBHOOK_EVENTS, type WebhookEventFilter } from "../../lib/contract/webh
  *   the audit export (seq, prev_hash, hash and every hashed field) so a SIEM can verify the chain;
  * - `secret.updated` (a version written, rotated or disabled) and `secret.deleted`, from the same
  *   audit events;
- * - `secret.expiring`, from the periodic scan (./expiring), once per version.
+ * - `secret.expiring`, from the periodic scan (./expiring), once per version;
+ * - `secret.rotation_due`, from the `secret.rotation_due` audit event the rotation scan writes once
+ *   per due date (server/secrets/rotation-scan.ts).
  */
 export type AuditEventForSinks = {
   id: string;
@@ -87,6 +89,16 @@ export function eventsForAudit(r: AuditEventForSinks, filters: ReadonlySet<strin
       created_at: at,
       org_id: r.orgId,
       data: { secret_id: r.resourceId, vault_id: d.vault_id ?? null, path: d.path ?? null, version: d.version ?? null, action: r.action, actor: r.actorId, audit_event_id: r.id },
+    });
+  }
+  if (r.action === "secret.rotation_due" && filters.has("secret.rotation_due")) {
+    const d = parseDetails(r.details);
+    out.push({
+      id: eventIdFor("secret.rotation_due", r.id),
+      type: "secret.rotation_due",
+      created_at: at,
+      org_id: r.orgId,
+      data: { secret_id: r.resourceId, vault_id: d.vault_id ?? null, path: d.path ?? null, version: d.version ?? null, due_at: d.due_at ?? null, audit_event_id: r.id },
     });
   }
   return out;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { scanDueRotations } from "../../server/secrets/rotation";
+import { scanDueRotations } from "../../server/secrets/rotation-scan";
 import { signUpVerified } from "../helpers/accounts";
 import { startTwinServers, type TwinServers } from "../helpers/agents";
 import { client } from "../helpers/http";
@@ -90,7 +90,8 @@ describe("reminders", () => {
       testDialect === "postgres"
         ? await Promise.all([scanDueRotations(twins.a.rt), scanDueRotations(twins.b.rt)])
         : [await scanDueRotations(twins.a.rt), await scanDueRotations(twins.b.rt)];
-    expect(a + b).toBe(3);
+    expect(a.announced + b.announced).toBe(3);
+    expect(a.rotated + b.rotated).toBe(0);
     for (const id of ids) {
       const events = await dueEvents(id);
       expect(events).toHaveLength(1);
@@ -100,7 +101,7 @@ describe("reminders", () => {
     }
     expect(await dueEvents(notDue.body.id)).toHaveLength(0);
     // Scanning again announces nothing new.
-    expect(await scanDueRotations(twins.b.rt)).toBe(0);
+    expect(await scanDueRotations(twins.b.rt)).toEqual({ announced: 0, rotated: 0 });
 
     const due = await api.get(`/v1/vaults/${vaultId}/secrets?rotation_due=true`);
     expect(due.status).toBe(200);
@@ -118,7 +119,7 @@ describe("reminders", () => {
     expect((await api.get(`/v1/vaults/${vaultId}/secrets?rotation_due=true`)).body.secrets.map((s: { path: string }) => s.path)).not.toContain("due/key-1");
     // Due again later: announced again, once.
     await makeDue("due/key-1");
-    expect(await scanDueRotations(twins.a.rt)).toBe(1);
+    expect(await scanDueRotations(twins.a.rt)).toEqual({ announced: 1, rotated: 0 });
     expect(await dueEvents(ids[0]!)).toHaveLength(2);
   });
 
@@ -126,7 +127,7 @@ describe("reminders", () => {
     const put = await api.put(`/v1/vaults/${vaultId}/secrets/gone/key`, { value: "x", rotation_policy: { interval_days: 1 } });
     await makeDue("gone/key");
     expect((await api.delete(`/v1/vaults/${vaultId}/secrets/gone/key`)).status).toBe(204);
-    expect(await scanDueRotations(twins.a.rt)).toBe(0);
+    expect(await scanDueRotations(twins.a.rt)).toEqual({ announced: 0, rotated: 0 });
     expect(await dueEvents(put.body.id)).toHaveLength(0);
     const verify = await api.get("/v1/audit/verify");
     expect(verify.status).toBe(200);
