@@ -4,24 +4,30 @@ import type { Runtime } from "../runtime";
 /** A database that has not answered by then counts as unusable (a dropped network may never answer). */
 const DATABASE_TIMEOUT_MS = 3_000;
 /** A result is reused this long, so an unauthenticated probe cannot become a stream of queries. */
-export const REUSE_MS = 1_000;
+const REUSE_MS = 1_000;
 
-type Check = { at: number; result: Promise<ApiError | null> };
-const lastCheck = new WeakMap<Runtime, Check>();
+/**
+ * `probe` with its result reused for REUSE_MS per runtime: concurrent and back-to-back probes share
+ * one check. Liveness and readiness are both public and unauthenticated.
+ */
+export function reusedPerRuntime<T>(probe: (rt: Runtime) => Promise<T>): (rt: Runtime) => Promise<T> {
+  const lastCheck = new WeakMap<Runtime, { at: number; result: Promise<T> }>();
+  return (rt) => {
+    const now = Date.now();
+    const last = lastCheck.get(rt);
+    if (last && now - last.at < REUSE_MS) return last.result;
+    const result = probe(rt);
+    lastCheck.set(rt, { at: now, result });
+    return result;
+  };
+}
 
 /**
  * Liveness (`/v1/health`): whether this instance can serve requests: a query on a real table answers
  * (`SELECT 1` would not touch a locked SQLite file) and the keystore reports itself usable. Returns the
  * 503 to answer with, or null. Concurrent probes share one check. Readiness (./readiness.ts) asks more.
  */
-export function checkLiveness(rt: Runtime): Promise<ApiError | null> {
-  const now = Date.now();
-  const last = lastCheck.get(rt);
-  if (last && now - last.at < REUSE_MS) return last.result;
-  const result = probe(rt);
-  lastCheck.set(rt, { at: now, result });
-  return result;
-}
+export const checkLiveness: (rt: Runtime) => Promise<ApiError | null> = reusedPerRuntime(probe);
 
 async function probe(rt: Runtime): Promise<ApiError | null> {
   const database = await probeDatabase(rt);

@@ -3,7 +3,7 @@ import path from "node:path";
 import type { ReadinessPart, ReadinessParts } from "../../lib/contract/health";
 import { OUTAGE_RETRY_AFTER_SECONDS } from "../http/errors";
 import type { Runtime } from "../runtime";
-import { probeDatabase, REUSE_MS } from "./liveness";
+import { probeDatabase, reusedPerRuntime } from "./liveness";
 
 /**
  * Readiness (`/v1/health/ready`): whether a load balancer should send this instance traffic. Four parts,
@@ -26,17 +26,6 @@ const fail = (detail: string): Part => ({ status: "fail", detail });
 const skipped = (detail: string): Part => ({ status: "skipped", detail });
 const ago = (ms: number) => `${Math.max(0, Math.round(ms / 1000))} s ago`;
 
-const lastCheck = new WeakMap<Runtime, { at: number; result: Promise<Readiness> }>();
-
-export function checkReady(rt: Runtime): Promise<Readiness> {
-  const now = Date.now();
-  const last = lastCheck.get(rt);
-  if (last && now - last.at < REUSE_MS) return last.result;
-  const result = probe(rt);
-  lastCheck.set(rt, { at: now, result });
-  return result;
-}
-
 async function probe(rt: Runtime): Promise<Readiness> {
   const outage = await probeDatabase(rt);
   const database = outage ? fail(outage.detail) : ok("answered");
@@ -46,6 +35,8 @@ async function probe(rt: Runtime): Promise<Readiness> {
   const failing = (Object.keys(parts) as ReadinessPart[]).filter((k) => parts[k].status === "fail");
   return { ready: failing.length === 0, failing, parts, retryAfterSeconds: OUTAGE_RETRY_AFTER_SECONDS };
 }
+
+export const checkReady: (rt: Runtime) => Promise<Readiness> = reusedPerRuntime(probe);
 
 /** The migrations this build ships, newest last; read once per process (they change only with a deploy). */
 const shipped = new Map<string, Promise<string[]>>();
