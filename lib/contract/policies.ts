@@ -134,6 +134,46 @@ const unsupported = (name: string) =>
     })
     .openapi({ description: "Not supported: only null or empty is accepted" });
 
+/** Actions a policy may put behind a human's approval (`use` also when `read` is named: read implies use). */
+export const APPROVAL_POLICY_ACTIONS = ["read", "write", "use"] as const;
+
+/** require_approval as stored and returned: which of the policy's actions wait for a human, and a transaction threshold. */
+export const ZStoredApproval = z
+  .object({
+    actions: z.array(z.enum(APPROVAL_POLICY_ACTIONS)),
+    transaction_above_eth: z.string().nullable(),
+  })
+  .openapi("RequireApproval");
+
+/**
+ * `true`: every action the policy grants waits for a human's approval; an object names the actions
+ * (default all) and/or `transaction_above_eth`: an agent's transaction above this value (ETH, as a
+ * decimal string) waits for approval; `false`/`null` clears it.
+ */
+export const ZRequireApproval = z
+  .union([
+    z.boolean(),
+    z.strictObject({
+      actions: z
+        .array(z.enum(APPROVAL_POLICY_ACTIONS))
+        .max(APPROVAL_POLICY_ACTIONS.length)
+        .refine((a) => new Set(a).size === a.length, "must not repeat an action")
+        .optional(),
+      transaction_above_eth: z
+        .string()
+        .max(40)
+        .regex(/^\d{1,20}(\.\d{1,18})?$/, "must be a decimal number of ETH such as 0.5")
+        .optional(),
+    }),
+  ])
+  .nullable()
+  .optional()
+  .openapi({
+    description:
+      "`true`: every action this policy grants waits for a human's approval (403 `approval_required` with an `approval_request_id`); or `{actions: [read|write|use], transaction_above_eth: \"0.5\"}`; `false` or null: none",
+    example: { actions: ["read"] },
+  });
+
 const ZFutureDate = ZIsoDate.refine((d) => Date.parse(d) > Date.now(), "must be in the future");
 
 export const ZCreatePolicyRequest = z
@@ -150,6 +190,7 @@ export const ZCreatePolicyRequest = z
     attribute_conditions: unsupported("attribute_conditions"),
     consensus_trigger: unsupported("consensus_trigger"),
     tx_conditions: unsupported("tx_conditions"),
+    require_approval: ZRequireApproval,
   })
   .openapi("CreatePolicyRequest");
 
@@ -160,8 +201,9 @@ export const ZUpdatePolicyRequest = z
     expires_at: ZFutureDate.nullable().optional(),
     effect: z.enum(POLICY_EFFECTS).optional(),
     priority: z.number().int().min(0).max(INT32_MAX).optional(),
+    require_approval: ZRequireApproval,
   })
-  .refine((b) => Object.keys(b).length > 0, "name at least one of permissions, conditions, expires_at, effect, priority")
+  .refine((b) => Object.keys(b).length > 0, "name at least one of permissions, conditions, expires_at, effect, priority, require_approval")
   .openapi("UpdatePolicyRequest");
 
 export const ZPolicyParams = z.object({
@@ -185,6 +227,7 @@ export const ZPolicyResponse = z
     created_by: z.string().openapi({ description: '"user:<id>" or "agent:<id>"' }),
     created_by_type: z.enum(["user", "agent"]).openapi({ description: "Who created the policy: a person or an agent" }),
     created_at: z.string(),
+    require_approval: ZStoredApproval.optional().openapi({ description: "Present only on a policy that requires a human's approval" }),
   })
   .openapi("Policy");
 
@@ -195,3 +238,25 @@ export type PolicyConditions = z.infer<typeof ZPolicyConditions>;
 export type CreatePolicyRequest = z.infer<typeof ZCreatePolicyRequest>;
 export type UpdatePolicyRequest = z.infer<typeof ZUpdatePolicyRequest>;
 export type PolicyResponse = z.infer<typeof ZPolicyResponse>;
+export type StoredApproval = z.infer<typeof ZStoredApproval>;
+
+/** The stored form of a require_approval input: null when nothing needs approval. */
+export function normaliseApproval(v: z.infer<typeof ZRequireApproval>): StoredApproval | null {
+  if (v === undefined || v === null || v === false) return null;
+  if (v === true) return { actions: [...APPROVAL_POLICY_ACTIONS], transaction_above_eth: null };
+  const actions = v.actions ?? (v.transaction_above_eth ? [] : [...APPROVAL_POLICY_ACTIONS]);
+  if (actions.length === 0 && !v.transaction_above_eth) return null;
+  return { actions, transaction_above_eth: v.transaction_above_eth ?? null };
+}
+
+/** A stored value read back; anything unreadable is treated as "everything needs approval" (fails closed). */
+export function parseStoredApproval(json: string | null): StoredApproval | null {
+  if (json === null) return null;
+  try {
+    const parsed = ZStoredApproval.safeParse(JSON.parse(json));
+    if (parsed.success) return parsed.data;
+  } catch {
+    /* fall through */
+  }
+  return { actions: [...APPROVAL_POLICY_ACTIONS], transaction_above_eth: null };
+}

@@ -1,5 +1,6 @@
 import { matchPathPattern } from "../../lib/path-glob";
-import { POLICY_PERMISSIONS, type PolicyPermission } from "../../lib/contract/policies";
+import { parseStoredApproval, POLICY_PERMISSIONS, type PolicyPermission } from "../../lib/contract/policies";
+import { breakGlassActive, passApprovalGate } from "../approvals/gate";
 import { ApiError } from "../http/errors";
 import type { Ctx, Principal } from "../http/principal";
 import { type CompiledConditions, compileConditions, conditionsHold, parseStoredConditions } from "./conditions";
@@ -32,11 +33,13 @@ export type PolicyRule = {
   permissions: Operation[];
   conditions: CompiledConditions;
   expiresAt: Date | null;
+  /** Actions of this policy that wait for a human's approval (issue 14); empty = none. */
+  approvalActions: Operation[];
 };
 
-type PolicyRow = { vaultId: string; secretPathPattern: string; permissions: string; conditions: string; effect: string; expiresAt: Date | null };
+type PolicyRow = { vaultId: string; secretPathPattern: string; permissions: string; conditions: string; effect: string; expiresAt: Date | null; approval: string | null };
 
-const POLICY_SELECT = { vaultId: true, secretPathPattern: true, permissions: true, conditions: true, effect: true, expiresAt: true } as const;
+const POLICY_SELECT = { vaultId: true, secretPathPattern: true, permissions: true, conditions: true, effect: true, expiresAt: true, approval: true } as const;
 
 function toRule(r: PolicyRow): PolicyRule {
   const perms = JSON.parse(r.permissions) as unknown;
@@ -48,6 +51,7 @@ function toRule(r: PolicyRow): PolicyRule {
     permissions: Array.isArray(perms) ? perms.filter((p): p is Operation => (POLICY_PERMISSIONS as readonly unknown[]).includes(p)) : [],
     conditions: compileConditions(parseStoredConditions(r.conditions)),
     expiresAt: r.expiresAt,
+    approvalActions: parseStoredApproval(r.approval)?.actions ?? [],
   };
 }
 
@@ -132,6 +136,22 @@ function policyVerdict(rules: PolicyRule[], path: string, op: Operation): "allow
   return verdict;
 }
 
+/**
+ * Whether every allow that matches `op` here requires a human's approval for it (`use` waits where
+ * `read` does: read implies use). One matching allow without the requirement lets the request through,
+ * as does the owner bypass (checked by the caller): approval gates access that comes only from such
+ * policies, for agents and for org members alike.
+ */
+function allowWaitsForApproval(rules: PolicyRule[], path: string, op: Operation): boolean {
+  let gated = false;
+  for (const r of rules) {
+    if (r.effect !== "allow" || !coversOp(r, op) || !matchPathPattern(r.pattern, path)) continue;
+    if (!(r.approvalActions.includes(op) || (op === "use" && r.approvalActions.includes("read")))) return false;
+    gated = true;
+  }
+  return gated;
+}
+
 const denied = (op: Operation) => ApiError.forbidden(`A policy denies you ${op} access to this path in this vault.`);
 
 /** A value-returning route refusing a principal whose policies grant `use` here but not `read`. */
@@ -140,8 +160,15 @@ export const useOnly = () =>
     "You hold `use` on this path, not `read`: Talon can use this value for you (execute_http, `talon run`) but never returns it. Ask a human for `read` if you need the value itself.",
   );
 
+/**
+ * What the approval gate does when access comes only from policies requiring approval: `enforce`
+ * (take an approval or answer approval_required), `skip` (metadata only — no value is used or
+ * returned), `probe` (inspection such as agent reach: refuse, saying so, with no request created).
+ */
+export type ApprovalMode = "enforce" | "skip" | "probe";
+
 /** The full decision for one operation on one secret path. */
-export async function assertPathAccess(ctx: Ctx, vault: VaultForAccess, path: string, op: Operation): Promise<void> {
+export async function assertPathAccess(ctx: Ctx, vault: VaultForAccess, path: string, op: Operation, approval: ApprovalMode = "enforce"): Promise<void> {
   assertSameOrg(ctx, vault);
   if (isSystemVault(vault)) return assertSystemVaultPathAccess(ctx.principal, path, op, withinScopes(ctx.principal, path));
   assertBinding(ctx, vault);
@@ -150,7 +177,14 @@ export async function assertPathAccess(ctx: Ctx, vault: VaultForAccess, path: st
   }
   const rules = (await policiesOnVault(ctx, vault.id)).filter(applies(ctx, new Date()));
   const verdict = policyVerdict(rules, path, op);
-  if (verdict === "deny") throw denied(op);
+  if (verdict === "deny") {
+    if (await breakGlassActive(ctx, vault.id, path, op)) return;
+    throw denied(op);
+  }
+  if (verdict === "allow" && approval !== "skip" && !ownerBypass(ctx.principal, vault) && allowWaitsForApproval(rules, path, op)) {
+    if (approval === "probe") throw ApiError.forbidden(`The policies granting ${op} here require a human's approval for each ${op} (require_approval).`);
+    return passApprovalGate(ctx, vault, op, path);
+  }
   if (verdict === "allow" || ownerBypass(ctx.principal, vault)) return;
   if (op === "read" && policyVerdict(rules, path, "use") === "allow") throw useOnly();
   throw noPolicy(op);

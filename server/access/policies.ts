@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { CreatePolicyRequest, PolicyConditions, PolicyPermission, PolicyResponse, UpdatePolicyRequest } from "../../lib/contract/policies";
+import { type CreatePolicyRequest, normaliseApproval, parseStoredApproval, type PolicyConditions, type PolicyPermission, type PolicyResponse, type UpdatePolicyRequest } from "../../lib/contract/policies";
 import { auditRow } from "../audit/writer";
 import { appendAudit } from "../audit/chain";
 import { ApiError } from "../http/errors";
@@ -27,6 +27,7 @@ type PolicyRecord = {
   expiresAt: Date | null;
   createdBy: string;
   createdAt: Date;
+  approval: string | null;
 };
 
 function toPolicyResponse(p: PolicyRecord): PolicyResponse {
@@ -45,7 +46,14 @@ function toPolicyResponse(p: PolicyRecord): PolicyResponse {
     created_by: p.createdBy,
     created_by_type: p.createdBy.startsWith("agent:") ? "agent" : "user",
     created_at: p.createdAt.toISOString(),
+    ...(p.approval !== null ? { require_approval: parseStoredApproval(p.approval)! } : {}),
   };
+}
+
+/** require_approval as stored: JSON, or null when nothing waits for a human. */
+function approvalJson(v: CreatePolicyRequest["require_approval"]): string | null {
+  const a = normaliseApproval(v);
+  return a ? JSON.stringify(a) : null;
 }
 
 /** Stored conditions carry only the keys that were given, with the time window's default time zone filled in. */
@@ -91,6 +99,7 @@ export async function createPolicy(ctx: Ctx, input: { vaultId: string; body: Cre
         policySchemaVersion: 1,
         expiresAt: b.expires_at ? new Date(b.expires_at) : null,
         createdBy: principalRef(ctx.principal),
+        approval: approvalJson(b.require_approval),
       },
     });
     await appendAudit(tx, auditRow(ctx, {
@@ -104,6 +113,7 @@ export async function createPolicy(ctx: Ctx, input: { vaultId: string; body: Cre
         secret_path_pattern: b.secret_path_pattern,
         permissions: b.permissions.join(","),
         effect: b.effect,
+        ...(b.require_approval ? { require_approval: approvalJson(b.require_approval) ?? "" } : {}),
       },
     }));
     return row;
@@ -126,6 +136,7 @@ export async function updatePolicy(ctx: Ctx, input: { vaultId: string; policyId:
     ...(b.expires_at !== undefined ? { expiresAt: b.expires_at ? new Date(b.expires_at) : null } : {}),
     ...(b.effect ? { effect: b.effect } : {}),
     ...(b.priority !== undefined ? { priority: b.priority } : {}),
+    ...(b.require_approval !== undefined ? { approval: approvalJson(b.require_approval) } : {}),
   };
   const updated = await ctx.rt.db.$transaction(async (tx) => {
     const { count } = await tx.policy.updateMany({ where: { id: input.policyId, vaultId: vault.id, orgId: vault.orgId }, data });

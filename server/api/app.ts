@@ -7,6 +7,7 @@ import { rateLimitByIp } from "../http/rate-limit";
 import type { Runtime } from "../runtime";
 import { registerAgentAuthRoutes } from "./agent-auth";
 import { registerAgentRoutes } from "./agents";
+import { registerApprovalRoutes } from "./approvals";
 import { registerAuditRoutes } from "./audit";
 import { registerAuthRoutes } from "./auth";
 import { registerBillingRoutes } from "./billing";
@@ -62,6 +63,7 @@ export function createApiApp(rt: Runtime): ApiApp {
   registerChainRoutes(app);
   registerTransactionRoutes(app);
   registerWebhookRoutes(app);
+  registerApprovalRoutes(app);
   registerBindingRoutes(app);
   registerOpenApiRoute(app); // last: the document lists every route registered before it
   answerWrongVerbs(app); // after every route: a known path with a wrong verb is 405 + Allow

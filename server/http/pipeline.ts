@@ -4,6 +4,7 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { ZodError } from "zod";
 import { fieldErrorsOf } from "../../lib/contract/field-errors";
+import { APPROVAL_REASON_MAX } from "../../lib/contract/approvals";
 import { AGENT_KEY_PREFIX } from "../agents/api-keys";
 import { PERSONAL_KEY_PREFIX } from "../identity/personal-key";
 import { authenticateBearer } from "../identity/authenticate";
@@ -89,7 +90,17 @@ export const requireAuth: MiddlewareHandler<ApiEnv> = async (c, next) => {
 };
 
 export function ctxOf(c: Context<ApiEnv>): Ctx {
-  return { rt: c.get("rt"), principal: c.get("principal"), requestId: c.get("requestId"), ip: c.get("ip") };
+  const reason = approvalReasonOf(c.req.header("x-approval-reason"));
+  return { rt: c.get("rt"), principal: c.get("principal"), requestId: c.get("requestId"), ip: c.get("ip"), ...(reason ? { approvalReason: reason } : {}) };
+}
+
+/** X-Approval-Reason: what an agent tells the human who approves; control characters dropped, at most APPROVAL_REASON_MAX. */
+function approvalReasonOf(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  if (raw.length > APPROVAL_REASON_MAX) throw ApiError.badRequest(`X-Approval-Reason: at most ${APPROVAL_REASON_MAX} characters`);
+  // eslint-disable-next-line no-control-regex -- control characters are what is removed
+  const clean = raw.replace(/[\u0000-\u001f\u007f]/g, " ").trim();
+  return clean || undefined;
 }
 
 export function publicCtxOf(c: Context<ApiEnv>): PublicCtx {

@@ -6,7 +6,14 @@ export type { AgentPrincipal, OrgRole, Principal, UserPrincipal } from "./princi
 export { principalId, principalRef, signedIn } from "./principals";
 
 /** What every service call receives: the caller, the request, and the process-wide runtime. */
-export type Ctx = { rt: Runtime; principal: Principal; requestId: string; ip: string };
+export type Ctx = {
+  rt: Runtime;
+  principal: Principal;
+  requestId: string;
+  ip: string;
+  /** Why the caller asks, for a request that needs a human's approval (header X-Approval-Reason, bounded). */
+  approvalReason?: string;
+};
 export type UserCtx = Ctx & { principal: UserPrincipal };
 /** For the few operations that run before anyone is authenticated (signup, login). */
 export type PublicCtx = { rt: Runtime; requestId: string; ip: string };

@@ -26,7 +26,7 @@ export async function assertCanDeleteVault(ctx: Ctx, vault: VaultForAccess): Pro
 export const assertCanReadSecret = (ctx: Ctx, vault: VaultForAccess, path: string) => assertPathAccess(ctx, vault, path, "read");
 
 /** A path's metadata (its version list), never a value: `use` is enough, so a use-only agent can describe what it uses. */
-export const assertCanDescribeSecret = (ctx: Ctx, vault: VaultForAccess, path: string) => assertPathAccess(ctx, vault, path, "use");
+export const assertCanDescribeSecret = (ctx: Ctx, vault: VaultForAccess, path: string) => assertPathAccess(ctx, vault, path, "use", "skip");
 
 /** Writes, rotations, version disables and deletes all need `write`. */
 export const assertCanWriteSecret = (ctx: Ctx, vault: VaultForAccess, path: string) => assertPathAccess(ctx, vault, path, "write");
