@@ -10,6 +10,7 @@ import { PRINCIPAL_TYPES, ZCreatePolicyRequest } from "../contract/policies";
 import { ROTATE_CHARSETS, ZListSecretsQuery, ZPutSecretRequest, ZSecretType, ZSecretValue } from "../contract/secrets";
 import { ZSecretPath } from "../contract/secret-path";
 import { ZCreateShareRequest } from "../contract/shares";
+import { ZExecuteRequest } from "../contract/bindings";
 import { ZCreateVaultRequest } from "../contract/vaults";
 import { ZSimulateTransactionRequest, ZSubmitTransactionRequest } from "../contract/transactions";
 import { parseEnvBundle, type SdkResponse, type TalonClient } from "../sdk";
@@ -287,6 +288,34 @@ export const TOOLS: ToolDef[] = [
       const me = await selfId(ctx);
       if (!me.ok) return me.outcome;
       return pass(ctx.client().agents.getTransaction(me.id, a.transaction_id), "transaction");
+    },
+  }),
+  tool({
+    name: "list_bindings",
+    description:
+      "List the HTTP bindings of the vault you may use: each names a destination (scheme, host, port, path prefix, methods) and how Talon injects a secret into requests you make with execute_http. Never a value.",
+    inputSchema: {},
+    readOnly: true,
+    run: (ctx) => pass(ctx.client().bindings.list(ctx.vaultId), "vault"),
+  }),
+  tool({
+    name: "execute_http",
+    description:
+      "Make an HTTP request through a binding: Talon injects the binding's secret (bearer, header, query, basic auth or an env_bundle field) and returns {status, headers, body} with every secret value replaced by [REDACTED] — you never see the credential. " +
+      "Only the binding's destination, path prefix and methods are allowed; request body up to 48 KiB, answer up to 1 MiB, 15 s timeout. Find bindings with list_bindings.",
+    inputSchema: {
+      binding: ZExecuteRequest.shape.binding.describe("The binding's name (in this vault) or id"),
+      method: ZExecuteRequest.shape.method.describe("HTTP method (default GET); must be one the binding allows"),
+      path: ZExecuteRequest.shape.path.describe("Request path under the binding's path_prefix, e.g. /v1/charges (no query string: use query)"),
+      query: ZExecuteRequest.shape.query.describe("Query parameters"),
+      headers: ZExecuteRequest.shape.headers.describe("Extra request headers (not Host, hop-by-hop headers or the injected one)"),
+      body: ZExecuteRequest.shape.body.describe("Request body as text (set Content-Type in headers)"),
+    },
+    readOnly: false,
+    async run(ctx, a) {
+      const me = await selfId(ctx);
+      if (!me.ok) return me.outcome;
+      return pass(ctx.client().agents.execute(me.id, { ...a, vault_id: ctx.vaultId }), "vault");
     },
   }),
   tool({

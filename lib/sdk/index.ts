@@ -8,6 +8,7 @@ import { agentsResource } from "./resources/agents";
 import { auditResource } from "./resources/audit";
 import { apiKeysResource, authResource } from "./resources/auth";
 import { billingResource } from "./resources/billing";
+import { bindingsResource } from "./resources/bindings";
 import { chainsResource } from "./resources/chains";
 import { cmekResource } from "./resources/cmek";
 import { orgResource } from "./resources/org";
@@ -32,6 +33,7 @@ export function createClient(options: ClientOptions) {
     org: orgResource(transport),
     chains: chainsResource(transport),
     cmek: cmekResource(transport),
+    bindings: bindingsResource(transport),
   };
 }
 

@@ -55,7 +55,7 @@ test("`talon mcp` serves the same tools; stderr logs tool names, never a value o
   const c = new Client({ name: "t", version: "1" });
   await c.connect(transport);
   try {
-    expect((await c.listTools()).tools).toHaveLength(17);
+    expect((await c.listTools()).tools).toHaveLength(19);
     expect((await call(c, "get_secret", { path: "svc/key" })).data.value).toBe(value);
   } finally {
     await c.close();

@@ -8,6 +8,7 @@ import type {
   ZSimulationBundle,
   ZTransactionList,
 } from "../../contract/transactions";
+import type { ExecuteRequestInput, ExecuteResponse } from "../../contract/bindings";
 import type { z } from "@hono/zod-openapi";
 
 type SimulationBundle = z.infer<typeof ZSimulationBundle>;
@@ -39,5 +40,11 @@ export function agentsResource(t: Transport) {
     /** Newest first. */
     listTransactions: (agentId: string, opts: { limit?: number; offset?: number } = {}): Promise<SdkResponse<TransactionList>> =>
       t.request("GET", `/v1/agents/${seg(agentId)}/transactions`, { query: opts }),
+    /**
+     * An HTTP request through a binding, made by Talon with the binding's secret injected; the answer
+     * comes back with every known secret value redacted. The agent itself only (its own id).
+     */
+    execute: (agentId: string, input: ExecuteRequestInput): Promise<SdkResponse<ExecuteResponse>> =>
+      t.request("POST", `/v1/agents/${seg(agentId)}/execute`, { body: input }),
   };
 }
