@@ -86,9 +86,15 @@ export function PolicyFields({
           <legend className="mb-1.5 text-sm font-medium text-zinc-200">Permissions</legend>
           <Checkbox label="Read" hint="get, list, versions" checked={f.read} onChange={(e) => set("read", e.target.checked)} />
           <Checkbox label="Write" hint="put, rotate, disable, delete" checked={f.write} onChange={(e) => set("write", e.target.checked)} />
+          <Checkbox
+            label="Use"
+            hint="Talon uses the value for them (HTTP calls, talon run) but never returns it; read includes it"
+            checked={f.use}
+            onChange={(e) => set("use", e.target.checked)}
+          />
           {errors.field("permissions") && (
             <p role="alert" className="text-xs text-red-400">
-              Tick read, write or both.
+              Tick at least one of read, write and use.
             </p>
           )}
         </fieldset>

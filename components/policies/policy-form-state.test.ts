@@ -28,6 +28,15 @@ describe("policy form → request bodies", () => {
     expect(ZCreatePolicyRequest.safeParse(body).success).toBe(true);
   });
 
+  it("a use-only grant: use alone, and it round-trips through the edit form", () => {
+    const body = createBody({ ...emptyPolicyForm(), principalId: AGENT, pattern: "api-keys/*", read: false, use: true });
+    expect(body.permissions).toEqual(["use"]);
+    expect(ZCreatePolicyRequest.safeParse(body).success).toBe(true);
+    const usePolicy: PolicyResponse = { ...policy, permissions: ["use"] };
+    expect(policyFormOf(usePolicy)).toMatchObject({ read: false, write: false, use: true });
+    expect(updateBody(usePolicy, policyFormOf(usePolicy)).permissions).toEqual(["use"]);
+  });
+
   it("keeps conditions: CIDRs one per line, the window with its days; every day means no days_of_week", () => {
     const f = { ...emptyPolicyForm(), ips: "10.0.0.0/8\n\n 2001:db8::/32 ", windowOn: true, days: [5, 1, 1] };
     expect(conditionsOf(f)).toEqual({ ip_allowlist: ["10.0.0.0/8", "2001:db8::/32"], time_window: { after: "09:00", before: "18:00", timezone: "UTC", days_of_week: [1, 5] } });

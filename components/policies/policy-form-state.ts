@@ -9,6 +9,8 @@ export type PolicyForm = {
   pattern: string;
   read: boolean;
   write: boolean;
+  /** Talon may use the value for the principal (execute_http, `talon run`) without returning it; read implies it. */
+  use: boolean;
   effect: "allow" | "deny";
   ips: string;
   windowOn: boolean;
@@ -31,6 +33,7 @@ export const emptyPolicyForm = (): PolicyForm => ({
   pattern: "",
   read: true,
   write: false,
+  use: false,
   effect: "allow",
   ips: "",
   windowOn: false,
@@ -52,6 +55,7 @@ export function policyFormOf(p: PolicyResponse): PolicyForm {
     pattern: p.secret_path_pattern,
     read: p.permissions.includes("read"),
     write: p.permissions.includes("write"),
+    use: p.permissions.includes("use"),
     effect: p.effect,
     ips: (p.conditions.ip_allowlist ?? []).join("\n"),
     windowOn: Boolean(w),
@@ -63,7 +67,7 @@ export function policyFormOf(p: PolicyResponse): PolicyForm {
   };
 }
 
-const permissionsOf = (f: PolicyForm) => [...(f.read ? ["read" as const] : []), ...(f.write ? ["write" as const] : [])];
+const permissionsOf = (f: PolicyForm) => [...(f.read ? ["read" as const] : []), ...(f.write ? ["write" as const] : []), ...(f.use ? ["use" as const] : [])];
 
 /** No IP list and no time window: no conditions at all (null). All seven days or none: every day. */
 export function conditionsOf(f: PolicyForm): ConditionsBody | null {

@@ -44,7 +44,7 @@ function PolicyRow({ policy: p, principals, paths, pathsTruncated, update, revok
         <span className="flex flex-wrap gap-1">
           {p.effect === "deny" && <Badge tone="red">deny</Badge>}
           {p.permissions.map((perm) => (
-            <Badge key={perm} tone={perm === "write" ? "amber" : "blue"}>
+            <Badge key={perm} tone={perm === "write" ? "amber" : perm === "use" ? "green" : "blue"}>
               {perm}
             </Badge>
           ))}
