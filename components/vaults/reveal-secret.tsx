@@ -4,6 +4,7 @@ import { copyPending } from "@/components/secrets/clipboard";
 import { useAutoHide } from "@/components/secrets/use-auto-hide";
 import { Button } from "@/components/ui/button";
 import { useAction } from "@/components/ui/use-action";
+import { useCmekReveal } from "@/components/cmek/cmek-vault";
 import { problemMessage } from "./problem-message";
 import type { SecretActions } from "./types";
 
@@ -15,7 +16,9 @@ type Props = { vaultId: string; path: string; reveal: SecretActions["reveal"]; a
  * itself after 30 s and is dropped on Hide or unmount. A read that would use a count-limited version's
  * last read asks first. Reveal and Hide are one button, so focus stays where the user left it.
  */
-export function RevealSecret({ vaultId, path, reveal, accessCount, maxAccessCount }: Props) {
+export function RevealSecret({ vaultId, path, reveal: serverReveal, accessCount, maxAccessCount }: Props) {
+  // In a customer-key vault the value is decrypted here, in the browser, with the key this tab holds.
+  const reveal = useCmekReveal(serverReveal);
   // Reads this component made, as the server counted them: the last-read warning must not wait for the
   // page's list to refresh after a read.
   const [counted, setCounted] = useState(accessCount);

@@ -5,6 +5,7 @@ import { Checkbox, TextAreaField, TextField, SelectField } from "@/components/ui
 import { useSchemaValidation } from "@/components/ui/form";
 import { Alert } from "@/components/ui/layout";
 import { fieldMessage, useAction } from "@/components/ui/use-action";
+import { useCmekPut } from "@/components/cmek/cmek-vault";
 import { SECRET_TYPES, type SecretType } from "@/lib/contract/secrets";
 import { ZPutSecretActionInput } from "./action-schemas";
 import { formProblem } from "./problem-message";
@@ -36,7 +37,7 @@ function initialState(existing: SecretRow | undefined, defaultPath: string): Sec
  */
 export function SecretForm({
   vaultId,
-  put,
+  put: serverPut,
   existing,
   lookup,
   defaultPath = "",
@@ -57,6 +58,8 @@ export function SecretForm({
   const [multiLine, setMultiLine] = useState(() => MULTI_LINE_TYPES.has(form.type));
   const [localErrors, setLocalErrors] = useState<Record<string, string>>({});
   const v = useSchemaValidation(ZPutSecretActionInput);
+  // In a customer-key vault the value is encrypted here, in the browser, before it is sent.
+  const put = useCmekPut(serverPut);
   const mutation = useAction(put, { onSuccess: (written) => onSaved(written.path) });
   const set = <K extends keyof SecretFormState>(key: K, value: SecretFormState[K]) => setForm((f) => ({ ...f, [key]: value }));
   // A path that already holds a secret, found on the first Save: the second Save stores version n+1.

@@ -6,6 +6,7 @@ import { ConfirmAction } from "@/components/ui/confirm-action";
 import { Dialog } from "@/components/ui/dialog";
 import { Alert, Badge, cellClass, formatDate, Skeleton, Table } from "@/components/ui/layout";
 import { ActionError } from "@/lib/dashboard/action-result";
+import { useCmekRevealVersion } from "@/components/cmek/cmek-vault";
 import { problemMessage } from "./problem-message";
 import type { NamedSecretVersion, SecretActions } from "./types";
 import { VersionCompare, VersionView } from "./version-values";
@@ -38,6 +39,8 @@ function VersionHistory({ vaultId, path, currentVersion, actions }: Props) {
   const [viewing, setViewing] = useState<number | null>(null);
   const [picked, setPicked] = useState<number[]>([]);
   const [comparing, setComparing] = useState<[number, number] | null>(null);
+  // In a customer-key vault old versions are decrypted here, in the browser.
+  const revealVersion = useCmekRevealVersion(actions.revealVersion);
   const query = useQuery<{ versions: NamedSecretVersion[] }, ActionError>({
     queryKey,
     queryFn: async () => {
@@ -103,8 +106,8 @@ function VersionHistory({ vaultId, path, currentVersion, actions }: Props) {
         </Button>
         <span className="text-xs text-zinc-400">Tick two versions; both are read (two audited reads) and compared here, in your browser.</span>
       </div>
-      {viewing !== null && <VersionView key={`view-${viewing}`} vaultId={vaultId} path={path} version={viewing} reveal={actions.revealVersion} onClose={() => setViewing(null)} />}
-      {comparing && <VersionCompare key={`cmp-${comparing.join("-")}`} vaultId={vaultId} path={path} versions={comparing} reveal={actions.revealVersion} onClose={() => setComparing(null)} />}
+      {viewing !== null && <VersionView key={`view-${viewing}`} vaultId={vaultId} path={path} version={viewing} reveal={revealVersion} onClose={() => setViewing(null)} />}
+      {comparing && <VersionCompare key={`cmp-${comparing.join("-")}`} vaultId={vaultId} path={path} versions={comparing} reveal={revealVersion} onClose={() => setComparing(null)} />}
     </div>
   );
 }

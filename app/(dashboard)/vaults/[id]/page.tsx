@@ -36,8 +36,14 @@ import {
   revealSecretVersionAction,
 } from "./actions";
 import { withCurrentVersionState } from "@/server/secrets/version-state";
+import { CmekCard, type CmekActions } from "@/components/cmek/cmek-card";
+import { CmekVaultProvider, type CmekReadActions } from "@/components/cmek/cmek-vault";
+import { cmekJobAction, disableCmekAction, enableCmekAction, revealCmekSecretAction, revealCmekSecretVersionAction, rotateCmekAction } from "./cmek-actions";
 
 export const dynamic = "force-dynamic";
+
+const cmekActions: CmekActions = { enable: enableCmekAction, rotate: rotateCmekAction, disable: disableCmekAction, job: cmekJobAction };
+const cmekReads: CmekReadActions = { reveal: revealCmekSecretAction, revealVersion: revealCmekSecretVersionAction };
 
 const secretActions: SecretActions = {
   put: putSecretAction,
@@ -103,7 +109,7 @@ export default async function VaultPage({ params, searchParams }: { params: Prom
   const existingVersions = Object.fromEntries(everything.map((s) => [s.path, s.version]));
 
   return (
-    <>
+    <CmekVaultProvider vaultId={id} fingerprint={vault.cmek_enabled ? vault.cmek_fingerprint : null} reads={cmekReads}>
       <PageHeader
         title={vault.name}
         description={
@@ -173,6 +179,7 @@ export default async function VaultPage({ params, searchParams }: { params: Prom
           )}
         </div>
       </Card>
-    </>
+      {!system && <CmekCard vault={vault} secretCount={everything.length} actions={cmekActions} />}
+    </CmekVaultProvider>
   );
 }

@@ -1,0 +1,404 @@
+"use client";
+import { useRouter } from "next/navigation";
+import { useEffect, useMemo, useState } from "react";
+import { Button, buttonClass } from "@/components/ui/button";
+import { CopyButton } from "@/components/ui/copy-button";
+import { Checkbox } from "@/components/ui/field";
+import { Dialog } from "@/components/ui/dialog";
+import { Alert, Badge, Card } from "@/components/ui/layout";
+import { useAction } from "@/components/ui/use-action";
+import type { Action } from "@/components/vaults/types";
+import type { CmekJobResponse } from "@/lib/contract/cmek";
+import type { VaultResponse } from "@/lib/contract/vaults";
+import type { ActionProblem } from "@/lib/dashboard/action-result";
+import { cmekKeyFileText, encodeCmekKey, generateCmekKeyBytes, importCmekKey } from "@/lib/crypto/cmek";
+import type { CmekJobInput, DisableCmekInput, EnableCmekInput, RotateCmekInput } from "./action-schemas";
+import { useLoadedKey } from "./cmek-vault";
+import { CmekKeyInput, shortFingerprint } from "./key-input";
+import { type LoadedCmekKey, setLoadedKey } from "./key-store";
+
+export type CmekActions = {
+  enable: Action<EnableCmekInput, VaultResponse>;
+  rotate: Action<RotateCmekInput, CmekJobResponse>;
+  disable: Action<DisableCmekInput, CmekJobResponse>;
+  job: Action<CmekJobInput, CmekJobResponse>;
+};
+
+const POLL_MS = 500;
+
+/** A problem in words for people: the service's explanation, without the API's header names. */
+function humanProblem(p: ActionProblem): string {
+  const detail = p.detail.replace(/X-CMEK-Old-Key|X-CMEK-Key/g, "The current key").replace(/X-CMEK-New-Key/g, "The new key").replace(/\(POST \/v1\/[^)]*\)/g, "").trim();
+  if (p.status === 403) return `You cannot change this vault's key: ${detail}`;
+  return detail;
+}
+
+/** A name for the downloaded key file: the vault's name (file-safe) and the key id. */
+function keyFileName(vaultName: string, fingerprint: string): string {
+  const safe = vaultName.replace(/[^A-Za-z0-9_-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "vault";
+  return `talon-${safe}-${fingerprint.slice(0, 16)}.key`;
+}
+
+/**
+ * A key generated here, in the browser (WebCrypto's CSPRNG, 32 bytes), offered as a file download and
+ * a copy, with its SHA-256 fingerprint; it is handed on only once the user confirms they saved it.
+ */
+function NewKey({ vaultName, onChange }: { vaultName: string; onChange: (k: LoadedCmekKey | null) => void }) {
+  const [generated, setGenerated] = useState<LoadedCmekKey | null>(null);
+  const [saved, setSaved] = useState(false);
+  const text = useMemo(() => (generated ? cmekKeyFileText(generated.raw) : ""), [generated]);
+  const href = useMemo(() => (text ? URL.createObjectURL(new Blob([text], { type: "application/octet-stream" })) : null), [text]);
+  useEffect(() => () => void (href && URL.revokeObjectURL(href)), [href]);
+
+  async function generate() {
+    const raw = generateCmekKeyBytes();
+    setGenerated({ key: await importCmekKey(raw), raw });
+    setSaved(false);
+    onChange(null);
+  }
+
+  if (!generated) {
+    return (
+      <div className="flex flex-col gap-2">
+        <p className="text-sm text-zinc-300">Your browser generates a 256-bit AES key. Talon receives only its SHA-256 fingerprint, never the key.</p>
+        <div>
+          <Button onClick={() => void generate()}>Generate a key in this browser</Button>
+        </div>
+      </div>
+    );
+  }
+  return (
+    <div className="flex flex-col gap-3">
+      <div className="flex flex-col gap-1">
+        <p className="text-sm font-medium text-zinc-200">Key fingerprint (SHA-256)</p>
+        <code data-testid="new-key-fingerprint" className="break-all rounded-md bg-zinc-950 px-2 py-1.5 font-mono text-xs text-zinc-100">
+          {generated.key.fingerprint}
+        </code>
+      </div>
+      <div className="flex flex-wrap gap-2">
+        {href && (
+          <a href={href} download={keyFileName(vaultName, generated.key.fingerprint)} className={buttonClass("secondary")}>
+            Download key file
+          </a>
+        )}
+        <CopyButton value={encodeCmekKey(generated.raw)} label="Copy key" />
+      </div>
+      <Alert tone="amber" title="Save this key now">
+        Talon cannot recover it. Without this key nobody, Talon included, can read the values it encrypts.
+      </Alert>
+      <Checkbox
+        label="I saved this key somewhere safe"
+        checked={saved}
+        onChange={(e) => {
+          setSaved(e.target.checked);
+          onChange(e.target.checked ? generated : null);
+        }}
+      />
+    </div>
+  );
+}
+
+/** A customer-key job's progress, polled until it completes or fails. */
+function JobProgress({ vaultId, job: first, poll, onDone }: { vaultId: string; job: CmekJobResponse; poll: CmekActions["job"]; onDone: (job: CmekJobResponse) => void }) {
+  const [job, setJob] = useState(first);
+  const [problem, setProblem] = useState<string | null>(null);
+  useEffect(() => {
+    if (job.status !== "running") {
+      onDone(job);
+      return;
+    }
+    const t = setTimeout(async () => {
+      const r = await poll({ vault_id: vaultId, job_id: job.id });
+      if (r.ok) {
+        setProblem(null);
+        setJob(r.data);
+      } else {
+        setProblem(humanProblem(r.problem));
+        setJob((j) => ({ ...j }));
+      }
+    }, POLL_MS);
+    return () => clearTimeout(t);
+    // onDone runs once, when the job stops; a new onDone from the parent is no reason to poll again.
+  }, [job, poll, vaultId]);
+  const pct = job.total === 0 ? (job.status === "completed" ? 100 : 0) : Math.min(100, Math.floor((job.processed / job.total) * 100));
+  const what = job.kind === "rotate" ? "Re-encrypting under the new key" : "Decrypting back to server-side encryption only";
+  return (
+    <div className="flex flex-col gap-2" data-testid="cmek-job">
+      <p className="text-sm text-zinc-300">{what}</p>
+      <div role="progressbar" aria-label="Customer key job progress" aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct} className="h-2 w-full overflow-hidden rounded-full bg-zinc-800">
+        <div className="h-full bg-amber-400 transition-all" style={{ width: `${pct}%` }} />
+      </div>
+      <p className="text-xs text-zinc-400" aria-live="polite" data-testid="cmek-job-status">
+        {job.processed} of {job.total} version{job.total === 1 ? "" : "s"} · {pct} % · {job.status === "running" ? "running" : job.status === "completed" ? "done" : "failed"}
+      </p>
+      {job.status === "failed" && <Alert title="The job stopped">{job.error ?? "It failed."} Start it again with the same keys to finish it.</Alert>}
+      {problem && <Alert tone="amber">{problem}</Alert>}
+    </div>
+  );
+}
+
+/** The vault's current key: the one loaded in this tab, or a key file read here. */
+function CurrentKey({ vaultId, fingerprint, value, onChange }: { vaultId: string; fingerprint: string; value: LoadedCmekKey | null; onChange: (k: LoadedCmekKey) => void }) {
+  if (value) {
+    return (
+      <p className="text-sm text-zinc-300">
+        Current key: loaded in this tab (fingerprint <span className="font-mono">{shortFingerprint(fingerprint)}</span>).
+      </p>
+    );
+  }
+  return (
+    <CmekKeyInput
+      fingerprint={fingerprint}
+      label="Current key file"
+      onKey={(k) => {
+        setLoadedKey(vaultId, k);
+        onChange(k);
+      }}
+    />
+  );
+}
+
+function EnableDialog({ vault, enable, open, onClose }: { vault: VaultResponse; enable: CmekActions["enable"]; open: boolean; onClose: () => void }) {
+  const [key, setKey] = useState<LoadedCmekKey | null>(null);
+  const mutation = useAction(enable, {
+    onSuccess: () => {
+      if (key) setLoadedKey(vault.id, key);
+      onClose();
+    },
+  });
+  return (
+    <Dialog open={open} onClose={onClose} title="Use my own key">
+      <p className="text-sm text-zinc-300">
+        Values in this vault will be encrypted in your browser (and by the SDK, CLI and MCP server when given the key) before they are sent. Talon seals them again under its HSM key. Agents without
+        your key get only the encrypted blob.
+      </p>
+      <NewKey vaultName={vault.name} onChange={setKey} />
+      {mutation.error && <Alert title="Could not turn on your own key">{humanProblem(mutation.error.problem)}</Alert>}
+      <div className="flex justify-end gap-2">
+        <Button variant="secondary" onClick={onClose}>
+          Cancel
+        </Button>
+        <Button disabled={!key} pending={mutation.isPending} onClick={() => key && mutation.mutate({ vault_id: vault.id, fingerprint: key.key.fingerprint })}>
+          Turn on customer-managed key
+        </Button>
+      </div>
+    </Dialog>
+  );
+}
+
+function RotateDialog({ vault, fingerprint, actions, open, onClose }: { vault: VaultResponse; fingerprint: string; actions: CmekActions; open: boolean; onClose: () => void }) {
+  const router = useRouter();
+  const loaded = useLoadedKey(vault.id, fingerprint);
+  const [current, setCurrent] = useState<LoadedCmekKey | null>(null);
+  const old = loaded ?? current;
+  const [next, setNext] = useState<LoadedCmekKey | null>(null);
+  const [job, setJob] = useState<CmekJobResponse | null>(null);
+  const [finished, setFinished] = useState<CmekJobResponse | null>(null);
+  const start = useAction(actions.rotate, { refresh: false, onSuccess: setJob });
+  function close() {
+    onClose();
+    if (finished) router.refresh();
+  }
+  return (
+    <Dialog open={open} onClose={close} title="Rotate the customer key">
+      {!job ? (
+        <>
+          <p className="text-sm text-zinc-300">
+            Talon re-encrypts every version in this vault, 100 at a time, from the current key to a new one. Both keys reach the server only for the job&apos;s life, in memory, and are never stored.
+          </p>
+          <CurrentKey vaultId={vault.id} fingerprint={fingerprint} value={old} onChange={setCurrent} />
+          <h3 className="text-sm font-semibold text-zinc-100">New key</h3>
+          <NewKey vaultName={vault.name} onChange={setNext} />
+          {start.error && <Alert title="Could not start the rotation">{humanProblem(start.error.problem)}</Alert>}
+          <div className="flex justify-end gap-2">
+            <Button variant="secondary" onClick={close}>
+              Cancel
+            </Button>
+            <Button
+              disabled={!old || !next}
+              pending={start.isPending}
+              onClick={() =>
+                old && next && start.mutate({ vault_id: vault.id, new_fingerprint: next.key.fingerprint, old_key: encodeCmekKey(old.raw), new_key: encodeCmekKey(next.raw) })
+              }
+            >
+              Start rotation
+            </Button>
+          </div>
+        </>
+      ) : (
+        <>
+          <JobProgress
+            vaultId={vault.id}
+            job={job}
+            poll={actions.job}
+            onDone={(j) => {
+              setFinished(j);
+              if (j.status === "completed" && next) setLoadedKey(vault.id, next);
+            }}
+          />
+          {finished?.status === "completed" && (
+            <Alert tone="green" title="Rotated">
+              Every version is now under the new key (fingerprint {shortFingerprint(finished.new_fingerprint ?? "")}). The old key no longer opens anything here.
+            </Alert>
+          )}
+          <div className="flex justify-end">
+            <Button variant="secondary" onClick={close} disabled={!finished}>
+              Close
+            </Button>
+          </div>
+        </>
+      )}
+    </Dialog>
+  );
+}
+
+function DisableDialog({ vault, fingerprint, actions, open, onClose }: { vault: VaultResponse; fingerprint: string; actions: CmekActions; open: boolean; onClose: () => void }) {
+  const router = useRouter();
+  const loaded = useLoadedKey(vault.id, fingerprint);
+  const [current, setCurrent] = useState<LoadedCmekKey | null>(null);
+  const old = loaded ?? current;
+  const [job, setJob] = useState<CmekJobResponse | null>(null);
+  const [finished, setFinished] = useState<CmekJobResponse | null>(null);
+  const start = useAction(actions.disable, { refresh: false, onSuccess: setJob });
+  function close() {
+    onClose();
+    if (finished) router.refresh();
+  }
+  return (
+    <Dialog open={open} onClose={close} title="Stop using my own key">
+      {!job ? (
+        <>
+          <p className="text-sm text-zinc-300">
+            Talon opens every version with your key and stores it back under its HSM encryption only. The key reaches the server only for the job&apos;s life, in memory. Agents then read plain values
+            again.
+          </p>
+          <CurrentKey vaultId={vault.id} fingerprint={fingerprint} value={old} onChange={setCurrent} />
+          {start.error && <Alert title="Could not turn off your own key">{humanProblem(start.error.problem)}</Alert>}
+          <div className="flex justify-end gap-2">
+            <Button variant="secondary" onClick={close}>
+              Cancel
+            </Button>
+            <Button variant="danger" disabled={!old} pending={start.isPending} onClick={() => old && start.mutate({ vault_id: vault.id, key: encodeCmekKey(old.raw) })}>
+              Turn off customer-managed key
+            </Button>
+          </div>
+        </>
+      ) : (
+        <>
+          <JobProgress
+            vaultId={vault.id}
+            job={job}
+            poll={actions.job}
+            onDone={(j) => {
+              setFinished(j);
+              if (j.status === "completed") setLoadedKey(vault.id, null);
+            }}
+          />
+          {finished?.status === "completed" && (
+            <Alert tone="green" title="Customer key turned off">
+              Every version is stored without your key now.
+            </Alert>
+          )}
+          <div className="flex justify-end">
+            <Button variant="secondary" onClick={close} disabled={!finished}>
+              Close
+            </Button>
+          </div>
+        </>
+      )}
+    </Dialog>
+  );
+}
+
+/**
+ * The vault's customer-managed key (docs/cmek.md): turn it on with a key generated in this browser,
+ * see its fingerprint, load or forget the key for this tab, rotate it, turn it off. Only vault
+ * managers can change it; the service says so to anyone else.
+ */
+export function CmekCard({ vault, secretCount, actions }: { vault: VaultResponse; secretCount: number; actions: CmekActions }) {
+  const fingerprint = vault.cmek_enabled ? vault.cmek_fingerprint : null;
+  const loaded = useLoadedKey(vault.id, fingerprint);
+  const [dialog, setDialog] = useState<"enable" | "rotate" | "disable" | "load" | null>(null);
+  const close = () => setDialog(null);
+
+  if (!fingerprint) {
+    return (
+      <Card
+        title="Customer-managed key"
+        description="Encrypt this vault's values in your browser with a key only you hold. Talon stores only its fingerprint."
+        actions={secretCount === 0 ? <Button variant="secondary" onClick={() => setDialog("enable")}>Use my own key</Button> : undefined}
+      >
+        {secretCount === 0 ? (
+          <p className="text-sm text-zinc-400">Off. Values are encrypted by Talon&apos;s HSM key only.</p>
+        ) : (
+          <p className="text-sm text-zinc-400" data-testid="cmek-unavailable">
+            Off. This vault already holds {secretCount} secret{secretCount === 1 ? "" : "s"}, and Talon never sees your key, so it cannot encrypt values already stored. To use your own key, create a new
+            vault, turn it on there before storing anything, and store the secrets in it.
+          </p>
+        )}
+        <EnableDialog key={dialog === "enable" ? "open" : "closed"} vault={vault} enable={actions.enable} open={dialog === "enable"} onClose={close} />
+      </Card>
+    );
+  }
+
+  return (
+    <Card
+      title="Customer-managed key"
+      description="Values here are encrypted in the client with your key before they reach Talon; agents without the key get only the encrypted blob."
+      actions={
+        <div className="flex flex-wrap gap-2">
+          <Button variant="secondary" onClick={() => setDialog("rotate")}>
+            Rotate key
+          </Button>
+          <Button variant="ghost" onClick={() => setDialog("disable")}>
+            Turn off
+          </Button>
+        </div>
+      }
+    >
+      <div className="flex flex-col gap-3">
+        <div className="flex flex-col gap-1">
+          <p className="flex items-center gap-2 text-sm font-medium text-zinc-200">
+            Key fingerprint (SHA-256) <Badge tone="blue">CMEK</Badge>
+          </p>
+          <code data-testid="cmek-fingerprint" className="break-all rounded-md bg-zinc-950 px-2 py-1.5 font-mono text-xs text-zinc-100">
+            {fingerprint}
+          </code>
+        </div>
+        <div className="flex flex-wrap items-center gap-2">
+          {loaded ? (
+            <>
+              <p className="text-sm text-green-400" data-testid="cmek-key-state">
+                Key loaded in this tab only.
+              </p>
+              <Button variant="ghost" onClick={() => setLoadedKey(vault.id, null)}>
+                Forget key
+              </Button>
+            </>
+          ) : (
+            <>
+              <p className="text-sm text-zinc-400" data-testid="cmek-key-state">
+                No key loaded. Revealing or storing a value asks for the key file.
+              </p>
+              <Button variant="secondary" onClick={() => setDialog("load")}>
+                Load key
+              </Button>
+            </>
+          )}
+        </div>
+      </div>
+      <Dialog open={dialog === "load"} onClose={close} title="Load this vault's key">
+        <CmekKeyInput
+          fingerprint={fingerprint}
+          label="Key file"
+          onKey={(k) => {
+            setLoadedKey(vault.id, k);
+            close();
+          }}
+        />
+      </Dialog>
+      <RotateDialog key={dialog === "rotate" ? "rotate-open" : "rotate"} vault={vault} fingerprint={fingerprint} actions={actions} open={dialog === "rotate"} onClose={close} />
+      <DisableDialog key={dialog === "disable" ? "disable-open" : "disable"} vault={vault} fingerprint={fingerprint} actions={actions} open={dialog === "disable"} onClose={close} />
+    </Card>
+  );
+}
