@@ -78,7 +78,7 @@ export const TOOLS: ToolDef[] = [
   tool({
     name: "get_secret",
     description:
-      "Fetch the decrypted value of a secret. Use immediately before the API call that needs it. Never store the value or include it in summaries.",
+      "Fetch the decrypted value of a secret (needs `read`; with only `use` on the path Talon refuses and uses the value for you instead, e.g. through execute_http). Use immediately before the API call that needs it. Never store the value or include it in summaries.",
     inputSchema: { path },
     readOnly: false, // a read counts toward max_access_count
     async run(ctx, a) {
@@ -160,7 +160,7 @@ export const TOOLS: ToolDef[] = [
   }),
   tool({
     name: "get_env_bundle",
-    description: "Fetch an env_bundle secret and parse its KEY=VALUE lines as JSON.",
+    description: "Fetch an env_bundle secret and parse its KEY=VALUE lines as JSON (needs `read`; with only `use`, `talon run` injects it into a command instead).",
     inputSchema: { path: ZSecretPath.describe("Path to an env_bundle secret") },
     readOnly: false, // a read counts toward max_access_count
     async run(ctx, a) {
@@ -200,7 +200,9 @@ export const TOOLS: ToolDef[] = [
       vault_id: ZUuid.describe("Vault ID"),
       principal_type: z.enum(PRINCIPAL_TYPES).describe("Who to grant access to"),
       principal_id: ZUuid.describe("The user or agent UUID"),
-      permissions: ZCreatePolicyRequest.shape.permissions.describe('["read"] (default), ["write"], or ["read","write"]'),
+      permissions: ZCreatePolicyRequest.shape.permissions.describe(
+        '["read"] (default), ["write"], ["use"] (Talon uses the value for them — execute_http, talon run — but never returns it; read implies use), or a combination',
+      ),
       secret_path_pattern: ZCreatePolicyRequest.shape.secret_path_pattern.describe("Glob pattern for secret paths (default **)"),
     },
     readOnly: false,
