@@ -3,7 +3,7 @@ import { problemResponses, ZIdParam } from "../../lib/contract/common";
 import { ZCmekDisableHeaders, ZCmekJobParams, ZCmekJobResponse, ZCmekRotateHeaders, ZCmekRotateRequest, ZEnableCmekRequest } from "../../lib/contract/cmek";
 import { ZVaultResponse } from "../../lib/contract/vaults";
 import { type ApiApp, ctxOf, requireAuth } from "../http/pipeline";
-import { disableCmek, enableCmek, getCmekJob, startCmekRotation } from "../vaults/cmek";
+import { disableCmek, enableCmek, getCmekJob, startCmekRotation } from "../cmek/service";
 
 const json = <T>(schema: T) => ({ "application/json": { schema } });
 const jobLocation = (vaultId: string, jobId: string) => `/v1/vaults/${vaultId}/cmek-rotate/${jobId}`;

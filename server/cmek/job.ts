@@ -200,7 +200,7 @@ async function reencrypt(
 /**
  * Ends the job: the vault moves to the new key (or off CMEK) in the same transaction that finds no
  * version left under the old one. The vault row is updated first, so on PostgreSQL a write still
- * holding it (see cmek-state.ts) commits before the count runs and is seen by it.
+ * holding it (see state.ts) commits before the count runs and is seen by it.
  */
 async function finish(rt: Runtime, job: JobRow): Promise<boolean> {
   try {

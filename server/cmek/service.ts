@@ -8,8 +8,8 @@ import { billingUrl, planOf } from "../billing/tiers";
 import { ApiError } from "../http/errors";
 import { type Ctx, requireUser } from "../http/principal";
 import { assertCanReadVault } from "../secrets/access";
-import { startCmekJob, toJobResponse } from "./cmek-job";
-import { loadVault, toVaultResponse, type VaultRecord } from "./service";
+import { startCmekJob, toJobResponse } from "./job";
+import { loadVault, toVaultResponse, type VaultRecord } from "../vaults/service";
 
 /**
  * Customer-managed keys on a vault (docs/cmek.md). The server stores only the key's SHA-256

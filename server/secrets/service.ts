@@ -17,7 +17,7 @@ import { sealSecretVersion } from "../crypto/envelope";
 import type { Tx } from "../db";
 import { ApiError } from "../http/errors";
 import { type Ctx, principalRef } from "../http/principal";
-import { assertCmekUnchanged, assertServerMayGenerate, cmekFingerprintForWrite } from "../vaults/cmek-state";
+import { assertCmekUnchanged, assertServerMayGenerate, cmekFingerprintForWrite } from "../cmek/state";
 import { loadVault, type VaultRecord } from "../vaults/service";
 import { assertCanDescribeSecret, assertCanReadSecretValue, assertCanWriteSecret, filterReadable, prefetchSecretAccess } from "./access";
 import { generateSecretValue } from "./generate";

@@ -3,7 +3,7 @@ import { ZCmekJobInput, ZDisableCmekInput, ZEnableCmekInput, ZRotateCmekInput, t
 import { type SecretRefInput, type SecretVersionRefInput, ZSecretRefInput, ZSecretVersionRefInput } from "@/components/vaults/action-schemas";
 import { userAction } from "@/server/dashboard/context";
 import { readSecret } from "@/server/secrets/service";
-import { disableCmek, enableCmek, getCmekJob, startCmekRotation } from "@/server/vaults/cmek";
+import { disableCmek, enableCmek, getCmekJob, startCmekRotation } from "@/server/cmek/service";
 
 /**
  * The vault page's customer-managed-key actions: the same services as POST/DELETE /v1/vaults/{id}/cmek,
