@@ -77,6 +77,9 @@ export async function seedOrg(page: Page, app: App): Promise<SeededOrg> {
   const shareId = (await ok(api(app, "POST", `/v1/secrets/${secretId}/share`, { token, body: { recipient_type: "anyone_with_link", expires_at, max_access_count: 3 } }), "share")).id as string;
   await ok(api(app, "POST", "/v1/auth/api-keys", { token, body: { name: longName("key") } }), "api key");
   await ok(api(app, "POST", "/v1/security/ip-rules", { token, body: { cidr: "203.0.113.0/24", rule_type: "deny", label: longName("rule") } }), "ip rule");
+  // A binding with long names, so the vault page's Bindings card renders its table (at 375 px too).
+  const binding = { name: longName("binding"), secret_path: secretPath, host: `${longName("api")}.example.com`, path_prefix: `/${longName("v1")}/`, inject: { kind: "header", header_name: "X-Api-Key" } };
+  await ok(api(app, "POST", `/v1/vaults/${vaultId}/bindings`, { token, body: binding }), "binding");
   return { email: user.email, token, vaultId, vaultName, secretPath, agentId, agentName, shareId };
 }
 

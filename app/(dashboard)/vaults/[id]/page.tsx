@@ -36,6 +36,7 @@ import {
   revealSecretVersionAction,
 } from "./actions";
 import { withCurrentVersionState } from "@/server/secrets/version-state";
+import { BindingsSection } from "./bindings-section";
 import { CmekCard, type CmekActions } from "@/components/cmek/cmek-card";
 import { CmekVaultProvider, type CmekReadActions } from "@/components/cmek/cmek-vault";
 import { cmekJobAction, disableCmekAction, enableCmekAction, revealCmekSecretAction, revealCmekSecretVersionAction, rotateCmekAction } from "./cmek-actions";
@@ -180,6 +181,7 @@ export default async function VaultPage({ params, searchParams }: { params: Prom
         </div>
       </Card>
       {!system && <CmekCard vault={vault} secretCount={everything.length} actions={cmekActions} />}
+      {!system && <BindingsSection ctx={ctx} vaultId={id} />}
     </CmekVaultProvider>
   );
 }
