@@ -122,6 +122,19 @@ export const ZSecretResponse = z
   .object({ ...secretMeta, value: z.string(), created_by: z.string(), access_count: z.number().int(), cmek_encrypted: z.boolean() })
   .openapi("Secret");
 
+/** A secret with a rotation policy, as the dashboard's rotation page lists it across vaults (paths and dates, never a value). */
+export const ZScheduledRotation = z.object({
+  secret_id: ZUuid,
+  vault_id: ZUuid,
+  vault_name: z.string(),
+  path: z.string(),
+  version: z.number().int(),
+  rotation_policy: ZRotationPolicy,
+  rotation_due_at: z.string().nullable(),
+  rotation_due: z.boolean(),
+});
+export type ScheduledRotation = z.infer<typeof ZScheduledRotation>;
+
 export const ZSecretListResponse = z.object({ secrets: z.array(z.object(secretMeta).openapi("SecretSummary")) }).openapi("SecretList");
 
 export const ZSecretVersionsResponse = z
