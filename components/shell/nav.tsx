@@ -8,6 +8,7 @@ export const NAV: { href: string; label: string }[] = [
   { href: "/agents", label: "Agents" },
   { href: "/policies", label: "Policies" },
   { href: "/shares", label: "Shares" },
+  { href: "/rotation", label: "Rotation" },
   { href: "/audit", label: "Audit log" },
   { href: "/billing", label: "Billing" },
   { href: "/org", label: "Organisation" },
