@@ -7,6 +7,7 @@ import type { Ctx } from "../http/principal";
 import { proxyAgent } from "./access";
 import { broadcastSigned, outcomeUnknown, reconcileAddress, reconcileBroadcast, refreshFromChain, txAudit } from "./broadcast";
 import { type Chain, chainRpcUrl, findChain } from "./chains";
+import { assertTransactionApproved } from "../approvals/transactions";
 import { checkGuardrails, dailyLimitWei } from "./guardrails";
 import { releaseNonce, reserveNonce } from "./nonces";
 import { GuardrailError, reserveTransaction } from "./reservations";
@@ -96,6 +97,7 @@ export async function submitTransaction(
     await ctx.rt.audit.record(ctx, { action: "tx.refused", ...txAudit({ ...audit, id: agentId }, { rule: refusal.rule }), resourceType: "agent" });
     throw new GuardrailError(refusal.rule, refusal.detail);
   }
+  await assertTransactionApproved(ctx, { chain: chain.name, to, valueWei: value });
   const limit = dailyLimitWei(agent);
   const txType = body.max_fee_per_gas !== undefined || body.gas_price === undefined ? "eip1559" : "legacy";
   let reservation;
