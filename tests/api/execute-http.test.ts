@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createClient } from "../../lib/sdk";
 import { setLogLevel } from "../../server/log";
 import { signUpVerified } from "../helpers/accounts";
 import { client } from "../helpers/http";
@@ -247,6 +248,20 @@ describe("execute", () => {
     const r = await exec({ binding: cmek.body.id, path: "/api/c" });
     expect(r.status).toBe(409);
     expect(r.body.detail).toMatch(/CMEK/);
+  });
+
+  it("the SDK's agents.execute and bindings.list speak the same contract", async () => {
+    const sdk = createClient({ baseUrl: server.url, token: agent.token });
+    const listed = await sdk.bindings.list(vaultId);
+    expect(listed.error).toBeNull();
+    expect(listed.data!.bindings.map((b) => b.name)).toContain("bearer");
+    const r = await sdk.agents.execute(agent.agentId, { binding: "bearer", path: "/api/sdk" });
+    expect(r.error).toBeNull();
+    expect(r.data).toMatchObject({ status: 200, redirects_followed: 0 });
+    expect(JSON.stringify(r.data).includes(CANARY)).toBe(false);
+    const refused = await sdk.agents.execute(agent.agentId, { binding: "bearer", path: "/other" });
+    expect(refused.meta.status).toBe(403);
+    expect((await sdk.bindings.create(vaultId, binding("by-agent", { kind: "bearer" }) as never)).meta.status).toBe(403);
   });
 
   it("audits each execute with binding, host, method and status — never the value, the query or headers — and the log holds no value", async () => {
