@@ -10,6 +10,7 @@ import { ConfirmAction } from "@/components/ui/confirm-action";
 import { TextField } from "@/components/ui/field";
 import { Alert, EmptyState, formatDate } from "@/components/ui/layout";
 import { useRouter } from "next/navigation";
+import { humanFieldText } from "@/lib/dashboard/human-problem";
 
 export type PasskeyActions = {
   options: () => Promise<ActionResult<{ challenge_id: string; options: PublicKeyCredentialCreationOptionsJSON }>>;
@@ -43,7 +44,7 @@ export function PasskeyList({ passkeys, actions }: { passkeys: PasskeySummary[];
     e.preventDefault();
     const form = e.currentTarget;
     const name = ZPasskeyName.safeParse(new FormData(form).get("name") ?? "");
-    if (!name.success) return setNameError(name.error.issues[0]?.message);
+    if (!name.success) return setNameError(humanFieldText(name.error.issues[0]?.message ?? ""));
     setNameError(undefined);
     setError(null);
     setPending(true);

@@ -8,6 +8,7 @@ import { type AgentAccessVerdict, type TestAgentAccessInput, ZTestAgentAccessInp
 import { problemMessage } from "@/components/vaults/problem-message";
 import type { Action } from "@/components/vaults/types";
 import type { VaultOption } from "./agent-key-panel";
+import { fieldSentence } from "@/lib/dashboard/human-problem";
 
 export type TestAgentAccess = Action<TestAgentAccessInput, AgentAccessVerdict>;
 
@@ -21,7 +22,7 @@ export function TestAccessForm({ agentId, vaults, test }: { agentId: string; vau
     e.preventDefault();
     const input = { agent_id: agentId, vault_id: vaultId, path: path.trim() };
     const parsed = ZTestAgentAccessInput.safeParse(input);
-    if (!parsed.success) return setError(parsed.error.issues.map((i) => `${i.path.join(".") || "input"}: ${i.message}`).join("; "));
+    if (!parsed.success) return setError(parsed.error.issues.map((i) => fieldSentence({ field: i.path.join(".") || "input", message: i.message })).join(" "));
     setError(null);
     mutation.mutate(input);
   }

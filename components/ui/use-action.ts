@@ -12,7 +12,15 @@ export function useAction<I, T>(action: (input: I) => Promise<ActionResult<T>>, 
   const router = useRouter();
   return useMutation<T, ActionError, I>({
     mutationFn: async (input) => {
-      const r = await action(input);
+      let r: ActionResult<T>;
+      try {
+        r = await action(input);
+      } catch (e) {
+        // Next.js's own redirect and not-found signals pass through untouched.
+        if (typeof e === "object" && e !== null && String((e as { digest?: unknown }).digest ?? "").startsWith("NEXT_")) throw e;
+        // The action never answered (network down, server restarted mid-request): say so in words.
+        throw new ActionError({ status: 0, title: "", detail: "Talon could not be reached. Check your connection and try again." });
+      }
       if (!r.ok) throw new ActionError(r.problem);
       return r.data;
     },

@@ -11,6 +11,7 @@ import { SECRET_TYPES } from "@/lib/contract/secrets";
 import { parseDotenv } from "@/lib/env-file";
 import { problemMessage } from "./problem-message";
 import type { Action } from "./types";
+import { fieldSentence } from "@/lib/dashboard/human-problem";
 
 export type ImportSecretsAction = Action<ImportSecretsRequest, ImportSecretsResponse>;
 
@@ -84,7 +85,7 @@ export function ImportEnvButton({ vaultId, folder, existing, importSecrets }: { 
   function submit() {
     const input = { vault_id: vaultId, type, entries: importable.map((r) => ({ path: r.path, value: r.value })) };
     const parsed = ZImportSecretsRequest.safeParse(input);
-    if (!parsed.success) return setLocalError(parsed.error.issues.map((i) => i.message).join("; "));
+    if (!parsed.success) return setLocalError(parsed.error.issues.map((i) => fieldSentence({ field: i.path.join(".") || "input", message: i.message })).join(" "));
     mutation.mutate(input);
   }
 

@@ -1,16 +1,12 @@
 import type { ActionError, ActionProblem } from "@/lib/dashboard/action-result";
+import { humanProblem } from "@/lib/dashboard/human-problem";
 
-const LEADS: Record<number, string> = {
-  403: "Not allowed",
-  404: "Not found",
-  409: "Conflict",
-  410: "Gone",
-};
-
-/** A problem as one line: what kind (expired, not allowed, …) and the service's own explanation. */
+/**
+ * A problem as one line for a person: the action's detail, already in words (no "Conflict:" lead, no
+ * field or API paths: lib/dashboard/human-problem.ts). Mapped again here in case it came from elsewhere.
+ */
 export function problemMessage(p: ActionProblem): string {
-  const lead = LEADS[p.status];
-  return lead ? `${lead}: ${p.detail}` : p.detail;
+  return humanProblem(p).detail;
 }
 
 /** The form-level message for a failed action: null when every field at fault is shown beside its input. */

@@ -1,4 +1,5 @@
 import type { FieldError } from "../contract/field-errors";
+import { humanProblem } from "./human-problem";
 
 /**
  * What every dashboard server action returns: the data, or the problem the API would have answered
@@ -8,10 +9,16 @@ import type { FieldError } from "../contract/field-errors";
 export type ActionProblem = { status: number; title: string; detail: string; fields?: FieldError[] };
 export type ActionResult<T> = { ok: true; data: T } | { ok: false; problem: ActionProblem };
 
-/** Thrown by the client's mutation helper so react-query sees a failed action as an error. */
+/**
+ * Thrown by the client's mutation helper so react-query sees a failed action as an error. Its problem
+ * is in words for a person whatever built it (the mapping is idempotent: actions already send it so).
+ */
 export class ActionError extends Error {
-  constructor(readonly problem: ActionProblem) {
-    super(problem.detail);
+  readonly problem: ActionProblem;
+  constructor(problem: ActionProblem) {
+    const human = humanProblem(problem);
+    super(human.detail);
+    this.problem = human;
     this.name = "ActionError";
   }
   /** The message for one field, if the server named it. */

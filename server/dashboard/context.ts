@@ -6,6 +6,7 @@ import { cache } from "react";
 import type { z } from "zod";
 import { fieldErrorsOf } from "../../lib/contract/field-errors";
 import type { ActionResult } from "../../lib/dashboard/action-result";
+import { humanProblem } from "../../lib/dashboard/human-problem";
 import { ApiError, problemBody } from "../http/errors";
 import { IP_NOT_ALLOWED } from "../http/ip-rules";
 import { checkPrincipalBudget } from "../http/rate-limit";
@@ -53,20 +54,26 @@ export async function publicCtx(): Promise<PublicCtx> {
   return { rt: await getRuntime(), requestId: randomUUID(), ip: clientIp(await headers()) };
 }
 
-/** A 400 problem naming each field the contract schema refused, as the API's validation hook does. */
+/**
+ * A 400 problem naming each field the contract schema refused, as the API's validation hook does, in
+ * words for a person (lib/dashboard/human-problem.ts; the API keeps its own wording for programs).
+ */
 export function invalidInput(issues: readonly z.core.$ZodIssue[]): ActionResult<never> {
   const fields = fieldErrorsOf(issues, "input");
-  return { ok: false, problem: { status: 400, title: "Bad Request", detail: fields.map((f) => `${f.field}: ${f.message}`).join("; ").slice(0, 1000), fields } };
+  return { ok: false, problem: humanProblem({ status: 400, title: "Bad Request", detail: fields.map((f) => `${f.field}: ${f.message}`).join("; ").slice(0, 1000), fields }) };
 }
 
-/** Maps anything a service threw to the problem an action returns; unknown errors are logged, not shown. */
+/**
+ * Maps anything a service threw to the problem an action returns, in words for a person (no field
+ * paths, API paths or status words); unknown errors are logged, not shown, and name the request id.
+ */
 export function actionFailure(e: unknown, requestId: string): ActionResult<never> {
   if (e instanceof ApiError) {
     const { status, title, detail, fields } = problemBody(e);
-    return { ok: false, problem: { status, title, detail, ...(fields ? { fields } : {}) } };
+    return { ok: false, problem: humanProblem({ status, title, detail, ...(fields ? { fields } : {}) }, requestId) };
   }
   log.error("dashboard action failed", { requestId, error: e instanceof Error ? e.name : "unknown" });
-  return { ok: false, problem: { status: 500, title: "Internal Server Error", detail: `Something went wrong. Quote request id ${requestId} when reporting it.` } };
+  return { ok: false, problem: humanProblem({ status: 500, title: "Internal Server Error", detail: "" }, requestId) };
 }
 
 /**

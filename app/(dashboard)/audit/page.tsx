@@ -8,6 +8,7 @@ import { ChainStatus } from "@/components/audit/chain-status";
 import { Alert, Card, PageHeader, Skeleton } from "@/components/ui/layout";
 import { ZAuditQuery } from "@/lib/contract/audit";
 import { fieldErrorsOf } from "@/lib/contract/field-errors";
+import { humanFieldText } from "@/lib/dashboard/human-problem";
 import { queryAuditEvents } from "@/server/audit/service";
 import { verifyAuditChain } from "@/server/audit/verify";
 import { pageCtx } from "@/server/dashboard/context";
@@ -33,7 +34,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
   const { values, offset } = readAuditFilters(await searchParams);
   const parsed = ZAuditQuery.safeParse(auditQueryInput(values, offset));
   const errors: Record<string, string> = {};
-  if (!parsed.success) for (const f of fieldErrorsOf(parsed.error.issues, "query")) errors[f.field] ??= f.message;
+  if (!parsed.success) for (const f of fieldErrorsOf(parsed.error.issues, "query")) errors[f.field] ??= humanFieldText(f.message);
 
   const result = parsed.success ? await queryAuditEvents(ctx, parsed.data) : null;
   const wholeOrg = ctx.principal.role !== "member";

@@ -10,6 +10,7 @@ import { ApiError } from "@/server/http/errors";
 import { listDeletedSecrets } from "@/server/secrets/deleted";
 import { getVault } from "@/server/vaults/service";
 import { restoreDeletedSecretAction } from "../actions";
+import { humanDetail } from "@/lib/dashboard/human-problem";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Recently deleted" };
@@ -29,7 +30,7 @@ export default async function DeletedSecretsPage({ params }: { params: Promise<{
     secrets = (await listDeletedSecrets(ctx, { vaultId: id })).secrets;
   } catch (e) {
     if (!(e instanceof ApiError && e.status === 403)) throw e;
-    problem = e.detail;
+    problem = humanDetail(e.detail, e.status);
   }
   return (
     <>
