@@ -1,10 +1,13 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cmekFingerprint, encryptCmekValue, importCmekKey } from "../../lib/crypto/cmek";
+import type { Ctx } from "../../server/http/principal";
 import { ROTATION_ACTOR, startRotationScan } from "../../server/secrets/rotation-scan";
+import { listScheduledRotations } from "../../server/secrets/rotation-schedule";
 import { startWebhookJobs, type WebhookJobs } from "../../server/webhooks/jobs";
 import { signUpVerified } from "../helpers/accounts";
 import { client } from "../helpers/http";
+import { addOrgUser } from "../helpers/policies";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { type Receiver, startReceiver, verifyTalonSignature, waitFor } from "../helpers/webhook-receiver";
 
@@ -236,5 +239,43 @@ describe("reminders through webhooks", () => {
     expect(verifyTalonSignature(hook.secret, hook.receiver.received[0]!.headers["talon-signature"] as string, hook.receiver.received[0]!.body)).toBe(true);
     // Still version 1: a reminder never writes.
     expect((await api.get(`/v1/vaults/${vaultId}/secrets/remind/me`)).body.version).toBe(1);
+  });
+});
+
+describe("the Rotation page's list", () => {
+  const sessionCtx = (userId: string, orgId: string, role: "owner" | "member"): Ctx => ({
+    rt: server.rt,
+    principal: { kind: "user", userId, orgId, role, via: "session", credentialId: randomUUID() },
+    requestId: randomUUID(),
+    ip: "127.0.0.1",
+  });
+
+  it("due first, then by due date, across vaults; a member sees only the paths a policy lets them read; another org nothing", async () => {
+    const { api, vaultId, owner } = await org();
+    const second = (await api.post("/v1/vaults", { name: `rot-b-${randomUUID().slice(0, 8)}` })).body.id as string;
+    await api.put(`/v1/vaults/${vaultId}/secrets/team/a`, { value: "a", rotation_policy: { interval_days: 30 } });
+    await api.put(`/v1/vaults/${vaultId}/secrets/other/b`, { value: "b", rotation_policy: { interval_days: 10, auto_rotate: true } });
+    await api.put(`/v1/vaults/${vaultId}/secrets/team/none`, { value: "no policy" });
+    await api.put(`/v1/vaults/${second}/secrets/x/c`, { value: "c", rotation_policy: { interval_days: 20 } });
+    await makeDue(vaultId, "team/a");
+
+    const all = await listScheduledRotations(sessionCtx(owner.userId, owner.orgId, "owner"));
+    expect(all.secrets.map((s) => [s.path, s.rotation_due])).toEqual([
+      ["team/a", true],
+      ["other/b", false],
+      ["x/c", false],
+    ]);
+    expect(all.secrets[1]).toMatchObject({ vault_id: vaultId, version: 1, rotation_policy: { interval_days: 10, auto_rotate: true } });
+    expect(JSON.stringify(all)).not.toMatch(/"(a|b|c)"/);
+
+    const member = await addOrgUser(server, owner.orgId, "member");
+    const memberCtx = sessionCtx(member.userId, owner.orgId, "member");
+    expect((await listScheduledRotations(memberCtx)).secrets).toEqual([]);
+    const policy = await api.post(`/v1/vaults/${vaultId}/policies`, { principal_type: "user", principal_id: member.userId, secret_path_pattern: "team/**", permissions: ["read"] });
+    expect(policy.status).toBe(201);
+    expect((await listScheduledRotations(memberCtx)).secrets.map((s) => s.path)).toEqual(["team/a"]);
+
+    const stranger = await signUpVerified(server);
+    expect((await listScheduledRotations(sessionCtx(stranger.userId, stranger.orgId, "owner"))).secrets).toEqual([]);
   });
 });
