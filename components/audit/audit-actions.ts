@@ -6,6 +6,7 @@ export const KNOWN_AUDIT_ACTIONS = [
   "secret.delete",
   "secret.restore",
   "secret.version_disable",
+  "secret.use",
   "secret.execute",
   "binding.create",
   "binding.update",
