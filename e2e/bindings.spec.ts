@@ -33,13 +33,13 @@ describe("Bindings card", () => {
     await card.getByText("No bindings").waitFor();
     await card.getByRole("button", { name: "New binding" }).click();
     const form = card.getByRole("form", { name: "New binding" });
-    await form.getByLabel("Name").fill("stripe-api");
-    await form.getByLabel("Secret path").fill("stripe/key");
-    await form.getByLabel("Host").fill("api.stripe.com");
-    await form.getByLabel("Path prefix").fill("/v1/");
-    await form.getByLabel("POST").check();
-    await form.getByLabel("Inject the secret as").selectOption("header");
-    await form.getByLabel("Header name").fill("X-Api-Key");
+    await form.getByLabel("Name", { exact: true }).fill("stripe-api");
+    await form.getByLabel("Secret path", { exact: true }).fill("stripe/key");
+    await form.getByLabel("Host", { exact: true }).fill("api.stripe.com");
+    await form.getByLabel("Path prefix", { exact: true }).fill("/v1/");
+    await form.getByLabel("POST", { exact: true }).check();
+    await form.getByLabel("Inject the secret as", { exact: true }).selectOption("header");
+    await form.getByLabel("Header name", { exact: true }).fill("X-Api-Key");
     // The internal checkbox warns before anything is sent.
     await form.getByLabel(/Internal destination/).check();
     await form.getByText("This opens your network to agents").waitFor();
@@ -55,9 +55,9 @@ describe("Bindings card", () => {
 
     // A destination Talon refuses is explained beside its field, and nothing is created.
     await card.getByRole("button", { name: "New binding" }).click();
-    await form.getByLabel("Name").fill("metadata");
-    await form.getByLabel("Secret path").fill("stripe/key");
-    await form.getByLabel("Host").fill("169.254.169.254");
+    await form.getByLabel("Name", { exact: true }).fill("metadata");
+    await form.getByLabel("Secret path", { exact: true }).fill("stripe/key");
+    await form.getByLabel("Host", { exact: true }).fill("169.254.169.254");
     await form.getByRole("button", { name: "Create binding" }).click();
     await form.getByText(/link-local/).waitFor();
     await form.getByRole("button", { name: "Cancel" }).or(card.getByRole("button", { name: "Cancel" })).first().click();
