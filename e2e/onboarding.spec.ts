@@ -78,11 +78,32 @@ describe("onboarding", () => {
     const missing = await page.goto("/no-such-page");
     expect(missing?.status()).toBe(404);
     await page.getByRole("heading", { name: "This page does not exist" }).waitFor();
-    // Inside the dashboard the page streams behind its loading skeleton, so the status is already sent
-    // (200, with a noindex robots tag); what the person sees is the same in-theme page, with the nav.
-    await page.goto("/vaults/00000000-0000-4000-8000-000000000000");
-    await page.getByRole("heading", { name: "This page does not exist" }).waitFor();
-    await page.getByRole("navigation", { name: "Main" }).first().waitFor();
+    // Inside the dashboard, with the nav: a vault that does not exist, and an agent and a vault of
+    // another org (which must look exactly like missing ones), all HTTP 404. Record pages have no
+    // loading boundary above them, so the status is decided before anything is streamed.
+    const other = await newPage(browser, app);
+    const otherUser = await signedInUser(other.page, app);
+    const otherToken = (await api(app, "POST", "/v1/auth/token", { body: { email: otherUser.email, password: PASSWORD } })).body.access_token as string;
+    const otherAgent = ((await api(app, "POST", "/v1/agents", { token: otherToken, body: { name: "not-yours" } })).body.agent as { id: string }).id;
+    const otherVault = (await api(app, "POST", "/v1/vaults", { token: otherToken, body: { name: "not-yours" } })).body.id as string;
+    await other.context.close();
+    for (const path of [
+      "/vaults/00000000-0000-4000-8000-000000000000",
+      "/vaults/not-a-uuid",
+      `/vaults/${otherVault}`,
+      `/vaults/${otherVault}/deleted`,
+      `/agents/${otherAgent}`,
+      `/agents/${otherAgent}/transactions`,
+    ]) {
+      const res = await page.goto(path);
+      expect(res?.status(), path).toBe(404);
+      await page.getByRole("heading", { name: "This page does not exist" }).waitFor();
+      await page.getByRole("navigation", { name: "Main" }).first().waitFor();
+    }
+    await screenshot(page, "not-found-in-dashboard");
+    // The pages themselves still answer 200.
+    expect((await page.goto("/vaults"))?.status()).toBe(200);
+    expect((await page.goto("/audit"))?.status()).toBe(200);
 
     const icon = await page.locator('link[rel="icon"]').first().getAttribute("href");
     expect(icon).toMatch(/^\/icon\.svg/);
@@ -111,5 +132,41 @@ describe("onboarding", () => {
 
     // A new personal key expires in 90 days unless the user picks otherwise.
     expect(await page.getByRole("combobox", { name: "Expires" }).inputValue()).toBe("90");
+  }, 120_000);
+
+  test("errors read as sentences: no status words, field paths or API paths", async () => {
+    const { page } = await newPage(browser, app);
+    const user = await signedInUser(page, app);
+    const token = (await api(app, "POST", "/v1/auth/token", { body: { email: user.email, password: PASSWORD } })).body.access_token as string;
+    expect((await api(app, "POST", "/v1/vaults", { token, body: { name: "taken" } })).status).toBe(201);
+    expect((await api(app, "POST", "/v1/agents", { token, body: { name: "reader" } })).status).toBe(201);
+    const RAW = /Conflict:|\/v1\/|\bbody\.|\binput\.|\bHTTP\b|Bad Request|Not Found|Too big:|Too small:|Invalid input:/;
+    const SENTENCE = /^["'“A-Z].*[.!?]$/s;
+
+    // A vault name that is taken: the server's 409, shown above the form.
+    await page.goto("/vaults");
+    await page.getByLabel("Name").fill("taken");
+    await page.getByRole("button", { name: "Create vault" }).click();
+    const conflict = page.getByRole("alert").filter({ hasText: "taken" });
+    await conflict.waitFor();
+    const conflictText = (await conflict.textContent())!.trim();
+    expect(conflictText).toBe('A vault named "taken" already exists in this organisation.');
+    expect(conflictText).toMatch(SENTENCE);
+    expect(conflictText).not.toMatch(RAW);
+    await screenshot(page, "error-duplicate-vault");
+
+    // A path pattern the contract refuses: the message beneath the field.
+    await page.goto("/policies");
+    await page.getByLabel("Principal type").selectOption("agent");
+    await page.getByLabel("Principal", { exact: true }).selectOption({ label: "reader" });
+    await page.getByLabel("Path pattern").fill("app/**x");
+    await page.getByRole("button", { name: "Grant access" }).click();
+    const fieldError = page.locator('p[role="alert"]').filter({ hasText: "segment" });
+    await fieldError.waitFor();
+    const fieldText = (await fieldError.textContent())!.trim();
+    expect(fieldText).toMatch(SENTENCE);
+    expect(fieldText).not.toMatch(RAW);
+    expect(fieldText).toBe("'**' must be a whole segment.");
+    await screenshot(page, "error-policy-pattern");
   }, 120_000);
 });
