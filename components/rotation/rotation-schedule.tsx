@@ -23,7 +23,7 @@ export function RotationTable({ rows, label, emptyTitle, emptyText }: { rows: Sc
       {rows.map((r) => (
         <tr key={r.secret_id} data-testid="rotation-row" data-path={r.path}>
           <td className={cellClass}>
-            <Link href={folderHref(r.vault_id, folderOf(r.path))} className="block break-all font-mono text-zinc-100 underline-offset-2 hover:underline" title={r.path}>
+            <Link href={folderHref(r.vault_id, folderOf(r.path))} className="block font-mono text-zinc-100 underline-offset-2 hover:underline" title={r.path}>
               {r.path}
             </Link>
             {r.rotation_due && (
@@ -32,7 +32,7 @@ export function RotationTable({ rows, label, emptyTitle, emptyText }: { rows: Sc
               </span>
             )}
           </td>
-          <td className={`${cellClass} break-all text-zinc-300`}>{r.vault_name}</td>
+          <td className={`${cellClass} text-zinc-300`}>{r.vault_name}</td>
           <td className={`${cellClass} text-zinc-300`}>{r.rotation_policy.interval_days === 1 ? "1 day" : `${r.rotation_policy.interval_days} days`}</td>
           <td className={cellClass}>
             <How policy={r.rotation_policy} />
