@@ -190,5 +190,5 @@ describe("customer-managed keys in the dashboard", () => {
       // PostgreSQL keeps its files elsewhere; the API's own view of every version is the check there.
       expect(JSON.stringify((await api(app, "GET", `/v1/vaults/${vaultId}`, { token })).body)).not.toContain(second.text);
     }
-  });
+  }, 180_000);
 });
