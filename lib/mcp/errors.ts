@@ -32,6 +32,20 @@ function goneAdvice(detail: string): string {
   return "The secret is gone: it has expired or used up its max access count (or that version was disabled or deleted). Ask the user to store a new version.";
 }
 
+/**
+ * approval_required: nothing failed — a human must approve first. The agent is told, in words it can
+ * relay, what is pending and its id; then to retry once the human says it is decided (or check with
+ * get_approval_status), not to loop.
+ */
+function approvalAdvice(detail: string): string {
+  const id = /\b([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b/.exec(detail)?.[1];
+  return (
+    "Pending human approval: this action needs a person to approve it before Talon lets it through. " +
+    `Tell your human: "I asked Talon for access and it is waiting for your approval${id ? ` (approval request ${id})` : ""}. Please approve or deny it in the Talon dashboard under Approvals." ` +
+    "When they have decided, retry the same call once (or check with get_approval_status). Do not retry in a loop; a denied request stays denied."
+  );
+}
+
 function adviceFor(error: SdkError, status: number, hint: NotFoundHint): string {
   switch (status) {
     case 0:
@@ -45,6 +59,7 @@ function adviceFor(error: SdkError, status: number, hint: NotFoundHint): string 
     case 402:
       return "The organisation's request quota is exhausted or payment is required: ask the human to top up credits or upgrade the plan in Talon's billing settings.";
     case 403:
+      if (error.type === "approval_required") return approvalAdvice(error.detail);
       return error.type === "resource_limit_exceeded"
         ? "A plan limit was reached: ask the human to upgrade the plan in Talon's billing settings."
         : "Access denied: ask the user to grant this agent access via a policy on this vault and path (or check the detail: a guardrail, vault binding or IP rule may apply).";

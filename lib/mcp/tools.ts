@@ -194,6 +194,14 @@ export const TOOLS: ToolDef[] = [
     run: (ctx) => pass(ctx.client().vaults.list(), "vault"),
   }),
   tool({
+    name: "get_approval_status",
+    description:
+      "Check a pending approval request (the id from an 'approval required' answer): pending, approved (retry your call now), denied, expired or used. Do not poll in a loop; ask your human.",
+    inputSchema: { approval_request_id: ZUuid.describe("The approval request id") },
+    readOnly: true,
+    run: (ctx, a) => pass(ctx.client().approvals.get(a.approval_request_id), "secret"),
+  }),
+  tool({
     name: "grant_access",
     description: "Grant a user or agent access to a vault path pattern.",
     inputSchema: {

@@ -5,6 +5,7 @@
 import { type ClientOptions, Transport } from "./client";
 import { accessResource } from "./resources/access";
 import { agentsResource } from "./resources/agents";
+import { approvalsResource } from "./resources/approvals";
 import { auditResource } from "./resources/audit";
 import { apiKeysResource, authResource } from "./resources/auth";
 import { billingResource } from "./resources/billing";
@@ -34,6 +35,7 @@ export function createClient(options: ClientOptions) {
     chains: chainsResource(transport),
     cmek: cmekResource(transport),
     bindings: bindingsResource(transport),
+    approvals: approvalsResource(transport),
   };
 }
 
@@ -41,6 +43,7 @@ export type TalonClient = ReturnType<typeof createClient>;
 export { encodeSecretPath, seg, Transport } from "./client";
 export { createDpopProof, dpopHtu, dpopKeyFromKeyPair, dpopThumbprint, generateDpopKey } from "./dpop";
 export type { DpopAlgorithm, DpopKey, DpopProofInput, DpopPublicJwk } from "./dpop";
+export type { Approval, ApprovalList, ApprovalListQuery, ApproveInput, BreakGlassInput } from "./resources/approvals";
 export type { ClientOptions, RequestOptions, SdkError, SdkMeta, SdkResponse, TokenSet } from "./client";
 export { decodePaymentResponse, getPaymentRequirement, pay, withPayment, X402_PAYMENT_HEADER, X402_PAYMENT_RESPONSE_HEADER } from "./x402";
 export type { PayOptions, WithPaymentOptions, X402Requirement, X402SettlementResponse, X402Signer } from "./x402";

@@ -11,6 +11,7 @@ const TOOL_NAMES = [
   "delete_secret",
   "describe_secret",
   "execute_http",
+  "get_approval_status",
   "get_env_bundle",
   "get_secret",
   "get_transaction",
