@@ -129,8 +129,10 @@ export async function createAgent(anyCtx: Ctx, input: CreateAgentRequest): Promi
     });
     return { agent: toAgentResponse(agent), ...(key ? { api_key: key.key } : {}) };
   } catch (e) {
-    await ctx.rt.db.secret
-      .deleteMany({ where: { id: { in: keySecretIds } } })
+    // In a transaction of its own: on SQLite a plain statement runs on the one connection inside whatever
+    // interactive transaction is open, and would vanish with it if that one (another refused registration) rolls back.
+    await ctx.rt.db
+      .$transaction((tx) => tx.secret.deleteMany({ where: { id: { in: keySecretIds } } }))
       .catch((err: unknown) => log.warn("could not remove an orphaned agent key", { requestId: ctx.requestId, error: err instanceof Error ? err.name : "unknown" }));
     throw e;
   }

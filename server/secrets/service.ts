@@ -23,7 +23,8 @@ import { assertCanDescribeSecret, assertCanReadSecretValue, assertCanWriteSecret
 import { generateSecretValue } from "./generate";
 import { assertAutoRotationAllowed, rotationColumns, rotationFields, type RotationFields } from "./rotation";
 import { isoOrNull, parseMetadata, readSecret } from "./read";
-import { listLatestVersions, lockSecretPath } from "./repo";
+import { listLatestVersions } from "./repo";
+import { writeInBatch } from "./write-batch";
 
 export { readSecret } from "./read";
 
@@ -70,42 +71,46 @@ export async function appendVersion(
   const author = "system" in ctx ? { orgId: vault.orgId, actorId: ctx.system, actorType: "system" as const } : actorOf(ctx);
   const key = await ctx.rt.vaultKeys.vaultKey(vault);
   try {
-    const written = await ctx.rt.db.$transaction(async (tx) => {
-      await lockSecretPath(tx, ctx.rt.dialect, vault.id, path);
-      const current = await findCurrent(tx, vault.id, path);
-      const spec = build(current);
-      await assertCmekUnchanged(tx, ctx.rt.dialect, vault.id, spec.cmekFingerprint ?? null);
-      const secretId = current?.id ?? randomUUID();
-      const version = (current?.currentVersion ?? 0) + 1;
-      const ciphertext = sealSecretVersion(key, { vaultId: vault.id, secretId, version }, Buffer.from(spec.value, "utf8"));
-      const createdAt = new Date();
-      // A new version restarts the rotation interval (absent policy in the request: the secret's own).
-      const rotation = rotationColumns(spec.rotationPolicy === undefined ? (current?.rotationPolicy ?? null) : spec.rotationPolicy, createdAt);
-      if (current) {
-        // Restoring a deleted path adds a live secret again: the plan's limit applies as to a new one.
-        if (current.deletedAt) await assertResourceLimit(tx, requestCtx(ctx), "secret", { vaultName: vault.name });
-        await tx.secret.update({ where: { id: secretId }, data: { currentVersion: version, deletedAt: null, ...rotation } });
-      } else {
-        await assertResourceLimit(tx, requestCtx(ctx), "secret", { vaultName: vault.name });
-        await tx.secret.create({ data: { id: secretId, vaultId: vault.id, path, currentVersion: version, ...rotation } });
-      }
-      await tx.secretVersion.create({
-        data: {
-          id: randomUUID(),
-          secretId,
-          version,
-          type: spec.type,
-          ciphertext: new Uint8Array(ciphertext),
-          metadata: spec.metadata,
-          expiresAt: spec.expiresAt,
-          maxAccessCount: spec.maxAccessCount,
-          cmekFingerprint: spec.cmekFingerprint ?? null,
-          createdBy: author.actorId,
-          createdAt,
-        },
-      });
-      await appendAudit(tx, auditRow(ctx, { action, resourceType: "secret", resourceId: secretId, details: { vault_id: vault.id, path, version, type: spec.type } }, author));
-      return { secretId, version, createdAt, spec, rotation };
+    const written = await writeInBatch(ctx.rt, {
+      vaultId: vault.id,
+      path,
+      check: async (tx) => {
+        const current = await findCurrent(tx, vault.id, path);
+        const spec = build(current);
+        await assertCmekUnchanged(tx, ctx.rt.dialect, vault.id, spec.cmekFingerprint ?? null);
+        // A new secret, or restoring a deleted path (a live secret again): the plan's limit applies.
+        if (!current || current.deletedAt) await assertResourceLimit(tx, requestCtx(ctx), "secret", { vaultName: vault.name });
+        return async (tx) => {
+          const secretId = current?.id ?? randomUUID();
+          const version = (current?.currentVersion ?? 0) + 1;
+          const ciphertext = sealSecretVersion(key, { vaultId: vault.id, secretId, version }, Buffer.from(spec.value, "utf8"));
+          const createdAt = new Date();
+          // A new version restarts the rotation interval (absent policy in the request: the secret's own).
+          const rotation = rotationColumns(spec.rotationPolicy === undefined ? (current?.rotationPolicy ?? null) : spec.rotationPolicy, createdAt);
+          if (current) {
+            await tx.secret.update({ where: { id: secretId }, data: { currentVersion: version, deletedAt: null, ...rotation } });
+          } else {
+            await tx.secret.create({ data: { id: secretId, vaultId: vault.id, path, currentVersion: version, ...rotation } });
+          }
+          await tx.secretVersion.create({
+            data: {
+              id: randomUUID(),
+              secretId,
+              version,
+              type: spec.type,
+              ciphertext: new Uint8Array(ciphertext),
+              metadata: spec.metadata,
+              expiresAt: spec.expiresAt,
+              maxAccessCount: spec.maxAccessCount,
+              cmekFingerprint: spec.cmekFingerprint ?? null,
+              createdBy: author.actorId,
+              createdAt,
+            },
+          });
+          const audit = auditRow(ctx, { action, resourceType: "secret", resourceId: secretId, details: { vault_id: vault.id, path, version, type: spec.type } }, author);
+          return { result: { secretId, version, createdAt, spec, rotation }, audit };
+        };
+      },
     });
     ctx.rt.metrics.secretWritten(action === "secret.rotate" ? "rotate" : "write");
     return written;
