@@ -73,6 +73,14 @@ export async function seedOrg(page: Page, app: App): Promise<SeededOrg> {
     api(app, "POST", `/v1/vaults/${vaultId}/policies`, { token, body: { principal_type: "agent", principal_id: agentId, secret_path_pattern: `${longName("folder")}/**` } }),
     "policy",
   );
+  // A pending approval request, so the Approvals page lists one: the agent's read of a gated path.
+  await ok(
+    api(app, "POST", `/v1/vaults/${vaultId}/policies`, { token, body: { principal_type: "agent", principal_id: agentId, secret_path_pattern: secretPath, require_approval: true } }),
+    "gated policy",
+  );
+  const agentToken = (await ok(api(app, "POST", "/v1/auth/agent-token", { body: { agent_id: agentId, api_key: agent.api_key } }), "agent token")).access_token as string;
+  const asked = await api(app, "GET", `/v1/vaults/${vaultId}/secrets/${secretPath}`, { token: agentToken });
+  if (asked.body.type !== "approval_required") throw new Error(`gated read: ${asked.status} ${JSON.stringify(asked.body)}`);
   const expires_at = new Date(Date.now() + 2 * 24 * 3600_000).toISOString();
   const shareId = (await ok(api(app, "POST", `/v1/secrets/${secretId}/share`, { token, body: { recipient_type: "anyone_with_link", expires_at, max_access_count: 3 } }), "share")).id as string;
   await ok(api(app, "POST", "/v1/auth/api-keys", { token, body: { name: longName("key") } }), "api key");

@@ -7,6 +7,7 @@ export const NAV: { href: string; label: string }[] = [
   { href: "/vaults", label: "Vaults" },
   { href: "/agents", label: "Agents" },
   { href: "/policies", label: "Policies" },
+  { href: "/approvals", label: "Approvals" },
   { href: "/shares", label: "Shares" },
   { href: "/rotation", label: "Rotation" },
   { href: "/audit", label: "Audit log" },

@@ -252,3 +252,15 @@ export async function breakGlass(anyCtx: Ctx, vaultId: string, body: BreakGlassR
   ]);
   return getApproval(ctx, id);
 }
+
+/** When the caller's own live break-glass window on this vault ends, or null (the vault page shows it). */
+export async function activeBreakGlassUntil(ctx: Ctx, vaultId: string): Promise<string | null> {
+  const p = ctx.principal;
+  if (p.kind !== "user") return null;
+  const row = await ctx.rt.db.approvalRequest.findFirst({
+    where: { orgId: p.orgId, vaultId, principalType: "user", principalId: p.userId, breakGlass: true, status: "approved", grantUntil: { gt: new Date() } },
+    orderBy: { grantUntil: "desc" },
+    select: { grantUntil: true },
+  });
+  return row?.grantUntil?.toISOString() ?? null;
+}

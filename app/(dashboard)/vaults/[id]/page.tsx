@@ -36,6 +36,9 @@ import {
   revealSecretVersionAction,
 } from "./actions";
 import { withCurrentVersionState } from "@/server/secrets/version-state";
+import { BreakGlassButton } from "@/components/approvals/break-glass-button";
+import { activeBreakGlassUntil } from "@/server/approvals/service";
+import { breakGlassAction } from "../../approvals/actions";
 import { BindingsSection } from "./bindings-section";
 import { CmekCard, type CmekActions } from "@/components/cmek/cmek-card";
 import { CmekVaultProvider, type CmekReadActions } from "@/components/cmek/cmek-vault";
@@ -138,6 +141,7 @@ export default async function VaultPage({ params, searchParams }: { params: Prom
                 Recently deleted
               </Link>
               <DeleteVaultButton vaultId={id} name={vault.name} remove={deleteVaultAction} />
+              {(ctx.principal.role === "owner" || ctx.principal.role === "admin") && <BreakGlassButton vaultId={id} activeUntil={await activeBreakGlassUntil(ctx, id)} breakGlass={breakGlassAction} />}
             </>
           )
         }

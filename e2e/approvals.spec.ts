@@ -1,0 +1,91 @@
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { ensureBuild } from "../scripts/talon-process";
+import { api, type App, BUILD_TIMEOUT_MS, launchBrowser, newPage, PASSWORD, screenshot, signedInUser, startApp } from "./harness";
+
+/**
+ * Approvals in the dashboard (issue 14 item 3): an agent's read of a path whose policy requires
+ * approval is refused with approval_required; the human finds the request on the Approvals page with
+ * who, what and why, approves it for one hour, and the agent then reads. Break-glass from the vault page.
+ */
+const CANARY = `approval_e2e_${Math.random().toString(36).slice(2)}`;
+
+let app: App;
+let browser: Browser;
+
+beforeAll(async () => {
+  ensureBuild();
+  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
+}, BUILD_TIMEOUT_MS);
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+describe("approvals", () => {
+  test("agent request → human approves for an hour in the dashboard → agent reads", async () => {
+    const { page } = await newPage(browser, app);
+    const user = await signedInUser(page, app);
+    const token = (await api(app, "POST", "/v1/auth/token", { body: { email: user.email, password: PASSWORD } })).body.access_token as string;
+    const vaultId = (await api(app, "POST", "/v1/vaults", { token, body: { name: "gated-vault" } })).body.id as string;
+    expect((await api(app, "PUT", `/v1/vaults/${vaultId}/secrets/prod/db-password`, { token, body: { value: CANARY } })).status).toBe(201);
+    const reg = await api(app, "POST", "/v1/agents", { token, body: { name: "deploy-bot" } });
+    const agentId = (reg.body.agent as { id: string }).id;
+    const agentToken = (await api(app, "POST", "/v1/auth/agent-token", { body: { agent_id: agentId, api_key: reg.body.api_key } })).body.access_token as string;
+    expect((await api(app, "POST", `/v1/vaults/${vaultId}/policies`, { token, body: { principal_type: "agent", principal_id: agentId, secret_path_pattern: "prod/*", require_approval: true } })).status).toBe(201);
+
+    const res = await fetch(`${app.url}/v1/vaults/${vaultId}/secrets/prod/db-password`, { headers: { Authorization: `Bearer ${agentToken}`, "X-Approval-Reason": "run the schema migration" } });
+    const asked = (await res.json()) as { type: string; approval_request_id: string; detail: string };
+    expect(res.status).toBe(403);
+    expect(asked.type).toBe("approval_required");
+    expect(JSON.stringify(asked)).not.toContain(CANARY);
+    const id = asked.approval_request_id;
+
+    await page.goto("/approvals");
+    const row = page.locator(`[data-approval-id="${id}"]`);
+    await row.waitFor();
+    const text = (await row.textContent())!;
+    expect(text).toContain("deploy-bot");
+    expect(text).toContain("prod/db-password");
+    expect(text).toContain("run the schema migration");
+    expect(text).toContain("pending");
+    await screenshot(page, "approvals-pending");
+    await row.getByRole("button", { name: "Approve" }).click();
+    const dialog = page.getByRole("dialog", { name: "Approve this request?" });
+    await dialog.getByLabel("How long").selectOption({ label: "For 1 hour" });
+    await dialog.getByRole("button", { name: "Approve request" }).click();
+    await expect.poll(async () => (await api(app, "GET", `/v1/approvals/${id}`, { token: agentToken })).body.status).toBe("approved");
+    const history = page.getByRole("table", { name: "Approval history" });
+    await expect.poll(() => history.textContent()).toContain("approved");
+
+    for (let i = 0; i < 2; i++) {
+      const read = await api(app, "GET", `/v1/vaults/${vaultId}/secrets/prod/db-password`, { token: agentToken });
+      expect(read.status).toBe(200);
+      expect(read.body.value).toBe(CANARY);
+    }
+    const polled = await api(app, "GET", `/v1/approvals/${id}`, { token: agentToken });
+    expect(polled.body.grant_until).toBeTruthy();
+    expect(await page.content()).not.toContain(CANARY);
+  });
+
+  test("an owner breaks glass on the vault page with a typed reason", async () => {
+    const { page } = await newPage(browser, app);
+    const user = await signedInUser(page, app);
+    const token = (await api(app, "POST", "/v1/auth/token", { body: { email: user.email, password: PASSWORD } })).body.access_token as string;
+    const vaultId = (await api(app, "POST", "/v1/vaults", { token, body: { name: "glass-vault" } })).body.id as string;
+    await page.goto(`/vaults/${vaultId}`);
+    await page.getByRole("button", { name: "Break glass" }).click();
+    const dialog = page.getByRole("dialog", { name: "Break glass on this vault?" });
+    const submit = dialog.getByRole("button", { name: "Break glass" });
+    await dialog.getByLabel("Reason").fill("too short");
+    expect(await submit.isDisabled()).toBe(true);
+    await dialog.getByLabel("Reason").fill("INC-7: the deploy agent is down and the database password must be rotated by hand");
+    await submit.click();
+    await page.getByTestId("break-glass-active").waitFor();
+    const grants = await api(app, "GET", `/v1/approvals?break_glass=true&vault_id=${vaultId}`, { token });
+    expect((grants.body.approvals as { reason: string }[]).map((g) => g.reason)).toEqual([expect.stringContaining("INC-7")]);
+    await page.goto("/approvals");
+    await expect.poll(() => page.getByRole("table", { name: "Approval history" }).textContent()).toContain("Break-glass");
+  });
+});
