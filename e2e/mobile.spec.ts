@@ -7,7 +7,8 @@ import { type App, BUILD_TIMEOUT_MS, launchBrowser, newPage, screenshot, startAp
 /**
  * Phones (issue 11 item 8): at 375×812 no page is wider than the viewport, with 60-character vault,
  * secret, folder and agent names in an org filled through the API. Every page under `app/` is
- * measured, the phone menu too; Esc closes that menu and gives focus back to its button.
+ * measured, the phone menu too; Esc closes that menu and gives focus back to its button. Tables are
+ * not scrolled sideways there: each row is a stacked card of label/value pairs, its actions visible.
  */
 let app: App;
 let browser: Browser;
@@ -43,6 +44,27 @@ async function overflow(page: Page): Promise<{ excess: number; culprits: string[
   });
 }
 
+/**
+ * The tables on the page as a phone shows them: whether each one's first row is a card (a block box
+ * as wide as its table, with the column heading above each value) and whether its scroller still
+ * scrolls sideways.
+ */
+async function tablesAsCards(page: Page): Promise<{ label: string; card: boolean; labels: string[]; scrolls: boolean }[]> {
+  return page.evaluate(() =>
+    Array.from(document.querySelectorAll("table.stack-table")).map((table) => {
+      const region = table.closest('[role="region"]') as HTMLElement | null;
+      const row = table.querySelector("tbody > tr");
+      const cells = row ? Array.from(row.children).filter((c) => getComputedStyle(c).display !== "none") : [];
+      return {
+        label: table.getAttribute("aria-label") ?? "",
+        card: !!row && getComputedStyle(row).display === "block" && cells.every((c) => getComputedStyle(c).display === "block"),
+        labels: cells.map((c) => getComputedStyle(c, "::before").content),
+        scrolls: !!region && region.scrollWidth > region.clientWidth + 1,
+      };
+    }),
+  );
+}
+
 async function visit(page: Page, path: string): Promise<number> {
   const res = await page.goto(path, { waitUntil: "load" });
   await page.waitForLoadState("networkidle", { timeout: 5_000 }).catch(() => undefined);
@@ -58,6 +80,8 @@ describe("phones", () => {
 
     const wide: string[] = [];
     const measured: string[] = [];
+    const notCards: string[] = [];
+    const withTables: string[] = [];
     for (const route of appPages()) {
       const page = route.group === "(dashboard)" ? signedIn.page : signedOut.page;
       const path = concretePath(route, org);
@@ -65,6 +89,12 @@ describe("phones", () => {
       const { excess, culprits } = await overflow(page);
       measured.push(route.pattern);
       if (excess > 0) wide.push(`${route.pattern} is ${excess}px too wide: ${culprits.join(", ")}`);
+      for (const t of await tablesAsCards(page)) {
+        withTables.push(route.pattern);
+        if (!t.card || t.scrolls) notCards.push(`${route.pattern}: table "${t.label}" ${t.card ? "scrolls sideways" : "is not shown as cards"}`);
+        // The first cell is labelled with its column heading (a quoted CSS string), not left bare.
+        if (!/^".+"$/.test(t.labels[0] ?? "")) notCards.push(`${route.pattern}: table "${t.label}" has no label on its first cell (${t.labels[0]})`);
+      }
       await screenshot(page, `mobile${route.pattern.replace(/[/[\]]+/g, "-")}`);
     }
     // The long names really are on the pages measured.
@@ -95,5 +125,8 @@ describe("phones", () => {
 
     expect(measured.length).toBeGreaterThanOrEqual(15);
     expect(wide, wide.join("\n")).toEqual([]);
+    expect(notCards, notCards.join("\n")).toEqual([]);
+    // Every page that lists records in the seeded org shows them as cards.
+    for (const p of ["/vaults", "/vaults/[id]", "/vaults/[id]/deleted", "/agents", "/agents/[id]", "/policies", "/shares", "/org", "/account", "/security"]) expect(withTables, p).toContain(p);
   }, 300_000);
 });

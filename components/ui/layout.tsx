@@ -1,4 +1,4 @@
-import type { ReactNode } from "react";
+import type { CSSProperties, ReactNode } from "react";
 import { LocalTime } from "./local-time";
 
 /** The title row of a dashboard page: heading, one-line description, and the page's main actions. */
@@ -69,15 +69,22 @@ export function Alert({ tone = "red", title, children }: { tone?: "red" | "amber
   );
 }
 
+/** A column heading as a CSS string for `content:` (headings are our own short words; quotes and backslashes escaped). */
+const cssString = (s: string) => `"${s.replace(/[\\"]/g, (c) => `\\${c}`).replace(/\s+/g, " ")}"`;
+
 /**
- * A table that scrolls sideways on narrow screens instead of breaking the page. The scroller is a
- * focusable, named region so keyboard users can scroll it too; an empty heading (an actions column)
- * is named for screen readers.
+ * A table. From `sm` up it is a table, scrolling sideways inside its card if it must; on a phone each
+ * row is a stacked card of label/value pairs with its actions visible (the `stack-table` rules in
+ * app/globals.css). The labels come from `head`: each text heading is handed to its column's cells as
+ * the custom property `--cell-label-N`, so the rows need no per-table markup. A non-text heading (a
+ * screen-reader-only "Actions") labels nothing. The scroller is a focusable, named region so keyboard
+ * users can scroll it too; an empty heading (an actions column) is named for screen readers.
  */
 export function Table({ head, children, label }: { head: ReactNode[]; children: ReactNode; label: string }) {
+  const labels = Object.fromEntries(head.map((h, i) => [`--cell-label-${i + 1}`, typeof h === "string" && h !== "" ? cssString(h) : "none"])) as CSSProperties;
   return (
-    <div role="region" aria-label={label} tabIndex={0} className="relative -mx-5 overflow-x-auto focus-visible:outline-2 focus-visible:outline-amber-400 sm:mx-0">
-      <table className="w-full min-w-[36rem] text-left text-sm" aria-label={label}>
+    <div role="region" aria-label={label} tabIndex={0} className="relative overflow-x-auto focus-visible:outline-2 focus-visible:outline-amber-400">
+      <table className="stack-table w-full text-left text-sm sm:min-w-[36rem]" aria-label={label} style={labels}>
         <thead className="border-b border-zinc-800 text-xs uppercase tracking-wide text-zinc-500">
           <tr>
             {head.map((h, i) => (
@@ -87,13 +94,13 @@ export function Table({ head, children, label }: { head: ReactNode[]; children: 
             ))}
           </tr>
         </thead>
-        <tbody className="divide-y divide-zinc-800/80">{children}</tbody>
+        <tbody className="divide-zinc-800/80 sm:divide-y">{children}</tbody>
       </table>
     </div>
   );
 }
 
-export const cellClass = "px-5 py-3 align-top sm:px-3";
+export const cellClass = "px-4 py-1.5 align-top sm:px-3 sm:py-3";
 
 export function Skeleton({ rows = 3 }: { rows?: number }) {
   return (
