@@ -66,6 +66,10 @@ export async function seedOrg(page: Page, app: App): Promise<SeededOrg> {
     await ok(api(app, "PUT", `/v1/vaults/${vaultId}/secrets/${p}`, { token, body: { value: `value-of-${p.length}`, metadata: { owner: longName("team") } } }), `secret ${p}`);
   }
   const secretId = (await ok(api(app, "GET", `/v1/vaults/${vaultId}/secrets/${secretPath}`, { token }), "read secret")).id as string;
+  // A deleted one too, so "Recently deleted" lists a row.
+  const deleted = `${longName("deleted")}`;
+  await ok(api(app, "PUT", `/v1/vaults/${vaultId}/secrets/${deleted}`, { token, body: { value: "gone-soon" } }), "secret to delete");
+  await ok(api(app, "DELETE", `/v1/vaults/${vaultId}/secrets/${deleted}`, { token }), "delete secret");
   const agentName = longName("agent");
   const agent = await ok(api(app, "POST", "/v1/agents", { token, body: { name: agentName, description: `Runs ${longName("job")} nightly` } }), "agent");
   const agentId = (agent.agent as { id: string }).id;
