@@ -3,7 +3,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ensureBuild } from "../scripts/talon-process";
 import { appPages, concretePath, type SeededOrg, seedOrg } from "./dashboard-pages";
-import { type App, BUILD_TIMEOUT_MS, launchBrowser, newPage, startApp } from "./harness";
+import { type App, BUILD_TIMEOUT_MS, launchBrowser, newPage, screenshot, startApp } from "./harness";
 
 /**
  * Accessibility (issue 11 item 9): axe-core finds no serious or critical violation on any page of the
@@ -66,6 +66,16 @@ describe("accessibility", () => {
       for (const [label, page] of [["signed in", signedIn.page], ["signed out", signedOut.page]] as const) {
         expect(await visit(page, "/no-such-page-here")).toBe(404);
         for (const v of await scan(page)) failures.push(`${width}px 404 ${label}: ${v}`);
+      }
+      if (width >= 768) {
+        // The first Tab lands on "Skip to content", which moves focus to the page's main region.
+        await visit(signedIn.page, "/vaults");
+        await signedIn.page.keyboard.press("Tab");
+        const skip = signedIn.page.getByRole("link", { name: "Skip to content" });
+        expect(await skip.evaluate((el) => el === document.activeElement)).toBe(true);
+        await screenshot(signedIn.page, "a11y-skip-link");
+        await signedIn.page.keyboard.press("Enter");
+        await expect.poll(() => signedIn.page.evaluate(() => document.activeElement?.id)).toBe("content");
       }
       if (width < 768) {
         await visit(signedIn.page, "/vaults");
