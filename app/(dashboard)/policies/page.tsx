@@ -5,6 +5,7 @@ import { PolicyList } from "@/components/policies/policy-list";
 import { VaultPicker } from "@/components/policies/vault-picker";
 import { Alert, Card, EmptyState, PageHeader } from "@/components/ui/layout";
 import { buttonClass } from "@/components/ui/button";
+import { humanDetail } from "@/lib/dashboard/human-problem";
 import { listPolicies } from "@/server/access/policies";
 import { listAgents } from "@/server/agents/service";
 import { pageCtx } from "@/server/dashboard/context";
@@ -60,7 +61,7 @@ export default async function PoliciesPage({ searchParams }: { searchParams: Pro
         {header}
         {picker}
         <Alert tone="amber" title={`You cannot manage the policies of ${vault.name}`}>
-          {policies.detail}.
+          {humanDetail(policies.detail, policies.status)}
         </Alert>
       </>
     );

@@ -2,6 +2,7 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { ShareLinkReveal } from "@/components/shares/share-link-reveal";
 import { ZUuid } from "@/lib/contract/common";
+import { humanDetail } from "@/lib/dashboard/human-problem";
 import { publicCtx } from "@/server/dashboard/context";
 import { ApiError } from "@/server/http/errors";
 import { previewShareLink, type ShareLinkPreview } from "@/server/shares/preview";
@@ -26,7 +27,7 @@ export default async function ShareLinkPage({ params }: { params: Promise<{ id: 
       return (
         <>
           <h1 className="text-xl font-semibold text-zinc-50">This share is no longer available</h1>
-          <p className="mt-3 text-sm text-zinc-300">{e.detail}. Ask the person who shared it for a new link.</p>
+          <p className="mt-3 text-sm text-zinc-300">{humanDetail(e.detail, e.status)} Ask the person who shared it for a new link.</p>
         </>
       );
     }
