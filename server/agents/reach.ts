@@ -1,6 +1,6 @@
 import { type AgentAccessVerdict, type AgentReach, AGENT_REACH_PATHS_MAX, type AgentReachPolicy } from "../../lib/contract/agent-reach";
 import { POLICY_PERMISSIONS, type PolicyConditions, type PolicyPermission } from "../../lib/contract/policies";
-import { assertMayReceiveValue, assertPathAccess, readablePathFilter } from "../access/evaluate";
+import { assertMayReceiveValue, assertPathAccess, readablePathFilter, useOnly as useOnlyRefusal } from "../access/evaluate";
 import { parseStoredConditions } from "../access/conditions";
 import { ApiError } from "../http/errors";
 import type { AgentPrincipal, Ctx } from "../http/principal";
@@ -39,6 +39,8 @@ async function agentCtx(ctx: Ctx, agentId: string): Promise<{ actx: Ctx; active:
   const active = agent.isActive && (agent.expiresAt === null || agent.expiresAt.getTime() > Date.now());
   return { actx: { rt: ctx.rt, principal, requestId: ctx.requestId, ip: "" }, active };
 }
+
+const USE_ONLY_DETAIL = useOnlyRefusal().detail;
 
 const reason = (e: unknown) => {
   if (e instanceof ApiError && (e.status === 403 || e.status === 404)) return e.detail;
@@ -86,10 +88,11 @@ export async function agentReach(ctx: Ctx, agentId: string): Promise<AgentReach>
     if (rows.length === 0 && !policies.some((p) => p.vault_id === vault.id)) continue;
     const paths = [];
     for (const r of rows.slice(0, AGENT_REACH_PATHS_MAX)) {
-      // Listed for `use` alone or for `read`: the read decision itself tells which (policies are memoised per ctx).
+      // Listed for `use` alone or for `read`: the read decision's own refusal tells which (policies are
+      // memoised per ctx); a read waiting for approval is still a read, not use only.
       const useOnly = await assertPathAccess(actx, vault, r.path, "read", "probe").then(
         () => false,
-        (e: unknown) => (reason(e), true),
+        (e: unknown) => reason(e) === USE_ONLY_DETAIL,
       );
       let refused = false;
       try {
