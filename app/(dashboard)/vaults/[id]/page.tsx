@@ -9,6 +9,7 @@ import { SecretTable } from "@/components/vaults/secret-table";
 import { folderPrefix, treeLevel } from "@/components/vaults/secret-tree";
 import type { SecretActions } from "@/components/vaults/types";
 import { ZUuid } from "@/lib/contract/common";
+import { humanDetail } from "@/lib/dashboard/human-problem";
 import type { SecretSummary } from "@/lib/contract/secrets";
 import { pageCtx } from "@/server/dashboard/context";
 import { ApiError } from "@/server/http/errors";
@@ -71,7 +72,7 @@ async function shareRecipients(ctx: UserCtx): Promise<ShareRecipients> {
 /** A service's 403 as something to show; anything else is rethrown (404 → the not-found page). */
 function forbiddenDetail(e: unknown): string {
   if (e instanceof ApiError && e.status === 404) notFound();
-  if (e instanceof ApiError && e.status === 403) return e.detail;
+  if (e instanceof ApiError && e.status === 403) return humanDetail(e.detail, e.status);
   throw e;
 }
 
