@@ -33,7 +33,17 @@ describe("approvals", () => {
     const reg = await api(app, "POST", "/v1/agents", { token, body: { name: "deploy-bot" } });
     const agentId = (reg.body.agent as { id: string }).id;
     const agentToken = (await api(app, "POST", "/v1/auth/agent-token", { body: { agent_id: agentId, api_key: reg.body.api_key } })).body.access_token as string;
-    expect((await api(app, "POST", `/v1/vaults/${vaultId}/policies`, { token, body: { principal_type: "agent", principal_id: agentId, secret_path_pattern: "prod/*", require_approval: true } })).status).toBe(201);
+    // The gate is set with the policy editor's "Require a human's approval" box.
+    await page.goto(`/policies?vault=${vaultId}`);
+    await page.getByLabel("Principal type").selectOption("agent");
+    await page.getByLabel("Principal", { exact: true }).selectOption({ label: "deploy-bot" });
+    await page.getByLabel("Path pattern").fill("prod/*");
+    await page.getByRole("checkbox", { name: /^Require a human's approval/ }).check();
+    await page.getByRole("button", { name: "Grant access" }).click();
+    const policies = page.getByRole("table", { name: "Policies" });
+    await expect.poll(() => policies.textContent()).toContain("Needs a human's approval to read, write, use");
+    const granted = (await api(app, "GET", `/v1/vaults/${vaultId}/policies`, { token })).body.policies as { require_approval?: unknown }[];
+    expect(granted.map((p) => p.require_approval)).toEqual([{ actions: ["read", "write", "use"], transaction_above_eth: null }]);
 
     const res = await fetch(`${app.url}/v1/vaults/${vaultId}/secrets/prod/db-password`, { headers: { Authorization: `Bearer ${agentToken}`, "X-Approval-Reason": "run the schema migration" } });
     const asked = (await res.json()) as { type: string; approval_request_id: string; detail: string };

@@ -38,7 +38,7 @@ export function PolicyFields({
   editing: boolean;
 }) {
   const set = <K extends keyof PolicyForm>(k: K, value: PolicyForm[K]) => setF((s) => ({ ...s, [k]: value }));
-  const text = (k: "pattern" | "ips" | "after" | "before" | "timezone" | "expires") => (e: { target: { value: string } }) => set(k, e.target.value);
+  const text = (k: "pattern" | "ips" | "after" | "before" | "timezone" | "expires" | "txAboveEth") => (e: { target: { value: string } }) => set(k, e.target.value);
   const toggleDay = (d: number, on: boolean) => set("days", on ? [...f.days, d] : f.days.filter((x) => x !== d));
   const choices = principals[f.principalType];
   const known = choices.some((c) => c.id === f.principalId);
@@ -110,6 +110,24 @@ export function PolicyFields({
           error={errors.field("effect")}
         />
       </div>
+      <fieldset className="grid gap-4 sm:grid-cols-2">
+        <legend className="mb-1.5 text-sm font-medium text-zinc-200">Human approval</legend>
+        <Checkbox
+          label="Require a human's approval"
+          hint="Each use of what this policy grants waits until an owner approves it on the Approvals page"
+          checked={f.approval}
+          onChange={(e) => set("approval", e.target.checked)}
+        />
+        <TextField
+          label="Approve transactions above (ETH)"
+          value={f.txAboveEth}
+          onChange={text("txAboveEth")}
+          inputMode="decimal"
+          placeholder="0.5"
+          hint="An agent's transaction above this value waits for approval. Empty: no threshold."
+          error={errors.field("require_approval.transaction_above_eth") ?? errors.field("require_approval")}
+        />
+      </fieldset>
       <TextAreaField
         label="IP allowlist"
         value={f.ips}

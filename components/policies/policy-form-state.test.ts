@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ZCreatePolicyRequest, ZUpdatePolicyRequest, type PolicyResponse } from "../../lib/contract/policies";
-import { conditionsOf, createBody, describeConditions, emptyPolicyForm, policyFormOf, updateBody } from "./policy-form-state";
+import { conditionsOf, createBody, describeApproval, describeConditions, emptyPolicyForm, policyFormOf, updateBody } from "./policy-form-state";
 
 const AGENT = "7f1c5a52-5a7d-4c53-9a0e-8d1f1b2c3d4e";
 
@@ -49,6 +49,26 @@ describe("policy form → request bodies", () => {
     expect(body).toEqual({ permissions: ["read"], conditions: { ip_allowlist: ["10.0.0.0/8"], time_window: policy.conditions.time_window } });
     expect(ZUpdatePolicyRequest.safeParse(body).success).toBe(true);
     expect(updateBody(policy, { ...policyFormOf(policy), ips: "", windowOn: false, expires: "" })).toEqual({ permissions: ["read"], conditions: null, expires_at: null });
+  });
+
+  it("require_approval: the box asks for every action, the threshold alone only for transactions; both round-trip and clear", () => {
+    const base = { ...emptyPolicyForm(), principalId: AGENT, pattern: "prod/*" };
+    expect(createBody(base)).not.toHaveProperty("require_approval");
+    expect(createBody({ ...base, approval: true }).require_approval).toBe(true);
+    expect(createBody({ ...base, txAboveEth: " 0.5 " }).require_approval).toEqual({ actions: [], transaction_above_eth: "0.5" });
+    const both = createBody({ ...base, approval: true, txAboveEth: "2" });
+    expect(both.require_approval).toEqual({ actions: ["read", "write", "use"], transaction_above_eth: "2" });
+    expect(ZCreatePolicyRequest.safeParse(both).success).toBe(true);
+    expect(ZCreatePolicyRequest.safeParse(createBody({ ...base, txAboveEth: "lots" })).success).toBe(false);
+
+    const gated: PolicyResponse = { ...policy, require_approval: { actions: ["read", "write", "use"], transaction_above_eth: "2" } };
+    expect(policyFormOf(gated)).toMatchObject({ approval: true, txAboveEth: "2" });
+    expect(updateBody(gated, policyFormOf(gated)).require_approval).toEqual({ actions: ["read", "write", "use"], transaction_above_eth: "2" });
+    // Unticking and emptying clears it (null); a policy that never had it is left alone.
+    expect(updateBody(gated, { ...policyFormOf(gated), approval: false, txAboveEth: "" }).require_approval).toBeNull();
+    expect(updateBody(policy, policyFormOf(policy))).not.toHaveProperty("require_approval");
+    expect(describeApproval(gated.require_approval)).toEqual(["Needs a human's approval to read, write, use", "Transactions above 2 ETH need approval"]);
+    expect(describeApproval(undefined)).toEqual([]);
   });
 
   it("describes conditions for the list", () => {

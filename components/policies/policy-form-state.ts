@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import type { PolicyResponse, ZCreatePolicyRequest, ZPolicyConditions, ZUpdatePolicyRequest } from "@/lib/contract/policies";
+import { APPROVAL_POLICY_ACTIONS, type PolicyResponse, type ZCreatePolicyRequest, type ZPolicyConditions, type ZUpdatePolicyRequest } from "@/lib/contract/policies";
 import { isoToLocal, lines, localToIso } from "../agents/form-values";
 
 /** What the grant/edit form holds; turned into the contract's request bodies below. */
@@ -12,6 +12,10 @@ export type PolicyForm = {
   /** Talon may use the value for the principal (execute_http, `talon run`) without returning it; read implies it. */
   use: boolean;
   effect: "allow" | "deny";
+  /** Every action the policy grants waits for a human's approval (require_approval). */
+  approval: boolean;
+  /** An agent's transaction above this many ETH waits for approval; empty: no threshold. */
+  txAboveEth: string;
   ips: string;
   windowOn: boolean;
   after: string;
@@ -35,6 +39,8 @@ export const emptyPolicyForm = (): PolicyForm => ({
   write: false,
   use: false,
   effect: "allow",
+  approval: false,
+  txAboveEth: "",
   ips: "",
   windowOn: false,
   after: "09:00",
@@ -57,6 +63,8 @@ export function policyFormOf(p: PolicyResponse): PolicyForm {
     write: p.permissions.includes("write"),
     use: p.permissions.includes("use"),
     effect: p.effect,
+    approval: (p.require_approval?.actions.length ?? 0) > 0,
+    txAboveEth: p.require_approval?.transaction_above_eth ?? "",
     ips: (p.conditions.ip_allowlist ?? []).join("\n"),
     windowOn: Boolean(w),
     after: str(w?.after, "09:00"),
@@ -80,8 +88,17 @@ export function conditionsOf(f: PolicyForm): ConditionsBody | null {
   return { ...(ips.length ? { ip_allowlist: ips } : {}), ...(window ? { time_window: window } : {}) };
 }
 
+/** The form's require_approval: null when neither box nor threshold is set. */
+export function approvalOf(f: PolicyForm): CreateBody["require_approval"] {
+  const tx = f.txAboveEth.trim();
+  if (!f.approval && !tx) return null;
+  if (!tx) return true;
+  return { actions: f.approval ? [...APPROVAL_POLICY_ACTIONS] : [], transaction_above_eth: tx };
+}
+
 export function createBody(f: PolicyForm): CreateBody {
   const conditions = conditionsOf(f);
+  const approval = approvalOf(f);
   return {
     principal_type: f.principalType,
     principal_id: f.principalId,
@@ -90,6 +107,7 @@ export function createBody(f: PolicyForm): CreateBody {
     effect: f.effect,
     ...(conditions ? { conditions } : {}),
     ...(f.expires ? { expires_at: localToIso(f.expires) } : {}),
+    ...(approval ? { require_approval: approval } : {}),
   };
 }
 
@@ -100,6 +118,8 @@ export function createBody(f: PolicyForm): CreateBody {
 export function updateBody(current: PolicyResponse, f: PolicyForm): UpdateBody {
   const body: UpdateBody = { permissions: permissionsOf(f), conditions: conditionsOf(f) };
   if (f.effect !== current.effect) body.effect = f.effect;
+  const approval = approvalOf(f);
+  if (approval !== null || current.require_approval) body.require_approval = approval;
   if (f.expires !== isoToLocal(current.expires_at)) body.expires_at = f.expires ? localToIso(f.expires) : null;
   return body;
 }
@@ -120,4 +140,13 @@ export function describeConditions(c: PolicyResponse["conditions"]): string[] {
     out.push(`${str(w.after, "?")}–${str(w.before, "?")} ${str(w.timezone, "UTC")}, ${describeDays(days)}`);
   }
   return out;
+}
+
+/** Human-readable require_approval, one line each; empty when nothing waits for a human. */
+export function describeApproval(a: PolicyResponse["require_approval"]): string[] {
+  if (!a) return [];
+  return [
+    ...(a.actions.length ? [`Needs a human's approval to ${a.actions.join(", ")}`] : []),
+    ...(a.transaction_above_eth ? [`Transactions above ${a.transaction_above_eth} ETH need approval`] : []),
+  ];
 }

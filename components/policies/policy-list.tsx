@@ -7,7 +7,7 @@ import { Alert, Badge, cellClass, EmptyState, formatDate, Table } from "@/compon
 import { useAction } from "@/components/ui/use-action";
 import type { Principals, RevokePolicy, UpdatePolicy } from "./actions";
 import { EditPolicyForm } from "./edit-policy-form";
-import { describeConditions } from "./policy-form-state";
+import { describeApproval, describeConditions } from "./policy-form-state";
 
 type Shared = { principals: Principals; paths: string[]; pathsTruncated: boolean; update: UpdatePolicy; revoke: RevokePolicy };
 
@@ -29,7 +29,7 @@ function PolicyRow({ policy: p, principals, paths, pathsTruncated, update, revok
   const [confirming, setConfirming] = useState(false);
   const revocation = useAction(revoke);
   const name = principals[p.principal_type].find((x) => x.id === p.principal_id)?.label;
-  const conditions = describeConditions(p.conditions);
+  const conditions = [...describeConditions(p.conditions), ...describeApproval(p.require_approval)];
   const expired = p.expires_at !== null && Date.parse(p.expires_at) <= Date.now();
   return (
     <tr>
