@@ -1,7 +1,7 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ensureBuild } from "../scripts/talon-process";
-import { api, type App, BUILD_TIMEOUT_MS, launchBrowser, newPage, PASSWORD, screenshot, signedInUser, startApp } from "./harness";
+import { addVirtualAuthenticator, api, type App, BUILD_TIMEOUT_MS, launchBrowser, newPage, PASSWORD, screenshot, signedInUser, startApp } from "./harness";
 
 /**
  * Approvals in the dashboard (issue 14 item 3): an agent's read of a path whose policy requires
@@ -24,10 +24,16 @@ afterAll(async () => {
 });
 
 describe("approvals", () => {
-  test("agent request → human approves for an hour in the dashboard → agent reads", async () => {
+  test("agent request → human approves for an hour in the dashboard, confirming with their passkey → agent reads", async () => {
     const { page } = await newPage(browser, app);
+    await addVirtualAuthenticator(page);
     const user = await signedInUser(page, app);
     const token = (await api(app, "POST", "/v1/auth/token", { body: { email: user.email, password: PASSWORD } })).body.access_token as string;
+    // The approver has a passkey: approving asks for it (step-up).
+    await page.goto("/account");
+    await page.getByLabel("Passkey name").fill("Virtual authenticator");
+    await page.getByRole("button", { name: "Add a passkey" }).click();
+    await expect.poll(() => page.getByRole("list", { name: "Your passkeys" }).textContent()).toContain("Virtual authenticator");
     const vaultId = (await api(app, "POST", "/v1/vaults", { token, body: { name: "gated-vault" } })).body.id as string;
     expect((await api(app, "PUT", `/v1/vaults/${vaultId}/secrets/prod/db-password`, { token, body: { value: CANARY } })).status).toBe(201);
     const reg = await api(app, "POST", "/v1/agents", { token, body: { name: "deploy-bot" } });
@@ -64,8 +70,12 @@ describe("approvals", () => {
     await row.getByRole("button", { name: "Approve" }).click();
     const dialog = page.getByRole("dialog", { name: "Approve this request?" });
     await dialog.getByLabel("How long").selectOption({ label: "For 1 hour" });
+    // Without the passkey the REST route refuses this approver; the dialog runs the ceremony.
+    expect((await api(app, "POST", `/v1/approvals/${id}/approve`, { token, body: {} })).status).toBe(403);
     await dialog.getByRole("button", { name: "Approve request" }).click();
     await expect.poll(async () => (await api(app, "GET", `/v1/approvals/${id}`, { token: agentToken })).body.status).toBe("approved");
+    const approvedEvent = async () => ((await api(app, "GET", `/v1/audit/events?action=approval.approved`, { token })).body as { events?: { details?: Record<string, unknown> }[] }).events?.[0]?.details;
+    await expect.poll(approvedEvent).toMatchObject({ step_up: "passkey", duration_seconds: 3600 });
     const history = page.getByRole("table", { name: "Approval history" });
     await expect.poll(() => history.textContent()).toContain("approved");
 

@@ -1,6 +1,6 @@
 import { Badge, cellClass, EmptyState, formatDate, Table } from "@/components/ui/layout";
 import type { ApprovalResponse } from "@/lib/contract/approvals";
-import { type ApproveApproval, DecideButtons, type DenyApproval } from "./decide-buttons";
+import { type ApprovalStepUp, type ApproveApproval, DecideButtons, type DenyApproval } from "./decide-buttons";
 
 const TONES = { pending: "amber", approved: "green", used: "neutral", denied: "red", expired: "neutral" } as const;
 
@@ -19,7 +19,19 @@ function grantLabel(a: ApprovalResponse) {
 }
 
 /** Approval requests, newest first: who asked, what, why, when; pending ones with their decision buttons. */
-export function ApprovalList({ approvals, approve, deny, label }: { approvals: ApprovalResponse[]; approve?: ApproveApproval; deny?: DenyApproval; label: string }) {
+export function ApprovalList({
+  approvals,
+  approve,
+  deny,
+  stepUp,
+  label,
+}: {
+  approvals: ApprovalResponse[];
+  approve?: ApproveApproval;
+  deny?: DenyApproval;
+  stepUp?: ApprovalStepUp;
+  label: string;
+}) {
   if (approvals.length === 0) {
     return <EmptyState title={approve ? "Nothing is waiting for a decision" : "No decided requests yet"}>Requests appear here when an agent's access needs a human's approval (a policy with require_approval).</EmptyState>;
   }
@@ -40,7 +52,9 @@ export function ApprovalList({ approvals, approve, deny, label }: { approvals: A
             </div>
           </td>
           <td className={`${cellClass} text-right`}>
-            {a.status === "pending" && approve && deny ? <DecideButtons id={a.id} summary={`${whoLabel(a)} asks to ${whatLabel(a)}.`} approve={approve} deny={deny} /> : null}
+            {a.status === "pending" && approve && deny && stepUp ? (
+              <DecideButtons id={a.id} summary={`${whoLabel(a)} asks to ${whatLabel(a)}.`} approve={approve} deny={deny} stepUp={stepUp} />
+            ) : null}
           </td>
         </tr>
       ))}

@@ -12,6 +12,9 @@ import { assertSameOrg, isVaultCreator } from "../access/evaluate";
 import { isSystemVault } from "../access/system-vault";
 import { ApiError } from "../http/errors";
 import { type Ctx, principalRef, requireInteractiveUser, type UserCtx } from "../http/principal";
+import type { z } from "zod";
+import type { ZPasskeySignInInput } from "../../lib/contract/passkeys";
+import { userHasPasskey, verifyPasskeyStepUp } from "../identity/passkeys";
 import { loadVault } from "../vaults/service";
 import { mailMany, quoted, vaultOwnerEmails } from "./notify";
 
@@ -163,8 +166,21 @@ function notPending(row: Row): ApiError {
   return ApiError.conflict(`This approval request is ${s}, not pending: it can no longer be decided${s === "expired" ? "; the requester can ask again" : ""}`);
 }
 
-export async function approveApproval(anyCtx: Ctx, id: string, body: ApproveRequest): Promise<ApprovalResponse> {
+type PasskeyAssertion = z.output<typeof ZPasskeySignInInput>;
+
+/**
+ * Approves a pending request. An approver who has registered a passkey must confirm with it (a fresh
+ * assertion, `stepUp`, from the dashboard's approve dialog): a stolen session alone cannot approve.
+ * The REST route has no WebAuthn ceremony (it is bound to the dashboard's origin), so such an
+ * approver is sent to the dashboard.
+ */
+export async function approveApproval(anyCtx: Ctx, id: string, body: ApproveRequest, stepUp?: PasskeyAssertion): Promise<ApprovalResponse> {
   const { ctx, row } = await loadDecidable(anyCtx, id, "Approving");
+  const withPasskey = await userHasPasskey(ctx);
+  if (withPasskey && !stepUp) {
+    throw ApiError.forbidden("You have a passkey, so approving needs it: approve this request on the dashboard's Approvals page, which asks for your passkey.");
+  }
+  if (withPasskey && stepUp) await verifyPasskeyStepUp(ctx, stepUp, "this approval");
   const now = new Date();
   const window = body.duration_seconds !== undefined;
   const grantUntil = window ? new Date(now.getTime() + body.duration_seconds! * 1000) : null;
@@ -179,7 +195,15 @@ export async function approveApproval(anyCtx: Ctx, id: string, body: ApproveRequ
     action: "approval.approved",
     resourceType: "approval",
     resourceId: id,
-    details: { vault_id: row.vaultId, action: row.action, resource: row.resource, requester: `${row.principalType}:${row.principalId}`, duration_seconds: body.duration_seconds ?? null, single_use: !window },
+    details: {
+      vault_id: row.vaultId,
+      action: row.action,
+      resource: row.resource,
+      requester: `${row.principalType}:${row.principalId}`,
+      duration_seconds: body.duration_seconds ?? null,
+      single_use: !window,
+      step_up: withPasskey ? "passkey" : null,
+    },
   });
   return getApproval(ctx, id);
 }

@@ -16,7 +16,7 @@ import { appendAudit } from "../audit/chain";
 import { auditRow } from "../audit/writer";
 import type { Config } from "../config";
 import { ApiError } from "../http/errors";
-import type { Ctx, PublicCtx } from "../http/principal";
+import type { Ctx, PublicCtx, UserCtx } from "../http/principal";
 import { isUniqueViolation } from "../secrets/repo";
 import { requireSession } from "./mfa";
 import { recordAnonymousFailure } from "./failures";
@@ -31,7 +31,7 @@ import { recordAnonymousFailure } from "./failures";
  */
 const CHALLENGE_TTL_MS = 5 * 60_000;
 const MAX_PASSKEYS_PER_USER = 20;
-type Purpose = "register" | "sign_in";
+type Purpose = "register" | "sign_in" | "step_up";
 
 export function relyingParty(config: Pick<Config, "publicUrl">) {
   const url = new URL(config.publicUrl);
@@ -194,4 +194,56 @@ export async function verifyPasskeySignIn(ctx: PublicCtx, input: z.output<typeof
   });
   if (moved.count !== 1) throw fail();
   return { id: cred.user.id, orgId: cred.user.orgId, tokenVersion: cred.user.tokenVersion };
+}
+
+/** Whether the signed-in user has registered a passkey (then sensitive decisions ask for it again). */
+export async function userHasPasskey(ctx: UserCtx): Promise<boolean> {
+  return (await ctx.rt.db.webAuthnCredential.count({ where: { userId: ctx.principal.userId } })) > 0;
+}
+
+/**
+ * Options for a step-up: a fresh assertion by one of the signed-in user's own passkeys, with user
+ * verification, before a sensitive decision (approving an access request). Null when the user has none.
+ */
+export async function passkeyStepUpOptions(anyCtx: Ctx): Promise<{ challenge_id: string; options: PublicKeyCredentialRequestOptionsJSON } | null> {
+  const ctx = requireSession(anyCtx);
+  const creds = await ctx.rt.db.webAuthnCredential.findMany({ where: { userId: ctx.principal.userId }, select: { credentialId: true, transports: true } });
+  if (!creds.length) return null;
+  const options = await generateAuthenticationOptions({
+    rpID: relyingParty(ctx.rt.config).rpID,
+    userVerification: "required",
+    allowCredentials: creds.map((c) => ({ id: c.credentialId, transports: transportsOf(c.transports) })),
+  });
+  return { challenge_id: await storeChallenge(ctx, "step_up", options.challenge, ctx.principal.userId), options };
+}
+
+/**
+ * Verifies a step-up assertion: the challenge was issued to this user for a step-up (single use), the
+ * credential is this user's, the signature and user verification hold and the counter moves forward.
+ * Any failure is one 403 that names what to do; nothing about the credential is revealed.
+ */
+export async function verifyPasskeyStepUp(ctx: UserCtx, input: z.output<typeof ZPasskeySignInInput>, what: string): Promise<void> {
+  const fail = () => ApiError.forbidden(`Your passkey did not confirm ${what}; try again`);
+  const expectedChallenge = await takeChallenge(ctx, input.challenge_id, "step_up", ctx.principal.userId);
+  if (!expectedChallenge) throw ApiError.forbidden(`The passkey confirmation for ${what} expired or was already used; try again`);
+  const cred = await ctx.rt.db.webAuthnCredential.findFirst({ where: { credentialId: input.response.id, userId: ctx.principal.userId } });
+  if (!cred) throw fail();
+  const rp = relyingParty(ctx.rt.config);
+  let newCounter: number;
+  try {
+    const v = await verifyAuthenticationResponse({
+      response: input.response as unknown as AuthenticationResponseJSON,
+      expectedChallenge,
+      expectedOrigin: rp.origin,
+      expectedRPID: rp.rpID,
+      requireUserVerification: true,
+      credential: { id: cred.credentialId, publicKey: Uint8Array.from(cred.publicKey), counter: cred.counter, transports: transportsOf(cred.transports) },
+    });
+    if (!v.verified) throw fail();
+    newCounter = v.authenticationInfo.newCounter;
+  } catch {
+    throw fail();
+  }
+  const moved = await ctx.rt.db.webAuthnCredential.updateMany({ where: { id: cred.id, counter: cred.counter }, data: { counter: newCounter, lastUsedAt: new Date() } });
+  if (moved.count !== 1) throw fail();
 }
