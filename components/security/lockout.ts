@@ -1,4 +1,5 @@
 import type { ActionError } from "@/lib/dashboard/action-result";
+import { humanFieldText } from "@/lib/dashboard/human-problem";
 
 /**
  * The IP-rule service refuses a change that would block the caller's own address with a 400 naming
@@ -6,8 +7,12 @@ import type { ActionError } from "@/lib/dashboard/action-result";
  */
 const LOCKOUT_FIELD_MESSAGE = "would block the caller's current IP address";
 
+/** Field messages reach the dashboard in words (lib/dashboard/human-problem.ts): match either form. */
+const LOCKOUT_MESSAGES = new Set([LOCKOUT_FIELD_MESSAGE, humanFieldText(LOCKOUT_FIELD_MESSAGE)]);
+
 export function isLockout(error: ActionError | null): boolean {
-  return error?.problem.status === 400 && error.field("cidr") === LOCKOUT_FIELD_MESSAGE;
+  const message = error?.problem.status === 400 ? error.field("cidr") : undefined;
+  return message !== undefined && LOCKOUT_MESSAGES.has(message);
 }
 
 /** The service's message without its API instructions (`?force=true`), which the dashboard replaces with a button. */
