@@ -159,6 +159,35 @@ export async function passkeySignInOptions(ctx: PublicCtx): Promise<{ challenge_
   return { challenge_id: await storeChallenge(ctx, "sign_in", options.challenge, null), options };
 }
 
+type StoredCredential = { id: string; credentialId: string; publicKey: Uint8Array; counter: number; transports: string };
+
+/**
+ * Checks an assertion against a stored credential (signature, origin, RP ID, user verification) and
+ * returns the authenticator's new counter, or null when it does not verify.
+ */
+async function assertionCounter(ctx: PublicCtx, cred: StoredCredential, expectedChallenge: string, response: z.output<typeof ZPasskeySignInInput>["response"]): Promise<number | null> {
+  const rp = relyingParty(ctx.rt.config);
+  try {
+    const v = await verifyAuthenticationResponse({
+      response: response as unknown as AuthenticationResponseJSON,
+      expectedChallenge,
+      expectedOrigin: rp.origin,
+      expectedRPID: rp.rpID,
+      requireUserVerification: true,
+      credential: { id: cred.credentialId, publicKey: Uint8Array.from(cred.publicKey), counter: cred.counter, transports: transportsOf(cred.transports) },
+    });
+    return v.verified ? v.authenticationInfo.newCounter : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A cloned authenticator shows up as a counter that does not move forward: the update then finds no row. */
+async function advanceCounter(ctx: PublicCtx, cred: StoredCredential, newCounter: number): Promise<boolean> {
+  const moved = await ctx.rt.db.webAuthnCredential.updateMany({ where: { id: cred.id, counter: cred.counter }, data: { counter: newCounter, lastUsedAt: new Date() } });
+  return moved.count === 1;
+}
+
 /** Verifies a passkey assertion and returns its user. Failures are audited and answer one vague 401. */
 export async function verifyPasskeySignIn(ctx: PublicCtx, input: z.output<typeof ZPasskeySignInInput>) {
   const fail = () => ApiError.unauthorized("That passkey could not sign you in");
@@ -169,30 +198,13 @@ export async function verifyPasskeySignIn(ctx: PublicCtx, input: z.output<typeof
     include: { user: { select: { id: true, orgId: true, tokenVersion: true, emailVerifiedAt: true } } },
   });
   if (!cred) throw fail();
-  const rp = relyingParty(ctx.rt.config);
-  let newCounter: number;
-  try {
-    const v = await verifyAuthenticationResponse({
-      response: input.response as unknown as AuthenticationResponseJSON,
-      expectedChallenge,
-      expectedOrigin: rp.origin,
-      expectedRPID: rp.rpID,
-      requireUserVerification: true,
-      credential: { id: cred.credentialId, publicKey: Uint8Array.from(cred.publicKey), counter: cred.counter, transports: transportsOf(cred.transports) },
-    });
-    if (!v.verified) throw fail();
-    newCounter = v.authenticationInfo.newCounter;
-  } catch {
+  const newCounter = await assertionCounter(ctx, cred, expectedChallenge, input.response);
+  if (newCounter === null) {
     await recordAnonymousFailure(ctx, cred.user, { method: "passkey" });
     throw fail();
   }
   if (!cred.user.emailVerifiedAt) throw ApiError.forbidden("Email address not verified");
-  // A cloned authenticator shows up as a counter that does not move forward: the update then finds no row.
-  const moved = await ctx.rt.db.webAuthnCredential.updateMany({
-    where: { id: cred.id, counter: cred.counter },
-    data: { counter: newCounter, lastUsedAt: new Date() },
-  });
-  if (moved.count !== 1) throw fail();
+  if (!(await advanceCounter(ctx, cred, newCounter))) throw fail();
   return { id: cred.user.id, orgId: cred.user.orgId, tokenVersion: cred.user.tokenVersion };
 }
 
@@ -228,22 +240,6 @@ export async function verifyPasskeyStepUp(ctx: UserCtx, input: z.output<typeof Z
   if (!expectedChallenge) throw ApiError.forbidden(`The passkey confirmation for ${what} expired or was already used; try again`);
   const cred = await ctx.rt.db.webAuthnCredential.findFirst({ where: { credentialId: input.response.id, userId: ctx.principal.userId } });
   if (!cred) throw fail();
-  const rp = relyingParty(ctx.rt.config);
-  let newCounter: number;
-  try {
-    const v = await verifyAuthenticationResponse({
-      response: input.response as unknown as AuthenticationResponseJSON,
-      expectedChallenge,
-      expectedOrigin: rp.origin,
-      expectedRPID: rp.rpID,
-      requireUserVerification: true,
-      credential: { id: cred.credentialId, publicKey: Uint8Array.from(cred.publicKey), counter: cred.counter, transports: transportsOf(cred.transports) },
-    });
-    if (!v.verified) throw fail();
-    newCounter = v.authenticationInfo.newCounter;
-  } catch {
-    throw fail();
-  }
-  const moved = await ctx.rt.db.webAuthnCredential.updateMany({ where: { id: cred.id, counter: cred.counter }, data: { counter: newCounter, lastUsedAt: new Date() } });
-  if (moved.count !== 1) throw fail();
+  const newCounter = await assertionCounter(ctx, cred, expectedChallenge, input.response);
+  if (newCounter === null || !(await advanceCounter(ctx, cred, newCounter))) throw fail();
 }
