@@ -1,9 +1,8 @@
 import { createRequire } from "node:module";
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ensureBuild } from "../scripts/talon-process";
+import { describe, expect, test } from "vitest";
 import { appPages, concretePath, type SeededOrg, seedOrg } from "./dashboard-pages";
-import { type App, BUILD_TIMEOUT_MS, launchBrowser, newPage, screenshot, startApp } from "./harness";
+import { type App, newPage, screenshot, useApp } from "./harness";
 
 /**
  * Accessibility (issue 11 item 9): axe-core finds no serious or critical violation on any page of the
@@ -16,16 +15,7 @@ type Violation = { id: string; impact: string | null; help: string; nodes: { tar
 
 let app: App;
 let browser: Browser;
-
-beforeAll(async () => {
-  ensureBuild();
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
-}, BUILD_TIMEOUT_MS);
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
+useApp((started) => ({ app, browser } = started));
 
 /** The serious and critical violations on the page as it is now, one line each. */
 async function scan(page: Page): Promise<string[]> {

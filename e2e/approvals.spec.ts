@@ -1,7 +1,6 @@
 import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ensureBuild } from "../scripts/talon-process";
-import { addVirtualAuthenticator, api, type App, BUILD_TIMEOUT_MS, launchBrowser, newPage, PASSWORD, screenshot, signedInUser, startApp } from "./harness";
+import { describe, expect, test } from "vitest";
+import { addVirtualAuthenticator, api, type App, newPage, PASSWORD, screenshot, signedInUser, useApp } from "./harness";
 
 /**
  * Approvals in the dashboard (issue 14 item 3): an agent's read of a path whose policy requires
@@ -12,16 +11,7 @@ const CANARY = `approval_e2e_${Math.random().toString(36).slice(2)}`;
 
 let app: App;
 let browser: Browser;
-
-beforeAll(async () => {
-  ensureBuild();
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
-}, BUILD_TIMEOUT_MS);
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
+useApp((started) => ({ app, browser } = started));
 
 describe("approvals", () => {
   test("agent request → human approves for an hour in the dashboard, confirming with their passkey → agent reads", async () => {

@@ -1,8 +1,7 @@
 import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ensureBuild } from "../scripts/talon-process";
+import { describe, expect, test } from "vitest";
 import { base32Decode, currentStep, totpCode } from "../server/identity/totp";
-import { addVirtualAuthenticator, api, type App, BUILD_TIMEOUT_MS, launchBrowser, newPage, PASSWORD, screenshot, signedInUser, signIn, signUpInBrowser, startApp } from "./harness";
+import { addVirtualAuthenticator, api, type App, newPage, PASSWORD, screenshot, signedInUser, signIn, signUpInBrowser, startApp, useApp } from "./harness";
 
 /**
  * Signing in to the dashboard as a person does: sign-up and the emailed link, password, TOTP,
@@ -10,16 +9,7 @@ import { addVirtualAuthenticator, api, type App, BUILD_TIMEOUT_MS, launchBrowser
  */
 let app: App;
 let browser: Browser;
-
-beforeAll(async () => {
-  ensureBuild();
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
-}, BUILD_TIMEOUT_MS);
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
+useApp((started) => ({ app, browser } = started));
 
 describe("dashboard sign-in", () => {
   test("sign-up → confirmation link from the outbox → sign-in, with a cookie scripts cannot read", async () => {

@@ -4,7 +4,8 @@ import { get as httpsGet } from "node:https";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
-import { freePort, startTalon, type TalonProcess, waitHealthy } from "../scripts/talon-process";
+import { afterAll, beforeAll } from "vitest";
+import { ensureBuild, freePort, startTalon, type TalonProcess, waitHealthy } from "../scripts/talon-process";
 import { createPostgresDatabase, testDialect } from "../tests/helpers/server";
 
 /**
@@ -24,6 +25,24 @@ export type App = {
   process: TalonProcess;
   stop(): Promise<void>;
 };
+
+/**
+ * The usual set-up of a spec file: the production build (built once), one app and one Chromium,
+ * started before its tests (handed to `onStart`) and stopped after them.
+ */
+export function useApp(onStart: (started: { app: App; browser: Browser }) => void, env: Record<string, string> = {}): void {
+  let started: { app: App; browser: Browser } | undefined;
+  beforeAll(async () => {
+    ensureBuild();
+    const [app, browser] = await Promise.all([startApp(env), launchBrowser()]);
+    started = { app, browser };
+    onStart(started);
+  }, BUILD_TIMEOUT_MS);
+  afterAll(async () => {
+    await started?.browser.close();
+    await started?.app.stop();
+  });
+}
 
 /** `tls: true` serves HTTPS with a fresh self-signed certificate for localhost (contexts then ignore certificate errors). */
 export async function startApp(env: Record<string, string> = {}, opts: { tls?: boolean } = {}): Promise<App> {

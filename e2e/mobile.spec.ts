@@ -1,8 +1,7 @@
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ensureBuild } from "../scripts/talon-process";
+import { describe, expect, test } from "vitest";
 import { appPages, concretePath, seedOrg } from "./dashboard-pages";
-import { type App, BUILD_TIMEOUT_MS, launchBrowser, newPage, screenshot, startApp } from "./harness";
+import { type App, newPage, screenshot, useApp } from "./harness";
 
 /**
  * Phones (issue 11 item 8): at 375×812 no page is wider than the viewport, with 60-character vault,
@@ -12,16 +11,7 @@ import { type App, BUILD_TIMEOUT_MS, launchBrowser, newPage, screenshot, startAp
  */
 let app: App;
 let browser: Browser;
-
-beforeAll(async () => {
-  ensureBuild();
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
-}, BUILD_TIMEOUT_MS);
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
+useApp((started) => ({ app, browser } = started));
 
 /** How far the page is wider than the viewport, and the widest elements sticking out (for the failure message). */
 async function overflow(page: Page): Promise<{ excess: number; culprits: string[] }> {

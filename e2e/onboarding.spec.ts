@@ -1,7 +1,6 @@
 import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ensureBuild } from "../scripts/talon-process";
-import { api, type App, BUILD_TIMEOUT_MS, launchBrowser, newPage, PASSWORD, screenshot, signedInUser, startApp } from "./harness";
+import { describe, expect, test } from "vitest";
+import { api, type App, newPage, PASSWORD, screenshot, signedInUser, useApp } from "./harness";
 
 /**
  * Onboarding and words (issue 11 item 11): the first-run checklist ticks each step from what really
@@ -11,16 +10,7 @@ import { api, type App, BUILD_TIMEOUT_MS, launchBrowser, newPage, PASSWORD, scre
  */
 let app: App;
 let browser: Browser;
-
-beforeAll(async () => {
-  ensureBuild();
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
-}, BUILD_TIMEOUT_MS);
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
+useApp((started) => ({ app, browser } = started));
 
 describe("onboarding", () => {
   test("the checklist follows real state, from an empty org to the agent's first read", async () => {

@@ -1,7 +1,6 @@
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ensureBuild } from "../scripts/talon-process";
-import { api, type App, BUILD_TIMEOUT_MS, launchBrowser, mailTo, newPage, PASSWORD, screenshot, signedInUser, signIn, uniqueEmail, startApp } from "./harness";
+import { describe, expect, test } from "vitest";
+import { api, type App, mailTo, newPage, PASSWORD, screenshot, signedInUser, signIn, uniqueEmail, useApp } from "./harness";
 
 /**
  * The organisation, security and account pages as their users work them, each change proved over
@@ -10,16 +9,7 @@ import { api, type App, BUILD_TIMEOUT_MS, launchBrowser, mailTo, newPage, PASSWO
  */
 let app: App;
 let browser: Browser;
-
-beforeAll(async () => {
-  ensureBuild();
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
-}, BUILD_TIMEOUT_MS);
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
+useApp((started) => ({ app, browser } = started));
 
 async function userToken(email: string, password = PASSWORD): Promise<string> {
   const r = await api(app, "POST", "/v1/auth/token", { body: { email, password } });

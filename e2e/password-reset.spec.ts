@@ -1,7 +1,6 @@
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ensureBuild } from "../scripts/talon-process";
-import { api, type App, BUILD_TIMEOUT_MS, launchBrowser, mailTo, newPage, screenshot, signedInUser, signIn, startApp } from "./harness";
+import { describe, expect, test } from "vitest";
+import { api, type App, mailTo, newPage, screenshot, signedInUser, signIn, useApp } from "./harness";
 
 /**
  * "Forgot password?" as a person uses it: the link on the sign-in page, the request page, the mailed
@@ -9,16 +8,7 @@ import { api, type App, BUILD_TIMEOUT_MS, launchBrowser, mailTo, newPage, screen
  */
 let app: App;
 let browser: Browser;
-
-beforeAll(async () => {
-  ensureBuild();
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
-}, BUILD_TIMEOUT_MS);
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
+useApp((started) => ({ app, browser } = started));
 
 const NEW_PASSWORD = "a brand new passphrase for talon";
 

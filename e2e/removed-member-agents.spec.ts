@@ -1,7 +1,6 @@
 import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ensureBuild } from "../scripts/talon-process";
-import { api, type App, BUILD_TIMEOUT_MS, launchBrowser, mailTo, newPage, PASSWORD, screenshot, signedInUser, startApp, uniqueEmail } from "./harness";
+import { describe, expect, test } from "vitest";
+import { api, type App, mailTo, newPage, PASSWORD, screenshot, signedInUser, uniqueEmail, useApp } from "./harness";
 
 /**
  * Removing a member in the dashboard deactivates the agents they registered; the owner sees why on
@@ -10,16 +9,7 @@ import { api, type App, BUILD_TIMEOUT_MS, launchBrowser, mailTo, newPage, PASSWO
  */
 let app: App;
 let browser: Browser;
-
-beforeAll(async () => {
-  ensureBuild();
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
-}, BUILD_TIMEOUT_MS);
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
+useApp((started) => ({ app, browser } = started));
 
 /** Invited over the API by the owner, accepted over the API: the new member's id and access token. */
 async function invitedMember(ownerToken: string, email: string): Promise<{ id: string; token: string }> {

@@ -1,7 +1,6 @@
 import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ensureBuild } from "../scripts/talon-process";
-import { api, type App, BUILD_TIMEOUT_MS, launchBrowser, newPage, PASSWORD, screenshot, signedInUser, startApp } from "./harness";
+import { describe, expect, test } from "vitest";
+import { api, type App, newPage, PASSWORD, screenshot, signedInUser, useApp } from "./harness";
 
 /**
  * Sharing from the vault page (issue 11 item 1): the Share dialog creates a link share with a read
@@ -14,16 +13,7 @@ const PASSPHRASE = "open sesame please";
 
 let app: App;
 let browser: Browser;
-
-beforeAll(async () => {
-  ensureBuild();
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
-}, BUILD_TIMEOUT_MS);
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
+useApp((started) => ({ app, browser } = started));
 
 describe("share page", () => {
   test("share a secret by link, open it as a stranger, reveal on click only, revoke", async () => {

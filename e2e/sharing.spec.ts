@@ -1,7 +1,6 @@
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ensureBuild } from "../scripts/talon-process";
-import { api, type App, BUILD_TIMEOUT_MS, launchBrowser, mailTo, newPage, PASSWORD, screenshot, signedInUser, signIn, startApp, uniqueEmail } from "./harness";
+import { describe, expect, test } from "vitest";
+import { api, type App, mailTo, newPage, PASSWORD, screenshot, signedInUser, signIn, uniqueEmail, useApp } from "./harness";
 
 /**
  * Shares, the audit log and billing as a person uses them, each checked against the API: a share
@@ -13,16 +12,7 @@ const SHARED = `shared_${Math.random().toString(36).slice(2)}`;
 
 let app: App;
 let browser: Browser;
-
-beforeAll(async () => {
-  ensureBuild();
-  [app, browser] = await Promise.all([startApp({ TALON_BILLING: "on" }), launchBrowser()]);
-}, BUILD_TIMEOUT_MS);
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
+useApp((started) => ({ app, browser } = started), { TALON_BILLING: "on" });
 
 const inDays = (d: number) => new Date(Date.now() + d * 86_400_000).toISOString();
 

@@ -1,7 +1,6 @@
 import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ensureBuild } from "../scripts/talon-process";
-import { api, type App, BUILD_TIMEOUT_MS, launchBrowser, newPage, PASSWORD, signedInUser, startApp } from "./harness";
+import { describe, expect, test } from "vitest";
+import { api, type App, newPage, PASSWORD, signedInUser, useApp } from "./harness";
 
 /**
  * The `use` permission in the dashboard (issue 14 item 1): a human grants an agent `use` alone with the
@@ -12,16 +11,7 @@ const CANARY = `use_e2e_${Math.random().toString(36).slice(2)}`;
 
 let app: App;
 let browser: Browser;
-
-beforeAll(async () => {
-  ensureBuild();
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
-}, BUILD_TIMEOUT_MS);
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
+useApp((started) => ({ app, browser } = started));
 
 describe("use permission in the policy editor", () => {
   test("a use-only grant made with the checkbox: listed, never read, marked use only on the agent's page", async () => {

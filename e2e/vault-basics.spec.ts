@@ -1,7 +1,6 @@
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ensureBuild } from "../scripts/talon-process";
-import { api, type App, BUILD_TIMEOUT_MS, launchBrowser, newPage, PASSWORD, screenshot, signedInUser, startApp } from "./harness";
+import { describe, expect, test } from "vitest";
+import { api, type App, newPage, PASSWORD, screenshot, signedInUser, useApp } from "./harness";
 
 /**
  * The vault page's everyday basics (issue 11 items 2, 3, 5), checked against the API: "New secret" on
@@ -11,16 +10,7 @@ import { api, type App, BUILD_TIMEOUT_MS, launchBrowser, newPage, PASSWORD, scre
  */
 let app: App;
 let browser: Browser;
-
-beforeAll(async () => {
-  ensureBuild();
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
-}, BUILD_TIMEOUT_MS);
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
+useApp((started) => ({ app, browser } = started));
 
 async function tokenFor(email: string): Promise<string> {
   const r = await api(app, "POST", "/v1/auth/token", { body: { email, password: PASSWORD } });

@@ -1,8 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ensureBuild } from "../scripts/talon-process";
-import { api, type App, BUILD_TIMEOUT_MS, launchBrowser, newPage, PASSWORD, screenshot, signedInUser, startApp } from "./harness";
+import { describe, expect, test } from "vitest";
+import { api, type App, newPage, PASSWORD, screenshot, signedInUser, useApp } from "./harness";
 
 /**
  * Issue 11 items 4, 6, 7 and 10 in Chromium, each checked against the API: the flat secret list,
@@ -12,16 +11,7 @@ import { api, type App, BUILD_TIMEOUT_MS, launchBrowser, newPage, PASSWORD, scre
  */
 let app: App;
 let browser: Browser;
-
-beforeAll(async () => {
-  ensureBuild();
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
-}, BUILD_TIMEOUT_MS);
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
+useApp((started) => ({ app, browser } = started));
 
 type Json = Record<string, unknown>;
 

@@ -1,7 +1,6 @@
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ensureBuild } from "../scripts/talon-process";
-import { api, type App, BUILD_TIMEOUT_MS, launchBrowser, newPage, screenshot, signedInUser, startApp } from "./harness";
+import { describe, expect, test } from "vitest";
+import { api, type App, newPage, screenshot, signedInUser, useApp } from "./harness";
 
 /**
  * The human's whole job in the browser, proved over the API: a vault and secrets, an agent and its
@@ -13,16 +12,7 @@ const WITHHELD = `db_withheld_${Math.random().toString(36).slice(2)}`;
 
 let app: App;
 let browser: Browser;
-
-beforeAll(async () => {
-  ensureBuild();
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
-}, BUILD_TIMEOUT_MS);
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
+useApp((started) => ({ app, browser } = started));
 
 async function newSecret(page: Page, path: string, value: string) {
   await page.getByRole("button", { name: "New secret" }).click();
