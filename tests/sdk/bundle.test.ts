@@ -14,10 +14,12 @@ test("lib/sdk bundles for the browser without Node built-ins or runtime dependen
     logLevel: "silent",
   });
   const inputs = Object.keys(result.metafile.inputs);
-  // lib/sdk plus the two dependency-free pieces it shares with the server: the CMEK blob and EIP-3009 types.
+  // lib/sdk plus the dependency-free pieces it shares with the server: the CMEK blob, EIP-3009 types, the chain list.
   expect(inputs.filter((i) => !i.startsWith("lib/sdk/") && !["lib/crypto/cmek.ts", "lib/eip3009.ts", "lib/chains.ts"].includes(i))).toEqual([]);
   const code = result.outputFiles[0]!.text;
   expect(code).not.toMatch(/from\s*["']node:|require\(["']/);
   expect(code).toContain("createClient");
-  expect(code.length).toBeLessThan(40_000);
+  // A budget that catches a dependency pulled in by accident (the SDK itself is ~40 kB unminified
+  // since bindings, execute, approvals and inject).
+  expect(code.length).toBeLessThan(48_000);
 });
