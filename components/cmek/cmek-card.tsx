@@ -1,6 +1,6 @@
 "use client";
 import { useRouter } from "next/navigation";
-import { useEffect, useMemo, useState } from "react";
+import { type ReactNode, useEffect, useMemo, useState } from "react";
 import { Button, buttonClass } from "@/components/ui/button";
 import { CopyButton } from "@/components/ui/copy-button";
 import { Checkbox } from "@/components/ui/field";
@@ -186,42 +186,71 @@ function EnableDialog({ vault, enable, open, onClose }: { vault: VaultResponse; 
   );
 }
 
-function RotateDialog({ vault, fingerprint, actions, open, onClose }: { vault: VaultResponse; fingerprint: string; actions: CmekActions; open: boolean; onClose: () => void }) {
+/**
+ * A dialog that starts a server-side customer-key job (rotate, turn off) with the vault's current key
+ * (the tab's loaded one, or a file), then shows its progress until it stops; the page is refreshed on
+ * close once the job has finished. `fields` adds inputs, `inputOf` builds the start action's input
+ * (null while something is missing), `onCompleted` runs when the job completes.
+ */
+function KeyJobDialog<I>({
+  vault,
+  fingerprint,
+  open,
+  onClose,
+  title,
+  intro,
+  errorTitle,
+  startLabel,
+  danger,
+  start: startAction,
+  poll,
+  fields,
+  inputOf,
+  onCompleted,
+  completed,
+}: {
+  vault: VaultResponse;
+  fingerprint: string;
+  open: boolean;
+  onClose: () => void;
+  title: string;
+  intro: ReactNode;
+  errorTitle: string;
+  startLabel: string;
+  danger?: boolean;
+  start: Action<I, CmekJobResponse>;
+  poll: CmekActions["job"];
+  fields?: ReactNode;
+  inputOf: (old: LoadedCmekKey | null) => I | null;
+  onCompleted: () => void;
+  completed: (job: CmekJobResponse) => ReactNode;
+}) {
   const router = useRouter();
   const loaded = useLoadedKey(vault.id, fingerprint);
   const [current, setCurrent] = useState<LoadedCmekKey | null>(null);
   const old = loaded ?? current;
-  const [next, setNext] = useState<LoadedCmekKey | null>(null);
   const [job, setJob] = useState<CmekJobResponse | null>(null);
   const [finished, setFinished] = useState<CmekJobResponse | null>(null);
-  const start = useAction(actions.rotate, { refresh: false, onSuccess: setJob });
+  const start = useAction(startAction, { refresh: false, onSuccess: setJob });
+  const input = inputOf(old);
   function close() {
     onClose();
     if (finished) router.refresh();
   }
   return (
-    <Dialog open={open} onClose={close} title="Rotate the customer key">
+    <Dialog open={open} onClose={close} title={title}>
       {!job ? (
         <>
-          <p className="text-sm text-zinc-300">
-            Talon re-encrypts every version in this vault, 100 at a time, from the current key to a new one. Both keys reach the server only for the job&apos;s life, in memory, and are never stored.
-          </p>
+          <p className="text-sm text-zinc-300">{intro}</p>
           <CurrentKey vaultId={vault.id} fingerprint={fingerprint} value={old} onChange={setCurrent} />
-          <h3 className="text-sm font-semibold text-zinc-100">New key</h3>
-          <NewKey vaultName={vault.name} onChange={setNext} />
-          {start.error && <Alert title="Could not start the rotation">{humanProblem(start.error.problem)}</Alert>}
+          {fields}
+          {start.error && <Alert title={errorTitle}>{humanProblem(start.error.problem)}</Alert>}
           <div className="flex justify-end gap-2">
             <Button variant="secondary" onClick={close}>
               Cancel
             </Button>
-            <Button
-              disabled={!old || !next}
-              pending={start.isPending}
-              onClick={() =>
-                old && next && start.mutate({ vault_id: vault.id, new_fingerprint: next.key.fingerprint, old_key: encodeCmekKey(old.raw), new_key: encodeCmekKey(next.raw) })
-              }
-            >
-              Start rotation
+            <Button variant={danger ? "danger" : undefined} disabled={!input} pending={start.isPending} onClick={() => input && start.mutate(input)}>
+              {startLabel}
             </Button>
           </div>
         </>
@@ -230,17 +259,13 @@ function RotateDialog({ vault, fingerprint, actions, open, onClose }: { vault: V
           <JobProgress
             vaultId={vault.id}
             job={job}
-            poll={actions.job}
+            poll={poll}
             onDone={(j) => {
               setFinished(j);
-              if (j.status === "completed" && next) setLoadedKey(vault.id, next);
+              if (j.status === "completed") onCompleted();
             }}
           />
-          {finished?.status === "completed" && (
-            <Alert tone="green" title="Rotated">
-              Every version is now under the new key (fingerprint {shortFingerprint(finished.new_fingerprint ?? "")}). The old key no longer opens anything here.
-            </Alert>
-          )}
+          {finished?.status === "completed" && completed(finished)}
           <div className="flex justify-end">
             <Button variant="secondary" onClick={close} disabled={!finished}>
               Close
@@ -252,61 +277,59 @@ function RotateDialog({ vault, fingerprint, actions, open, onClose }: { vault: V
   );
 }
 
-function DisableDialog({ vault, fingerprint, actions, open, onClose }: { vault: VaultResponse; fingerprint: string; actions: CmekActions; open: boolean; onClose: () => void }) {
-  const router = useRouter();
-  const loaded = useLoadedKey(vault.id, fingerprint);
-  const [current, setCurrent] = useState<LoadedCmekKey | null>(null);
-  const old = loaded ?? current;
-  const [job, setJob] = useState<CmekJobResponse | null>(null);
-  const [finished, setFinished] = useState<CmekJobResponse | null>(null);
-  const start = useAction(actions.disable, { refresh: false, onSuccess: setJob });
-  function close() {
-    onClose();
-    if (finished) router.refresh();
-  }
+function RotateDialog({ vault, fingerprint, actions, open, onClose }: { vault: VaultResponse; fingerprint: string; actions: CmekActions; open: boolean; onClose: () => void }) {
+  const [next, setNext] = useState<LoadedCmekKey | null>(null);
   return (
-    <Dialog open={open} onClose={close} title="Stop using my own key">
-      {!job ? (
+    <KeyJobDialog
+      vault={vault}
+      fingerprint={fingerprint}
+      open={open}
+      onClose={onClose}
+      title="Rotate the customer key"
+      intro="Talon re-encrypts every version in this vault, 100 at a time, from the current key to a new one. Both keys reach the server only for the job's life, in memory, and are never stored."
+      errorTitle="Could not start the rotation"
+      startLabel="Start rotation"
+      start={actions.rotate}
+      poll={actions.job}
+      fields={
         <>
-          <p className="text-sm text-zinc-300">
-            Talon opens every version with your key and stores it back under its HSM encryption only. The key reaches the server only for the job&apos;s life, in memory. Agents then read plain values
-            again.
-          </p>
-          <CurrentKey vaultId={vault.id} fingerprint={fingerprint} value={old} onChange={setCurrent} />
-          {start.error && <Alert title="Could not turn off your own key">{humanProblem(start.error.problem)}</Alert>}
-          <div className="flex justify-end gap-2">
-            <Button variant="secondary" onClick={close}>
-              Cancel
-            </Button>
-            <Button variant="danger" disabled={!old} pending={start.isPending} onClick={() => old && start.mutate({ vault_id: vault.id, key: encodeCmekKey(old.raw) })}>
-              Turn off customer-managed key
-            </Button>
-          </div>
+          <h3 className="text-sm font-semibold text-zinc-100">New key</h3>
+          <NewKey vaultName={vault.name} onChange={setNext} />
         </>
-      ) : (
-        <>
-          <JobProgress
-            vaultId={vault.id}
-            job={job}
-            poll={actions.job}
-            onDone={(j) => {
-              setFinished(j);
-              if (j.status === "completed") setLoadedKey(vault.id, null);
-            }}
-          />
-          {finished?.status === "completed" && (
-            <Alert tone="green" title="Customer key turned off">
-              Every version is stored without your key now.
-            </Alert>
-          )}
-          <div className="flex justify-end">
-            <Button variant="secondary" onClick={close} disabled={!finished}>
-              Close
-            </Button>
-          </div>
-        </>
+      }
+      inputOf={(old) => (old && next ? { vault_id: vault.id, new_fingerprint: next.key.fingerprint, old_key: encodeCmekKey(old.raw), new_key: encodeCmekKey(next.raw) } : null)}
+      onCompleted={() => next && setLoadedKey(vault.id, next)}
+      completed={(j) => (
+        <Alert tone="green" title="Rotated">
+          Every version is now under the new key (fingerprint {shortFingerprint(j.new_fingerprint ?? "")}). The old key no longer opens anything here.
+        </Alert>
       )}
-    </Dialog>
+    />
+  );
+}
+
+function DisableDialog({ vault, fingerprint, actions, open, onClose }: { vault: VaultResponse; fingerprint: string; actions: CmekActions; open: boolean; onClose: () => void }) {
+  return (
+    <KeyJobDialog
+      vault={vault}
+      fingerprint={fingerprint}
+      open={open}
+      onClose={onClose}
+      title="Stop using my own key"
+      intro="Talon opens every version with your key and stores it back under its HSM encryption only. The key reaches the server only for the job's life, in memory. Agents then read plain values again."
+      errorTitle="Could not turn off your own key"
+      startLabel="Turn off customer-managed key"
+      danger
+      start={actions.disable}
+      poll={actions.job}
+      inputOf={(old) => (old ? { vault_id: vault.id, key: encodeCmekKey(old.raw) } : null)}
+      onCompleted={() => setLoadedKey(vault.id, null)}
+      completed={() => (
+        <Alert tone="green" title="Customer key turned off">
+          Every version is stored without your key now.
+        </Alert>
+      )}
+    />
   );
 }
 
