@@ -49,7 +49,7 @@ describe("onboarding", () => {
     expect(curl).toContain(`${app.url}/v1/vaults/${vaultId}/secrets/app/db-url`);
     expect(curl).not.toContain(agentKey);
     await page.getByRole("button", { name: "Copy command" }).click();
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(curl);
+    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(curl);
     await screenshot(page, "onboarding-checklist");
 
     // What the command does, as the agent: token, then the read; the checklist is then gone.

@@ -54,7 +54,7 @@ describe("agent transactions and HSM signing keys in the browser", () => {
     await keyRow.waitFor();
     const address = getAddress((await keyRow.locator("code").textContent())!.trim());
     await keyRow.getByRole("button", { name: "Copy address" }).click();
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(address);
+    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(address);
     const listed = await api(app, "GET", `/v1/agents/${agentId}/signing-keys`, { token });
     expect(listed.body.signing_keys).toEqual([expect.objectContaining({ address, chain: "localhost", signing_key_path: `hsm:${address}` })]);
     await screenshot(page, "tx-01-signing-key");

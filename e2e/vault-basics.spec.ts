@@ -92,7 +92,7 @@ describe("vault page basics", () => {
     const view = dialog.getByTestId("version-value");
     await view.getByText("B=2").waitFor();
     await view.getByRole("button", { name: "Copy" }).click();
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe("A=1\nB=2\nC=3");
+    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe("A=1\nB=2\nC=3");
     await view.getByRole("button", { name: "Hide" }).click();
 
     await dialog.getByLabel("Compare version 1").check();
@@ -127,7 +127,7 @@ describe("vault page basics", () => {
     // Copy without showing: the clipboard has it, the page never did.
     await page.getByRole("button", { name: "Copy k-plain" }).click();
     await page.getByRole("button", { name: "Copy k-plain" }).getByText("Copied").waitFor();
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe("plain-value-123");
+    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe("plain-value-123");
     expect(await page.content()).not.toContain("plain-value-123");
 
     // Reveal keeps focus on the same control (now Hide), and the value hides itself after 30 s.

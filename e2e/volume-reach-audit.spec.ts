@@ -262,7 +262,7 @@ describe("agent reach", () => {
     expect(cursor.mcpServers.talon.url).toBe(`${app.url}/mcp`);
     expect(cursor.mcpServers.talon.headers["X-Vault-ID"]).toBe(vaultId);
     await page.getByRole("button", { name: "Copy Cursor config" }).click();
-    expect(JSON.parse(await page.evaluate(() => navigator.clipboard.readText()))).toEqual(cursor);
+    await expect.poll(async () => JSON.parse((await page.evaluate(() => navigator.clipboard.readText())) || "null")).toEqual(cursor);
     await tabs.getByRole("tab", { name: "Cursor" }).press("ArrowRight");
     expect(await tabs.getByRole("tab", { name: "Claude Code" }).getAttribute("aria-selected")).toBe("true");
     expect(await page.getByTestId("mcp-config-claude-code").textContent()).toContain(`claude mcp add --transport http talon '${app.url}/mcp'`);

@@ -50,7 +50,7 @@ describe("vaults, agents and policies in the browser", () => {
     await row.getByRole("button", { name: "Reveal" }).click();
     await expect.poll(() => row.getByTestId("secret-value").textContent()).toBe(GRANTED);
     await row.getByRole("button", { name: "Copy" }).click();
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(GRANTED);
+    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(GRANTED);
     await screenshot(page, "06-secret-revealed");
 
     // An agent: the key shown once, copied, with a ready MCP config.
@@ -62,7 +62,7 @@ describe("vaults, agents and policies in the browser", () => {
     const apiKey = (await panel.getByTestId("agent-api-key").textContent())!.trim();
     expect(apiKey).toMatch(/^ocv_/);
     await panel.getByRole("button", { name: "Copy key" }).click();
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(apiKey);
+    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(apiKey);
     const mcp = JSON.parse((await panel.getByTestId("agent-mcp-config").textContent())!) as { mcpServers: Record<string, { env: Record<string, string> }> };
     const env = Object.values(mcp.mcpServers)[0]!.env;
     expect(env.ONECLAW_AGENT_API_KEY).toBe(apiKey);

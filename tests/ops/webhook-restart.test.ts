@@ -74,6 +74,8 @@ describe("webhook delivery across a restart", () => {
       return r.body.deliveries?.[0]?.state === "delivered" ? r.body.deliveries : null;
     });
     expect(d).toHaveLength(1);
-    expect(d[0].attempts).toBeGreaterThanOrEqual(3);
+    // An attempt is recorded after its HTTP call returns, so the one in flight when the process was
+    // killed may be uncounted: at least the failure recorded before the kill, plus the delivery.
+    expect(d[0].attempts).toBeGreaterThanOrEqual(2);
   }, 120_000);
 });
