@@ -128,7 +128,8 @@ export const ZSimulation = z
     balance_changes: z.array(ZBalanceChange).max(256),
     revert_reason: z.string().max(2048).nullable(),
     error: z.string().max(2048).nullable(),
-    method: z.string().max(64).openapi({ description: "How it was simulated: eth_call+debug_traceCall, eth_simulateV1, …" }),
+    method: z.string().max(64).openapi({ description: "How it was simulated: tenderly, eth_call+debug_traceCall, eth_simulateV1, …" }),
+    warnings: z.array(z.string().max(500)).max(8).optional().openapi({ description: "Present when the configured method could not run (e.g. Tenderly unreachable) and another did" }),
   })
   .openapi("Simulation");
 
@@ -137,6 +138,7 @@ export const ZSimulationBundle = z
     simulations: z.array(ZSimulation).max(16),
     method: z.string().max(64),
     state_carried: z.boolean().openapi({ description: "True when each transaction saw the state left by the ones before it" }),
+    warnings: z.array(z.string().max(500)).max(8).optional().openapi({ description: "Present when the configured method could not run (e.g. Tenderly unreachable) and another did" }),
   })
   .openapi("SimulationBundle");
 
