@@ -188,7 +188,7 @@ export async function approveApproval(anyCtx: Ctx, id: string, body: ApproveRequ
   const expiresAt = grantUntil ?? new Date(now.getTime() + APPROVAL_PENDING_SECONDS * 1000);
   const { count } = await ctx.rt.db.approvalRequest.updateMany({
     where: { id, status: "pending", expiresAt: { gt: now } },
-    data: { status: "approved", decidedBy: principalRef(ctx.principal), decidedAt: now, decisionNote: body.note ?? "", grantUntil, usesLeft: window ? null : 1, expiresAt },
+    data: { status: "approved", pendingKey: null, decidedBy: principalRef(ctx.principal), decidedAt: now, decisionNote: body.note ?? "", grantUntil, usesLeft: window ? null : 1, expiresAt },
   });
   if (count !== 1) throw notPending(row);
   await ctx.rt.audit.record(ctx, {
@@ -213,7 +213,7 @@ export async function denyApproval(anyCtx: Ctx, id: string, body: DenyRequest): 
   const now = new Date();
   const { count } = await ctx.rt.db.approvalRequest.updateMany({
     where: { id, status: "pending", expiresAt: { gt: now } },
-    data: { status: "denied", decidedBy: principalRef(ctx.principal), decidedAt: now, decisionNote: body.note ?? "" },
+    data: { status: "denied", pendingKey: null, decidedBy: principalRef(ctx.principal), decidedAt: now, decisionNote: body.note ?? "" },
   });
   if (count !== 1) throw notPending(row);
   await ctx.rt.audit.record(ctx, {
