@@ -18,6 +18,7 @@ export const ZVaultResponse = z
     created_at: z.string(),
     cmek_enabled: z.boolean(),
     cmek_fingerprint: z.string().nullable(),
+    cmek_job_id: ZUuid.nullable().openapi({ description: "The customer-key job (rotation or disable) running on this vault, if any: GET /v1/vaults/{id}/cmek-rotate/{job_id}" }),
   })
   .openapi("Vault");
 

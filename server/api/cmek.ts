@@ -13,7 +13,7 @@ const enable = createRoute({
   method: "post",
   path: "/v1/vaults/{id}/cmek",
   tags: ["CMEK"],
-  summary: "Enable a customer-managed key: only its SHA-256 fingerprint is sent; the vault must hold no secret versions yet (409 otherwise)",
+  summary: "Enable a customer-managed key: only its SHA-256 fingerprint is sent; a vault that holds versions needs every readable one re-encrypted by the client in `versions` (409 otherwise), swapped in all at once",
   middleware: [requireAuth],
   request: { params: ZIdParam, body: { required: true, content: json(ZEnableCmekRequest) } },
   responses: { 200: { description: "Vault", content: json(ZVaultResponse) }, ...problemResponses(400, 401, 403, 404, 409) },

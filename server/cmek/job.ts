@@ -55,6 +55,8 @@ export function toJobResponse(j: JobRow): CmekJobResponse {
     processed: j.processed,
     total: j.total,
     error: j.error,
+    // The heartbeat (updatedAt) rides on each batch's progress update.
+    stalled: j.status === "running" && j.updatedAt.getTime() < Date.now() - CMEK_JOB_LEASE_MS,
     started_at: j.startedAt.toISOString(),
     finished_at: j.finishedAt ? j.finishedAt.toISOString() : null,
   };

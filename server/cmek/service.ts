@@ -1,4 +1,4 @@
-import type { CmekJobResponse, CmekRotateRequest, EnableCmekRequest } from "../../lib/contract/cmek";
+import type { CmekEnablePlan, CmekJobResponse, CmekRotateRequest, EnableCmekRequest } from "../../lib/contract/cmek";
 import { CmekError, decodeCmekKey, importCmekKey, type CmekKey } from "../../lib/crypto/cmek";
 import type { VaultResponse } from "../../lib/contract/vaults";
 import { assertVaultManager } from "../access/evaluate";
@@ -8,6 +8,7 @@ import { billingUrl, planOf } from "../billing/tiers";
 import { ApiError } from "../http/errors";
 import { type Ctx, requireUser } from "../http/principal";
 import { assertCanReadVault } from "../secrets/access";
+import { assertBlobsFor, planFor, swapInBlobs } from "./existing";
 import { startCmekJob, toJobResponse } from "./job";
 import { loadVault, toVaultResponse, type VaultRecord } from "../vaults/service";
 
@@ -34,31 +35,54 @@ async function assertCmekPlan(ctx: Ctx): Promise<void> {
 }
 
 /**
- * Turns CMEK on. Only on a vault with no stored version at all: the server never sees the key, so it
- * cannot encrypt values already there. The vault row is updated first (on PostgreSQL a concurrent
- * write holds it share-locked and commits first), then the count decides, in one transaction.
+ * Turns CMEK on. Only the fingerprint reaches the server. A vault that already holds values needs them
+ * all re-encrypted by the client, sent as `versions` (existing.ts): without them it is a 409, since the
+ * server never sees the key. The vault row is updated first (on PostgreSQL a concurrent write holds it
+ * share-locked and commits first), then the versions decide, in one transaction: all or nothing.
  */
 export async function enableCmek(ctx: Ctx, vaultId: string, input: EnableCmekRequest): Promise<VaultResponse> {
   const vault = await managedVault(ctx, vaultId, "manage its customer-managed key");
   await assertCmekPlan(ctx);
   if (vault.cmekEnabled) throw ApiError.conflict("CMEK is already enabled on this vault; to change the key, rotate it (POST /v1/vaults/{id}/cmek-rotate)");
-  const updated = await ctx.rt.db.$transaction(async (tx) => {
-    const { count } = await tx.vault.updateMany({
-      where: { id: vault.id, orgId: vault.orgId, cmekEnabled: false, cmekRotationJobId: null },
-      data: { cmekEnabled: true, cmekFingerprint: input.fingerprint },
+  const versions = input.versions ?? [];
+  assertBlobsFor(input.fingerprint, versions);
+  // Fetched before the transaction (it may cost an HSM call); only needed when there is something to seal or erase.
+  const vaultKey = (await ctx.rt.db.secretVersion.count({ where: { secret: { vaultId: vault.id } } })) > 0 ? await ctx.rt.vaultKeys.vaultKey(vault) : null;
+  try {
+    const updated = await ctx.rt.db.$transaction(async (tx) => {
+      const { count } = await tx.vault.updateMany({
+        where: { id: vault.id, orgId: vault.orgId, cmekEnabled: false, cmekRotationJobId: null },
+        data: { cmekEnabled: true, cmekFingerprint: input.fingerprint },
+      });
+      if (count !== 1) throw ApiError.conflict("CMEK is already enabled on this vault, or a customer-key job is running on it");
+      const stored = await tx.secretVersion.count({ where: { secret: { vaultId: vault.id } } });
+      if (stored > 0 && versions.length === 0) {
+        throw ApiError.conflict(
+          `This vault already holds ${stored} secret version${stored === 1 ? "" : "s"} (history and deleted secrets included) stored without a customer key. ` +
+            "The server never sees your key, so it cannot encrypt them: send each readable version encrypted under the key in `versions` (the dashboard's Use my own key does this in your browser), or enable CMEK on a new, empty vault.",
+        );
+      }
+      if (stored > 0 && !vaultKey) throw ApiError.conflict("Secrets were stored while CMEK was being enabled; nothing was changed, try again");
+      const swapped = stored > 0 ? await swapInBlobs(tx, vault.id, input.fingerprint, vaultKey!, versions) : null;
+      if (!swapped && versions.length > 0) throw ApiError.conflict(`The vault holds no versions, but ${versions.length} were sent; nothing was changed`);
+      await appendAudit(tx, auditRow(ctx, {
+        action: "cmek.enable",
+        resourceType: "vault",
+        resourceId: vault.id,
+        details: { fingerprint: input.fingerprint, ...(swapped && { versions_encrypted: swapped.encrypted, versions_erased: swapped.erased }) },
+      }));
+      return tx.vault.findUniqueOrThrow({ where: { id: vault.id }, omit: { wrappedKey: true } });
     });
-    if (count !== 1) throw ApiError.conflict("CMEK is already enabled on this vault, or a customer-key job is running on it");
-    const stored = await tx.secretVersion.count({ where: { secret: { vaultId: vault.id } } });
-    if (stored > 0) {
-      throw ApiError.conflict(
-        `This vault already holds ${stored} secret version${stored === 1 ? "" : "s"} (history and deleted secrets included) stored without a customer key. ` +
-          "The server never sees your key, so it cannot encrypt them: enable CMEK on a new, empty vault and copy the secrets into it with a client that holds the key (the dashboard, the SDK's cmekKey or `talon secrets put --cmek-key-file`).",
-      );
-    }
-    await appendAudit(tx, auditRow(ctx, { action: "cmek.enable", resourceType: "vault", resourceId: vault.id, details: { fingerprint: input.fingerprint } }));
-    return tx.vault.findUniqueOrThrow({ where: { id: vault.id }, omit: { wrappedKey: true } });
-  });
-  return toVaultResponse(updated);
+    return toVaultResponse(updated);
+  } finally {
+    vaultKey?.fill(0);
+  }
+}
+
+/** Dashboard: what turning CMEK on here needs the browser to read and encrypt (docs/cmek.md). */
+export async function cmekEnablePlan(ctx: Ctx, vaultId: string): Promise<CmekEnablePlan> {
+  const vault = await managedVault(ctx, vaultId, "manage its customer-managed key");
+  return planFor(ctx.rt.db, vault.id);
 }
 
 /** A key from a header, checked against the fingerprint it must have; the 400 names the header, never its value. */

@@ -20,6 +20,7 @@ export type VaultRecord = {
   masterKeyVersion: number;
   cmekEnabled: boolean;
   cmekFingerprint: string | null;
+  cmekRotationJobId: string | null;
   isSystem: boolean;
   createdAt: Date;
 };
@@ -34,6 +35,7 @@ export function toVaultResponse(v: Omit<VaultRecord, "wrappedKey" | "masterKeyVe
     created_at: v.createdAt.toISOString(),
     cmek_enabled: v.cmekEnabled,
     cmek_fingerprint: v.cmekFingerprint,
+    cmek_job_id: v.cmekRotationJobId,
   };
 }
 

@@ -33,6 +33,7 @@ describe("vaults", () => {
       created_at: expect.any(String),
       cmek_enabled: false,
       cmek_fingerprint: null,
+      cmek_job_id: null,
     });
     expect(Date.parse(res.body.created_at)).toBeGreaterThan(Date.now() - 60_000);
 
