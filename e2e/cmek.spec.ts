@@ -1,12 +1,13 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { decodeCmekKey, decryptCmekValue, encryptCmekValue, importCmekKey, cmekKeyFileText, generateCmekKeyBytes } from "../lib/crypto/cmek";
+import { decodeCmekKey, decryptCmekValue, encodeCmekKey, encryptCmekValue, importCmekKey, cmekKeyFileText, generateCmekKeyBytes } from "../lib/crypto/cmek";
 import { ensureBuild } from "../scripts/talon-process";
-import { testDialect } from "../tests/helpers/server";
+import { type Database, openDatabase } from "../server/db";
+import { createPostgresDatabase, testDialect } from "../tests/helpers/server";
 import { api, type App, BUILD_TIMEOUT_MS, launchBrowser, newPage, PASSWORD, screenshot, signedInUser, startApp } from "./harness";
 
 /**
@@ -20,16 +21,28 @@ import { api, type App, BUILD_TIMEOUT_MS, launchBrowser, newPage, PASSWORD, scre
 let app: App;
 let browser: Browser;
 let work: string;
+/** The app's database, opened beside it: the reload test leaves a job as a killed server would. */
+let database: Database;
+let dropPg: (() => Promise<void>) | null = null;
 
 beforeAll(async () => {
   ensureBuild();
   work = mkdtempSync(path.join(tmpdir(), "talon-e2e-cmek-"));
-  [app, browser] = await Promise.all([startApp({ TALON_LOG_LEVEL: "debug" }), launchBrowser()]);
+  let url = `file:${path.join(work, "talon.db")}`;
+  if (testDialect === "postgres") {
+    const pg = await createPostgresDatabase();
+    url = pg.url;
+    dropPg = () => pg.drop();
+  }
+  [app, browser] = await Promise.all([startApp({ TALON_LOG_LEVEL: "debug", DATABASE_URL: url }), launchBrowser()]);
+  database = await openDatabase(url);
 }, BUILD_TIMEOUT_MS);
 
 afterAll(async () => {
+  await database?.close();
   await browser?.close();
   await app?.stop();
+  await dropPg?.();
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
@@ -67,15 +80,6 @@ describe("customer-managed keys in the dashboard", () => {
     const { page } = await newPage(browser, app);
     const user = await signedInUser(page, app);
     const token = (await api(app, "POST", "/v1/auth/token", { body: { email: user.email, password: PASSWORD } })).body.access_token as string;
-
-    // A vault that already holds a plaintext secret: the server never sees the key, so it cannot
-    // encrypt what is there; the card says so instead of offering the switch.
-    const plain = (await api(app, "POST", "/v1/vaults", { token, body: { name: "plain-vault" } })).body.id as string;
-    expect((await api(app, "PUT", `/v1/vaults/${plain}/secrets/legacy`, { token, body: { value: "already-here" } })).status).toBe(201);
-    await page.goto(`/vaults/${plain}`);
-    await page.getByTestId("cmek-unavailable").waitFor();
-    expect(await page.getByTestId("cmek-unavailable").textContent()).toContain("create a new vault");
-    expect(await page.getByRole("button", { name: "Use my own key" }).count()).toBe(0);
 
     // An empty vault: "Use my own key".
     const vaultId = (await api(app, "POST", "/v1/vaults", { token, body: { name: "customer-keyed" } })).body.id as string;
@@ -169,8 +173,8 @@ describe("customer-managed keys in the dashboard", () => {
     await off.getByText("Every version is stored without your key now").waitFor();
     await off.getByRole("button", { name: "Close" }).click();
     await off.waitFor({ state: "hidden" });
-    // Off again, with secrets in it: the card says a customer key needs a new, empty vault.
-    await page.getByTestId("cmek-unavailable").waitFor();
+    // Off again, with secrets in it: the card offers to encrypt them in the browser.
+    await page.getByTestId("cmek-existing").waitFor();
     expect((await api(app, "GET", `/v1/vaults/${vaultId}/secrets/stripe-key`, { token })).body).toMatchObject({ value: "sk_live_cmek_e2e_value", cmek_encrypted: false });
 
     // Neither key, in base64 or in hex, is in the server's log or anywhere in its data directory.
@@ -180,7 +184,8 @@ describe("customer-managed keys in the dashboard", () => {
       const hex = Buffer.from(k.raw).toString("hex");
       expect(log).not.toContain(k.text);
       expect(log).not.toContain(hex);
-      for (const f of filesUnder(app.dataDir)) {
+      const dbFiles = readdirSync(work).filter((f) => f.startsWith("talon.db")).map((f) => path.join(work, f));
+      for (const f of [...filesUnder(app.dataDir), ...dbFiles]) {
         const bytes = readFileSync(f);
         expect(bytes.includes(Buffer.from(k.text)), f).toBe(false);
         expect(bytes.includes(Buffer.from(k.raw)), f).toBe(false);
@@ -191,4 +196,95 @@ describe("customer-managed keys in the dashboard", () => {
       expect(JSON.stringify((await api(app, "GET", `/v1/vaults/${vaultId}`, { token })).body)).not.toContain(second.text);
     }
   }, 180_000);
+
+  test("a vault with plaintext secrets: the browser reads, encrypts and swaps in every version; the key file then reveals them", async () => {
+    const { page } = await newPage(browser, app);
+    const user = await signedInUser(page, app);
+    const token = (await api(app, "POST", "/v1/auth/token", { body: { email: user.email, password: PASSWORD } })).body.access_token as string;
+    const vaultId = (await api(app, "POST", "/v1/vaults", { token, body: { name: "plain-first" } })).body.id as string;
+    for (const [p, value] of [["legacy", "already-here-1"], ["legacy", "already-here-2"], ["db/password", "plain-db-password"], ["old", "disabled-value"]]) {
+      expect((await api(app, "PUT", `/v1/vaults/${vaultId}/secrets/${p}`, { token, body: { value } })).status).toBe(201);
+    }
+    // A disabled version can never be read again: it is erased rather than encrypted.
+    expect((await api(app, "POST", `/v1/vaults/${vaultId}/secret-version-disable/old/1`, { token, body: {} })).status).toBe(204);
+
+    await page.goto(`/vaults/${vaultId}`);
+    expect(await page.getByTestId("cmek-existing").textContent()).toContain("holds 3 secrets");
+    await page.getByRole("button", { name: "Use my own key" }).click();
+    const enable = page.getByRole("dialog", { name: "Use my own key" });
+    const encrypt = enable.getByRole("button", { name: "Encrypt 3 existing versions in this browser" });
+    await encrypt.waitFor();
+    expect(await encrypt.isDisabled()).toBe(true);
+    expect(await enable.getByTestId("cmek-erased").textContent()).toContain("1 version can never be read again");
+    const key = await generateAndDownload(page, enable, "existing.key");
+    await encrypt.click();
+    await enable.waitFor({ state: "hidden" });
+    await page.getByTestId("cmek-fingerprint").waitFor();
+    expect((await page.getByTestId("cmek-fingerprint").textContent())?.trim()).toBe(key.fingerprint);
+    await screenshot(page, "cmek-existing-encrypted");
+
+    // Every readable version, history included, is now a blob under the key; the server only returns it.
+    const k = await importCmekKey(key.raw);
+    const v1 = await api(app, "GET", `/v1/vaults/${vaultId}/secret-version/legacy/1`, { token });
+    expect(v1.body.cmek_encrypted).toBe(true);
+    expect(await decryptCmekValue(k, { vaultId, path: "legacy" }, v1.body.value as string)).toBe("already-here-1");
+    const db = await api(app, "GET", `/v1/vaults/${vaultId}/secrets/db/password`, { token });
+    expect(JSON.stringify(db.body)).not.toContain("plain-db-password");
+    expect(await decryptCmekValue(k, { vaultId, path: "db/password" }, db.body.value as string)).toBe("plain-db-password");
+    expect((await api(app, "GET", `/v1/vaults/${vaultId}/secrets/old`, { token })).status).toBe(410);
+
+    // A fresh load holds no key: Reveal asks for the key file and decrypts here.
+    await page.goto(`/vaults/${vaultId}`);
+    await reveal(page, "legacy");
+    const ask = page.getByRole("dialog", { name: "Load this vault's key" });
+    await ask.getByLabel("Key file").setInputFiles(key.file);
+    await ask.waitFor({ state: "hidden" });
+    await page.getByTestId("secret-value").waitFor();
+    expect(await page.getByTestId("secret-value").textContent()).toBe("already-here-2");
+    expect(app.process.output()).not.toContain("plain-db-password");
+  }, 120_000);
+
+  test("a reload during a key job: the card picks up the job's progress bar and follows it to the end", async () => {
+    const { page } = await newPage(browser, app);
+    const user = await signedInUser(page, app);
+    const token = (await api(app, "POST", "/v1/auth/token", { body: { email: user.email, password: PASSWORD } })).body.access_token as string;
+    const oldRaw = generateCmekKeyBytes();
+    const newRaw = generateCmekKeyBytes();
+    const [oldKey, newKey] = await Promise.all([importCmekKey(oldRaw), importCmekKey(newRaw)]);
+    const vaultId = (await api(app, "POST", "/v1/vaults", { token, body: { name: "mid-rotation" } })).body.id as string;
+    expect((await api(app, "POST", `/v1/vaults/${vaultId}/cmek`, { token, body: { fingerprint: oldKey.fingerprint } })).status).toBe(200);
+    for (let i = 0; i < 8; i++) {
+      const value = await encryptCmekValue(oldKey, { vaultId, path: `r/s${i}` }, `rotating-${i}`);
+      expect((await api(app, "PUT", `/v1/vaults/${vaultId}/secrets/r/s${i}`, { token, body: { value } })).status).toBe(201);
+    }
+    // A rotation whose server was killed: the job row stays running, its heartbeat a minute old, the vault naming it.
+    const jobId = randomUUID();
+    const vault = await database.db.vault.findUniqueOrThrow({ where: { id: vaultId }, select: { orgId: true } });
+    await database.db.cmekRotationJob.create({
+      data: { id: jobId, orgId: vault.orgId, vaultId, oldFingerprint: oldKey.fingerprint, newFingerprint: newKey.fingerprint, status: "running", total: 8, createdBy: user.email, updatedAt: new Date(Date.now() - 60_000) },
+    });
+    await database.db.vault.update({ where: { id: vaultId }, data: { cmekRotationJobId: jobId } });
+    expect((await api(app, "GET", `/v1/vaults/${vaultId}`, { token })).body.cmek_job_id).toBe(jobId);
+
+    await page.goto(`/vaults/${vaultId}`);
+    await page.reload();
+    const bar = page.getByRole("progressbar", { name: "Customer key job progress" });
+    await bar.waitFor();
+    expect(await page.getByTestId("cmek-job-status").textContent()).toContain("0 of 8 versions · 0 % · running");
+    await page.getByText("The job is not making progress").waitFor();
+    await screenshot(page, "cmek-job-after-reload");
+
+    // The same keys again resume it (the API's way); the card, still polling, follows it to the end and shows the new key.
+    const resumed = await fetch(`${app.url}/v1/vaults/${vaultId}/cmek-rotate`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", "X-CMEK-Old-Key": encodeCmekKey(oldRaw), "X-CMEK-New-Key": encodeCmekKey(newRaw) },
+      body: JSON.stringify({ new_fingerprint: newKey.fingerprint }),
+    });
+    expect(resumed.status).toBe(202);
+    expect(((await resumed.json()) as { id: string }).id).toBe(jobId);
+    await page.waitForFunction((f) => document.querySelector('[data-testid="cmek-fingerprint"]')?.textContent?.trim() === f, newKey.fingerprint);
+    expect(await page.getByTestId("cmek-job").count()).toBe(0);
+    const read = await api(app, "GET", `/v1/vaults/${vaultId}/secrets/r/s7`, { token });
+    expect(await decryptCmekValue(newKey, { vaultId, path: "r/s7" }, read.body.value as string)).toBe("rotating-7");
+  }, 120_000);
 });

@@ -10,28 +10,19 @@ import { useAction } from "@/components/ui/use-action";
 import type { Action } from "@/components/vaults/types";
 import type { CmekJobResponse } from "@/lib/contract/cmek";
 import type { VaultResponse } from "@/lib/contract/vaults";
-import type { ActionProblem } from "@/lib/dashboard/action-result";
 import { cmekKeyFileText, encodeCmekKey, generateCmekKeyBytes, importCmekKey } from "@/lib/crypto/cmek";
-import type { CmekJobInput, DisableCmekInput, EnableCmekInput, RotateCmekInput } from "./action-schemas";
+import type { CmekJobInput, DisableCmekInput, RotateCmekInput } from "./action-schemas";
 import { useLoadedKey } from "./cmek-vault";
+import { EncryptExisting, type EncryptExistingActions } from "./encrypt-existing";
+import { humanProblem, JobProgress } from "./job-progress";
 import { CmekKeyInput, shortFingerprint } from "./key-input";
 import { type LoadedCmekKey, setLoadedKey } from "./key-store";
 
-export type CmekActions = {
-  enable: Action<EnableCmekInput, VaultResponse>;
+export type CmekActions = EncryptExistingActions & {
   rotate: Action<RotateCmekInput, CmekJobResponse>;
   disable: Action<DisableCmekInput, CmekJobResponse>;
   job: Action<CmekJobInput, CmekJobResponse>;
 };
-
-const POLL_MS = 500;
-
-/** A problem in words for people: the service's explanation, without the API's header names. */
-function humanProblem(p: ActionProblem): string {
-  const detail = p.detail.replace(/X-CMEK-Old-Key|X-CMEK-Key/g, "The current key").replace(/X-CMEK-New-Key/g, "The new key").replace(/\(POST \/v1\/[^)]*\)/g, "").trim();
-  if (p.status === 403) return `You cannot change this vault's key: ${detail}`;
-  return detail;
-}
 
 /** A name for the downloaded key file: the vault's name (file-safe) and the key id. */
 function keyFileName(vaultName: string, fingerprint: string): string {
@@ -98,45 +89,6 @@ function NewKey({ vaultName, onChange }: { vaultName: string; onChange: (k: Load
   );
 }
 
-/** A customer-key job's progress, polled until it completes or fails. */
-function JobProgress({ vaultId, job: first, poll, onDone }: { vaultId: string; job: CmekJobResponse; poll: CmekActions["job"]; onDone: (job: CmekJobResponse) => void }) {
-  const [job, setJob] = useState(first);
-  const [problem, setProblem] = useState<string | null>(null);
-  useEffect(() => {
-    if (job.status !== "running") {
-      onDone(job);
-      return;
-    }
-    const t = setTimeout(async () => {
-      const r = await poll({ vault_id: vaultId, job_id: job.id });
-      if (r.ok) {
-        setProblem(null);
-        setJob(r.data);
-      } else {
-        setProblem(humanProblem(r.problem));
-        setJob((j) => ({ ...j }));
-      }
-    }, POLL_MS);
-    return () => clearTimeout(t);
-    // onDone runs once, when the job stops; a new onDone from the parent is no reason to poll again.
-  }, [job, poll, vaultId]);
-  const pct = job.total === 0 ? (job.status === "completed" ? 100 : 0) : Math.min(100, Math.floor((job.processed / job.total) * 100));
-  const what = job.kind === "rotate" ? "Re-encrypting under the new key" : "Decrypting back to server-side encryption only";
-  return (
-    <div className="flex flex-col gap-2" data-testid="cmek-job">
-      <p className="text-sm text-zinc-300">{what}</p>
-      <div role="progressbar" aria-label="Customer key job progress" aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct} className="h-2 w-full overflow-hidden rounded-full bg-zinc-800">
-        <div className="h-full bg-amber-400 transition-all" style={{ width: `${pct}%` }} />
-      </div>
-      <p className="text-xs text-zinc-400" aria-live="polite" data-testid="cmek-job-status">
-        {job.processed} of {job.total} version{job.total === 1 ? "" : "s"} · {pct} % · {job.status === "running" ? "running" : job.status === "completed" ? "done" : "failed"}
-      </p>
-      {job.status === "failed" && <Alert title="The job stopped">{job.error ?? "It failed."} Start it again with the same keys to finish it.</Alert>}
-      {problem && <Alert tone="amber">{problem}</Alert>}
-    </div>
-  );
-}
-
 /** The vault's current key: the one loaded in this tab, or a key file read here. */
 function CurrentKey({ vaultId, fingerprint, value, onChange }: { vaultId: string; fingerprint: string; value: LoadedCmekKey | null; onChange: (k: LoadedCmekKey) => void }) {
   if (value) {
@@ -158,9 +110,10 @@ function CurrentKey({ vaultId, fingerprint, value, onChange }: { vaultId: string
   );
 }
 
-function EnableDialog({ vault, enable, open, onClose }: { vault: VaultResponse; enable: CmekActions["enable"]; open: boolean; onClose: () => void }) {
+function EnableDialog({ vault, actions, hasSecrets, open, onClose }: { vault: VaultResponse; actions: CmekActions; hasSecrets: boolean; open: boolean; onClose: () => void }) {
+  const router = useRouter();
   const [key, setKey] = useState<LoadedCmekKey | null>(null);
-  const mutation = useAction(enable, {
+  const mutation = useAction(actions.enable, {
     onSuccess: () => {
       if (key) setLoadedKey(vault.id, key);
       onClose();
@@ -173,15 +126,30 @@ function EnableDialog({ vault, enable, open, onClose }: { vault: VaultResponse; 
         your key get only the encrypted blob.
       </p>
       <NewKey vaultName={vault.name} onChange={setKey} />
-      {mutation.error && <Alert title="Could not turn on your own key">{humanProblem(mutation.error.problem)}</Alert>}
-      <div className="flex justify-end gap-2">
-        <Button variant="secondary" onClick={onClose}>
-          Cancel
-        </Button>
-        <Button disabled={!key} pending={mutation.isPending} onClick={() => key && mutation.mutate({ vault_id: vault.id, fingerprint: key.key.fingerprint })}>
-          Turn on customer-managed key
-        </Button>
-      </div>
+      {hasSecrets ? (
+        <EncryptExisting
+          vault={vault}
+          actions={actions}
+          newKey={key}
+          onEnabled={() => {
+            if (key) setLoadedKey(vault.id, key);
+            onClose();
+            router.refresh();
+          }}
+        />
+      ) : (
+        <>
+          {mutation.error && <Alert title="Could not turn on your own key">{humanProblem(mutation.error.problem)}</Alert>}
+          <div className="flex justify-end gap-2">
+            <Button variant="secondary" onClick={onClose}>
+              Cancel
+            </Button>
+            <Button disabled={!key} pending={mutation.isPending} onClick={() => key && mutation.mutate({ vault_id: vault.id, fingerprint: key.key.fingerprint })}>
+              Turn on customer-managed key
+            </Button>
+          </div>
+        </>
+      )}
     </Dialog>
   );
 }
@@ -334,6 +302,30 @@ function DisableDialog({ vault, fingerprint, actions, open, onClose }: { vault: 
 }
 
 /**
+ * The job the vault names (vault.cmek_job_id), picked up on load: after a reload, or from another tab,
+ * its progress bar continues where the job is; the page refreshes once it stops.
+ */
+function RunningJob({ vaultId, jobId, poll }: { vaultId: string; jobId: string; poll: CmekActions["job"] }) {
+  const router = useRouter();
+  const [job, setJob] = useState<CmekJobResponse | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    void poll({ vault_id: vaultId, job_id: jobId }).then((r) => {
+      if (!live) return;
+      if (r.ok) setJob(r.data);
+      else setProblem(humanProblem(r.problem));
+    });
+    return () => {
+      live = false;
+    };
+  }, [poll, vaultId, jobId]);
+  if (problem) return <Alert tone="amber">{problem}</Alert>;
+  if (!job) return <p className="text-sm text-zinc-400">Loading the running key job…</p>;
+  return <JobProgress vaultId={vaultId} job={job} poll={poll} onDone={() => router.refresh()} />;
+}
+
+/**
  * The vault's customer-managed key (docs/cmek.md): turn it on with a key generated in this browser,
  * see its fingerprint, load or forget the key for this tab, rotate it, turn it off. Only vault
  * managers can change it; the service says so to anyone else.
@@ -349,17 +341,21 @@ export function CmekCard({ vault, secretCount, actions }: { vault: VaultResponse
       <Card
         title="Customer-managed key"
         description="Encrypt this vault's values in your browser with a key only you hold. Talon stores only its fingerprint."
-        actions={secretCount === 0 ? <Button variant="secondary" onClick={() => setDialog("enable")}>Use my own key</Button> : undefined}
+        actions={
+          <Button variant="secondary" onClick={() => setDialog("enable")}>
+            Use my own key
+          </Button>
+        }
       >
         {secretCount === 0 ? (
           <p className="text-sm text-zinc-400">Off. Values are encrypted by Talon&apos;s HSM key only.</p>
         ) : (
-          <p className="text-sm text-zinc-400" data-testid="cmek-unavailable">
-            Off. This vault already holds {secretCount} secret{secretCount === 1 ? "" : "s"}, and Talon never sees your key, so it cannot encrypt values already stored. To use your own key, create a new
-            vault, turn it on there before storing anything, and store the secrets in it.
+          <p className="text-sm text-zinc-400" data-testid="cmek-existing">
+            Off. This vault holds {secretCount} secret{secretCount === 1 ? "" : "s"}. Using your own key, your browser reads and encrypts every stored version before Talon swaps them in; Talon never
+            sees the key.
           </p>
         )}
-        <EnableDialog key={dialog === "enable" ? "open" : "closed"} vault={vault} enable={actions.enable} open={dialog === "enable"} onClose={close} />
+        {dialog === "enable" && <EnableDialog vault={vault} actions={actions} hasSecrets={secretCount > 0} open onClose={close} />}
       </Card>
     );
   }
@@ -380,6 +376,7 @@ export function CmekCard({ vault, secretCount, actions }: { vault: VaultResponse
       }
     >
       <div className="flex flex-col gap-3">
+        {vault.cmek_job_id && <RunningJob key={vault.cmek_job_id} vaultId={vault.id} jobId={vault.cmek_job_id} poll={actions.job} />}
         <div className="flex flex-col gap-1">
           <p className="flex items-center gap-2 text-sm font-medium text-zinc-200">
             Key fingerprint (SHA-256) <Badge tone="blue">CMEK</Badge>

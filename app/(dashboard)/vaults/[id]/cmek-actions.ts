@@ -1,9 +1,22 @@
 "use server";
-import { ZCmekJobInput, ZDisableCmekInput, ZEnableCmekInput, ZRotateCmekInput, type CmekJobInput, type DisableCmekInput, type EnableCmekInput, type RotateCmekInput } from "@/components/cmek/action-schemas";
+import {
+  ZCmekJobInput,
+  ZCmekPlanInput,
+  ZCmekReadBatchInput,
+  ZDisableCmekInput,
+  ZEnableCmekInput,
+  ZRotateCmekInput,
+  type CmekJobInput,
+  type CmekPlanInput,
+  type CmekReadBatchInput,
+  type DisableCmekInput,
+  type EnableCmekInput,
+  type RotateCmekInput,
+} from "@/components/cmek/action-schemas";
 import { type SecretRefInput, type SecretVersionRefInput, ZSecretRefInput, ZSecretVersionRefInput } from "@/components/vaults/action-schemas";
 import { userAction } from "@/server/dashboard/context";
 import { readSecret } from "@/server/secrets/service";
-import { disableCmek, enableCmek, getCmekJob, startCmekRotation } from "@/server/cmek/service";
+import { cmekEnablePlan, disableCmek, enableCmek, getCmekJob, startCmekRotation } from "@/server/cmek/service";
 
 /**
  * The vault page's customer-managed-key actions: the same services as POST/DELETE /v1/vaults/{id}/cmek,
@@ -11,7 +24,27 @@ import { disableCmek, enableCmek, getCmekJob, startCmekRotation } from "@/server
  * action's body (the API takes them in X-CMEK-* headers) and go only to the job's memory.
  */
 export async function enableCmekAction(input: EnableCmekInput) {
-  return userAction(ZEnableCmekInput, input, (ctx, d) => enableCmek(ctx, d.vault_id, { fingerprint: d.fingerprint }));
+  return userAction(ZEnableCmekInput, input, (ctx, d) => enableCmek(ctx, d.vault_id, { fingerprint: d.fingerprint, versions: d.versions }));
+}
+
+/** What enabling on a vault with values needs: the versions the browser reads and encrypts. */
+export async function cmekPlanAction(input: CmekPlanInput) {
+  return userAction(ZCmekPlanInput, input, (ctx, d) => cmekEnablePlan(ctx, d.vault_id));
+}
+
+/**
+ * Values for the browser to encrypt before enabling: each one an ordinary read (`readSecret`: the same
+ * access rules, expiry and read limits, one counted and audited `secret.read` per version), in order.
+ */
+export async function readForCmekAction(input: CmekReadBatchInput) {
+  return userAction(ZCmekReadBatchInput, input, async (ctx, d) => {
+    const values: { path: string; version: number; value: string }[] = [];
+    for (const v of d.versions) {
+      const s = await readSecret(ctx, { vaultId: d.vault_id, path: v.path, version: v.version });
+      values.push({ path: v.path, version: v.version, value: s.value });
+    }
+    return { values };
+  });
 }
 
 export async function rotateCmekAction(input: RotateCmekInput) {

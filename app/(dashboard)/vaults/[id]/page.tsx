@@ -43,11 +43,11 @@ import { breakGlassAction } from "../../approvals/actions";
 import { BindingsSection } from "./bindings-section";
 import { CmekCard, type CmekActions } from "@/components/cmek/cmek-card";
 import { CmekVaultProvider, type CmekReadActions } from "@/components/cmek/cmek-vault";
-import { cmekJobAction, disableCmekAction, enableCmekAction, revealCmekSecretAction, revealCmekSecretVersionAction, rotateCmekAction } from "./cmek-actions";
+import { cmekJobAction, cmekPlanAction, disableCmekAction, enableCmekAction, readForCmekAction, revealCmekSecretAction, revealCmekSecretVersionAction, rotateCmekAction } from "./cmek-actions";
 
 export const dynamic = "force-dynamic";
 
-const cmekActions: CmekActions = { enable: enableCmekAction, rotate: rotateCmekAction, disable: disableCmekAction, job: cmekJobAction };
+const cmekActions: CmekActions = { enable: enableCmekAction, rotate: rotateCmekAction, disable: disableCmekAction, job: cmekJobAction, plan: cmekPlanAction, read: readForCmekAction };
 const cmekReads: CmekReadActions = { reveal: revealCmekSecretAction, revealVersion: revealCmekSecretVersionAction };
 
 const secretActions: SecretActions = {
