@@ -2,6 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { CHAIN_NAMES } from "../intents/chains";
+import { publicHostProblem } from "../net/outbound";
 
 /**
  * Every setting Talon reads from the environment, parsed once. A bad value stops start-up with one
@@ -60,6 +61,7 @@ const metricsAddr = z
   .prefault("127.0.0.1:9464");
 
 const EVM_ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+const TENDERLY_SLUG = z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, "must be a slug of at most 100 letters, digits, '.', '_' or '-'");
 
 const ZEnv = z.object({
   PORT: intFrom(3000, 1, 65535),
@@ -140,6 +142,11 @@ const ZEnv = z.object({
   TALON_X402_PRICE: z.string().regex(/^[1-9]\d{0,29}$/, "must be a positive whole number of the asset's atomic units").optional(),
   TALON_X402_SETTLEMENT_KEY: z.string().regex(/^hsm:[0-9a-f]{32}$/, "must be hsm:<key id> (32 hex digits, printed by npm run x402:settlement-key)").optional(),
   TALON_X402_FACILITATOR_URL: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+  TALON_TENDERLY_ACCESS_KEY: z.string().regex(/^[\x21-\x7e]{1,512}$/, "must be 1–512 printable characters without spaces").optional(),
+  TALON_TENDERLY_ACCOUNT: TENDERLY_SLUG.optional(),
+  TALON_TENDERLY_PROJECT: TENDERLY_SLUG.optional(),
+  TALON_TENDERLY_API_URL: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+  TALON_TENDERLY_ALLOW_PRIVATE: z.enum(["0", "1"], { message: "must be 0 or 1" }).optional(),
 });
 
 export type Config = {
@@ -193,7 +200,36 @@ export type Config = {
   metricsAddr: { host: string; port: number } | null;
   /** x402 pay-per-request past the quota (TALON_X402_*); settled with an HSM key or by a facilitator. Absent = not offered. */
   x402?: X402Config;
+  /** Simulation through Tenderly's API instead of the chain's node (TALON_TENDERLY_*); absent = off. */
+  tenderly?: TenderlyConfig;
 };
+
+export type TenderlyConfig = {
+  accessKey: string;
+  account: string;
+  project: string;
+  /** Without a trailing slash; https://api.tenderly.co unless pointed elsewhere. */
+  apiUrl: string;
+  /** Loopback and private addresses allowed (tests with a local stand-in); off by default. */
+  allowPrivate: boolean;
+};
+
+const TENDERLY_REQUIRED = ["TALON_TENDERLY_ACCESS_KEY", "TALON_TENDERLY_ACCOUNT", "TALON_TENDERLY_PROJECT"] as const;
+
+/** The access key, account and project together, or no TALON_TENDERLY_* at all. */
+function tenderlyOf(e: z.infer<typeof ZEnv>): TenderlyConfig | undefined {
+  if (!Object.entries(e).some(([k, v]) => k.startsWith("TALON_TENDERLY_") && v !== undefined)) return undefined;
+  const missing = TENDERLY_REQUIRED.filter((k) => e[k] === undefined);
+  if (missing.length) throw new ConfigError(`Invalid configuration: ${missing.join(", ")} ${missing.length > 1 ? "are" : "is"} required when any TALON_TENDERLY_* variable is set`);
+  const apiUrl = new URL(e.TALON_TENDERLY_API_URL ?? "https://api.tenderly.co");
+  const allowPrivate = e.TALON_TENDERLY_ALLOW_PRIVATE === "1";
+  if (apiUrl.username || apiUrl.password) throw new ConfigError("Invalid configuration: TALON_TENDERLY_API_URL must not carry credentials (the access key goes in TALON_TENDERLY_ACCESS_KEY)");
+  if (!allowPrivate) {
+    const problem = publicHostProblem(apiUrl.hostname) ?? (apiUrl.protocol === "https:" ? null : "must use https");
+    if (problem) throw new ConfigError(`Invalid configuration: TALON_TENDERLY_API_URL ${problem} (TALON_TENDERLY_ALLOW_PRIVATE=1 allows a local stand-in)`);
+  }
+  return { accessKey: e.TALON_TENDERLY_ACCESS_KEY!, account: e.TALON_TENDERLY_ACCOUNT!, project: e.TALON_TENDERLY_PROJECT!, apiUrl: apiUrl.toString().replace(/\/+$/, ""), allowPrivate };
+}
 
 export type X402Config = {
   payTo: string;
@@ -265,6 +301,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration: TALON_METRICS_ADDR must not use the API's port ${e.PORT} (metrics have their own listener)`);
   }
   const x402 = x402Of(e);
+  const tenderly = tenderlyOf(e);
   const dataDir = path.resolve(e.TALON_DATA_DIR);
   const databaseUrl = e.DATABASE_URL ?? `file:${path.join(dataDir, "talon.db")}`;
   return {
@@ -329,5 +366,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     chainRpcUrls: e.TALON_CHAIN_RPC_URLS,
     metricsAddr: e.TALON_METRICS_ADDR,
     x402,
+    tenderly,
   };
 }
