@@ -14,7 +14,7 @@ import { methodUnsupported, rpc, rpcTry, type RpcError } from "./rpc";
  *   token movement a `transfer`/`transferFrom` calldata describes. Gas fees are not included.
  */
 export type SimCall = { from: Hex; to: Hex; value: bigint; data: Hex; gas?: number };
-type Delta = Map<string, bigint>; // `${token}|${address}` → change
+export type Delta = Map<string, bigint>; // `${token}|${address}` → change, token "native" or the ERC-20 address
 
 const TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
 const ERC20 = parseAbi(["function transfer(address to, uint256 value)", "function transferFrom(address from, address to, uint256 value)", "function balanceOf(address) view returns (uint256)"]);
@@ -36,7 +36,7 @@ export function decodeRevert(data: unknown, message: string): string {
   return `custom error ${data.slice(0, 2 + 2 * 4 + 2 * 256)}`;
 }
 
-const add = (d: Delta, token: string, address: string, v: bigint) => {
+export const addDelta = (d: Delta, token: string, address: string, v: bigint) => {
   const k = `${token}|${getAddress(address)}`;
   d.set(k, (d.get(k) ?? 0n) + v);
 };
@@ -53,8 +53,8 @@ type StructLog = { op: string; depth: number; stack?: string[]; memory?: string[
 function deltasFromTrace(call: SimCall, logs: StructLog[]): Delta {
   const d: Delta = new Map();
   if (call.value > 0n) {
-    add(d, "native", call.from, -call.value);
-    add(d, "native", call.to, call.value);
+    addDelta(d, "native", call.from, -call.value);
+    addDelta(d, "native", call.to, call.value);
   }
   const frames: string[] = [call.to];
   const calls: { depth: number; from: string; to: string; value: bigint; context: string; entered: boolean }[] = [];
@@ -67,8 +67,8 @@ function deltasFromTrace(call: SimCall, logs: StructLog[]): Delta {
     } else if (open && step.depth === open.depth) {
       calls.pop();
       if (word(step.stack?.at(-1) ?? "0") === 1n && open.value > 0n) {
-        add(d, "native", open.from, -open.value);
-        add(d, "native", open.to, open.value);
+        addDelta(d, "native", open.from, -open.value);
+        addDelta(d, "native", open.to, open.value);
       }
     }
     const stack = step.stack ?? [];
@@ -83,8 +83,8 @@ function deltasFromTrace(call: SimCall, logs: StructLog[]): Delta {
       const size = Number(word(stack.at(-2)!));
       const memory = (step.memory ?? []).map((w) => w.replace(/^0x/, "")).join("");
       const amount = size >= 32 ? word(memory.slice(offset * 2, offset * 2 + 64)) : 0n;
-      add(d, here, addr(stack.at(-4)!), -amount);
-      add(d, here, addr(stack.at(-5)!), amount);
+      addDelta(d, here, addr(stack.at(-4)!), -amount);
+      addDelta(d, here, addr(stack.at(-5)!), amount);
     }
   }
   return d;
@@ -93,17 +93,17 @@ function deltasFromTrace(call: SimCall, logs: StructLog[]): Delta {
 function deltasFromCalldata(call: SimCall): Delta {
   const d: Delta = new Map();
   if (call.value > 0n) {
-    add(d, "native", call.from, -call.value);
-    add(d, "native", call.to, call.value);
+    addDelta(d, "native", call.from, -call.value);
+    addDelta(d, "native", call.to, call.value);
   }
   try {
     const f = decodeFunctionData({ abi: ERC20, data: call.data });
     if (f.functionName === "transfer") {
-      add(d, call.to, call.from, -f.args[1]);
-      add(d, call.to, f.args[0], f.args[1]);
+      addDelta(d, call.to, call.from, -f.args[1]);
+      addDelta(d, call.to, f.args[0], f.args[1]);
     } else if (f.functionName === "transferFrom") {
-      add(d, call.to, f.args[0], -f.args[2]);
-      add(d, call.to, f.args[1], f.args[2]);
+      addDelta(d, call.to, f.args[0], -f.args[2]);
+      addDelta(d, call.to, f.args[1], f.args[2]);
     }
   } catch {
     // Not an ERC-20 transfer: only the native value moves.
@@ -119,7 +119,7 @@ async function balanceOf(url: string, token: string, address: string): Promise<b
 }
 
 /** `carried`: changes of earlier transactions of a bundle, so `before` is the state this one starts from. */
-async function balanceChanges(url: string, d: Delta, carried?: Delta): Promise<SimulationResponse["balance_changes"]> {
+export async function balanceChanges(url: string, d: Delta, carried?: Delta): Promise<SimulationResponse["balance_changes"]> {
   const out: SimulationResponse["balance_changes"] = [];
   for (const [k, change] of d) {
     if (change === 0n) continue;
@@ -176,12 +176,12 @@ function deltasFromLogs(call: SimCall, logs: SimV1Log[]): Delta {
     nativeLogged ||= native;
     const token = native ? "native" : getAddress(log.address);
     const amount = word(log.data);
-    add(d, token, addr(log.topics[1]!), -amount);
-    add(d, token, addr(log.topics[2]!), amount);
+    addDelta(d, token, addr(log.topics[1]!), -amount);
+    addDelta(d, token, addr(log.topics[2]!), amount);
   }
   if (!nativeLogged && call.value > 0n) {
-    add(d, "native", call.from, -call.value);
-    add(d, "native", call.to, call.value);
+    addDelta(d, "native", call.from, -call.value);
+    addDelta(d, "native", call.to, call.value);
   }
   return d;
 }
