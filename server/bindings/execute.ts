@@ -10,6 +10,7 @@ import {
   urlPathProblem,
 } from "../../lib/contract/bindings";
 import { parseEnvBundle } from "../../lib/sdk/env-bundle";
+import { spendApprovals } from "../approvals/gate";
 import { ApiError } from "../http/errors";
 import type { Ctx } from "../http/principal";
 import { OutboundRefused, type OutboundResponse, type Resolver, sendOutbound } from "../net/outbound";
@@ -183,6 +184,18 @@ function redactedHeaders(res: OutboundResponse, redact: Redactor): Record<string
 
 type Outcome = { status: number | null; bytes: number; redirects: number; result: "ok" | "refused" | "timeout" | "network_error" };
 
+/**
+ * Errors that mean the request never reached the upstream (no connection, or no TLS session, so no
+ * header carried the credential): an approval taken for it is given back. Anything else (a timeout,
+ * a reset after connecting) may have reached it, and spends the approval.
+ */
+const NEVER_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL"]);
+function neverSent(e: unknown): boolean {
+  if (e instanceof OutboundRefused) return true;
+  const code = String((e as NodeJS.ErrnoException | undefined)?.code ?? "");
+  return NEVER_SENT.has(code) || code.startsWith("ERR_TLS_") || /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code);
+}
+
 /** The upstream failure the agent is told about: a category and a code, never the URL or the query. */
 function failureOf(e: unknown, timeoutMs: number): { error: ApiError; result: Outcome["result"] } {
   if (e instanceof OutboundRefused) {
@@ -236,6 +249,8 @@ export async function executeBinding(ctx: Ctx, agentId: string, input: ExecuteRe
         timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)),
         maxResponseBytes: cap,
       });
+      // The upstream answered: the credential was used, and an approval taken for it is spent.
+      spendApprovals(ctx);
       outcome.status = res.status;
       outcome.bytes = res.body.length;
       const next = REDIRECTS.has(res.status) ? redirectTarget(res, target) : null;
@@ -260,6 +275,7 @@ export async function executeBinding(ctx: Ctx, agentId: string, input: ExecuteRe
     }
   } catch (e) {
     if (e instanceof ApiError) throw e;
+    if (!neverSent(e)) spendApprovals(ctx);
     const f = failureOf(e, timeoutMs);
     outcome.result = f.result;
     throw f.error;

@@ -5,6 +5,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ZodError } from "zod";
 import { fieldErrorsOf } from "../../lib/contract/field-errors";
 import { APPROVAL_REASON_MAX } from "../../lib/contract/approvals";
+import { giveBackApprovals } from "../approvals/gate";
 import { AGENT_KEY_PREFIX } from "../agents/api-keys";
 import { PERSONAL_KEY_PREFIX } from "../identity/personal-key";
 import { authenticateBearer } from "../identity/authenticate";
@@ -91,7 +92,11 @@ export const requireAuth: MiddlewareHandler<ApiEnv> = async (c, next) => {
 
 export function ctxOf(c: Context<ApiEnv>): Ctx {
   const reason = approvalReasonOf(c.req.header("x-approval-reason"));
-  return { rt: c.get("rt"), principal: c.get("principal"), requestId: c.get("requestId"), ip: c.get("ip"), ...(reason ? { approvalReason: reason } : {}) };
+  const ctx: Ctx = { rt: c.get("rt"), principal: c.get("principal"), requestId: c.get("requestId"), ip: c.get("ip"), ...(reason ? { approvalReason: reason } : {}) };
+  const ctxs = c.get("ctxs");
+  if (ctxs) ctxs.push(ctx);
+  else c.set("ctxs", [ctx]);
+  return ctx;
 }
 
 /** X-Approval-Reason: what an agent tells the human who approves; control characters dropped, at most APPROVAL_REASON_MAX. */
@@ -125,8 +130,16 @@ export function problemReply(c: Context<ApiEnv>, body: Problem, headers: Record<
 }
 
 export function installErrorHandling(app: ApiApp) {
-  app.onError((err, c) => {
+  app.onError(async (err, c) => {
     const requestId = c.get("requestId") ?? randomUUID();
+    // A request that failed before producing its effect gives back the single-use approvals it took.
+    for (const ctx of c.get("ctxs") ?? []) {
+      try {
+        await giveBackApprovals(ctx);
+      } catch (e) {
+        log.warn("approval could not be given back", { requestId, error: e instanceof Error ? e.name : "unknown" });
+      }
+    }
     if (err instanceof ApiError) return problemReply(c, problemBody(err, requestId), err.opts.headers);
     if (err instanceof HTTPException) {
       // Thrown by Hono itself before validation: malformed JSON, wrong content type.

@@ -7,6 +7,7 @@ import type { Ctx } from "../http/principal";
 import { proxyAgent } from "./access";
 import { broadcastSigned, outcomeUnknown, reconcileAddress, reconcileBroadcast, refreshFromChain, txAudit } from "./broadcast";
 import { type Chain, chainRpcUrl, findChain } from "./chains";
+import { spendApprovals } from "../approvals/gate";
 import { assertTransactionApproved } from "../approvals/transactions";
 import { checkGuardrails, dailyLimitWei } from "./guardrails";
 import { releaseNonce, reserveNonce } from "./nonces";
@@ -184,6 +185,8 @@ async function signAndSend(
     }
     const tx = { ...feeFields, chainId: chain.chain_id, to, value, data, gas, nonce: nonce.value } as TransactionSerializable;
     const { signedTx, hash } = await signTransaction(signer, tx);
+    // Signed: an approval taken for this transaction is spent, whatever the broadcast does.
+    spendApprovals(ctx);
     await update({ status: "signed", nonce: nonce.value, txType: feeFields.type, signedTx, txHash: hash, signedAt: new Date() });
     await ctx.rt.audit.record(ctx, { action: "tx.sign", ...txAudit(current, { hash, nonce: nonce.value, signer: signer.kind }) });
   } catch (e) {

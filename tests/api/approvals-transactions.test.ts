@@ -55,4 +55,35 @@ describe("transaction approval threshold", () => {
     expect(again.status).toBe(403);
     expect(again.body.type).toBe("approval_required");
   });
+
+  it("an approved transaction refused by the daily limit gets its approval back; signed, it is spent", async () => {
+    const human = await signUpVerified(server);
+    const owner = client(server.url, human.token);
+    const vaultId = (await owner.post("/v1/vaults", { name: "signers" })).body.id as string;
+    expect((await owner.put(`/v1/vaults/${vaultId}/secrets/keys/localhost-signer`, { value: SIGNER_KEY, type: "private_key" })).status).toBe(201);
+    const agent = await addAgent(server, human.token, { cryptoProxyEnabled: true });
+    await grant(owner, vaultId, { principal_type: "agent", principal_id: agent.agentId, secret_path_pattern: "keys/**", permissions: ["read"], require_approval: { transaction_above_eth: "0.5" } });
+    expect((await owner.patch(`/v1/agents/${agent.agentId}`, { tx_daily_limit_eth: "0.7" })).status).toBe(200);
+    const url = `/v1/agents/${agent.agentId}/transactions`;
+    const send = () => agent.api.post(url, { to: RECIPIENT, value: "0.75", chain: "localhost" });
+
+    const asked = await send();
+    expect(asked.body.type).toBe("approval_required");
+    const id = asked.body.approval_request_id as string;
+    expect((await owner.post(`/v1/approvals/${id}/approve`, {})).status).toBe(200);
+
+    // Over the daily limit after the approval was taken: refused, nothing signed, the approval returned.
+    const over = await send();
+    expect(over.status).toBe(403);
+    expect(over.body.detail).toContain("tx_daily_limit_eth");
+    expect(await server.rt.db.approvalRequest.findUnique({ where: { id }, select: { status: true, usesLeft: true } })).toEqual({ status: "approved", usesLeft: 1 });
+    expect(await server.rt.db.auditEvent.count({ where: { action: "approval.returned", resourceId: id } })).toBe(1);
+
+    expect((await owner.patch(`/v1/agents/${agent.agentId}`, { tx_daily_limit_eth: "2" })).status).toBe(200);
+    expect((await send()).status).toBe(201);
+    expect(await server.rt.db.approvalRequest.findUnique({ where: { id }, select: { status: true, usesLeft: true } })).toEqual({ status: "used", usesLeft: 0 });
+    const again = await send();
+    expect(again.body.type).toBe("approval_required");
+    expect(again.body.approval_request_id).not.toBe(id);
+  });
 });
