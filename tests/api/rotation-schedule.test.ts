@@ -9,6 +9,7 @@ import { signUpVerified } from "../helpers/accounts";
 import { client } from "../helpers/http";
 import { addOrgUser } from "../helpers/policies";
 import { startTestServer, type TestServer } from "../helpers/server";
+import { captureStderr, type StderrCapture } from "../helpers/stderr";
 import { type Receiver, startReceiver, verifyTalonSignature, waitFor } from "../helpers/webhook-receiver";
 
 /**
@@ -26,15 +27,11 @@ const DAY = 86_400_000;
 let server: TestServer;
 let jobs: WebhookJobs;
 let scan: { stop(): Promise<void> };
-const logged: string[] = [];
-const realWrite = process.stderr.write.bind(process.stderr);
+let stderr: StderrCapture;
 const receivers: Receiver[] = [];
 
 beforeAll(async () => {
-  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    logged.push(String(chunk));
-    return (realWrite as (c: unknown, ...r: unknown[]) => boolean)(chunk, ...rest);
-  }) as typeof process.stderr.write;
+  stderr = captureStderr();
   server = await startTestServer({
     env: { TALON_WEBHOOK_ALLOW_PRIVATE: "1", TALON_WEBHOOK_POLL_MS: "50", TALON_ROTATION_SCAN_MS: String(SCAN_MS), TALON_LOG_LEVEL: "debug" },
   });
@@ -47,7 +44,7 @@ afterAll(async () => {
   await jobs?.stop();
   await server?.close();
   for (const r of receivers) await r.close();
-  process.stderr.write = realWrite;
+  stderr?.restore();
 });
 
 async function org() {
@@ -121,7 +118,7 @@ describe("scheduled rotation (auto_rotate)", () => {
     for (const r of hook.receiver.received) expect(verifyTalonSignature(hook.secret, r.headers["talon-signature"] as string, r.body)).toBe(true);
 
     // Neither value is in the audit log, a delivery or a log line.
-    const everything = [JSON.stringify(await server.rt.db.auditEvent.findMany({ where: { orgId: owner.orgId } })), ...hook.receiver.received.map((r) => r.body), logged.join("")];
+    const everything = [JSON.stringify(await server.rt.db.auditEvent.findMany({ where: { orgId: owner.orgId } })), ...hook.receiver.received.map((r) => r.body), stderr.text()];
     for (const text of everything) {
       expect(text).not.toContain(original);
       expect(text).not.toContain(rotated.value);

@@ -8,6 +8,7 @@ import { signUpVerified } from "../helpers/accounts";
 import { client } from "../helpers/http";
 import { addAgent, addOrgUser } from "../helpers/policies";
 import { startTestServer, type TestServer } from "../helpers/server";
+import { captureStderr, type StderrCapture } from "../helpers/stderr";
 import { type Receiver, startReceiver, verifyTalonSignature, waitFor } from "../helpers/webhook-receiver";
 
 /**
@@ -20,15 +21,11 @@ import { type Receiver, startReceiver, verifyTalonSignature, waitFor } from "../
  */
 let server: TestServer;
 let jobs: WebhookJobs;
-const logged: string[] = [];
-const realWrite = process.stderr.write.bind(process.stderr);
+let stderr: StderrCapture;
 const receivers: Receiver[] = [];
 
 beforeAll(async () => {
-  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    logged.push(String(chunk));
-    return (realWrite as (c: unknown, ...r: unknown[]) => boolean)(chunk, ...rest);
-  }) as typeof process.stderr.write;
+  stderr = captureStderr();
   server = await startTestServer({
     env: {
       TALON_WEBHOOK_ALLOW_PRIVATE: "1",
@@ -46,7 +43,7 @@ afterAll(async () => {
   await jobs?.stop();
   await server?.close();
   for (const r of receivers) await r.close();
-  process.stderr.write = realWrite;
+  stderr?.restore();
 });
 
 async function receiver(...args: Parameters<typeof startReceiver>) {
@@ -117,7 +114,7 @@ describe("managing webhooks", () => {
     expect(exported.text).toContain("webhook.create");
     expect(exported.text).not.toContain(secret);
     expect(exported.text).not.toContain("k=1");
-    expect(logged.join("")).not.toContain(secret);
+    expect(stderr.text()).not.toContain(secret);
   });
 
   it("refuses bad input with the field named: credentials, non-http(s), unknown fields, unknown or repeated events", async () => {

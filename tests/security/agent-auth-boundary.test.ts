@@ -14,6 +14,7 @@ import { agentToken, NO_LIMITS, registerAgent } from "../helpers/agents";
 import { client, type TestResponse } from "../helpers/http";
 import { startOidcIssuer, type OidcIssuer } from "../helpers/oidc-provider";
 import { startTestServer, type TestServer } from "../helpers/server";
+import { captureStderr, type StderrCapture } from "../helpers/stderr";
 
 /**
  * The agent credential boundary. Every refusal has a positive control built the same way: the same
@@ -29,8 +30,7 @@ let idp: OidcIssuer;
 let rogueIdp: OidcIssuer;
 let certs: { dir: string; serverKey: string; serverCert: string; ca: string; client: { key: Buffer; cert: Buffer }; other: { key: Buffer; cert: Buffer }; untrusted: { key: Buffer; cert: Buffer } };
 let tlsServer: HttpsServer;
-const stderr: string[] = [];
-let restoreStderr: () => void;
+let stderr: StderrCapture;
 
 function openssl(...args: string[]) {
   execFileSync("openssl", args, { stdio: "pipe" });
@@ -54,12 +54,7 @@ function makeCerts() {
 const fingerprintOf = (pem: Buffer) => new X509Certificate(pem).fingerprint256;
 
 beforeAll(async () => {
-  const original = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
-    stderr.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
-    return original(chunk, ...rest);
-  }) as typeof process.stderr.write;
-  restoreStderr = () => (process.stderr.write = original);
+  stderr = captureStderr();
 
   idp = await startOidcIssuer({ clients: [{ clientId: "agent-a", clientSecret: randomUUID() }, { clientId: "agent-b", clientSecret: randomUUID() }], audience: "talon-api" });
   rogueIdp = await startOidcIssuer({ clients: [{ clientId: "agent-a", clientSecret: randomUUID() }], audience: "talon-api" });
@@ -83,7 +78,7 @@ afterAll(async () => {
   await idp?.close();
   await rogueIdp?.close();
   if (certs) rmSync(certs.dir, { recursive: true, force: true });
-  restoreStderr?.();
+  stderr?.restore();
 });
 
 function expect401(res: TestResponse, detail = "Invalid credentials") {
@@ -302,7 +297,7 @@ describe("canary key", () => {
     expect(audit).toContain(a.id);
     expect(audit).not.toContain(canary);
     expect(audit).not.toContain(rotated.body.api_key);
-    const logs = stderr.join("");
+    const logs = stderr.text();
     expect(logs.length).toBeGreaterThan(0);
     expect(logs).not.toContain(canary);
     expect(logs).not.toContain(canary.slice(4));

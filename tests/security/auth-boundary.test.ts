@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { outboxTokenFor, signUpVerified } from "../helpers/accounts";
 import { client, type TestResponse } from "../helpers/http";
 import { startTestServer, type TestServer } from "../helpers/server";
+import { captureStderr, type StderrCapture } from "../helpers/stderr";
 
 /**
  * The bearer boundary: every credential that is not exactly a live token we issued, or a live key we
@@ -13,24 +14,18 @@ let server: TestServer;
 let account: Awaited<ReturnType<typeof signUpVerified>>;
 let kid: string;
 let x: string;
-const stderr: string[] = [];
-let restoreStderr: () => void;
+let stderr: StderrCapture;
 
 beforeAll(async () => {
   // Capture everything the server logs (at debug level) for the canary checks below.
-  const original = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
-    stderr.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
-    return original(chunk, ...rest);
-  }) as typeof process.stderr.write;
-  restoreStderr = () => (process.stderr.write = original);
+  stderr = captureStderr();
   server = await startTestServer({ env: { TALON_LOG_LEVEL: "debug" } });
   account = await signUpVerified(server, { password: "canary-password-7f3e9a1b" });
   ({ kid, x } = await server.rt.keystore.signingJwk());
 });
 afterAll(async () => {
   await server?.close();
-  restoreStderr?.();
+  stderr?.restore();
 });
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
@@ -142,7 +137,7 @@ describe("canary: credentials never leak", () => {
     await server.rt.audit.drain();
 
     const audit = JSON.stringify(await server.rt.db.auditEvent.findMany());
-    const logs = stderr.join("");
+    const logs = stderr.text();
     expect(logs).toContain('"level":"info"'); // the spy did capture the server's logs
     const secrets = [password, key, key.slice(16), outboxTokenFor(server, account.email)];
     const tokens = [login.body.access_token as string, account.token];
