@@ -8,6 +8,7 @@
  */
 
 import { CHAINS } from "../chains";
+import type * as x402 from "../contract/x402";
 import { TRANSFER_WITH_AUTHORIZATION_TYPES } from "../eip3009";
 
 export const X402_PAYMENT_HEADER = "X-PAYMENT";
@@ -15,20 +16,10 @@ export const X402_PAYMENT_RESPONSE_HEADER = "X-PAYMENT-RESPONSE";
 
 type Hex = `0x${string}`;
 
-export type X402Requirement = {
-  scheme: "exact";
-  network: string;
-  maxAmountRequired: string;
-  resource: string;
-  description: string;
-  mimeType: string;
-  payTo: Hex;
-  maxTimeoutSeconds: number;
-  asset: Hex;
-  extra: { name: string; version: string };
-};
+/** One entry of a 402's `accepts` (lib/contract/x402.ts), with its addresses typed as hex for the signer. */
+export type X402Requirement = Omit<x402.X402PaymentRequirements, "payTo" | "asset"> & { payTo: Hex; asset: Hex };
 
-export type X402SettlementResponse = { success: boolean; errorReason?: string; transaction: string; network: string; payer: string };
+export type X402SettlementResponse = x402.X402SettlementResponse;
 
 /** What signs the authorization: a viem LocalAccount fits as is. */
 export type X402Signer = {
