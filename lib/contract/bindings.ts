@@ -167,7 +167,10 @@ export const ZExecuteResponse = z
     status: z.number().int(),
     status_text: z.string(),
     headers: z.record(z.string(), z.string()),
-    body: z.string().openapi({ description: "The answer as UTF-8 text, every known secret value replaced by [REDACTED]" }),
+    body: z.string().openapi({
+      description: "The answer, every known secret value replaced by [REDACTED] (in the raw bytes): UTF-8 text, or base64 when it is not text (see body_encoding)",
+    }),
+    body_encoding: z.enum(["utf8", "base64"]).openapi({ description: "utf8: body is the answer as text; base64: the answer was binary or not UTF-8, and body is its bytes in base64" }),
     body_truncated: z.boolean().openapi({ description: "The answer was longer than 1 MiB; body holds its first 1 MiB" }),
     redirects_followed: z.number().int(),
   })

@@ -311,7 +311,7 @@ export const TOOLS: ToolDef[] = [
   tool({
     name: "execute_http",
     description:
-      "Make an HTTP request through a binding: Talon injects the binding's secret (bearer, header, query, basic auth or an env_bundle field) and returns {status, headers, body} with every secret value replaced by [REDACTED] — you never see the credential. " +
+      "Make an HTTP request through a binding: Talon injects the binding's secret (bearer, header, query, basic auth or an env_bundle field) and returns {status, headers, body, body_encoding} with every secret value replaced by [REDACTED] — you never see the credential. A binary answer comes back base64 (body_encoding \"base64\"). " +
       "Only the binding's destination, path prefix and methods are allowed; request body up to 48 KiB, answer up to 1 MiB, 15 s timeout. Find bindings with list_bindings.",
     inputSchema: {
       binding: ZExecuteRequest.shape.binding.describe("The binding's name (in this vault) or id"),

@@ -173,11 +173,24 @@ function decodedBody(res: OutboundResponse, cap: number): Buffer {
   throw new ApiError(502, `The upstream sent an answer in an encoding Talon cannot read (${enc.slice(0, 40)}), so it could not be redacted`);
 }
 
+/**
+ * The body as text when it is UTF-8 without NUL bytes (binary formats have them; text does not), else
+ * null (it goes back as base64). A body cut at the cap may end inside a character: that is dropped.
+ */
+function utf8Text(b: Buffer, truncated: boolean): string | null {
+  try {
+    const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(b, { stream: truncated });
+    return text.includes("\u0000") ? null : text;
+  } catch {
+    return null;
+  }
+}
+
 function redactedHeaders(res: OutboundResponse, redact: Redactor): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, v] of Object.entries(res.headers)) {
     if (v === undefined || HOP_BY_HOP_RESPONSE.has(name)) continue;
-    out[redact(name)] = redact(Array.isArray(v) ? v.join(", ") : v);
+    out[redact.header(name)] = redact.header(Array.isArray(v) ? v.join(", ") : v);
   }
   return out;
 }
@@ -264,11 +277,15 @@ export async function executeBinding(ctx: Ctx, agentId: string, input: ExecuteRe
         continue;
       }
       const decoded = method === "HEAD" ? Buffer.alloc(0) : decodedBody(res, cap);
+      // Redacted as bytes, then returned as text when it is UTF-8, else as base64.
+      const raw = redact.bytes(decoded, res.truncated);
+      const text = utf8Text(raw, res.truncated);
       return {
         status: res.status,
-        status_text: redact(res.statusText),
+        status_text: redact.header(res.statusText),
         headers: redactedHeaders(res, redact),
-        body: redact(decoded.toString("utf8")),
+        body: text ?? raw.toString("base64"),
+        body_encoding: text === null ? "base64" : "utf8",
         body_truncated: res.truncated,
         redirects_followed: outcome.redirects,
       };

@@ -1,5 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EXECUTE_RESPONSE_BODY_MAX_BYTES } from "../../lib/contract/bindings";
 import { createClient } from "../../lib/sdk";
 import { setLogLevel } from "../../server/log";
 import { signUpVerified } from "../helpers/accounts";
@@ -281,5 +284,116 @@ describe("execute", () => {
     expectClean(logged.join(""), [CANARY, BUNDLE_FIELD, BUNDLE_OTHER]);
     // Usage is metered like any agent request.
     expect(res.headers.get("x-ratelimit-requests-used")).not.toBeNull();
+  });
+});
+
+describe("execute: transformed echoes and binary answers", () => {
+  const LONG = `cnry-long-${randomUUID()}/é+`;
+  let echo: HttpServer;
+  let echoPort = 0;
+  let agent: Awaited<ReturnType<typeof useOnlyAgent>>;
+
+  /** Every transform a careless redactor would miss, keyed by name. */
+  function transforms(v: string): Record<string, string> {
+    const b = Buffer.from(v, "utf8");
+    const all = [...b].map((x) => `%${x.toString(16).padStart(2, "0")}`).join("");
+    return {
+      hex: b.toString("hex"),
+      HEX: b.toString("hex").toUpperCase(),
+      base64: b.toString("base64"),
+      base64url: b.toString("base64url"),
+      uri: encodeURIComponent(v),
+      uriLower: encodeURIComponent(v).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()),
+      form: new URLSearchParams({ v }).toString().slice(2),
+      everyByte: all,
+      everyByteUpper: all.toUpperCase(),
+      // The value inside a base64'd JSON document, at each byte alignment.
+      inBase64Json0: Buffer.from(`{"a":"${v}"}`).toString("base64"),
+      inBase64Json1: Buffer.from(`{"ab":"${v}"}`).toString("base64"),
+      inBase64Json2: Buffer.from(`{"abc":"${v}"}`).toString("base64url"),
+    };
+  }
+
+  beforeAll(async () => {
+    // Answers from the credential it received: transformed, embedded in binary, or cut at the cap.
+    echo = createHttpServer((req, res) => {
+      const auth = String(req.headers.authorization ?? "").replace(/^Bearer /, "");
+      const url = req.url ?? "";
+      if (url.startsWith("/api/transforms")) {
+        res.writeHead(200, { "content-type": "application/json", "x-hex": Buffer.from(auth).toString("hex"), "x-raw-utf8": Buffer.from(auth, "utf8").toString("latin1") });
+        res.end(JSON.stringify({ ...transforms(auth), short: "abc on 1" }));
+      } else if (url.startsWith("/api/binary")) {
+        res.writeHead(200, { "content-type": "image/png" });
+        res.end(Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff, 0xfe]), Buffer.from(auth, "utf8"), Buffer.from([0x00, 0x01, 0xc3])]));
+      } else if (url.startsWith("/api/latin1")) {
+        res.writeHead(200, { "content-type": "text/plain; charset=iso-8859-1" });
+        res.end(Buffer.from(`caf\u00e9 ${auth}`, "latin1"));
+      } else if (url.startsWith("/api/cut")) {
+        res.writeHead(200, { "content-type": "text/plain" });
+        res.end(`${"a".repeat(EXECUTE_RESPONSE_BODY_MAX_BYTES - 12)}${auth}`);
+      } else {
+        res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+        res.end(`plain text é ${auth}`);
+      }
+    });
+    await new Promise<void>((resolve) => echo.listen(0, "127.0.0.1", resolve));
+    echoPort = (echo.address() as AddressInfo).port;
+    expect((await api.put(`/v1/vaults/${vaultId}/secrets/api/bundle2`, { value: `LONG=${LONG}\nSHORT=abc\nFLAG=1\n`, type: "env_bundle" })).status).toBe(201);
+    const base = { scheme: "http", host: "127.0.0.1", port: echoPort, path_prefix: "/api/", methods: ["GET"], internal: true };
+    expect((await api.post(`/v1/vaults/${vaultId}/bindings`, { ...base, name: "echo", secret_path: "api/token", inject: { kind: "bearer" } })).status).toBe(201);
+    expect((await api.post(`/v1/vaults/${vaultId}/bindings`, { ...base, name: "echo-long", secret_path: "api/bundle2", inject: { kind: "env_field", field: "LONG" } })).status).toBe(201);
+    agent = await useOnlyAgent();
+  });
+  afterAll(async () => {
+    echo?.closeAllConnections();
+    await new Promise((resolve) => echo?.close(resolve));
+  });
+
+  const exec = (binding: string, path: string) => agent.api.post(`/v1/agents/${agent.agentId}/execute`, { binding, path });
+
+  it("redacts hex, base64, base64url and URL-encoded spellings, in the body and the headers; short bundle values are left alone", async () => {
+    for (const [binding, value] of [["echo", CANARY], ["echo-long", LONG]] as const) {
+      const res = await exec(binding, "/api/transforms");
+      expect(res.status, res.text).toBe(200);
+      expect(res.body.body_encoding).toBe("utf8");
+      const body = JSON.parse(res.body.body as string) as Record<string, string>;
+      for (const [name, spelled] of Object.entries(transforms(value))) {
+        expect(body[name], name).toContain("[REDACTED]");
+        expect(res.text.includes(spelled), `leaked ${name}`).toBe(false);
+      }
+      expect(res.body.headers["x-hex"]).toBe("[REDACTED]");
+      expect(res.body.headers["x-raw-utf8"]).toBe("[REDACTED]");
+      // Positive control: what is not a secret spelling comes back as sent (the 3-character bundle value, "1").
+      expect(body.short).toBe("abc on 1");
+      expect(body.inBase64Json0!.startsWith(Buffer.from('{"a":"').toString("base64").slice(0, 6))).toBe(true);
+    }
+  });
+
+  it("a binary or non-UTF-8 answer comes back base64 (redacted in its bytes); text stays text", async () => {
+    const text = await exec("echo", "/api/text");
+    expect(text.body).toMatchObject({ status: 200, body: "plain text é [REDACTED]", body_encoding: "utf8" });
+
+    const bin = await exec("echo", "/api/binary");
+    expect(bin.status).toBe(200);
+    expect(bin.body.body_encoding).toBe("base64");
+    const bytes = Buffer.from(bin.body.body as string, "base64");
+    expect(bytes.subarray(0, 11)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff, 0xfe]));
+    expect(bytes.subarray(11)).toEqual(Buffer.concat([Buffer.from("[REDACTED]"), Buffer.from([0x00, 0x01, 0xc3])]));
+    expect(bytes.includes(Buffer.from(CANARY))).toBe(false);
+    expectClean(bin.text, [CANARY]);
+
+    const latin1 = await exec("echo", "/api/latin1");
+    expect(latin1.body.body_encoding).toBe("base64");
+    expect(Buffer.from(latin1.body.body as string, "base64")).toEqual(Buffer.from("caf\u00e9 [REDACTED]", "latin1"));
+  });
+
+  it("an answer cut at the 1 MiB cap inside the value loses the partial value too", async () => {
+    const res = await exec("echo", "/api/cut");
+    expect(res.status).toBe(200);
+    expect(res.body.body_truncated).toBe(true);
+    expect(res.body.body_encoding).toBe("utf8");
+    const body = res.body.body as string;
+    expect(body.endsWith("a[REDACTED]")).toBe(true);
+    expect(body.includes(CANARY.slice(0, 12))).toBe(false);
   });
 });
