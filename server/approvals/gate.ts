@@ -19,7 +19,9 @@ import { mailMany, quoted, vaultOwnerEmails } from "./notify";
  * out of pending (approve, deny, expire) clears the key in the same UPDATE.
  * A single-use approval taken for a request that then fails before producing its effect (the secret
  * is missing, the transaction is over its daily limit, the destination refused the connection ...)
- * is given back by one conditional UPDATE: `approvalAttempt` below.
+ * is given back by one conditional UPDATE: the API's error handler (server/http/pipeline.ts) calls
+ * `giveBackApprovals` for a failed request; code whose effect comes before the request ends (a
+ * transaction signed, then broadcast; an execute request sent) calls `spendApprovals` at the effect.
  * Break-glass (an owner's or admin's self-granted window) lifts deny policies: `breakGlassActive`.
  */
 export type GateVault = { id: string; orgId: string; name?: string; createdBy: string; createdByType: string };
@@ -144,23 +146,6 @@ export async function giveBackApprovals(ctx: Ctx): Promise<void> {
       await ctx.rt.audit.record(ctx, { action: "approval.returned", resourceType: "approval", resourceId: t.approvalId, details: { reason: "the request failed before its effect" } });
     }
   }
-}
-
-/**
- * Runs the part of a request from the access decision to its effect: if it throws, the single-use
- * approvals it took (and did not spend) are given back; if it returns, they are spent. A caller whose
- * effect comes before the end (a transaction signed, then broadcast) calls `spendApprovals` at it.
- */
-export async function approvalAttempt<T>(ctx: Ctx, fn: () => Promise<T>): Promise<T> {
-  let out: T;
-  try {
-    out = await fn();
-  } catch (e) {
-    await giveBackApprovals(ctx);
-    throw e;
-  }
-  spendApprovals(ctx);
-  return out;
 }
 
 function approvalRequired(id: string, expiresAt: Date, action: GatedAction, resource: string, created: boolean): ApiError {
