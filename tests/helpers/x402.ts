@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -10,6 +9,7 @@ import { loadConfig } from "../../server/config";
 import { openKeystore } from "../../server/keystore";
 import { ensureSoftHsmToken } from "../../server/keystore/softhsm-setup";
 import { signUpVerified } from "./accounts";
+import { type ApiProcess, NO_RATE_LIMITS, startApiProcess } from "./api-process";
 import { CONTRACTS, type EvmNode, startEvmNode } from "./evm-node";
 import { client } from "./http";
 import { createPostgresDatabase, startTestServer, type TestServer, testDialect } from "./server";
@@ -104,44 +104,15 @@ export async function overQuotaOrg(server: TestServer) {
 }
 
 /** A second instance of the stack's server in its own process (same database, data dir and settings). */
-export async function startSecondInstance(stack: X402Stack): Promise<{ url: string; output(): string; stop(): Promise<void> }> {
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? "",
-    HOME: process.env.HOME ?? "",
+export async function startSecondInstance(stack: X402Stack): Promise<ApiProcess> {
+  const env = {
     ...stack.env,
     TALON_DATA_DIR: stack.server.dataDir,
     DATABASE_URL: stack.server.databaseUrl,
+    // One deployment behind one URL: tokens the first instance issued name it as their issuer.
+    TALON_PUBLIC_URL: stack.server.rt.config.publicUrl,
     TALON_LOG_LEVEL: "debug",
-    TALON_METRICS_ADDR: "off",
-    TALON_RATE_LIMIT_IP_PER_MINUTE: "0",
-    TALON_RATE_LIMIT_PRINCIPAL_PER_MINUTE: "0",
-    TALON_RATE_LIMIT_AUTH_PER_MINUTE: "0",
+    ...NO_RATE_LIMITS,
   };
-  const child = spawn(process.execPath, [path.resolve("node_modules/tsx/dist/cli.mjs"), "tests/helpers/x402-instance-main.ts"], { env: env as NodeJS.ProcessEnv, cwd: path.resolve("."), stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout!.on("data", (b: Buffer) => (out += b.toString()));
-  child.stderr!.on("data", (b: Buffer) => (out += b.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`second instance did not start:\n${out}`)), 60_000);
-    const check = () => {
-      const m = /listening (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    };
-    child.stdout!.on("data", check);
-    child.once("exit", (code) => reject(new Error(`second instance exited ${code}:\n${out}`)));
-  });
-  return {
-    url,
-    output: () => out,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (child.exitCode === null) child.kill("SIGKILL");
-    },
-  };
+  return startApiProcess(env, { migrate: false, jobs: false });
 }

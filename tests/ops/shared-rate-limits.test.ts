@@ -42,7 +42,7 @@ async function twoInstances(store: Record<string, string>): Promise<[ApiProcess,
   // One after the other: the first creates the key and migrates, the second finds them.
   const a = await startApiProcess(env);
   cleanups.push(() => a.stop());
-  const b = await startApiProcess({ ...env, TALON_TEST_MIGRATE: "0" });
+  const b = await startApiProcess(env, { migrate: false });
   cleanups.push(() => b.stop());
   return [a, b, dataDir];
 }

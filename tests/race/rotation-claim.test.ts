@@ -39,7 +39,7 @@ async function twoInstances(): Promise<{ a: ApiProcess; b: ApiProcess; dataDir: 
   }
   const a = await startApiProcess(env);
   cleanups.push(() => a.stop());
-  const b = await startApiProcess({ ...env, TALON_TEST_MIGRATE: "0" });
+  const b = await startApiProcess(env, { migrate: false });
   cleanups.push(() => b.stop());
   const db = await openDatabase(env.DATABASE_URL!);
   cleanups.push(() => db.close());
