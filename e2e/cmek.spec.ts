@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { decodeCmekKey, decryptCmekValue, encodeCmekKey, encryptCmekValue, importCmekKey, cmekKeyFileText, generateCmekKeyBytes } from "../lib/crypto/cmek";
+import { decodeCmekKey, decryptCmekValue, encryptCmekValue, importCmekKey, cmekKeyFileText, generateCmekKeyBytes } from "../lib/crypto/cmek";
 import { ensureBuild } from "../scripts/talon-process";
 import { type Database, openDatabase } from "../server/db";
 import { createPostgresDatabase, testDialect } from "../tests/helpers/server";
@@ -217,11 +217,11 @@ describe("customer-managed keys in the dashboard", () => {
     expect(await encrypt.isDisabled()).toBe(true);
     expect(await enable.getByTestId("cmek-erased").textContent()).toContain("1 version can never be read again");
     const key = await generateAndDownload(page, enable, "existing.key");
+    await screenshot(page, "cmek-existing-plan");
     await encrypt.click();
     await enable.waitFor({ state: "hidden" });
     await page.getByTestId("cmek-fingerprint").waitFor();
     expect((await page.getByTestId("cmek-fingerprint").textContent())?.trim()).toBe(key.fingerprint);
-    await screenshot(page, "cmek-existing-encrypted");
 
     // Every readable version, history included, is now a blob under the key; the server only returns it.
     const k = await importCmekKey(key.raw);
@@ -244,7 +244,7 @@ describe("customer-managed keys in the dashboard", () => {
     expect(app.process.output()).not.toContain("plain-db-password");
   }, 120_000);
 
-  test("a reload during a key job: the card picks up the job's progress bar and follows it to the end", async () => {
+  test("a reload during a key job: the card picks up the job's progress bar, resumes the stopped job with the same keys and follows it to the end", async () => {
     const { page } = await newPage(browser, app);
     const user = await signedInUser(page, app);
     const token = (await api(app, "POST", "/v1/auth/token", { body: { email: user.email, password: PASSWORD } })).body.access_token as string;
@@ -274,16 +274,25 @@ describe("customer-managed keys in the dashboard", () => {
     await page.getByText("The job is not making progress").waitFor();
     await screenshot(page, "cmek-job-after-reload");
 
-    // The same keys again resume it (the API's way); the card, still polling, follows it to the end and shows the new key.
-    const resumed = await fetch(`${app.url}/v1/vaults/${vaultId}/cmek-rotate`, {
-      method: "POST",
-      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", "X-CMEK-Old-Key": encodeCmekKey(oldRaw), "X-CMEK-New-Key": encodeCmekKey(newRaw) },
-      body: JSON.stringify({ new_fingerprint: newKey.fingerprint }),
-    });
-    expect(resumed.status).toBe(202);
-    expect(((await resumed.json()) as { id: string }).id).toBe(jobId);
+    // Resume it from the card with the same two keys (the key files saved when it started): the same
+    // job goes on, and the card follows it to the end and shows the new key.
+    const oldFile = path.join(work, "mid-old.key");
+    const newFile = path.join(work, "mid-new.key");
+    writeFileSync(oldFile, cmekKeyFileText(oldRaw));
+    writeFileSync(newFile, cmekKeyFileText(newRaw));
+    await page.getByRole("button", { name: "Resume with the same keys" }).click();
+    const resume = page.getByRole("dialog", { name: "Resume the key job" });
+    await resume.getByLabel("Current key file").setInputFiles(newFile);
+    await resume.getByTestId("cmek-key-error").waitFor();
+    expect(await resume.getByRole("button", { name: "Resume" }).isDisabled()).toBe(true);
+    await resume.getByLabel("Current key file").setInputFiles(oldFile);
+    await resume.getByLabel("New key file (the one saved when this rotation started)").setInputFiles(newFile);
+    await resume.getByText("New key: loaded.").waitFor();
+    await resume.getByRole("button", { name: "Resume" }).click();
+    await resume.waitFor({ state: "hidden" });
     await page.waitForFunction((f) => document.querySelector('[data-testid="cmek-fingerprint"]')?.textContent?.trim() === f, newKey.fingerprint);
     expect(await page.getByTestId("cmek-job").count()).toBe(0);
+    expect((await database.db.cmekRotationJob.findUniqueOrThrow({ where: { id: jobId } })).status).toBe("completed");
     const read = await api(app, "GET", `/v1/vaults/${vaultId}/secrets/r/s7`, { token });
     expect(await decryptCmekValue(newKey, { vaultId, path: "r/s7" }, read.body.value as string)).toBe("rotating-7");
   }, 120_000);

@@ -15,7 +15,8 @@ import type { CmekJobInput, DisableCmekInput, RotateCmekInput } from "./action-s
 import { useLoadedKey } from "./cmek-vault";
 import { EncryptExisting, type EncryptExistingActions } from "./encrypt-existing";
 import { humanProblem, JobProgress } from "./job-progress";
-import { CmekKeyInput, shortFingerprint } from "./key-input";
+import { RunningJob } from "./running-job";
+import { CmekKeyInput, CurrentKey, shortFingerprint } from "./key-input";
 import { type LoadedCmekKey, setLoadedKey } from "./key-store";
 
 export type CmekActions = EncryptExistingActions & {
@@ -86,27 +87,6 @@ function NewKey({ vaultName, onChange }: { vaultName: string; onChange: (k: Load
         }}
       />
     </div>
-  );
-}
-
-/** The vault's current key: the one loaded in this tab, or a key file read here. */
-function CurrentKey({ vaultId, fingerprint, value, onChange }: { vaultId: string; fingerprint: string; value: LoadedCmekKey | null; onChange: (k: LoadedCmekKey) => void }) {
-  if (value) {
-    return (
-      <p className="text-sm text-zinc-300">
-        Current key: loaded in this tab (fingerprint <span className="font-mono">{shortFingerprint(fingerprint)}</span>).
-      </p>
-    );
-  }
-  return (
-    <CmekKeyInput
-      fingerprint={fingerprint}
-      label="Current key file"
-      onKey={(k) => {
-        setLoadedKey(vaultId, k);
-        onChange(k);
-      }}
-    />
   );
 }
 
@@ -302,30 +282,6 @@ function DisableDialog({ vault, fingerprint, actions, open, onClose }: { vault: 
 }
 
 /**
- * The job the vault names (vault.cmek_job_id), picked up on load: after a reload, or from another tab,
- * its progress bar continues where the job is; the page refreshes once it stops.
- */
-function RunningJob({ vaultId, jobId, poll }: { vaultId: string; jobId: string; poll: CmekActions["job"] }) {
-  const router = useRouter();
-  const [job, setJob] = useState<CmekJobResponse | null>(null);
-  const [problem, setProblem] = useState<string | null>(null);
-  useEffect(() => {
-    let live = true;
-    void poll({ vault_id: vaultId, job_id: jobId }).then((r) => {
-      if (!live) return;
-      if (r.ok) setJob(r.data);
-      else setProblem(humanProblem(r.problem));
-    });
-    return () => {
-      live = false;
-    };
-  }, [poll, vaultId, jobId]);
-  if (problem) return <Alert tone="amber">{problem}</Alert>;
-  if (!job) return <p className="text-sm text-zinc-400">Loading the running key job…</p>;
-  return <JobProgress vaultId={vaultId} job={job} poll={poll} onDone={() => router.refresh()} />;
-}
-
-/**
  * The vault's customer-managed key (docs/cmek.md): turn it on with a key generated in this browser,
  * see its fingerprint, load or forget the key for this tab, rotate it, turn it off. Only vault
  * managers can change it; the service says so to anyone else.
@@ -376,7 +332,7 @@ export function CmekCard({ vault, secretCount, actions }: { vault: VaultResponse
       }
     >
       <div className="flex flex-col gap-3">
-        {vault.cmek_job_id && <RunningJob key={vault.cmek_job_id} vaultId={vault.id} jobId={vault.cmek_job_id} poll={actions.job} />}
+        {vault.cmek_job_id && <RunningJob key={vault.cmek_job_id} vaultId={vault.id} jobId={vault.cmek_job_id} actions={actions} />}
         <div className="flex flex-col gap-1">
           <p className="flex items-center gap-2 text-sm font-medium text-zinc-200">
             Key fingerprint (SHA-256) <Badge tone="blue">CMEK</Badge>

@@ -1,5 +1,5 @@
 "use client";
-import { useEffect, useState } from "react";
+import { type ReactNode, useEffect, useState } from "react";
 import { Alert } from "@/components/ui/layout";
 import type { Action } from "@/components/vaults/types";
 import type { CmekJobResponse } from "@/lib/contract/cmek";
@@ -25,7 +25,20 @@ export function ProgressBar({ label, pct }: { label: string; pct: number }) {
 }
 
 /** A customer-key job's progress, polled until it completes or fails. */
-export function JobProgress({ vaultId, job: first, poll, onDone }: { vaultId: string; job: CmekJobResponse; poll: Action<CmekJobInput, CmekJobResponse>; onDone: (job: CmekJobResponse) => void }) {
+export function JobProgress({
+  vaultId,
+  job: first,
+  poll,
+  onDone,
+  stalledAction,
+}: {
+  vaultId: string;
+  job: CmekJobResponse;
+  poll: Action<CmekJobInput, CmekJobResponse>;
+  onDone: (job: CmekJobResponse) => void;
+  /** What the stalled notice offers (resuming the job), where the page can. */
+  stalledAction?: (job: CmekJobResponse) => ReactNode;
+}) {
   const [job, setJob] = useState(first);
   const [problem, setProblem] = useState<string | null>(null);
   useEffect(() => {
@@ -57,7 +70,10 @@ export function JobProgress({ vaultId, job: first, poll, onDone }: { vaultId: st
       </p>
       {job.stalled && (
         <Alert tone="amber" title="The job is not making progress">
-          The server running it stopped. Start it again with the same keys (Rotate key, or Turn off) to resume it where it stopped.
+          <span className="flex flex-col gap-2">
+            <span>The server running it stopped. Resume it with the same key{job.kind === "rotate" ? "s" : ""}: it goes on from where it stopped.</span>
+            {stalledAction?.(job)}
+          </span>
         </Alert>
       )}
       {job.status === "failed" && <Alert title="The job stopped">{job.error ?? "It failed."} Start it again with the same keys to finish it.</Alert>}

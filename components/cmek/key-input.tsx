@@ -3,7 +3,7 @@ import { useId, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { TextAreaField } from "@/components/ui/field";
 import { CmekError, decodeCmekKey, importCmekKey } from "@/lib/crypto/cmek";
-import type { LoadedCmekKey } from "./key-store";
+import { type LoadedCmekKey, setLoadedKey } from "./key-store";
 
 /** The longest key file we read: a key file is 45 bytes; anything far bigger is not one. */
 const MAX_KEY_FILE_BYTES = 4096;
@@ -89,5 +89,26 @@ export function CmekKeyInput({ fingerprint, label, onKey }: { fingerprint: strin
         </p>
       )}
     </div>
+  );
+}
+
+/** The vault's current key: the one loaded in this tab, or a key file read here. */
+export function CurrentKey({ vaultId, fingerprint, value, onChange }: { vaultId: string; fingerprint: string; value: LoadedCmekKey | null; onChange: (k: LoadedCmekKey) => void }) {
+  if (value) {
+    return (
+      <p className="text-sm text-zinc-300">
+        Current key: loaded in this tab (fingerprint <span className="font-mono">{shortFingerprint(fingerprint)}</span>).
+      </p>
+    );
+  }
+  return (
+    <CmekKeyInput
+      fingerprint={fingerprint}
+      label="Current key file"
+      onKey={(k) => {
+        setLoadedKey(vaultId, k);
+        onChange(k);
+      }}
+    />
   );
 }
