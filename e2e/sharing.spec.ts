@@ -114,6 +114,9 @@ describe("shares, audit and billing in the browser", () => {
     const orgRow = a.page.getByRole("table", { name: "Org shares" }).locator(`[data-share-id="${shareId}"]`);
     expect(await orgRow.textContent()).toContain(sender.email);
     expect(await orgRow.textContent()).toContain(bEmail);
+    const headings = (name: string) => a.page.getByRole("table", { name }).locator("thead th").allTextContents();
+    expect(await headings("Org shares")).toEqual(["Secret path", "Shared by", "Recipient", "Version", "Expires", "Reads", "Status", "Actions"]);
+    expect(await headings("Outbound shares")).toEqual(["Secret path", "Recipient", "Version", "Expires", "Reads", "Status", "Actions"]);
     // On a phone the table scrolls inside its card; the page itself does not scroll sideways.
     await a.page.setViewportSize({ width: 375, height: 800 });
     expect(await a.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
@@ -142,6 +145,26 @@ describe("shares, audit and billing in the browser", () => {
     expect((await api(app, "GET", "/v1/shares/inbound", { token: bToken })).body.shares).toEqual([]);
     await open(b.page, "/shares");
     await b.page.getByText("No shares sent to you").waitFor();
+
+    // A share with a passphrase: the reveal dialog asks for it, refuses a wrong one, shows the value for the right one.
+    const PHRASE = "told you over the phone";
+    const guarded = await api(app, "POST", `/v1/secrets/${secretId}/share`, {
+      token: senderToken,
+      body: { recipient_type: "user", recipient_id: bId, expires_at: inDays(2), passphrase: PHRASE },
+    });
+    expect(guarded.status).toBe(201);
+    await open(b.page, "/shares");
+    const guardedRow = inbound.locator(`[data-share-id="${guarded.body.id}"]`);
+    await guardedRow.getByRole("button", { name: "Accept" }).click();
+    await guardedRow.getByRole("button", { name: "Reveal" }).click();
+    const ask = b.page.getByRole("dialog", { name: "Reveal shared secret" });
+    await ask.getByLabel("Passphrase").fill("not the phrase");
+    await ask.getByRole("button", { name: "Reveal value" }).click();
+    await ask.getByRole("alert").filter({ hasText: "passphrase" }).waitFor();
+    expect(await b.page.content()).not.toContain(SHARED);
+    await ask.getByLabel("Passphrase").fill(PHRASE);
+    await ask.getByRole("button", { name: "Reveal value" }).click();
+    await expect.poll(() => b.page.getByRole("dialog", { name: "Shared secret" }).getByTestId("shared-secret-value").textContent()).toBe(SHARED);
 
     await a.context.close();
     await b.context.close();

@@ -1,8 +1,8 @@
 import Link from "next/link";
-import { cellClass, EmptyState, formatDate, Table } from "@/components/ui/layout";
-import { type RevokeShare, RevokeShareButton } from "./revoke-share-button";
-import { type OutboundShareRow, readsLabel, shareStatus, versionLabel } from "./share-rows";
-import { ShareStatusBadge } from "./share-status-badge";
+import { EmptyState } from "@/components/ui/layout";
+import type { RevokeShare } from "./revoke-share-button";
+import type { OutboundShareRow } from "./share-rows";
+import { SharesTable } from "./shares-table";
 
 export function OutboundShares({ shares, revoke }: { shares: OutboundShareRow[]; revoke: RevokeShare }) {
   if (shares.length === 0) {
@@ -12,23 +12,5 @@ export function OutboundShares({ shares, revoke }: { shares: OutboundShareRow[];
       </EmptyState>
     );
   }
-  return (
-    <Table label="Outbound shares" head={["Secret path", "Recipient", "Version", "Expires", "Reads", "Status", <span key="a" className="sr-only">Actions</span>]}>
-      {shares.map((s) => (
-        <tr key={s.id} data-share-id={s.id}>
-          <td className={`${cellClass} font-mono text-zinc-100`}>{s.secret_path}</td>
-          <td className={cellClass}>{s.recipient_label}</td>
-          <td className={`${cellClass} whitespace-nowrap`}>{versionLabel(s)}</td>
-          <td className={`${cellClass} whitespace-nowrap text-zinc-400`}>{formatDate(s.expires_at)}</td>
-          <td className={`${cellClass} whitespace-nowrap tabular-nums`}>{readsLabel(s)}</td>
-          <td className={cellClass}>
-            <ShareStatusBadge status={shareStatus(s, s.declined)} />
-          </td>
-          <td className={`${cellClass} text-right`}>
-            <RevokeShareButton id={s.id} path={s.secret_path} recipient={s.recipient_label} revoke={revoke} />
-          </td>
-        </tr>
-      ))}
-    </Table>
-  );
+  return <SharesTable label="Outbound shares" shares={shares} revoke={revoke} />;
 }

@@ -4,11 +4,11 @@ import { type FormEvent, useId, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { CopyButton } from "@/components/ui/copy-button";
 import { Dialog } from "@/components/ui/dialog";
-import { TextField } from "@/components/ui/field";
 import { Alert } from "@/components/ui/layout";
 import { useAction } from "@/components/ui/use-action";
 import type { SharedSecret } from "@/lib/contract/shares";
 import type { ActionResult } from "@/lib/dashboard/action-result";
+import { SharePassphraseField } from "./share-passphrase-field";
 
 export type RevealShare = (input: { id: string; passphrase?: string }) => Promise<ActionResult<SharedSecret>>;
 
@@ -73,16 +73,7 @@ export function RevealShareButton({ id, path, hint, needsPassphrase, reveal }: {
           </>
         ) : needsPassphrase ? (
           <form onSubmit={submitPassphrase} className="flex flex-col gap-4">
-            <TextField
-              label="Passphrase"
-              type="password"
-              autoComplete="off"
-              required
-              maxLength={256}
-              value={passphrase}
-              onChange={(e) => setPassphrase(e.target.value)}
-              hint="The sender set a passphrase on this share. Revealing uses one read."
-            />
+            <SharePassphraseField value={passphrase} onChange={setPassphrase} hint="The sender set a passphrase on this share. Revealing uses one read." />
             {mutation.error && <Alert>{mutation.error.problem.detail}</Alert>}
             <div className="flex justify-end gap-2">
               <Button variant="secondary" onClick={close}>

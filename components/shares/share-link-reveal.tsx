@@ -3,11 +3,11 @@ import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { useAutoHide } from "@/components/secrets/use-auto-hide";
 import { Button } from "@/components/ui/button";
 import { CopyButton } from "@/components/ui/copy-button";
-import { TextField } from "@/components/ui/field";
 import { Alert, formatDate } from "@/components/ui/layout";
 import { useAction } from "@/components/ui/use-action";
 import type { SharedSecret } from "@/lib/contract/shares";
 import type { ActionResult } from "@/lib/dashboard/action-result";
+import { SharePassphraseField } from "./share-passphrase-field";
 
 /** What the page knows before the value is asked for (never the value, never the passphrase). */
 export type ShareLinkDetails = { id: string; path: string; sharer_name: string; expires_at: string; reads_left: number | null; needs_passphrase: boolean; needs_token?: boolean };
@@ -73,16 +73,7 @@ export function ShareLinkReveal({ preview, reveal }: { preview: ShareLinkDetails
       ) : (
         <form onSubmit={submit} className="flex flex-col gap-4">
           {preview.needs_passphrase && (
-            <TextField
-              label="Passphrase"
-              type="password"
-              autoComplete="off"
-              required
-              maxLength={256}
-              value={passphrase}
-              onChange={(e) => setPassphrase(e.target.value)}
-              hint="The sender set a passphrase; they will have told you separately."
-            />
+            <SharePassphraseField value={passphrase} onChange={setPassphrase} hint="The sender set a passphrase; they will have told you separately." />
           )}
           {mutation.error && <Alert>{mutation.error.problem.detail}</Alert>}
           <div>
