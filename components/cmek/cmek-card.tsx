@@ -111,6 +111,7 @@ function EnableDialog({ vault, actions, hasSecrets, open, onClose }: { vault: Va
           vault={vault}
           actions={actions}
           newKey={key}
+          onCancel={onClose}
           onEnabled={() => {
             if (key) setLoadedKey(vault.id, key);
             onClose();

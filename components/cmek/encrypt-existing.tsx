@@ -39,7 +39,19 @@ async function unwrap<T>(r: Promise<ActionResult<T>>): Promise<T> {
  * with the new key, bound to the vault and its path, and sends all the blobs with the fingerprint in
  * one request. The server swaps them in all at once or changes nothing; the key never leaves the tab.
  */
-export function EncryptExisting({ vault, actions, newKey, onEnabled }: { vault: VaultResponse; actions: EncryptExistingActions; newKey: LoadedCmekKey | null; onEnabled: () => void }) {
+export function EncryptExisting({
+  vault,
+  actions,
+  newKey,
+  onEnabled,
+  onCancel,
+}: {
+  vault: VaultResponse;
+  actions: EncryptExistingActions;
+  newKey: LoadedCmekKey | null;
+  onEnabled: () => void;
+  onCancel: () => void;
+}) {
   const [plan, setPlan] = useState<CmekEnablePlan | null>(null);
   const [planError, setPlanError] = useState<string | null>(null);
   const [phase, setPhase] = useState<Phase>({ step: "idle" });
@@ -108,7 +120,10 @@ export function EncryptExisting({ vault, actions, newKey, onEnabled }: { vault: 
         </div>
       )}
       {phase.step === "failed" && <Alert title="Your own key was not turned on">{phase.message} Nothing was changed.</Alert>}
-      <div className="flex justify-end">
+      <div className="flex justify-end gap-2">
+        <Button variant="secondary" disabled={busy} onClick={onCancel}>
+          Cancel
+        </Button>
         <Button disabled={!newKey || busy || plan.deleted_paths.length > 0} pending={busy} onClick={() => newKey && void run(newKey, plan.versions)}>
           Encrypt {plural(plan.versions.length, "existing version")} in this browser
         </Button>

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { cmekKeyFileText, createClient, importCmekKey, type TalonClient } from "../../lib/sdk";
+import { cmekKeyFileText, createClient, encryptCmekValue, importCmekKey, type TalonClient } from "../../lib/sdk";
 import { signUpVerified } from "../helpers/accounts";
 import { startTestServer, type TestServer } from "../helpers/server";
 
@@ -58,4 +58,21 @@ test("set/get with cmekKey round-trips; without it the blob comes back; a wrong 
   // rotate() keeps type and metadata and encrypts the new value with the key.
   expect((await sdk.secrets.rotate(vaultId, "db/password", "hunter3", { cmekKey: nextRaw })).data?.type).toBe("password");
   expect((await sdk.secrets.get(vaultId, "db/password", { cmekKey: nextRaw })).data?.value).toBe("hunter3");
+});
+
+test("enable on a vault with values: the caller reads and encrypts each version and sends them with the fingerprint", async () => {
+  const raw = randomBytes(32);
+  const key = await importCmekKey(raw);
+  const vaultId = (await sdk.vaults.create({ name: "sdk-cmek-existing" })).data!.id;
+  for (const v of ["first", "second"]) expect((await sdk.secrets.set(vaultId, "app/token", v)).error).toBeNull();
+  // Without versions the server cannot encrypt what is there (positive control for the call below).
+  expect((await sdk.cmek.enable(vaultId, key.fingerprint)).error?.type).toBe("conflict");
+  const versions = [];
+  for (const version of [1, 2]) {
+    const plain = (await sdk.secrets.getVersion(vaultId, "app/token", version)).data!.value;
+    versions.push({ path: "app/token", version, blob: await encryptCmekValue(key, { vaultId, path: "app/token" }, plain) });
+  }
+  expect((await sdk.cmek.enable(vaultId, key.fingerprint, versions)).data?.cmek_enabled).toBe(true);
+  expect((await sdk.secrets.getVersion(vaultId, "app/token", 1, { cmekKey: raw })).data?.value).toBe("first");
+  expect((await sdk.secrets.get(vaultId, "app/token", { cmekKey: raw })).data?.value).toBe("second");
 });
