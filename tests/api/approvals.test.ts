@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { uniqueEmail, verificationTokenFrom } from "../helpers/accounts";
 import { client, type TestResponse } from "../helpers/http";
 import { addAgent, addOrgUser, grant, NO_RATE_LIMITS } from "../helpers/policies";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { startSmtpServer, type TestSmtpServer } from "../helpers/smtp";
+import { captureStderr, type StderrCapture } from "../helpers/stderr";
 
 /**
  * Approvals and break-glass (issue 14 item 3) over real HTTP, with mail to a loopback SMTP server.
@@ -18,7 +19,7 @@ let ownerEmail: string;
 let orgId: string;
 let vault: string;
 const responses: string[] = [];
-const logs: string[] = [];
+let stderr: StderrCapture;
 type Api = ReturnType<typeof client>;
 
 /** Every answer is kept, to search for the canary at the end. */
@@ -56,11 +57,7 @@ async function gatedAgent(pattern = "db/*", requireApproval: unknown = true) {
 let ownerToken: string;
 
 beforeAll(async () => {
-  const write = process.stderr.write.bind(process.stderr);
-  vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    logs.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
-    return (write as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
-  });
+  stderr = captureStderr();
   smtp = await startSmtpServer();
   server = await startTestServer({ env: { ...NO_RATE_LIMITS, TALON_SMTP_URL: smtp.url, TALON_LOG_LEVEL: "debug" } });
   const acct = await signUp();
@@ -75,7 +72,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  vi.restoreAllMocks();
+  stderr.restore();
   await server?.close();
   await smtp?.close();
 });
@@ -304,7 +301,8 @@ describe("canary", () => {
     expect(JSON.stringify(audit)).not.toContain(CANARY);
     expect(JSON.stringify(audit)).not.toContain("rotate the nightly backup job");
     expect(smtp.messages.some((m) => m.raw.includes(CANARY))).toBe(false);
-    expect(logs.join("")).not.toContain(CANARY);
+    expect(stderr.text()).toContain('"msg"'); // the capture saw the server's log lines
+    expect(stderr.text()).not.toContain(CANARY);
     const rows = await server.rt.db.approvalRequest.findMany({ where: { orgId } });
     expect(JSON.stringify(rows)).not.toContain(CANARY);
   });

@@ -9,6 +9,7 @@ import { signUpVerified } from "../helpers/accounts";
 import { client } from "../helpers/http";
 import { addAgent, addOrgUser, grant } from "../helpers/policies";
 import { startTestServer, type TestServer } from "../helpers/server";
+import { captureStderr, type StderrCapture } from "../helpers/stderr";
 import { type Receiver, startReceiver } from "../helpers/webhook-receiver";
 
 /**
@@ -19,8 +20,7 @@ import { type Receiver, startReceiver } from "../helpers/webhook-receiver";
  */
 let server: TestServer;
 let upstream: Receiver;
-const logged: string[] = [];
-const realWrite = process.stderr.write.bind(process.stderr);
+let stderr: StderrCapture;
 
 const CANARY = `cnry-${randomUUID()}-tok en/+=`;
 const BUNDLE_FIELD = `cnry-field-${randomUUID()}`;
@@ -33,10 +33,7 @@ let vaultId: string;
 beforeAll(async () => {
   server = await startTestServer();
   setLogLevel("debug");
-  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    logged.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
-    return (realWrite as (...a: unknown[]) => boolean)(chunk, ...rest);
-  }) as typeof process.stderr.write;
+  stderr = captureStderr();
   // Echoes everything it got, in the body, a header and the status text.
   upstream = await startReceiver((_n, r) => ({
     status: 200,
@@ -51,7 +48,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  process.stderr.write = realWrite;
+  stderr?.restore();
   setLogLevel("error");
   await upstream?.close();
   await server?.close();
@@ -281,7 +278,8 @@ describe("execute", () => {
     expectClean(allAudit, [CANARY, BUNDLE_FIELD, BUNDLE_OTHER]);
     expect(allAudit.includes("private-query-text")).toBe(false);
     expect(allAudit.includes("private-header-text")).toBe(false);
-    expectClean(logged.join(""), [CANARY, BUNDLE_FIELD, BUNDLE_OTHER]);
+    expect(stderr.text()).toContain('"msg"'); // the capture saw the server's log lines
+    expectClean(stderr.text(), [CANARY, BUNDLE_FIELD, BUNDLE_OTHER]);
     // Usage is metered like any agent request.
     expect(res.headers.get("x-ratelimit-requests-used")).not.toBeNull();
   });
