@@ -1,9 +1,10 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type pg from "pg";
+import type { SqliteConnections } from "./sqlite-adapter";
 
 type Dialect = "sqlite" | "postgres";
 /** A Prisma client, structurally (so ./index can import this file without an import cycle). */
-type PrismaLike = { $connect(): Promise<void>; $transaction<T>(fn: () => Promise<T>): Promise<T> };
+type PrismaLike = { $connect(): Promise<void> };
 /** A driver adapter factory (PrismaBetterSqlite3, PrismaPg): Prisma calls `connect` at start-up and again after each `$disconnect`. */
 type AdapterFactory = { connect(): Promise<unknown> };
 
@@ -16,15 +17,17 @@ type AdapterFactory = { connect(): Promise<unknown> };
  * (SQLite: epoch-ms numbers for DateTime, 0/1 for Boolean, Buffer for Bytes; PostgreSQL: Date, boolean,
  * Buffer); each domain's repo.ts normalises them.
  *
- * The connection is never one captured at start-up: every call takes the driver object of the adapter
- * Prisma has open *now* (its SQLite connection, its pg pool), recorded each time Prisma connects. When
+ * The connection is never one captured at start-up: every call takes the driver objects of the adapter
+ * Prisma has open *now* (its SQLite connections, its pg pool), recorded each time Prisma connects. When
  * Prisma has let it go (`$disconnect`, an outage), the call asks Prisma to connect again first, so the
  * hot path and Prisma recover together. Driver errors are thrown as the driver gives them (SqliteError
  * `SQLITE_BUSY`, `SQLITE_CANTOPEN`…, pg's FATAL / class-08 / 57P errors, socket errors); the pipeline's
  * `databaseOutage` (server/http/errors.ts) turns those into the same 503 + Retry-After as Prisma's.
  *
  * Prisma stays the schema, the migrations and every cold path; the queries here are reads or single
- * statements, named by the repo that owns them (`secrets.read`, `auth.agentJwt`, …).
+ * statements, named by the repo that owns them (`secrets.read`, `auth.agentJwt`, …). On SQLite they
+ * keep out of Prisma's open transactions as Prisma's own plain statements do (./sqlite-adapter.ts):
+ * reads on the read-only connection, writes on the writer once no transaction holds it.
  */
 export type HotRow = Record<string, unknown>;
 
@@ -38,19 +41,17 @@ export interface HotSql {
   run(name: string, sql: string, params: readonly unknown[]): Promise<number>;
 }
 
-/** Records the driver object of every adapter Prisma opens through `factory`, and runs `onConnect` on it. */
+/** Records what the hot path needs (`take`) of every adapter Prisma opens through `factory`. */
 class Connections<C> {
   current: C | null = null;
   private reconnecting: Promise<void> | null = null;
   db: PrismaLike | null = null;
 
-  constructor(factory: AdapterFactory, onConnect: (client: C) => void) {
+  constructor(factory: AdapterFactory, take: (adapter: unknown) => C) {
     const connect = factory.connect.bind(factory);
     factory.connect = async () => {
       const adapter = await connect();
-      const client = (adapter as { client: C }).client;
-      onConnect(client);
-      this.current = client;
+      this.current = take(adapter);
       return adapter;
     };
   }
@@ -98,7 +99,7 @@ class SqliteHot implements HotSql {
   /** Statements are per connection: a reconnect starts an empty map. */
   private prepared = new WeakMap<BetterSqlite3.Database, Map<string, Prepared>>();
 
-  constructor(private readonly conns: Connections<BetterSqlite3.Database>) {}
+  constructor(private readonly conns: Connections<SqliteConnections>) {}
 
   private statement(conn: BetterSqlite3.Database, name: string, sql: string): Prepared {
     let byName = this.prepared.get(conn);
@@ -115,10 +116,10 @@ class SqliteHot implements HotSql {
     return p;
   }
 
-  /** The connection Prisma has open now, or a fresh one Prisma opens for us (an outage throws). */
-  private connection(): BetterSqlite3.Database | Promise<BetterSqlite3.Database> {
-    const conn = this.conns.current;
-    return conn?.open ? conn : this.conns.reconnect();
+  /** The connections Prisma has open now, or fresh ones Prisma opens for us (an outage throws). */
+  private connections(): SqliteConnections | Promise<SqliteConnections> {
+    const c = this.conns.current;
+    return c?.writer.open && c.reader.open ? c : this.conns.reconnect();
   }
 
   private allOn(conn: BetterSqlite3.Database, name: string, sql: string, params: readonly unknown[]): HotRow[] {
@@ -128,10 +129,10 @@ class SqliteHot implements HotSql {
 
   all(name: string, sql: string, params: readonly unknown[]): Promise<HotRow[]> {
     try {
-      const conn = this.connection();
+      const c = this.connections();
       // The common case stays synchronous: no extra turn of the event loop for an open connection.
-      if (!(conn instanceof Promise)) return Promise.resolve(this.allOn(conn, name, sql, params));
-      return conn.then((c) => this.allOn(c, name, sql, params));
+      if (!(c instanceof Promise)) return Promise.resolve(this.allOn(c.reader, name, sql, params));
+      return c.then((now) => this.allOn(now.reader, name, sql, params));
     } catch (e) {
       return Promise.reject(e as Error);
     }
@@ -142,16 +143,18 @@ class SqliteHot implements HotSql {
   }
 
   async run(name: string, sql: string, params: readonly unknown[]): Promise<number> {
-    const conn = await this.connection();
-    const exec = (c: BetterSqlite3.Database) => {
-      const p = this.statement(c, name, sql);
+    const { gate } = await this.connections();
+    // The writer serves Prisma's transactions too: wait until none is open, or this statement would
+    // run inside it (and roll back with it). Then it is its own implicit transaction, run synchronously.
+    const release = gate.tryAcquire() ?? (await gate.acquire(name));
+    try {
+      // A wait may have outlived the connection (a $disconnect meanwhile): the one open now.
+      const { writer } = await this.connections();
+      const p = this.statement(writer, name, sql);
       return p.stmt.run(...bind(p, params)).changes;
-    };
-    // One connection serves Prisma too: while one of its interactive transactions is open, a write
-    // here would land inside it (and roll back with it). Wait for that transaction through Prisma's
-    // own queue instead; otherwise the statement is its own implicit transaction, run synchronously.
-    if (conn.inTransaction) return this.conns.db!.$transaction(async () => exec(await this.connection()));
-    return exec(conn);
+    } finally {
+      release();
+    }
   }
 }
 
@@ -206,12 +209,11 @@ const g = globalThis as typeof globalThis & { [REGISTRY]?: WeakMap<object, HotSq
 const registry = (g[REGISTRY] ??= new WeakMap<object, HotSql>());
 
 /**
- * Call with the adapter factory *before* handing it to PrismaClient, then `register(db)` with the
- * client. `onConnect` runs on every SQLite connection Prisma opens (start-up and each reconnect), so
- * per-connection settings (busy timeout, foreign keys) hold on all of them.
+ * Call with the adapter factory (./sqlite-adapter's) *before* handing it to PrismaClient, then
+ * `register(db)` with the client.
  */
-export function trackSqlite(factory: AdapterFactory, onConnect: (conn: BetterSqlite3.Database) => void): { register(db: PrismaLike): void } {
-  const conns = new Connections<BetterSqlite3.Database>(factory, onConnect);
+export function trackSqlite(factory: AdapterFactory): { register(db: PrismaLike): void } {
+  const conns = new Connections<SqliteConnections>(factory, (adapter) => adapter as SqliteConnections);
   return {
     register(db) {
       conns.db = db;
@@ -222,7 +224,7 @@ export function trackSqlite(factory: AdapterFactory, onConnect: (conn: BetterSql
 
 /** As trackSqlite, for PostgreSQL: the pool of the adapter Prisma has open (`current()`, e.g. for pool stats). */
 export function trackPostgres(factory: AdapterFactory, pgTypes: typeof pg.types): { register(db: PrismaLike): void; current(): pg.Pool | null } {
-  const conns = new Connections<pg.Pool>(factory, () => undefined);
+  const conns = new Connections<pg.Pool>(factory, (adapter) => (adapter as { client: pg.Pool }).client);
   return {
     register(db) {
       conns.db = db;

@@ -1,7 +1,7 @@
-import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { trackPostgres, trackSqlite } from "./hot";
+import { isolatingSqliteAdapter } from "./sqlite-adapter";
 import type { DbPoolStats } from "../metrics";
 import { PrismaClient as PostgresClient } from "../../generated/postgres/client";
 import { PrismaClient as SqliteClient } from "../../generated/sqlite/client";
@@ -14,7 +14,7 @@ export type Db = SqliteClient;
 export type Tx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
 export type Dialect = "sqlite" | "postgres";
 
-/** `poolStats` only on PostgreSQL: SQLite runs in process on one connection, with no pool to observe. */
+/** `poolStats` only on PostgreSQL: SQLite runs in process on two connections (./sqlite-adapter), with no pool to observe. */
 export type Database = { db: Db; dialect: Dialect; close(): Promise<void>; poolStats?: () => DbPoolStats };
 
 /**
@@ -27,17 +27,22 @@ const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 20_000 } as const;
 export async function openDatabase(url: string): Promise<Database> {
   if (url.startsWith("file:")) {
     // Timestamps as epoch milliseconds: raw SQL then compares dates the same way on both databases.
-    const adapter = new PrismaBetterSqlite3({ url }, { timestampFormat: "unixepoch-ms" });
-    // Every connection the adapter opens (at start-up and again after a $disconnect or an outage) gets
-    // the same settings, and the hot path (./hot.ts) runs on whichever one is open now. WAL lets readers
-    // run beside the writer; NORMAL is durable across process crashes in WAL mode; the busy timeout makes
-    // concurrent writers (other processes, the migrator) wait instead of failing.
-    const hot = trackSqlite(adapter, (conn) => {
-      conn.pragma("journal_mode = WAL");
-      conn.pragma("synchronous = NORMAL");
-      conn.pragma("busy_timeout = 5000");
-      conn.pragma("foreign_keys = ON");
+    // Every connection pair the adapter opens (at start-up and again after a $disconnect or an outage)
+    // gets the same settings. WAL lets the reader run beside the writer; NORMAL is durable across process
+    // crashes in WAL mode; the busy timeout makes concurrent writers (other processes, the migrator) wait
+    // instead of failing.
+    const adapter = isolatingSqliteAdapter(url, { timestampFormat: "unixepoch-ms" }, {
+      writer(conn) {
+        conn.pragma("journal_mode = WAL");
+        conn.pragma("synchronous = NORMAL");
+        conn.pragma("busy_timeout = 5000");
+        conn.pragma("foreign_keys = ON");
+      },
+      reader(conn) {
+        conn.pragma("busy_timeout = 5000");
+      },
     });
+    const hot = trackSqlite(adapter);
     const db = new SqliteClient({ adapter, transactionOptions: TRANSACTION_OPTIONS });
     await db.$connect();
     hot.register(db);
