@@ -6,12 +6,17 @@
  * is printed after the table, beside the raw PKCS#11 rate.
  * Rows: the issue-10 scenarios (agent JWT read, policy-checked and audited; `ocv_` key read; user JWT
  * read; PUT; agent-token exchange; hosted MCP `tools/call get_secret`), each with req/s, × floor,
- * p50/p99 and non-2xx, then the server's RSS after the run. Writes JSON to bench-results/ and an SVG
+ * p50/p99 and non-2xx, then the server's RSS after the run and what it is made of (heap, outside the
+ * heap; ./memory-preload.mjs), then two Talon instances on one PostgreSQL database with the load split
+ * across both (./postgres-two.ts: GET and PUT, summed req/s, the worse p99). Writes JSON to bench-results/ and an SVG
  * chart to docs/perf/bench.svg.
  * env: BENCH_DURATION (seconds, default 10), BENCH_CONNECTIONS (default 32), BENCH_SECRETS (default 1000),
  *      BENCH_ONLY (comma-separated row keys, e.g. "agent-jwt,put"; the floor always runs),
  *      BENCH_CHART (path of the SVG, default docs/perf/bench.svg; "off" writes none),
- *      BENCH_PROFILE_DIR (one V8 CPU profile of the server per row there, `<row key>.cpuprofile`)
+ *      BENCH_PROFILE_DIR (one V8 CPU profile of the server per row there, `<row key>.cpuprofile`),
+ *      BENCH_POSTGRES_URL (for the rows pg2-get and pg2-put: a PostgreSQL server whose user may create
+ *      databases; default TEST_DATABASE_URL, else postgresql://postgres@127.0.0.1:5432/postgres; an
+ *      unreachable server skips those rows, it never fails the run)
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -19,18 +24,22 @@ import { cpus, tmpdir } from "node:os";
 import path from "node:path";
 import autocannon, { type Result } from "autocannon";
 import { ROOT } from "../build-state.mjs";
-import { api, ensureBuild, freePort, signUpVerified, startTalon, type TalonProcess, waitHealthy } from "../talon-process";
+import { ensureBuild, freePort, startTalon, type TalonProcess, waitHealthy } from "../talon-process";
 import { benchSecp256k1, formatSecp256k1Bench } from "./hsm-secp256k1";
 import { type EvmNode, startEvmNode } from "../../tests/helpers/evm-node";
 import { BENCH_RECIPIENT, setupCryptoProxyAgent } from "./crypto-proxy";
 import { checkMcpGetSecret, mcpGetSecretBody, openMcpSession, setupReadAgent } from "./agent";
 import { benchChartSvg } from "./chart";
+import { benchPostgresTwoInstances, type Row } from "./postgres-two";
+import { RATE_LIMITS_OFF, seedBenchOrg } from "./seed";
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SECRETS = Number(process.env.BENCH_SECRETS ?? 1000);
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",").map((k) => k.trim())) : null;
 const wanted = (key: string) => ONLY === null || ONLY.has(key);
+/** Where the two-instance rows create (and drop) their database: a server whose user may create databases. */
+const POSTGRES_ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 
 /** The server's resident set: start.mjs runs dist/server.mjs as its child, so the figure is the child's (Linux /proc). */
 function serverRssMb(launcherPid: number | undefined): number | null {
@@ -44,6 +53,23 @@ function serverRssMb(launcherPid: number | undefined): number | null {
     if (m) max = Math.max(max ?? 0, Number(m[1]) / 1024);
   }
   return max;
+}
+
+/** What ./memory-preload.mjs last wrote (MB): RSS, V8 heap used/reserved, outside the heap. Null when it never wrote. */
+type ServerMemory = { rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number; mallocedMemory: number };
+
+async function serverMemory(file: string): Promise<ServerMemory | null> {
+  // The preload samples every 500 ms: wait for a sample taken now, not before the load ended.
+  await new Promise((r) => setTimeout(r, 1100));
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as ServerMemory;
+  } catch {
+    return null;
+  }
+}
+
+function formatMemory(m: ServerMemory): string {
+  return `RSS ${m.rss.toFixed(0)} MB = V8 heap ${m.heapTotal.toFixed(0)} MB reserved (${m.heapUsed.toFixed(0)} MB live), external ${m.external.toFixed(0)} MB (Buffers ${m.arrayBuffers.toFixed(0)} MB), malloc ${m.mallocedMemory.toFixed(0)} MB, rest code/stacks/native`;
 }
 
 // Same process model as Talon (its own process), so the comparison measures the framework and the work.
@@ -64,13 +90,6 @@ async function startBare(): Promise<{ child: ChildProcess; url: string }> {
     child.once("exit", (c) => reject(new Error(`bare server exited with ${c}`)));
   });
   return { child, url: `http://127.0.0.1:${port}` };
-}
-
-async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>) {
-  let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
 }
 
 /** The pid of dist/server.mjs, the launcher's (start.mjs) child. */
@@ -101,8 +120,6 @@ async function toggleProfile(launcherPid: number | undefined, stopAs?: string): 
   console.error(`no CPU profile written for ${stopAs}`);
 }
 
-type Row = { key: string; name: string; result: Result };
-
 function table(rows: Row[], baseline: number) {
   const head = ["scenario", "req/s", "× floor", "p50 ms", "p99 ms", "non-2xx", "errors"];
   const lines = rows.map(({ name, result: r }) => [
@@ -132,47 +149,27 @@ async function main() {
       console.error(`local chain unavailable, simulate/submit rows skipped: ${e instanceof Error ? e.message : String(e)}`);
       return undefined;
     });
-    // One client IP and one user drive all the load: the per-IP and per-principal limits would turn
-    // it into a measurement of 429s, so they are off (as behind a proxy that spreads many clients).
+    const memoryFile = path.join(dataDir, "memory.json");
+    const preloads = ["memory-preload.mjs", ...(process.env.BENCH_PROFILE_DIR ? ["cpu-profile-preload.mjs"] : [])];
     talon = startTalon({
       dataDir,
       port: await freePort(),
       env: {
         TALON_LOG_LEVEL: "warn",
-        TALON_RATE_LIMIT_IP_PER_MINUTE: "0",
-        TALON_RATE_LIMIT_PRINCIPAL_PER_MINUTE: "0",
-        TALON_RATE_LIMIT_AUTH_PER_MINUTE: "0",
-        TALON_MCP_RATE_LIMIT_PER_MINUTE: "0",
+        ...RATE_LIMITS_OFF,
         ...(chain ? { TALON_CHAIN_RPC_URLS: `localhost=${chain.url}` } : {}),
-        // A CPU profile of the server, written when it stops (./cpu-profile-preload.mjs).
-        ...(process.env.BENCH_PROFILE_DIR
-          ? { NODE_OPTIONS: `--import=${path.join(ROOT, "scripts/bench/cpu-profile-preload.mjs")}`, BENCH_PROFILE_DIR: path.resolve(process.env.BENCH_PROFILE_DIR) }
-          : {}),
+        // Where the server's memory is (./memory-preload.mjs), and a CPU profile of the server per row,
+        // written when it stops (./cpu-profile-preload.mjs).
+        NODE_OPTIONS: preloads.map((p) => `--import=${path.join(ROOT, "scripts/bench", p)}`).join(" "),
+        BENCH_MEMORY_FILE: memoryFile,
+        ...(process.env.BENCH_PROFILE_DIR ? { BENCH_PROFILE_DIR: path.resolve(process.env.BENCH_PROFILE_DIR) } : {}),
       },
     });
     const startMs = await waitHealthy(talon);
+    const idleMemory = await serverMemory(memoryFile);
     console.error(`Talon healthy after ${startMs} ms; seeding ${SECRETS} secrets…`);
 
-    const token = await signUpVerified(talon, "bench@talon.test", "benchmark password 0123456789");
-    // 1,000 secrets and a flood of requests are far past the free tier: lift the org's plan the way a
-    // self-hoster would.
-    // Async, not spawnSync: a blocked event loop would miss the server closing idle keep-alive sockets
-    // and send the next request on a dead one ("other side closed").
-    const tier = spawn(process.execPath, [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), "scripts/set-tier.ts", "--org", "bench@talon.test", "--tier", "enterprise"], {
-      cwd: ROOT,
-      env: { ...process.env, TALON_DATA_DIR: dataDir, DATABASE_URL: "" },
-      stdio: ["ignore", "ignore", "inherit"],
-    });
-    const tierStatus = await new Promise<number | null>((resolve) => tier.once("exit", (code) => resolve(code)));
-    if (tierStatus !== 0) throw new Error("billing:set-tier failed");
-    const vault = await api(talon.url, "POST", "/v1/vaults", { name: "bench" }, token);
-    if (vault.status !== 201) throw new Error(`create vault answered ${vault.status}: ${JSON.stringify(vault.body)}`);
-    const base = `/v1/vaults/${String(vault.body.id)}/secrets`;
-    const paths = Array.from({ length: SECRETS }, (_, i) => `bench/service-${i}/api-key`);
-    await pool(paths, 16, async (p) => {
-      const r = await api(talon!.url, "PUT", `${base}/${p}`, { value: `value-${p}-${"x".repeat(32)}`, type: "api_key" }, token);
-      if (r.status !== 201) throw new Error(`seeding ${p} answered ${r.status}: ${JSON.stringify(r.body)}`);
-    });
+    const { token, vaultId, base, paths } = await seedBenchOrg(talon, "", SECRETS);
 
     const bareServer = await startBare();
     bare = bareServer.child;
@@ -182,7 +179,7 @@ async function main() {
     const run = (url: string, extra: Partial<Parameters<typeof autocannon>[0]> = {}) =>
       autocannon({ url, connections: CONNECTIONS, duration: DURATION, ...extra });
 
-    const agent = await setupReadAgent(talon.url, token, String(vault.body.id));
+    const agent = await setupReadAgent(talon.url, token, vaultId);
     const agentAuth = { Authorization: `Bearer ${agent.token}` };
     const keyAuth = { Authorization: `Bearer ${agent.apiKey}` };
     const readAs = (headers: Record<string, string>): Partial<Parameters<typeof autocannon>[0]> => ({
@@ -232,7 +229,7 @@ async function main() {
       }),
     );
     if (wanted("mcp")) {
-      const session = await openMcpSession(talon.url, agent, String(vault.body.id));
+      const session = await openMcpSession(talon.url, agent, vaultId);
       await checkMcpGetSecret(talon.url, session, paths[0]!);
       let id = 2;
       await measure("mcp", "MCP tools/call get_secret", () =>
@@ -242,7 +239,7 @@ async function main() {
       );
     }
     if (chain && (wanted("simulate") || wanted("submit"))) {
-      const proxy = await setupCryptoProxyAgent(talon.url, token, String(vault.body.id));
+      const proxy = await setupCryptoProxyAgent(talon.url, token, vaultId);
       const tx = JSON.stringify({ to: BENCH_RECIPIENT, value: "0.000001", chain: "localhost" });
       const headers = { Authorization: `Bearer ${proxy.token}`, "Content-Type": "application/json" };
       const txPath = `/v1/agents/${proxy.agentId}/transactions`;
@@ -250,12 +247,27 @@ async function main() {
       await measure("submit", "POST submit (sign + broadcast)", () => run(`${talon!.url}${txPath}`, { method: "POST", headers, body: tx }));
     }
     const rssMb = serverRssMb(talon.child.pid);
+    const memory = await serverMemory(memoryFile);
+    // V8 gives back what it no longer needs once the load stops (its memory reducer starts ~8 s into
+    // quiet): what is still held 15 s after the run is what the instance keeps, not garbage in waiting.
+    await new Promise((r) => setTimeout(r, 14_000));
+    const settledMemory = await serverMemory(memoryFile);
+    // The PostgreSQL rows run on their own two instances; this one stops first so it does not compete.
+    await talon.stop();
+    try {
+      rows.push(...(await benchPostgresTwoInstances({ adminUrl: POSTGRES_ADMIN_URL, wanted, secrets: SECRETS, connections: CONNECTIONS, duration: DURATION })));
+    } catch (e) {
+      console.error(`PostgreSQL two-instance rows skipped: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`);
+    }
 
     const baseline = rows[0]!.result.requests.average;
     const title = `Talon benchmark — ${cpus().length} CPUs, Node ${process.version}, SQLite + SoftHSM2, ${CONNECTIONS} connections, ${DURATION} s each, rate limits off`;
     console.log(`\n${title}\n`);
     console.log(table(rows, baseline));
     console.log(`\nRSS of the Talon server after the run: ${rssMb === null ? "unavailable (no /proc)" : `${rssMb.toFixed(0)} MB`}`);
+    if (idleMemory) console.log(`  idle, before the load: ${formatMemory(idleMemory)}`);
+    if (memory) console.log(`  after the run:         ${formatMemory(memory)}`);
+    if (settledMemory) console.log(`  15 s after the run:    ${formatMemory(settledMemory)}`);
     const secp256k1 = wanted("secp256k1") ? await benchSecp256k1(Math.min(DURATION, 5)) : null;
     if (secp256k1) console.log(`\n${formatSecp256k1Bench(secp256k1)}`);
     const outDir = path.join(ROOT, "bench-results");
@@ -271,7 +283,7 @@ async function main() {
       non2xx: r.non2xx,
       errors: r.errors + r.timeouts,
     }));
-    writeFileSync(file, JSON.stringify({ cpus: cpus().length, node: process.version, connections: CONNECTIONS, durationSeconds: DURATION, rssMb, summary, rows, secp256k1 }, null, 2));
+    writeFileSync(file, JSON.stringify({ cpus: cpus().length, node: process.version, connections: CONNECTIONS, durationSeconds: DURATION, rssMb, idleMemory, memory, settledMemory, summary, rows, secp256k1 }, null, 2));
     const chartPath = process.env.BENCH_CHART ?? path.join(ROOT, "docs/perf/bench.svg");
     if (chartPath !== "off") {
       mkdirSync(path.dirname(chartPath), { recursive: true });

@@ -1,0 +1,119 @@
+/**
+ * The issue-10 row "PostgreSQL, two Talon instances behind one load generator": two production
+ * servers (`npm start`'s) on one fresh PostgreSQL database and one data dir (so one SoftHSM2 token: the
+ * same master key and token-signing key, as instances behind a load balancer share their HSM), the
+ * same issuer URL, and half the connections on each, both loads at once. A row's req/s is the sum of
+ * the two, its p50/p99 the worse instance's, its non-2xx and errors the sum. The agent's token comes
+ * from instance A and is read with on B as well: a row would fail its probe if the instances did not
+ * share keys and database.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import autocannon, { type Options as LoadOptions, type Result } from "autocannon";
+import pg from "pg";
+import { freePort, startTalon, type TalonProcess, waitHealthy } from "../talon-process";
+import { setupReadAgent } from "./agent";
+import { RATE_LIMITS_OFF, seedBenchOrg } from "./seed";
+
+export type Row = { key: string; name: string; result: Result };
+type LoadRequest = NonNullable<LoadOptions["requests"]>[number];
+
+export const POSTGRES_ROW_KEYS = ["pg2-get", "pg2-put"] as const;
+
+type Options = {
+  /** A PostgreSQL URL whose user may create databases; the bench's database is made beside it and dropped after. */
+  adminUrl: string;
+  wanted: (key: string) => boolean;
+  secrets: number;
+  connections: number;
+  duration: number;
+};
+
+async function createDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `talon_bench_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  const run = async (sql: string) => {
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    try {
+      await admin.query(sql);
+    } finally {
+      await admin.end();
+    }
+  };
+  await run(`CREATE DATABASE ${name}`);
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  return { url: u.toString(), drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+/** Both instances' results as one: summed rates and counts, the worse latencies; each instance's own result kept beside. */
+function combined(results: Result[]): Result {
+  const sum = (f: (r: Result) => number) => results.reduce((s, r) => s + f(r), 0);
+  const worst = (f: (r: Result) => number) => Math.max(...results.map(f));
+  const first = results[0]!;
+  return {
+    ...first,
+    requests: { ...first.requests, average: sum((r) => r.requests.average), total: sum((r) => r.requests.total) },
+    latency: { ...first.latency, p50: worst((r) => r.latency.p50), p99: worst((r) => r.latency.p99) },
+    non2xx: sum((r) => r.non2xx),
+    errors: sum((r) => r.errors),
+    timeouts: sum((r) => r.timeouts),
+    instances: results,
+  } as Result;
+}
+
+export async function benchPostgresTwoInstances(opts: Options): Promise<Row[]> {
+  if (!POSTGRES_ROW_KEYS.some((k) => opts.wanted(k))) return [];
+  const dataDir = mkdtempSync(path.join(tmpdir(), "talon-bench-pg-"));
+  const instances: TalonProcess[] = [];
+  let db: Awaited<ReturnType<typeof createDatabase>> | undefined;
+  try {
+    db = await createDatabase(opts.adminUrl);
+    // The issuer is part of every token: identical on both, as behind one public URL.
+    const env = { TALON_LOG_LEVEL: "warn", DATABASE_URL: db.url, TALON_PUBLIC_URL: "http://talon-bench.test", ...RATE_LIMITS_OFF };
+    // One after the other: the first creates the SoftHSM2 token and migrates, the second finds both.
+    for (let n = 0; n < 2; n++) {
+      const talon = startTalon({ dataDir, port: await freePort(), env });
+      instances.push(talon);
+      await waitHealthy(talon);
+    }
+    const [a, b] = instances as [TalonProcess, TalonProcess];
+    console.error(`PostgreSQL: two instances healthy; seeding ${opts.secrets} secrets…`);
+    const org = await seedBenchOrg(a, db.url, opts.secrets);
+    const agent = await setupReadAgent(a.url, org.token, org.vaultId);
+    let i = 0;
+    const pick = () => `${org.base}/${org.paths[i++ % org.paths.length]}`;
+    for (const talon of instances) {
+      const r = await fetch(`${talon.url}${pick()}`, { headers: { Authorization: `Bearer ${agent.token}` } });
+      if (r.status !== 200) throw new Error(`probe read on ${talon.url} answered ${r.status}: ${await r.text()}`);
+      await r.text();
+    }
+    const both = async (request: LoadRequest): Promise<Result> =>
+      combined(
+        await Promise.all(
+          [a, b].map((t) => autocannon({ url: t.url, connections: Math.max(1, Math.floor(opts.connections / 2)), duration: opts.duration, requests: [request] })),
+        ),
+      );
+    const rows: Row[] = [];
+    if (opts.wanted("pg2-get")) {
+      console.error("  PostgreSQL, 2 instances: GET secret, agent JWT…");
+      const result = await both({ method: "GET", headers: { Authorization: `Bearer ${agent.token}` }, setupRequest: (req) => ({ ...req, path: pick() }) });
+      rows.push({ key: "pg2-get", name: "PostgreSQL ×2: GET secret, agent JWT", result });
+    }
+    if (opts.wanted("pg2-put")) {
+      console.error("  PostgreSQL, 2 instances: PUT secret…");
+      const headers = { Authorization: `Bearer ${org.token}`, "Content-Type": "application/json" };
+      const result = await both({ method: "PUT", headers, setupRequest: (req) => ({ ...req, path: pick(), body: JSON.stringify({ value: `rotated-${i}-${"y".repeat(32)}` }) }) });
+      rows.push({ key: "pg2-put", name: "PostgreSQL ×2: PUT secret", result });
+    }
+    return rows;
+  } catch (e) {
+    for (const talon of instances) console.error(`Talon (PostgreSQL) output (tail):\n${talon.output().split("\n").slice(-10).join("\n")}`);
+    throw e;
+  } finally {
+    await Promise.all(instances.map((t) => t.stop()));
+    await db?.drop().catch(() => {});
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
