@@ -3,7 +3,7 @@ import { useEffect, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { Alert } from "@/components/ui/layout";
 import type { Action } from "@/components/vaults/types";
-import type { CmekEnablePlan, CmekVersionBlob } from "@/lib/contract/cmek";
+import { CMEK_ENABLE_MAX_VERSIONS, type CmekEnablePlan, type CmekVersionBlob } from "@/lib/contract/cmek";
 import type { VaultResponse } from "@/lib/contract/vaults";
 import type { ActionResult } from "@/lib/dashboard/action-result";
 import { encryptCmekValue } from "@/lib/crypto/cmek";
@@ -93,6 +93,7 @@ export function EncryptExisting({
   if (planError) return <Alert title="Could not list this vault's versions">{planError}</Alert>;
   if (!plan) return <p className="text-sm text-zinc-400">Counting this vault&apos;s versions…</p>;
   const busy = phase.step === "working" || phase.step === "sending";
+  const tooMany = plan.versions.length > CMEK_ENABLE_MAX_VERSIONS;
   const pct = phase.step === "working" ? (phase.total === 0 ? 100 : Math.floor((phase.done / phase.total) * 100)) : phase.step === "sending" ? 100 : 0;
   return (
     <div className="flex flex-col gap-3" data-testid="cmek-encrypt-existing">
@@ -111,6 +112,11 @@ export function EncryptExisting({
           {plan.deleted_paths.length === 1 ? "it" : "them"} (Recently deleted), then come back; you can delete {plan.deleted_paths.length === 1 ? "it" : "them"} again afterwards.
         </Alert>
       )}
+      {tooMany && (
+        <Alert tone="amber" title="Too many versions for one request">
+          One request can swap in at most {CMEK_ENABLE_MAX_VERSIONS} versions. Use a new vault with your own key and copy the secrets into it.
+        </Alert>
+      )}
       {phase.step !== "idle" && phase.step !== "failed" && (
         <div className="flex flex-col gap-1">
           <ProgressBar label="Encrypting existing versions" pct={pct} />
@@ -124,7 +130,7 @@ export function EncryptExisting({
         <Button variant="secondary" disabled={busy} onClick={onCancel}>
           Cancel
         </Button>
-        <Button disabled={!newKey || busy || plan.deleted_paths.length > 0} pending={busy} onClick={() => newKey && void run(newKey, plan.versions)}>
+        <Button disabled={!newKey || busy || tooMany || plan.deleted_paths.length > 0} pending={busy} onClick={() => newKey && void run(newKey, plan.versions)}>
           Encrypt {plural(plan.versions.length, "existing version")} in this browser
         </Button>
       </div>
