@@ -10,9 +10,13 @@ import { ensureSoftHsmToken } from "../../server/keystore/softhsm-setup";
 import { createRuntime } from "../../server/runtime";
 import { freePort } from "../../scripts/talon-process";
 import { signUpVerified } from "../helpers/accounts";
-import { type CmekProcess, startCmekProcess } from "../helpers/cmek-process";
+import { type ApiProcess, NO_RATE_LIMITS, startApiProcess } from "../helpers/api-process";
 import { client } from "../helpers/http";
 import { createPostgresDatabase, testDialect, type TestServer } from "../helpers/server";
+
+/** The API alone (no background jobs), logging at info so the key canary reads every line. */
+const startCmekProcess = (dataDir: string, databaseUrl: string, port: number) =>
+  startApiProcess({ TALON_DATA_DIR: dataDir, DATABASE_URL: databaseUrl, TALON_LOG_LEVEL: "info", ...NO_RATE_LIMITS }, { port, jobs: false, label: "cmek-process" });
 
 /**
  * A CMEK rotation over 1,000 secrets survives `kill -9` of the server running it: after the crash every
@@ -62,12 +66,12 @@ test("kill -9 mid-rotation, restart, same keys again: resumes and completes; no 
   }
   ensureSoftHsmToken(dataDir, "talon");
   const port = await freePort();
-  const procs: CmekProcess[] = [];
+  const procs: ApiProcess[] = [];
   cleanups.push(() => {
     for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
   });
 
-  const first = await startCmekProcess({ dataDir, databaseUrl, port });
+  const first = await startCmekProcess(dataDir, databaseUrl, port);
   procs.push(first);
   const acct = await signUpVerified({ url: first.url, dataDir } as TestServer, { tier: "free" });
   const api = client(first.url, acct.token);
@@ -125,7 +129,7 @@ test("kill -9 mid-rotation, restart, same keys again: resumes and completes; no 
   expect(movedAtCrash % 100).toBe(0);
   expect(mid.vault.cmekFingerprint).toBe(oldKey.fingerprint);
 
-  const second = await startCmekProcess({ dataDir, databaseUrl, port });
+  const second = await startCmekProcess(dataDir, databaseUrl, port);
   procs.push(second);
   const api2 = client(second.url, acct.token);
   const jobAfterCrash = await api2.get(location);

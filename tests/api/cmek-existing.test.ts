@@ -5,6 +5,7 @@ import { signUpVerified } from "../helpers/accounts";
 import { client } from "../helpers/http";
 import { addOrgUser } from "../helpers/policies";
 import { startTestServer, type TestServer } from "../helpers/server";
+import { captureStderr, type StderrCapture } from "../helpers/stderr";
 
 /**
  * Enabling CMEK on a vault that already holds plaintext values (docs/cmek.md): the client reads every
@@ -16,11 +17,9 @@ import { startTestServer, type TestServer } from "../helpers/server";
 let server: TestServer;
 let api: ReturnType<typeof client>;
 let orgId: string;
-const logged: string[] = [];
+let stderr: StderrCapture;
 const enableResponses: string[] = [];
 const canaries: string[] = [];
-const writeStderr = process.stderr.write.bind(process.stderr);
-
 const canary = (tag: string) => {
   const c = `canary-${tag}-${randomBytes(6).toString("hex")}`;
   canaries.push(c);
@@ -32,17 +31,14 @@ async function newKey(): Promise<CmekKey> {
 }
 
 beforeAll(async () => {
-  process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
-    logged.push(String(chunk));
-    return writeStderr(chunk, ...rest);
-  }) as typeof process.stderr.write;
+  stderr = captureStderr();
   server = await startTestServer({ env: { TALON_BILLING: "on", TALON_LOG_LEVEL: "debug" } });
   const acct = await signUpVerified(server, { tier: "business" });
   orgId = acct.orgId;
   api = client(server.url, acct.token);
 });
 afterAll(async () => {
-  process.stderr.write = writeStderr;
+  stderr?.restore();
   await server?.close();
 });
 
@@ -260,9 +256,9 @@ test("canaries: the values read are in no log line, no audit event and no enable
   const audit = JSON.stringify(await server.rt.db.auditEvent.findMany());
   // Positive control: the haystacks hold what they should.
   expect(audit).toContain("versions_encrypted");
-  expect(logged.join("")).toContain("mail written to outbox");
+  expect(stderr.text()).toContain("mail written to outbox");
   for (const c of canaries) {
-    expect(logged.join("").includes(c), "logs").toBe(false);
+    expect(stderr.text().includes(c), "logs").toBe(false);
     expect(audit.includes(c), "audit").toBe(false);
     expect(enableResponses.join("\n").includes(c), "enable responses").toBe(false);
   }

@@ -5,6 +5,7 @@ import { signUpVerified } from "../helpers/accounts";
 import { client } from "../helpers/http";
 import { addAgent, grant } from "../helpers/policies";
 import { startTestServer, type TestServer } from "../helpers/server";
+import { captureStderr, type StderrCapture } from "../helpers/stderr";
 
 /**
  * Customer-managed keys over real HTTP (billing on, so the plan rule is live): enabling with only a
@@ -14,11 +15,9 @@ import { startTestServer, type TestServer } from "../helpers/server";
 let server: TestServer;
 let api: ReturnType<typeof client>;
 let token: string;
-const logged: string[] = [];
+let stderr: StderrCapture;
 const responses: string[] = [];
 const keysUsed: Buffer[] = [];
-const writeStderr = process.stderr.write.bind(process.stderr);
-
 type Key = { raw: Buffer; b64: string; key: CmekKey };
 async function newKey(): Promise<Key> {
   const raw = randomBytes(32);
@@ -44,17 +43,14 @@ function recorded(c: ReturnType<typeof client>): ReturnType<typeof client> {
 }
 
 beforeAll(async () => {
-  process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
-    logged.push(String(chunk));
-    return writeStderr(chunk, ...rest);
-  }) as typeof process.stderr.write;
+  stderr = captureStderr();
   server = await startTestServer({ env: { TALON_BILLING: "on", TALON_LOG_LEVEL: "debug" } });
   const acct = await signUpVerified(server, { tier: "business" });
   token = acct.token;
   api = recorded(client(server.url, token));
 });
 afterAll(async () => {
-  process.stderr.write = writeStderr;
+  stderr?.restore();
   await server?.close();
 });
 
@@ -298,7 +294,7 @@ test("canaries: no key from a header or a key file is in any log line, response,
   expect(keysUsed.length).toBeGreaterThan(10);
   const audit = JSON.stringify(await server.rt.db.auditEvent.findMany());
   const jobs = JSON.stringify(await server.rt.db.cmekRotationJob.findMany());
-  const haystacks = { logs: logged.join(""), responses: responses.join("\n"), audit, jobs };
+  const haystacks = { logs: stderr.text(), responses: responses.join("\n"), audit, jobs };
   // Positive control: the fingerprints are there, so the haystacks are the right ones.
   expect(haystacks.logs).toContain("mail written to outbox");
   expect(audit).toContain(keysUsed.length ? (await importCmekKey(keysUsed[0]!)).fingerprint : "");
