@@ -7,6 +7,7 @@ import { CONTRACTS } from "../helpers/evm-node";
 import { client } from "../helpers/http";
 import { addAgent, grant } from "../helpers/policies";
 import { startTestServer, type TestServer } from "../helpers/server";
+import { captureStderr, type StderrCapture } from "../helpers/stderr";
 import { startRecordingRelay, startTenderlyStandIn, type TenderlyStandIn } from "../helpers/tenderly-stand-in";
 
 /**
@@ -35,8 +36,7 @@ let token: Hex;
 let reverter: Hex;
 let url: string;
 const answers: string[] = [];
-const stderr: string[] = [];
-const realStderrWrite = process.stderr.write.bind(process.stderr);
+let stderr: StderrCapture;
 
 const post = async (path: string, body: unknown) => {
   const res = await agent.api.post(`${url}${path}`, body);
@@ -53,10 +53,7 @@ const tokenBalance = async (who: Hex) =>
   BigInt(await node.rpc<Hex>("eth_call", [{ to: token, data: encodeFunctionData({ abi: CONTRACTS.TestToken.abi, functionName: "balanceOf", args: [who] }) }, "latest"]));
 
 beforeAll(async () => {
-  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    stderr.push(String(chunk));
-    return (realStderrWrite as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
-  }) as typeof process.stderr.write;
+  stderr = captureStderr();
   node = await startAnvilNode();
   relay = await startRecordingRelay(node.url);
   tenderly = await startTenderlyStandIn({ nodeUrl: node.url, accessKey: ACCESS_KEY, account: ACCOUNT, project: PROJECT });
@@ -83,7 +80,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  process.stderr.write = realStderrWrite;
+  stderr?.restore();
   await server?.close();
   await tenderly?.close();
   await relay?.close();
@@ -254,7 +251,7 @@ describe("the access key", () => {
     expect(events.length).toBeGreaterThan(5);
     expect(JSON.stringify(events)).not.toContain(ACCESS_KEY);
     // Logs were on (debug) and the fallbacks were logged; none carries the key.
-    const logged = stderr.join("");
+    const logged = stderr.text();
     expect(logged).toContain("tenderly simulation failed");
     expect(logged).not.toContain(ACCESS_KEY);
   });
