@@ -26,6 +26,7 @@ import { requireAuth, type ApiApp, type ApiEnv } from "../http/pipeline";
 import type { AgentPrincipal } from "../http/principal";
 import { ipBucketKey, TokenBucketLimiter } from "../http/rate-limit";
 import type { Runtime } from "../runtime";
+import { releaseSettledJsonStreams } from "../mcp/settled-streams";
 
 export const MCP_PATH = "/mcp";
 const SESSION_IDLE_MS = 30 * 60_000;
@@ -177,6 +178,7 @@ export function registerMcpRoutes(app: ApiApp) {
     session.close = () => server.close();
     await server.connect(transport);
     const res = await transport.handleRequest(c.req.raw);
+    releaseSettledJsonStreams(transport);
     // Anything but a successful initialize leaves no session behind.
     if (!transport.sessionId) await server.close();
     return res;
@@ -194,7 +196,9 @@ export function registerMcpRoutes(app: ApiApp) {
     if (!session || session.agentId !== agent.agentId || session.vaultId !== vaultId) throw ApiError.notFound("MCP session not found; start a new one with initialize");
     session.lastSeen = Date.now();
     session.client = clientFor(c);
-    return session.transport.handleRequest(c.req.raw);
+    const res = await session.transport.handleRequest(c.req.raw);
+    releaseSettledJsonStreams(session.transport);
+    return res;
   };
 
   // GET would open a server-to-client SSE stream; this server sends no unsolicited messages.
