@@ -22,14 +22,20 @@ afterAll(async () => {
   await node?.close();
 });
 
+/** An owner, a vault holding the localhost signer key, and a crypto-proxy agent whose reads of it above 0.5 ETH need approval. */
+async function signerAgent() {
+  const human = await signUpVerified(server);
+  const owner = client(server.url, human.token);
+  const vaultId = (await owner.post("/v1/vaults", { name: "signers" })).body.id as string;
+  expect((await owner.put(`/v1/vaults/${vaultId}/secrets/keys/localhost-signer`, { value: SIGNER_KEY, type: "private_key" })).status).toBe(201);
+  const agent = await addAgent(server, human.token, { cryptoProxyEnabled: true });
+  await grant(owner, vaultId, { principal_type: "agent", principal_id: agent.agentId, secret_path_pattern: "keys/**", permissions: ["read"], require_approval: { transaction_above_eth: "0.5" } });
+  return { owner, agent, vaultId };
+}
+
 describe("transaction approval threshold", () => {
   it("a transaction above transaction_above_eth answers approval_required; approved once, it is signed once", async () => {
-    const human = await signUpVerified(server);
-    const owner = client(server.url, human.token);
-    const vaultId = (await owner.post("/v1/vaults", { name: "signers" })).body.id as string;
-    expect((await owner.put(`/v1/vaults/${vaultId}/secrets/keys/localhost-signer`, { value: SIGNER_KEY, type: "private_key" })).status).toBe(201);
-    const agent = await addAgent(server, human.token, { cryptoProxyEnabled: true });
-    await grant(owner, vaultId, { principal_type: "agent", principal_id: agent.agentId, secret_path_pattern: "keys/**", permissions: ["read"], require_approval: { transaction_above_eth: "0.5" } });
+    const { owner, agent, vaultId } = await signerAgent();
     const url = `/v1/agents/${agent.agentId}/transactions`;
 
     const small = await agent.api.post(url, { to: RECIPIENT, value: "0.5", chain: "localhost" });
@@ -57,12 +63,7 @@ describe("transaction approval threshold", () => {
   });
 
   it("an approved transaction refused by the daily limit gets its approval back; signed, it is spent", async () => {
-    const human = await signUpVerified(server);
-    const owner = client(server.url, human.token);
-    const vaultId = (await owner.post("/v1/vaults", { name: "signers" })).body.id as string;
-    expect((await owner.put(`/v1/vaults/${vaultId}/secrets/keys/localhost-signer`, { value: SIGNER_KEY, type: "private_key" })).status).toBe(201);
-    const agent = await addAgent(server, human.token, { cryptoProxyEnabled: true });
-    await grant(owner, vaultId, { principal_type: "agent", principal_id: agent.agentId, secret_path_pattern: "keys/**", permissions: ["read"], require_approval: { transaction_above_eth: "0.5" } });
+    const { owner, agent } = await signerAgent();
     expect((await owner.patch(`/v1/agents/${agent.agentId}`, { tx_daily_limit_eth: "0.7" })).status).toBe(200);
     const url = `/v1/agents/${agent.agentId}/transactions`;
     const send = () => agent.api.post(url, { to: RECIPIENT, value: "0.75", chain: "localhost" });
