@@ -31,14 +31,26 @@ type AdapterFactory = { connect(): Promise<unknown> };
  */
 export type HotRow = Record<string, unknown>;
 
-export interface HotSql {
+/** Statements inside one driver transaction (`HotSql.transaction`): reads see the transaction's own writes. */
+export interface HotTx {
   readonly dialect: Dialect;
-  /** Every row of a SELECT. `name` identifies the statement (one SQL text per name). */
+  /** Every row of a statement (a SELECT, or a write with RETURNING). `name` identifies the statement (one SQL text per name). */
   all(name: string, sql: string, params: readonly unknown[]): Promise<HotRow[]>;
-  /** The first row of a SELECT, or undefined. */
+  /** The first row, or undefined. */
   get(name: string, sql: string, params: readonly unknown[]): Promise<HotRow | undefined>;
-  /** One statement outside any transaction (its own implicit one); resolves with the number of rows it changed. */
+  /** A write; resolves with the number of rows it changed. */
   run(name: string, sql: string, params: readonly unknown[]): Promise<number>;
+}
+
+/** Outside a transaction: `all`/`get` read committed data, `run` is one statement in its own implicit transaction. */
+export interface HotSql extends HotTx {
+  /**
+   * `fn` inside one transaction on the writing connection (SQLite: BEGIN IMMEDIATE, holding the write
+   * gate, so Prisma's statements and transactions wait for it as for each other; PostgreSQL: one pooled
+   * connection). Committed when `fn` resolves, rolled back when it throws (the error propagates).
+   * `fn` may await other work, but everything it waits on holds the database's one writer (SQLite).
+   */
+  transaction<T>(name: string, fn: (tx: HotTx) => Promise<T>): Promise<T>;
 }
 
 /** Records what the hot path needs (`take`) of every adapter Prisma opens through `factory`. */
@@ -142,18 +154,84 @@ class SqliteHot implements HotSql {
     return (await this.all(name, sql, params))[0];
   }
 
-  async run(name: string, sql: string, params: readonly unknown[]): Promise<number> {
+  /** `use` on the writer while holding the gate: the writer serves Prisma's transactions too, so a statement issued while one is open would run inside it (and roll back with it). */
+  private async onWriter<T>(name: string, use: (writer: BetterSqlite3.Database) => Promise<T> | T): Promise<T> {
     const { gate } = await this.connections();
-    // The writer serves Prisma's transactions too: wait until none is open, or this statement would
-    // run inside it (and roll back with it). Then it is its own implicit transaction, run synchronously.
     const release = gate.tryAcquire() ?? (await gate.acquire(name));
     try {
       // A wait may have outlived the connection (a $disconnect meanwhile): the one open now.
       const { writer } = await this.connections();
-      const p = this.statement(writer, name, sql);
-      return p.stmt.run(...bind(p, params)).changes;
+      return await use(writer);
     } finally {
       release();
+    }
+  }
+
+  /** Runs synchronously on `conn`: a write, or (with RETURNING) its rows. */
+  runOn(conn: BetterSqlite3.Database, name: string, sql: string, params: readonly unknown[]): number {
+    const p = this.statement(conn, name, sql);
+    return p.stmt.run(...bind(p, params)).changes;
+  }
+
+  rowsOn(conn: BetterSqlite3.Database, name: string, sql: string, params: readonly unknown[]): HotRow[] {
+    return this.allOn(conn, name, sql, params);
+  }
+
+  run(name: string, sql: string, params: readonly unknown[]): Promise<number> {
+    return this.onWriter(name, (writer) => this.runOn(writer, name, sql, params));
+  }
+
+  transaction<T>(name: string, fn: (tx: HotTx) => Promise<T>): Promise<T> {
+    return this.onWriter(name, async (writer) => {
+      // IMMEDIATE: the write lock now, so a transaction that reads first never fails to upgrade.
+      this.runOn(writer, "tx.begin", "BEGIN IMMEDIATE", []);
+      const tx = new SqliteHotTx(this, writer);
+      try {
+        const out = await fn(tx);
+        this.runOn(writer, "tx.commit", "COMMIT", []);
+        return out;
+      } catch (e) {
+        // SQLite may already have rolled back (some errors end the transaction themselves).
+        if (writer.open && writer.inTransaction) this.runOn(writer, "tx.rollback", "ROLLBACK", []);
+        throw e;
+      } finally {
+        tx.done = true;
+      }
+    });
+  }
+}
+
+class SqliteHotTx implements HotTx {
+  readonly dialect = "sqlite" as const;
+  done = false;
+
+  constructor(
+    private readonly hot: SqliteHot,
+    private readonly writer: BetterSqlite3.Database,
+  ) {}
+
+  private live(): BetterSqlite3.Database {
+    if (this.done) throw new Error("This transaction has ended");
+    return this.writer;
+  }
+
+  all(name: string, sql: string, params: readonly unknown[]): Promise<HotRow[]> {
+    try {
+      return Promise.resolve(this.hot.rowsOn(this.live(), name, sql, params));
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+  }
+
+  async get(name: string, sql: string, params: readonly unknown[]): Promise<HotRow | undefined> {
+    return (await this.all(name, sql, params))[0];
+  }
+
+  run(name: string, sql: string, params: readonly unknown[]): Promise<number> {
+    try {
+      return Promise.resolve(this.hot.runOn(this.live(), name, sql, params));
+    } catch (e) {
+      return Promise.reject(e as Error);
     }
   }
 }
@@ -164,7 +242,7 @@ const utcTimestamp = (s: string) => new Date(`${s.replace(" ", "T")}Z`);
 
 class PostgresHot implements HotSql {
   readonly dialect = "postgres" as const;
-  private readonly types: { getTypeParser: (oid: number, format?: string) => (v: string) => unknown };
+  readonly types: { getTypeParser: (oid: number, format?: string) => (v: string) => unknown };
 
   constructor(
     private readonly conns: Connections<pg.Pool>,
@@ -187,6 +265,52 @@ class PostgresHot implements HotSql {
   private async query(name: string, sql: string, params: readonly unknown[]): Promise<pg.QueryResult> {
     const pool = await this.pool();
     return pool.query({ name, text: sql, values: params as unknown[], types: this.types });
+  }
+
+  async transaction<T>(_name: string, fn: (tx: HotTx) => Promise<T>): Promise<T> {
+    const client = await (await this.pool()).connect();
+    const tx = new PostgresHotTx(client, this.types);
+    // A connection whose ROLLBACK failed is in an unknown state: destroyed, not returned to the pool.
+    let broken: Error | undefined;
+    try {
+      await client.query("BEGIN");
+      const out = await fn(tx);
+      await client.query("COMMIT");
+      return out;
+    } catch (e) {
+      await client.query("ROLLBACK").catch((r: unknown) => (broken = r instanceof Error ? r : new Error("ROLLBACK failed")));
+      throw e;
+    } finally {
+      tx.done = true;
+      client.release(broken);
+    }
+  }
+
+  async all(name: string, sql: string, params: readonly unknown[]): Promise<HotRow[]> {
+    return (await this.query(name, sql, params)).rows as HotRow[];
+  }
+
+  async get(name: string, sql: string, params: readonly unknown[]): Promise<HotRow | undefined> {
+    return (await this.query(name, sql, params)).rows[0] as HotRow | undefined;
+  }
+
+  async run(name: string, sql: string, params: readonly unknown[]): Promise<number> {
+    return (await this.query(name, sql, params)).rowCount ?? 0;
+  }
+}
+
+class PostgresHotTx implements HotTx {
+  readonly dialect = "postgres" as const;
+  done = false;
+
+  constructor(
+    private readonly client: pg.PoolClient,
+    private readonly types: PostgresHot["types"],
+  ) {}
+
+  private async query(name: string, sql: string, params: readonly unknown[]): Promise<pg.QueryResult> {
+    if (this.done) throw new Error("This transaction has ended");
+    return this.client.query({ name, text: sql, values: params as unknown[], types: this.types });
   }
 
   async all(name: string, sql: string, params: readonly unknown[]): Promise<HotRow[]> {

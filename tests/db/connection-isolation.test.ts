@@ -224,3 +224,102 @@ describe("connections and reconnects", () => {
     }
   });
 });
+
+describe("driver transactions (hotSql(db).transaction)", () => {
+  /** A driver transaction that inserted Org `id` and stays open until the test ends it. */
+  function openHotTransaction(id: string) {
+    let finish!: (outcome: "commit" | "rollback") => void;
+    const outcome = new Promise<"commit" | "rollback">((r) => (finish = r));
+    let inserted!: () => void;
+    const ready = new Promise<void>((r) => (inserted = r));
+    const done = hotSql(db)
+      .transaction("test.hotTx", async (tx) => {
+        await tx.run("test.insertOrg", HOT_INSERT, [id, "inside a driver transaction"]);
+        // Its own write is visible inside it.
+        expect(await tx.get("test.orgById", HOT_BY_ID, [id])).toEqual({ id });
+        inserted();
+        if ((await outcome) === "rollback") throw new Rollback();
+        return "committed";
+      })
+      .catch((e: unknown) => {
+        if (!(e instanceof Rollback)) throw e;
+        return "rolled back";
+      });
+    return { ready, done, commit: () => finish("commit"), rollback: () => finish("rollback") };
+  }
+
+  it("commits when the callback resolves and rolls back when it throws, and the error reaches the caller", async () => {
+    const [kept, dropped] = [uid("hot-commit"), uid("hot-rollback")];
+    const a = openHotTransaction(kept);
+    await a.ready;
+    a.commit();
+    expect(await a.done).toBe("committed");
+    const b = openHotTransaction(dropped);
+    await b.ready;
+    b.rollback();
+    expect(await b.done).toBe("rolled back");
+    expect(await existing([kept, dropped])).toEqual([kept]);
+    // A failing statement fails the transaction: the earlier insert is gone too.
+    const [first, dup] = [uid("hot-first"), uid("hot-dup")];
+    await db.org.create({ data: { id: dup, name: "exists" } });
+    await expect(
+      hotSql(db).transaction("test.hotTx", async (tx) => {
+        await tx.run("test.insertOrg", HOT_INSERT, [first, "x"]);
+        await tx.run("test.insertOrg", HOT_INSERT, [dup, "again"]);
+      }),
+    ).rejects.toThrow();
+    expect(await existing([first])).toEqual([]);
+  });
+
+  it("statements outside it neither see its rows nor roll back with it", async () => {
+    const [inTx, prismaRow, hotRow] = [uid("htx"), uid("prisma"), uid("hot")];
+    const t = openHotTransaction(inTx);
+    await t.ready;
+    expect(await within(hotSql(db).get("test.orgById", HOT_BY_ID, [inTx]), 3_000, "a hot-path read")).toBeUndefined();
+    expect(await within(db.org.findUnique({ where: { id: inTx } }), 3_000, "a Prisma read")).toBeNull();
+    const writes = Promise.all([db.org.create({ data: { id: prismaRow, name: "outside" } }), hotSql(db).run("test.insertOrg", HOT_INSERT, [hotRow, "outside"])]);
+    await tick();
+    t.rollback();
+    await t.done;
+    await writes;
+    expect(await existing([inTx, prismaRow, hotRow])).toEqual([hotRow, prismaRow].sort());
+  });
+
+  it("interleaved with Prisma transactions and plain writes, every committed row is there and no rolled-back one", async () => {
+    const kept: string[] = [];
+    const dropped: string[] = [];
+    const work: Promise<unknown>[] = [];
+    for (let i = 0; i < 12; i++) {
+      const [h, hr, p, w] = [uid(`mix-htx-${i}`), uid(`mix-htx-rb-${i}`), uid(`mix-ptx-${i}`), uid(`mix-w-${i}`)];
+      kept.push(h, p, w);
+      dropped.push(hr);
+      const pause = () => new Promise((r) => setTimeout(r, (i % 3) * 3));
+      work.push(
+        hotSql(db).transaction("test.hotTx", async (tx) => {
+          await tx.run("test.insertOrg", HOT_INSERT, [h, "kept"]);
+          await pause();
+        }),
+      );
+      work.push(
+        hotSql(db)
+          .transaction("test.hotTx", async (tx) => {
+            await tx.run("test.insertOrg", HOT_INSERT, [hr, "dropped"]);
+            await pause();
+            throw new Rollback();
+          })
+          .catch((e: unknown) => {
+            if (!(e instanceof Rollback)) throw e;
+          }),
+      );
+      work.push(
+        db.$transaction(async (tx) => {
+          await tx.org.create({ data: { id: p, name: "kept" } });
+          await pause();
+        }),
+      );
+      work.push(hotSql(db).run("test.insertOrg", HOT_INSERT, [w, "kept"]));
+    }
+    await Promise.all(work);
+    expect(await existing([...kept, ...dropped])).toEqual([...kept].sort());
+  });
+});
