@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Db, Dialect, Tx } from "../db";
-import { onAuditAppended } from "../webhooks/outbox";
+import { onAuditAppended, type OutboxStore, prismaOutbox } from "../webhooks/outbox";
 
 /**
  * The per-org hash chain of the audit log. Every event carries `seq` (1, 2, 3… per org, gapless),
@@ -68,38 +68,56 @@ export function dialectOf(client: Client): Dialect {
   return (client as unknown as { _activeProvider?: string })._activeProvider === "postgresql" ? "postgres" : "sqlite";
 }
 
-async function lockOrgChain(tx: Client, orgId: string): Promise<void> {
-  if (dialectOf(tx) === "postgres") {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`talon.audit:${orgId}`}, 0))`;
-  } else {
-    await tx.$executeRaw`UPDATE "AuditEvent" SET "seq" = "seq" WHERE 0`;
-  }
+type ChainedRow = AuditRowInput & ChainedFields & { hash: string };
+
+/** What an append reads and writes inside the caller's transaction: a Prisma one, or the driver's (./repo). */
+export type ChainStore = {
+  /** Serialises appends to the org's chain until the transaction ends. */
+  lockOrg(orgId: string): Promise<void>;
+  /** The org's last chained event, if any. */
+  head(orgId: string): Promise<{ seq: number; hash: string | null } | null>;
+  insert(rows: readonly ChainedRow[]): Promise<void>;
+  outbox: OutboxStore;
+};
+
+function prismaChain(tx: Tx): ChainStore {
+  const postgres = dialectOf(tx) === "postgres";
+  return {
+    async lockOrg(orgId) {
+      if (postgres) await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${auditLockKey(orgId)}, 0))`;
+      // SQLite: the database write lock at once, with a no-op write (a deferred transaction that read
+      // the chain head could otherwise fail to upgrade).
+      else await tx.$executeRaw`UPDATE "AuditEvent" SET "seq" = "seq" WHERE 0`;
+    },
+    async head(orgId) {
+      const last = await tx.auditEvent.findFirst({ where: { orgId, seq: { not: null } }, orderBy: { seq: "desc" }, select: { seq: true, hash: true } });
+      return last ? { seq: last.seq!, hash: last.hash } : null;
+    },
+    insert: async (rows) => void (await tx.auditEvent.createMany({ data: [...rows] })),
+    outbox: prismaOutbox(tx),
+  };
 }
 
-async function chainHead(tx: Client, orgId: string): Promise<{ seq: number; hash: string }> {
-  const last = await tx.auditEvent.findFirst({
-    where: { orgId, seq: { not: null } },
-    orderBy: { seq: "desc" },
-    select: { seq: true, hash: true },
-  });
-  return last ? { seq: last.seq!, hash: last.hash ?? GENESIS_HASH } : { seq: 0, hash: GENESIS_HASH };
-}
+/** The advisory-lock key of an org's chain (PostgreSQL); the same for both stores, so they exclude each other. */
+export const auditLockKey = (orgId: string) => `talon.audit:${orgId}`;
 
 /**
- * Appends events inside the caller's transaction, in the given order. Orgs are locked in sorted order
- * so two batches spanning the same orgs cannot deadlock each other.
+ * Chains and inserts events in the given order. Orgs are locked in sorted order so two batches
+ * spanning the same orgs cannot deadlock each other. Webhook deliveries (durable outbox) go in the same
+ * transaction: an event and its deliveries commit together.
  */
-export async function appendAuditRows(tx: Tx, rows: AuditRowInput[]): Promise<void> {
+export async function appendToChain(store: ChainStore, rows: readonly AuditRowInput[]): Promise<void> {
   const byOrg = new Map<string, AuditRowInput[]>();
   for (const r of rows) {
     const list = byOrg.get(r.orgId);
     if (list) list.push(r);
     else byOrg.set(r.orgId, [r]);
   }
-  const chained = [];
+  const chained: ChainedRow[] = [];
   for (const orgId of [...byOrg.keys()].sort()) {
-    await lockOrgChain(tx, orgId);
-    let head = await chainHead(tx, orgId);
+    await store.lockOrg(orgId);
+    const last = await store.head(orgId);
+    let head = last ? { seq: last.seq, hash: last.hash ?? GENESIS_HASH } : { seq: 0, hash: GENESIS_HASH };
     for (const r of byOrg.get(orgId)!) {
       const row = { ...r, seq: head.seq + 1, prevHash: head.hash };
       const hash = eventHash(row);
@@ -107,9 +125,13 @@ export async function appendAuditRows(tx: Tx, rows: AuditRowInput[]): Promise<vo
       head = { seq: row.seq, hash };
     }
   }
-  await tx.auditEvent.createMany({ data: chained });
-  // Webhook deliveries (durable outbox) in the same transaction: an event and its deliveries commit together.
-  await onAuditAppended(tx, chained);
+  await store.insert(chained);
+  await onAuditAppended(store.outbox, chained);
+}
+
+/** Appends events inside the caller's Prisma transaction, in the given order (for a driver transaction: ./repo). */
+export function appendAuditRows(tx: Tx, rows: AuditRowInput[]): Promise<void> {
+  return appendToChain(prismaChain(tx), rows);
 }
 
 /** One event, inside the transaction that makes the change it records (use instead of `tx.auditEvent.create`). */

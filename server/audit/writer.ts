@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Db } from "../db";
 import type { Metrics } from "../metrics";
-import { appendAuditRows } from "./chain";
+import { hotSql } from "../db/hot";
+import { appendAuditRowsOn } from "./repo";
 import { type Principal, principalRef } from "../http/principals";
 
 /** What the writer reads of a request's Ctx/PublicCtx (structural: the runtime builds the writer). */
@@ -92,8 +93,8 @@ export class AuditWriter {
     this.flushingSince = Date.now();
     const started = performance.now();
     try {
-      // A batch waits its turn for the org's chain lock behind request transactions: generous bounds.
-      await this.db.$transaction((tx) => appendAuditRows(tx, batch.map((b) => b.row)), { maxWait: 15_000, timeout: 15_000 });
+      // On the drivers: one transaction, the chain lock, one head read, the inserts (server/audit/repo.ts).
+      await hotSql(this.db).transaction("audit.flush", (tx) => appendAuditRowsOn(tx, batch.map((b) => b.row)));
       this.lastFlushOkAt = Date.now();
       this.metrics?.auditFlushed(batch.length, true, (performance.now() - started) / 1000);
       for (const b of batch) b.resolve();

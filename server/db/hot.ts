@@ -240,6 +240,13 @@ class SqliteHotTx implements HotTx {
 const TIMESTAMP_OID = 1114;
 const utcTimestamp = (s: string) => new Date(`${s.replace(" ", "T")}Z`);
 
+/**
+ * Parameters as pg sends them, except Dates: pg would write one in the process's local time with its
+ * offset, which a `timestamp(3)` column (no time zone, UTC by convention) drops; an ISO string's "Z" is
+ * ignored there instead, leaving UTC, and read correctly by a `timestamptz`.
+ */
+const pgValues = (params: readonly unknown[]) => params.map((v) => (v instanceof Date ? v.toISOString() : v));
+
 class PostgresHot implements HotSql {
   readonly dialect = "postgres" as const;
   readonly types: { getTypeParser: (oid: number, format?: string) => (v: string) => unknown };
@@ -264,7 +271,7 @@ class PostgresHot implements HotSql {
 
   private async query(name: string, sql: string, params: readonly unknown[]): Promise<pg.QueryResult> {
     const pool = await this.pool();
-    return pool.query({ name, text: sql, values: params as unknown[], types: this.types });
+    return pool.query({ name, text: sql, values: pgValues(params), types: this.types });
   }
 
   async transaction<T>(_name: string, fn: (tx: HotTx) => Promise<T>): Promise<T> {
@@ -310,7 +317,7 @@ class PostgresHotTx implements HotTx {
 
   private async query(name: string, sql: string, params: readonly unknown[]): Promise<pg.QueryResult> {
     if (this.done) throw new Error("This transaction has ended");
-    return this.client.query({ name, text: sql, values: params as unknown[], types: this.types });
+    return this.client.query({ name, text: sql, values: pgValues(params), types: this.types });
   }
 
   async all(name: string, sql: string, params: readonly unknown[]): Promise<HotRow[]> {

@@ -29,11 +29,22 @@ export const outboxRow = (webhookId: string, ev: WebhookEvent, now: Date): Outbo
   createdAt: now,
 });
 
-export async function onAuditAppended(tx: Tx, rows: readonly AuditEventForSinks[]): Promise<void> {
+/** What the outbox reads and writes inside the audit append's transaction (a Prisma one, or the driver's: ./repo). */
+export type OutboxStore = {
+  activeWebhooks(orgIds: readonly string[]): Promise<{ id: string; orgId: string; events: string }[]>;
+  insertDeliveries(rows: readonly OutboxRow[]): Promise<void>;
+};
+
+export const prismaOutbox = (tx: Tx): OutboxStore => ({
+  activeWebhooks: (orgIds) => tx.webhook.findMany({ where: { orgId: { in: [...orgIds] }, isActive: true }, select: { id: true, orgId: true, events: true } }),
+  insertDeliveries: async (data) => void (await tx.webhookDelivery.createMany({ data: [...data] })),
+});
+
+export async function onAuditAppended(store: OutboxStore, rows: readonly AuditEventForSinks[]): Promise<void> {
   for (const sink of auditFileSinks) sink.note(rows);
   const orgIds = [...new Set(rows.map((r) => r.orgId))].filter((o) => o !== "");
   if (orgIds.length === 0) return;
-  const hooks = await tx.webhook.findMany({ where: { orgId: { in: orgIds }, isActive: true }, select: { id: true, orgId: true, events: true } });
+  const hooks = await store.activeWebhooks(orgIds);
   if (hooks.length === 0) return;
   const now = new Date();
   const data: OutboxRow[] = [];
@@ -44,5 +55,5 @@ export async function onAuditAppended(tx: Tx, rows: readonly AuditEventForSinks[
       for (const ev of eventsForAudit(r, filters)) data.push(outboxRow(h.id, ev, now));
     }
   }
-  if (data.length > 0) await tx.webhookDelivery.createMany({ data });
+  if (data.length > 0) await store.insertDeliveries(data);
 }

@@ -1,0 +1,51 @@
+import type { HotTx } from "../db/hot";
+import { hotOutbox } from "../webhooks/repo";
+import { type AuditRowInput, appendToChain, auditLockKey, type ChainStore } from "./chain";
+
+/**
+ * The audit chain's statements on a driver transaction (server/db/hot.ts), for the audit group commit
+ * and the secret write batch: the same append as ./chain's Prisma store (same lock key, same chain
+ * rules), prepared once instead of compiled per call. PostgreSQL inserts a batch with one statement
+ * whatever its size (`unnest` of one array per column); SQLite runs one prepared insert per row.
+ */
+const LOCK = `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`;
+const HEAD = `SELECT seq AS "seq", hash AS "hash" FROM "AuditEvent" WHERE "orgId" = $1 AND seq IS NOT NULL ORDER BY seq DESC LIMIT 1`;
+const COLUMNS = `id, "orgId", action, "actorId", "actorType", "resourceType", "resourceId", details, "ipAddress", "requestId", "createdAt", seq, "prevHash", hash`;
+const INSERT_ONE = `INSERT INTO "AuditEvent" (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`;
+const INSERT_MANY = `INSERT INTO "AuditEvent" (${COLUMNS})
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+                       $11::timestamp(3)[], $12::int[], $13::text[], $14::text[])`;
+
+function hotChain(tx: HotTx): ChainStore {
+  return {
+    async lockOrg(orgId) {
+      // SQLite: the driver transaction began IMMEDIATE, so it already holds the database's write lock.
+      if (tx.dialect === "postgres") await tx.all("audit.lock", LOCK, [auditLockKey(orgId)]);
+    },
+    async head(orgId) {
+      const r = await tx.get("audit.head", HEAD, [orgId]);
+      return r ? { seq: Number(r.seq), hash: r.hash == null ? null : String(r.hash) } : null;
+    },
+    async insert(rows) {
+      if (tx.dialect === "sqlite") {
+        for (const r of rows) {
+          await tx.run("audit.insert", INSERT_ONE, [r.id, r.orgId, r.action, r.actorId, r.actorType, r.resourceType, r.resourceId, r.details, r.ipAddress, r.requestId, r.createdAt, r.seq, r.prevHash, r.hash]);
+        }
+        return;
+      }
+      const col = <K extends keyof (typeof rows)[number]>(k: K) => rows.map((r) => r[k]);
+      // timestamp(3) without time zone holds UTC; an ISO string's zone is ignored on input, leaving UTC.
+      const createdAt = rows.map((r) => r.createdAt.toISOString());
+      await tx.run("audit.insertMany", INSERT_MANY, [
+        col("id"), col("orgId"), col("action"), col("actorId"), col("actorType"), col("resourceType"), col("resourceId"),
+        col("details"), col("ipAddress"), col("requestId"), createdAt, col("seq"), col("prevHash"), col("hash"),
+      ]);
+    },
+    outbox: hotOutbox(tx),
+  };
+}
+
+/** Appends events inside the caller's driver transaction, in the given order (see ./chain). */
+export function appendAuditRowsOn(tx: HotTx, rows: readonly AuditRowInput[]): Promise<void> {
+  return appendToChain(hotChain(tx), rows);
+}
