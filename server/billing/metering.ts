@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { hotSql } from "../db/hot";
 import { ApiError } from "../http/errors";
 import { log } from "../log";
 import type { Runtime } from "../runtime";
@@ -39,7 +40,32 @@ type OrgMeter = {
   total: number;
   lastUse: number;
   rowPeriod: string;
+  /** Unlimited orgs only: the next quota block is `block × grow`, doubled while refills come fast (see refill). */
+  grow: number;
+  lastRefillAt: number;
 };
+
+/** How far an unlimited org's block grows (× TALON_METER_BLOCK) while its refills come less than a second apart. */
+const MAX_GROW = 64;
+const FAST_REFILL_MS = 1000;
+
+/** Millicents as the drivers give them (SQLite: a number; PostgreSQL int8: a string). */
+const bigintOf = (v: unknown) => BigInt(v as string | number | bigint);
+
+const ORG_PLAN = `SELECT tier AS "tier", "overageMethod" AS "overageMethod", "creditBalance" AS "creditBalance" FROM "Org" WHERE id = $1`;
+const ORG_BALANCE = `SELECT "creditBalance" AS "creditBalance" FROM "Org" WHERE id = $1`;
+const PERIOD_ROW = `INSERT INTO "UsagePeriod" ("orgId", "period", "requests", "overage") VALUES ($1, $2, 0, 0) ON CONFLICT DO NOTHING`;
+const PERIOD_REQUESTS = `SELECT requests AS "requests" FROM "UsagePeriod" WHERE "orgId" = $1 AND "period" = $2`;
+const TAKE_UNLIMITED = `UPDATE "UsagePeriod" SET "requests" = "requests" + $3 WHERE "orgId" = $1 AND "period" = $2 RETURNING "requests"`;
+const TAKE_LIMITED = `UPDATE "UsagePeriod" SET "requests" = "requests" + $3 WHERE "orgId" = $1 AND "period" = $2 AND "requests" + $3 <= $4 RETURNING "requests"`;
+const DAY_ADD = `INSERT INTO "UsageDay" ("orgId", "day", "requests") VALUES ($1, $2, $3) ON CONFLICT ("orgId", "day") DO UPDATE SET "requests" = "UsageDay"."requests" + $3`;
+const TAKE_CREDITS = `UPDATE "Org" SET "creditBalance" = "creditBalance" - $2 WHERE id = $1 AND "creditBalance" >= $2 RETURNING "creditBalance"`;
+const OVERAGE_ADD = `UPDATE "UsagePeriod" SET "overage" = "overage" + $3 WHERE "orgId" = $1 AND "period" = $2`;
+const LEDGER = `INSERT INTO "CreditTransaction" (id, "orgId", amount, kind, description, "createdAt") VALUES ($1, $2, $3, $4, $5, $6)`;
+const PERIOD_GIVE_BACK = `UPDATE "UsagePeriod" SET "requests" = "requests" - $3 WHERE "orgId" = $1 AND "period" = $2`;
+const DAY_GIVE_BACK = `UPDATE "UsageDay" SET "requests" = "requests" - $3 WHERE "orgId" = $1 AND "day" = $2`;
+const CREDITS_GIVE_BACK = `UPDATE "Org" SET "creditBalance" = "creditBalance" + $2 WHERE id = $1`;
+const OVERAGE_GIVE_BACK = `UPDATE "UsagePeriod" SET "overage" = "overage" - $3 WHERE "orgId" = $1 AND "period" = $2`;
 
 export type MeterReading = {
   used: number;
@@ -117,7 +143,7 @@ export class Meter {
   private state(orgId: string): OrgMeter {
     let s = this.orgs.get(orgId);
     if (!s) {
-      s = { quota: null, credit: null, pending: null, dry: false, tier: "free", limit: 0, overageMethod: "credits", balance: 0n, total: 0, lastUse: 0, rowPeriod: "" };
+      s = { quota: null, credit: null, pending: null, dry: false, tier: "free", limit: 0, overageMethod: "credits", balance: 0n, total: 0, lastUse: 0, rowPeriod: "", grow: 1, lastRefillAt: 0 };
       this.orgs.set(orgId, s);
     }
     return s;
@@ -160,24 +186,32 @@ export class Meter {
     return h;
   }
 
-  /** One reservation: quota first, then credits. Runs single-flight per org. */
+  /**
+   * One reservation: quota first, then credits. Runs single-flight per org, on the drivers
+   * (server/db/hot.ts): each reservation is one conditional UPDATE in a transaction with its day row.
+   */
   private async refill(orgId: string, s: OrgMeter): Promise<void> {
     await this.release(orgId, s);
     const now = Date.now();
     const period = periodOf(now);
     const day = dayOf(now);
-    const db = this.rt.db;
-    const org = await db.org.findUnique({ where: { id: orgId }, select: { tier: true, overageMethod: true, creditBalance: true } });
+    const sql = hotSql(this.rt.db);
+    const org = await sql.get("meter.orgPlan", ORG_PLAN, [orgId]);
     if (!org) throw ApiError.unauthorized("The organisation no longer exists");
-    const { name, tier } = planOf(this.rt.config.billing, org.tier);
+    const { name, tier } = planOf(this.rt.config.billing, String(org.tier));
     s.tier = name;
     s.limit = tier.requestsPerMonth;
-    s.overageMethod = org.overageMethod;
-    s.balance = org.creditBalance;
+    s.overageMethod = String(org.overageMethod);
+    s.balance = bigintOf(org.creditBalance);
     if (s.rowPeriod !== period) {
-      await db.$executeRaw`INSERT INTO "UsagePeriod" ("orgId", "period", "requests", "overage") VALUES (${orgId}, ${period}, 0, 0) ON CONFLICT DO NOTHING`;
+      await sql.run("meter.periodRow", PERIOD_ROW, [orgId, period]);
       s.rowPeriod = period;
     }
+    // An unlimited org (billing off, or an unlimited plan) cannot be over-served, so a busy one takes
+    // bigger blocks: fewer reservations, and idle blocks still go back (exact at rest). A limited org
+    // keeps the configured block, so instances sharing its quota never strand much of it.
+    s.grow = s.limit === null && now - s.lastRefillAt < FAST_REFILL_MS ? Math.min(s.grow * 2, MAX_GROW) : 1;
+    s.lastRefillAt = now;
     const granted = await this.reserveQuota(orgId, period, day, s);
     if (granted > 0) {
       s.quota = { period, day, left: granted, priceMillicents: 0n };
@@ -192,23 +226,24 @@ export class Meter {
 
   private async reserveQuota(orgId: string, period: string, day: string, s: OrgMeter): Promise<number> {
     const limit = s.limit;
-    let k = this.opts.block;
+    const sql = hotSql(this.rt.db);
+    let k = this.opts.block * s.grow;
     for (let attempt = 0; attempt < 5; attempt++) {
-      const got = await this.rt.db.$transaction(async (tx) => {
+      const got = await sql.transaction("meter.reserveQuota", async (tx) => {
         const rows =
           limit === null
-            ? await tx.$queryRaw<{ requests: unknown }[]>`UPDATE "UsagePeriod" SET "requests" = "requests" + ${k} WHERE "orgId" = ${orgId} AND "period" = ${period} RETURNING "requests"`
-            : await tx.$queryRaw<{ requests: unknown }[]>`UPDATE "UsagePeriod" SET "requests" = "requests" + ${k} WHERE "orgId" = ${orgId} AND "period" = ${period} AND "requests" + ${k} <= ${limit} RETURNING "requests"`;
+            ? await tx.all("meter.takeUnlimited", TAKE_UNLIMITED, [orgId, period, k])
+            : await tx.all("meter.takeLimited", TAKE_LIMITED, [orgId, period, k, limit]);
         if (rows.length === 0) return null;
-        await tx.$executeRaw`INSERT INTO "UsageDay" ("orgId", "day", "requests") VALUES (${orgId}, ${day}, ${k}) ON CONFLICT ("orgId", "day") DO UPDATE SET "requests" = "UsageDay"."requests" + ${k}`;
+        await tx.run("meter.dayAdd", DAY_ADD, [orgId, day, k]);
         return num(rows[0]!.requests);
       });
       if (got !== null) {
         s.total = got;
         return k;
       }
-      const row = await this.rt.db.usagePeriod.findUnique({ where: { orgId_period: { orgId, period } }, select: { requests: true } });
-      s.total = row?.requests ?? 0;
+      const row = await sql.get("meter.periodRequests", PERIOD_REQUESTS, [orgId, period]);
+      s.total = row ? num(row.requests) : 0;
       const remaining = (limit ?? 0) - s.total;
       if (remaining <= 0) return 0;
       k = Math.min(k, remaining);
@@ -217,25 +252,24 @@ export class Meter {
   }
 
   private async reserveCredits(orgId: string, period: string, day: string, price: bigint, s: OrgMeter): Promise<number> {
+    const sql = hotSql(this.rt.db);
     let n = this.opts.block;
     for (let attempt = 0; attempt < 5; attempt++) {
       const cost = price * BigInt(n);
-      const got = await this.rt.db.$transaction(async (tx) => {
-        const rows = await tx.$queryRaw<{ creditBalance: unknown }[]>`UPDATE "Org" SET "creditBalance" = "creditBalance" - ${cost} WHERE "id" = ${orgId} AND "creditBalance" >= ${cost} RETURNING "creditBalance"`;
+      const got = await sql.transaction("meter.reserveCredits", async (tx) => {
+        const rows = await tx.all("meter.takeCredits", TAKE_CREDITS, [orgId, cost]);
         if (rows.length === 0) return null;
-        await tx.$executeRaw`UPDATE "UsagePeriod" SET "overage" = "overage" + ${n} WHERE "orgId" = ${orgId} AND "period" = ${period}`;
-        await tx.$executeRaw`INSERT INTO "UsageDay" ("orgId", "day", "requests") VALUES (${orgId}, ${day}, ${n}) ON CONFLICT ("orgId", "day") DO UPDATE SET "requests" = "UsageDay"."requests" + ${n}`;
-        await tx.creditTransaction.create({
-          data: { id: randomUUID(), orgId, amount: -cost, kind: "overage", description: `Overage: ${n} requests reserved at ${price} millicents each` },
-        });
-        return BigInt(rows[0]!.creditBalance as bigint | number);
+        await tx.run("meter.overageAdd", OVERAGE_ADD, [orgId, period, n]);
+        await tx.run("meter.dayAdd", DAY_ADD, [orgId, day, n]);
+        await tx.run("meter.ledger", LEDGER, [randomUUID(), orgId, -cost, "overage", `Overage: ${n} requests reserved at ${price} millicents each`, new Date()]);
+        return bigintOf(rows[0]!.creditBalance);
       });
       if (got !== null) {
         s.balance = got;
         return n;
       }
-      const org = await this.rt.db.org.findUnique({ where: { id: orgId }, select: { creditBalance: true } });
-      s.balance = org?.creditBalance ?? 0n;
+      const org = await sql.get("meter.orgBalance", ORG_BALANCE, [orgId]);
+      s.balance = org ? bigintOf(org.creditBalance) : 0n;
       const affordable = Number(s.balance / price);
       if (affordable <= 0) return 0;
       n = Math.min(n, affordable);
@@ -249,26 +283,25 @@ export class Meter {
     const credit = s.credit;
     s.quota = null;
     s.credit = null;
+    const sql = hotSql(this.rt.db);
     try {
       if (quota && quota.left > 0) {
         const u = quota.left;
-        await this.rt.db.$transaction([
-          this.rt.db.$executeRaw`UPDATE "UsagePeriod" SET "requests" = "requests" - ${u} WHERE "orgId" = ${orgId} AND "period" = ${quota.period}`,
-          this.rt.db.$executeRaw`UPDATE "UsageDay" SET "requests" = "requests" - ${u} WHERE "orgId" = ${orgId} AND "day" = ${quota.day}`,
-        ]);
+        await sql.transaction("meter.giveBackQuota", async (tx) => {
+          await tx.run("meter.periodGiveBack", PERIOD_GIVE_BACK, [orgId, quota.period, u]);
+          await tx.run("meter.dayGiveBack", DAY_GIVE_BACK, [orgId, quota.day, u]);
+        });
         s.total -= u;
       }
       if (credit && credit.left > 0) {
         const u = credit.left;
         const refund = credit.priceMillicents * BigInt(u);
-        await this.rt.db.$transaction([
-          this.rt.db.$executeRaw`UPDATE "Org" SET "creditBalance" = "creditBalance" + ${refund} WHERE "id" = ${orgId}`,
-          this.rt.db.$executeRaw`UPDATE "UsagePeriod" SET "overage" = "overage" - ${u} WHERE "orgId" = ${orgId} AND "period" = ${credit.period}`,
-          this.rt.db.$executeRaw`UPDATE "UsageDay" SET "requests" = "requests" - ${u} WHERE "orgId" = ${orgId} AND "day" = ${credit.day}`,
-          this.rt.db.creditTransaction.create({
-            data: { id: randomUUID(), orgId, amount: refund, kind: "overage_refund", description: `Unused overage reservation returned (${u} requests)` },
-          }),
-        ]);
+        await sql.transaction("meter.giveBackCredits", async (tx) => {
+          await tx.run("meter.creditsGiveBack", CREDITS_GIVE_BACK, [orgId, refund]);
+          await tx.run("meter.overageGiveBack", OVERAGE_GIVE_BACK, [orgId, credit.period, u]);
+          await tx.run("meter.dayGiveBack", DAY_GIVE_BACK, [orgId, credit.day, u]);
+          await tx.run("meter.ledger", LEDGER, [randomUUID(), orgId, refund, "overage_refund", `Unused overage reservation returned (${u} requests)`, new Date()]);
+        });
         s.balance += refund;
       }
     } catch (e) {
