@@ -136,6 +136,23 @@ describe("metered requests", () => {
     expect(r.headers.get("x-ratelimit-requests-limit")).toBe("unlimited");
     expect((await atRest(orgId, 5001))?.requests).toBe(5001);
   });
+
+  test("a busy unlimited org reserves growing blocks, and the count is still exact at rest", async () => {
+    const { token, orgId } = await signUpVerified(server, { tier: "free" });
+    await server.rt.db.org.update({ where: { id: orgId }, data: { tier: "enterprise" } });
+    await setUsed(orgId, 0);
+    const api = client(server.url, token);
+    let reservedAhead = 0;
+    for (let wave = 0; wave < 6; wave++) {
+      const statuses = await Promise.all(Array.from({ length: 40 }, () => api.get("/v1/vaults").then((r) => r.status)));
+      expect(statuses.every((s) => s === 200)).toBe(true);
+      const row = await usageRow(orgId);
+      reservedAhead = Math.max(reservedAhead, (row?.requests ?? 0) - (wave + 1) * 40);
+    }
+    // Blocks of 7 would hold at most 6 unused requests; grown blocks hold more while the org is busy.
+    expect(reservedAhead).toBeGreaterThan(7);
+    expect((await atRest(orgId, 240))?.requests).toBe(240);
+  });
 });
 
 describe("two Talon instances behind a load balancer", () => {
