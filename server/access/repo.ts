@@ -1,5 +1,6 @@
 import type { Db } from "../db";
 import { hotSql } from "../db/hot";
+import { GenerationCache } from "../db/invalidation";
 
 /** A policy row as the access decision reads it (server/access/evaluate.ts turns it into a rule). */
 export type PolicyRow = {
@@ -25,12 +26,22 @@ function toDate(v: unknown): Date | null {
   return new Date(/^\d+$/.test(String(v)) ? Number(v) : String(v));
 }
 
-/** The principal's policies on one vault: one indexed SELECT on the driver, prepared once. */
-export async function policiesForPrincipalOnVault(
+/**
+ * The principal's policies on one vault: one indexed SELECT on the driver, prepared once. Cached (the
+ * list is shared: read-only) until the next write to Policy on any instance, or 30 s
+ * (server/db/invalidation.ts); an empty list is cached the same way. `expiresAt` is compared by the caller.
+ */
+export function policiesForPrincipalOnVault(
   db: Db,
   p: { orgId: string; principalType: string; principalId: string },
   vaultId: string,
-): Promise<PolicyRow[]> {
+): Promise<readonly PolicyRow[]> {
+  return policyCache.get(db, `${p.orgId}\0${p.principalType}\0${p.principalId}\0${vaultId}`, () => load(db, p, vaultId));
+}
+
+const policyCache = new GenerationCache<readonly PolicyRow[]>();
+
+async function load(db: Db, p: { orgId: string; principalType: string; principalId: string }, vaultId: string): Promise<PolicyRow[]> {
   const rows = await hotSql(db).all("access.policiesOnVault", ON_VAULT, [p.orgId, p.principalType, p.principalId, vaultId]);
   return rows.map((r) => ({
     vaultId: String(r.vaultId),

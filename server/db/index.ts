@@ -1,6 +1,7 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { trackPostgres, trackSqlite } from "./hot";
+import { acquireInvalidation, registerInvalidation, watchWrites } from "./invalidation";
 import { isolatingSqliteAdapter } from "./sqlite-adapter";
 import type { DbPoolStats } from "../metrics";
 import { PrismaClient as PostgresClient } from "../../generated/postgres/client";
@@ -43,24 +44,46 @@ export async function openDatabase(url: string): Promise<Database> {
       },
     });
     const hot = trackSqlite(adapter);
+    // One Talon process per SQLite file: this process sees every write (./invalidation.ts).
+    const { inv, release } = await acquireInvalidation(url);
+    watchWrites(adapter, inv);
     const db = new SqliteClient({ adapter, transactionOptions: TRANSACTION_OPTIONS });
-    await db.$connect();
+    await db.$connect().catch(async (e: unknown) => {
+      await release();
+      throw e;
+    });
     hot.register(db);
-    return { db, dialect: "sqlite", close: () => db.$disconnect() };
+    registerInvalidation(db, inv);
+    const close = async () => {
+      await release();
+      await db.$disconnect();
+    };
+    return { db, dialect: "sqlite", close };
   }
   // Our own pool, handed to the adapter (which ends it on disconnect; on a reconnect the adapter opens a
   // new one from the same settings, which the hot path and the pool stats then follow).
   const pool = new pg.Pool({ connectionString: url, max: 20 });
   const adapter = new PrismaPg(pool, { disposeExternalPool: true });
   const hot = trackPostgres(adapter, pg.types);
+  // Caches are bypassed while the NOTIFY listener is down (./invalidation.ts).
+  const { inv, release } = await acquireInvalidation(url);
+  watchWrites(adapter, inv);
   const db = new PostgresClient({ adapter, transactionOptions: TRANSACTION_OPTIONS }) as unknown as Db;
-  await db.$queryRawUnsafe("SELECT 1");
+  await db.$queryRawUnsafe("SELECT 1").catch(async (e: unknown) => {
+    await release();
+    throw e;
+  });
   hot.register(db);
+  registerInvalidation(db, inv);
   const poolStats = () => {
     const p = hot.current() ?? pool;
     return { total: p.totalCount, idle: p.idleCount, waiting: p.waitingCount };
   };
-  return { db, dialect: "postgres", close: () => db.$disconnect(), poolStats };
+  const close = async () => {
+    await release();
+    await db.$disconnect();
+  };
+  return { db, dialect: "postgres", close, poolStats };
 }
 
 /** Applies pending migrations (the offline WASM migrator in scripts/db). */

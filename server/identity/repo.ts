@@ -1,5 +1,6 @@
 import type { Db } from "../db";
 import { type HotRow, hotSql } from "../db/hot";
+import { GenerationCache } from "../db/invalidation";
 
 /**
  * The principal lookups every authenticated request makes, on the driver (server/db/hot.ts): one
@@ -7,7 +8,16 @@ import { type HotRow, hotSql } from "../db/hot";
  * revocation denylist together (a LEFT JOIN on the token's jti), so a revoked token or a bumped token
  * version fails on the next request at every instance sharing the database. Values come back as the
  * driver gives them (see hot.ts); authenticate.ts reads them through its tolerant helpers.
+ *
+ * Rows found are cached (shared, read-only) until the next write to a table these queries read, on any
+ * instance (server/db/invalidation.ts), or 30 s; a lookup that found nothing is not cached. Expiry
+ * times stay in the row and are compared with the clock on every request by the caller.
  */
+
+const agentJwtCache = new GenerationCache<HotRow | undefined>();
+const userJwtCache = new GenerationCache<HotRow | undefined>();
+const personalKeyCache = new GenerationCache<HotRow | undefined>();
+const agentKeyCache = new GenerationCache<HotRow | undefined>();
 
 const AGENT_JWT = `SELECT a."orgId" AS "orgId", a."isActive" AS "isActive", a."expiresAt" AS "expiresAt", a."tokenVersion" AS "tokenVersion",
        a."createdBy" AS "createdBy", a."lastActiveAt" AS "lastActiveAt", r."jti" AS "revoked"
@@ -16,7 +26,7 @@ const AGENT_JWT = `SELECT a."orgId" AS "orgId", a."isActive" AS "isActive", a."e
   WHERE a."id" = $1`;
 
 export async function agentForJwt(db: Db, agentId: string, jti: string): Promise<HotRow | undefined> {
-  return (await hotSql(db).all("auth.agentJwt", AGENT_JWT, [agentId, jti]))[0];
+  return agentJwtCache.get(db, `${agentId}\0${jti}`, async () => (await hotSql(db).all("auth.agentJwt", AGENT_JWT, [agentId, jti]))[0]);
 }
 
 const USER_JWT = `SELECT u."orgId" AS "orgId", u."role" AS "role", u."tokenVersion" AS "tokenVersion", r."jti" AS "revoked",
@@ -28,7 +38,7 @@ const USER_JWT = `SELECT u."orgId" AS "orgId", u."role" AS "role", u."tokenVersi
 
 /** `akid` "" when the token was not minted from a personal key (no key row then matches). */
 export async function userForJwt(db: Db, userId: string, jti: string, akid: string): Promise<HotRow | undefined> {
-  return (await hotSql(db).all("auth.userJwt", USER_JWT, [userId, jti, akid]))[0];
+  return userJwtCache.get(db, `${userId}\0${jti}\0${akid}`, async () => (await hotSql(db).all("auth.userJwt", USER_JWT, [userId, jti, akid]))[0]);
 }
 
 const PERSONAL_KEY = `SELECT k."id" AS "id", k."orgId" AS "orgId", k."userId" AS "userId", k."keyHash" AS "keyHash", k."scopes" AS "scopes",
@@ -37,7 +47,7 @@ const PERSONAL_KEY = `SELECT k."id" AS "id", k."orgId" AS "orgId", k."userId" AS
   WHERE k."keyPrefix" = $1`;
 
 export async function personalKeyByPrefix(db: Db, keyPrefix: string): Promise<HotRow | undefined> {
-  return (await hotSql(db).all("auth.personalKey", PERSONAL_KEY, [keyPrefix]))[0];
+  return personalKeyCache.get(db, keyPrefix, async () => (await hotSql(db).all("auth.personalKey", PERSONAL_KEY, [keyPrefix]))[0]);
 }
 
 const AGENT_KEY = `SELECT a."id" AS "id", a."orgId" AS "orgId", a."keyHash" AS "keyHash", a."authMethod" AS "authMethod", a."isActive" AS "isActive",
@@ -47,5 +57,5 @@ const AGENT_KEY = `SELECT a."id" AS "id", a."orgId" AS "orgId", a."keyHash" AS "
   WHERE a."keyPrefix" = $1`;
 
 export async function agentByKeyPrefix(db: Db, keyPrefix: string): Promise<HotRow | undefined> {
-  return (await hotSql(db).all("auth.agentKey", AGENT_KEY, [keyPrefix]))[0];
+  return agentKeyCache.get(db, keyPrefix, async () => (await hotSql(db).all("auth.agentKey", AGENT_KEY, [keyPrefix]))[0]);
 }

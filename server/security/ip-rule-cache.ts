@@ -1,5 +1,6 @@
 import { type Cidr, ipInCidr, parseCidr, parseIp } from "../../lib/cidr";
 import type { Db } from "../db";
+import { invalidationOf } from "../db/invalidation";
 import type { Runtime } from "../runtime";
 
 export type ParsedIpRule = { ruleType: "allow" | "deny"; cidr: Cidr };
@@ -39,13 +40,14 @@ export function parseRules(rows: readonly { ruleType: string; cidr: string }[]):
 
 /**
  * Each org's rules, held for `ttlMs` so an authenticated request usually costs a Map lookup instead of
- * a query. A change made through this instance invalidates its entry at once; other instances sharing
- * the database see it when their entry expires (at most `ttlMs` later). `ttlMs` = 0 queries every time.
- * Concurrent misses for one org share one query; a load that raced an invalidation is not stored.
+ * a query. An entry is also dropped by every write to IpRule (or another watched table) on any instance
+ * sharing the database (server/db/invalidation.ts), so a change is seen by the next request everywhere;
+ * while that is not known (the PostgreSQL listener is down) nothing is cached. `ttlMs` = 0 queries every
+ * time. Concurrent misses for one org share one query; a load that raced an invalidation is not stored.
  */
 export class IpRuleCache {
-  private readonly entries = new Map<string, { rules: ParsedIpRule[]; expiresAt: number }>();
-  private readonly loading = new Map<string, Promise<ParsedIpRule[]>>();
+  private readonly entries = new Map<string, { rules: ParsedIpRule[]; expiresAt: number; stamp: number }>();
+  private readonly loading = new Map<string, { p: Promise<ParsedIpRule[]>; stamp: number | null }>();
   private generation = 0;
 
   constructor(
@@ -58,26 +60,29 @@ export class IpRuleCache {
   peek(orgId: string): ParsedIpRule[] | undefined {
     const e = this.entries.get(orgId);
     if (e === undefined) return undefined;
-    if (e.expiresAt > Date.now()) return e.rules;
+    if (e.expiresAt > Date.now() && invalidationOf(this.db)?.current(e.stamp)) return e.rules;
     this.entries.delete(orgId);
     return undefined;
   }
 
   load(orgId: string): Promise<ParsedIpRule[]> {
+    const inv = invalidationOf(this.db);
+    const stamp = inv?.stamp() ?? null;
+    // A load that started before the last write may have read what it changed: not shared then.
     const pending = this.loading.get(orgId);
-    if (pending) return pending;
+    if (pending && pending.stamp !== null && pending.stamp === stamp) return pending.p;
     const generation = this.generation;
     const p = this.db.ipRule
       .findMany({ where: { orgId }, select: { ruleType: true, cidr: true } })
       .then((rows) => {
         const rules = parseRules(rows);
-        if (this.ttlMs > 0 && generation === this.generation) this.store(orgId, rules);
+        if (this.ttlMs > 0 && generation === this.generation && stamp !== null && inv?.current(stamp)) this.store(orgId, rules, stamp);
         return rules;
       })
       .finally(() => {
-        if (this.loading.get(orgId) === p) this.loading.delete(orgId);
+        if (this.loading.get(orgId)?.p === p) this.loading.delete(orgId);
       });
-    this.loading.set(orgId, p);
+    this.loading.set(orgId, { p, stamp });
     return p;
   }
 
@@ -87,13 +92,13 @@ export class IpRuleCache {
     this.loading.delete(orgId);
   }
 
-  private store(orgId: string, rules: ParsedIpRule[]) {
+  private store(orgId: string, rules: ParsedIpRule[], stamp: number) {
     if (this.entries.size >= this.maxOrgs) {
       // Oldest first (insertion order); a dropped entry costs one query on its next use.
       const drop = this.entries.keys().next().value;
       if (drop !== undefined) this.entries.delete(drop);
     }
-    this.entries.set(orgId, { rules, expiresAt: Date.now() + this.ttlMs });
+    this.entries.set(orgId, { rules, expiresAt: Date.now() + this.ttlMs, stamp });
   }
 }
 
