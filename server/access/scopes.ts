@@ -1,3 +1,4 @@
+import { agentScopeSources } from "../agents/repo";
 import type { Db } from "../db";
 import { agentKeyPath } from "./system-vault";
 
@@ -10,16 +11,11 @@ import { agentKeyPath } from "./system-vault";
  * there (owner bypass), so its summary is `**`. No policies and no vault: `[]`, i.e. zero access.
  */
 export async function derivedScopesForAgent(db: Db, agentId: string): Promise<string[]> {
-  const now = new Date();
-  const [policies, ownVault] = await Promise.all([
-    db.policy.findMany({
-      where: { principalType: "agent", principalId: agentId, effect: "allow", OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] },
-      select: { secretPathPattern: true },
-    }),
-    db.vault.findFirst({ where: { createdBy: agentId, createdByType: "agent" }, select: { id: true } }),
-  ]);
-  if (ownVault) return ["**"];
-  const patterns = [...new Set(policies.map((p) => p.secretPathPattern))].sort();
+  const { ownsVault, allowPatterns } = await agentScopeSources(db, agentId);
+  if (ownsVault) return ["**"];
+  const now = Date.now();
+  const live = allowPatterns.filter((p) => p.expiresAt === null || p.expiresAt.getTime() > now).map((p) => p.pattern);
+  const patterns = [...new Set(live)].sort();
   // The agent's own SSH key (system vault) is something it may read, so the summary names it.
   return patterns.length ? [...patterns, agentKeyPath(agentId)] : [];
 }

@@ -9,6 +9,7 @@ import { recordAnonymousFailure } from "../identity/failures";
 import type { AgentScopeSource } from "../identity/tokens";
 import { agentKeyMatches, parseAgentKey } from "./api-keys";
 import { effectiveScopes, parseList, touchAgent } from "./records";
+import { agentForExchange } from "./repo";
 
 export const DEFAULT_AGENT_TOKEN_TTL_SECONDS = 3600;
 /** SHA-256 fingerprints are 64 hex digits; a missing one is compared against this stand-in. */
@@ -47,10 +48,7 @@ export async function exchangeAgentToken(ctx: PublicCtx, input: AgentTokenReques
   const presentedKey = input.api_key !== undefined ? parseAgentKey(input.api_key) : null;
   // `{ api_key }` alone names its agent by the key's non-secret prefix (one indexed lookup, as by id);
   // the key is still proven by its hash below, so the prefix grants nothing by itself.
-  const agent =
-    input.agent_id !== undefined
-      ? await rt.db.agent.findUnique({ where: { id: input.agent_id } })
-      : await rt.db.agent.findUnique({ where: { keyPrefix: presentedKey?.keyPrefix ?? "" } });
+  const agent = await agentForExchange(rt.db, input.agent_id !== undefined ? { id: input.agent_id } : { keyPrefix: presentedKey?.keyPrefix ?? "" });
 
   let proven = false;
   if (input.api_key !== undefined) {

@@ -40,7 +40,7 @@ type VerifyKey = Awaited<ReturnType<typeof importJWK>>;
  * tokens now and agent tokens later; the `*UserToken` helpers add what is specific to humans.
  */
 export class TokenService {
-  private key?: Promise<{ kid: string; key: VerifyKey }>;
+  private key?: Promise<{ kid: string; key: VerifyKey; header: string }>;
   /**
    * API tokens whose signature and claims were verified, by the SHA-256 of the token, until their
    * `exp` (EdDSA verification was ≈ 8 % of an agent read's CPU). Only the signature check is cached:
@@ -57,7 +57,7 @@ export class TokenService {
   private verifyKey() {
     this.key ??= this.keystore
       .signingJwk()
-      .then(async (jwk) => ({ kid: jwk.kid, key: await importJWK(jwk, "EdDSA") }))
+      .then(async (jwk) => ({ kid: jwk.kid, key: await importJWK(jwk, "EdDSA"), header: b64url({ alg: "EdDSA", typ: "JWT", kid: jwk.kid }) }))
       .catch((e: unknown) => {
         this.key = undefined;
         throw e;
@@ -69,11 +69,11 @@ export class TokenService {
     // Number(): a numeric string (as env parsing may yield) must add, not concatenate, into `exp`.
     const ttl = Number(ttlSeconds);
     if (!Number.isSafeInteger(ttl) || ttl <= 0) throw new Error("Token lifetime must be a positive whole number of seconds");
-    const { kid } = await this.verifyKey();
+    const { header } = await this.verifyKey();
     const iat = Math.floor(Date.now() / 1000);
     const jti = randomUUID();
     const payload = { ...claims, iss: this.config.publicUrl, aud: audience, iat, exp: iat + ttl, jti };
-    const signingInput = `${b64url({ alg: "EdDSA", typ: "JWT", kid })}.${b64url(payload)}`;
+    const signingInput = `${header}.${b64url(payload)}`;
     const signature = await this.keystore.sign(Buffer.from(signingInput));
     return { token: `${signingInput}.${signature.toString("base64url")}`, jti, expiresIn: ttl, expiresAt: iat + ttl };
   }

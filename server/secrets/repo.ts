@@ -1,5 +1,6 @@
 import type { Db, Dialect, Tx } from "../db";
-import { hotSql } from "../db/hot";
+import { type HotTx, hotSql } from "../db/hot";
+import { toBool, toBytes, toDate, toInt } from "../db/values";
 
 /**
  * The raw statements of the secrets hot path. Identifiers are quoted so the same SQL runs on SQLite
@@ -29,22 +30,6 @@ export type SecretForRead = {
 };
 
 type Raw = Record<string, unknown>;
-
-function toDate(v: unknown): Date | null {
-  if (v === null || v === undefined) return null;
-  if (v instanceof Date) return v;
-  if (typeof v === "number" || typeof v === "bigint") return new Date(Number(v));
-  if (typeof v === "string") return new Date(/^\d+$/.test(v) ? Number(v) : v);
-  throw new TypeError("Unexpected DateTime value from the database");
-}
-
-const toInt = (v: unknown) => Number(v);
-const toBool = (v: unknown) => v === true || v === 1 || v === 1n || v === "1" || v === "true";
-function toBytes(v: unknown): Uint8Array {
-  if (v instanceof Uint8Array) return v;
-  if (v instanceof ArrayBuffer) return new Uint8Array(v);
-  throw new TypeError("Unexpected Bytes value from the database");
-}
 
 function versionFrom(r: Raw): SecretVersionRow {
   return {
@@ -159,6 +144,51 @@ export async function listLatestVersions(db: Db, vaultId: string, prefix: string
   }));
 }
 
+export type OrgVaultRow = {
+  id: string;
+  orgId: string;
+  name: string;
+  description: string;
+  createdBy: string;
+  createdByType: string;
+  wrappedKey: Uint8Array;
+  masterKeyVersion: number;
+  cmekEnabled: boolean;
+  cmekFingerprint: string | null;
+  cmekRotationJobId: string | null;
+  isSystem: boolean;
+  createdAt: Date;
+};
+
+const ORG_VAULT = `SELECT id AS "id", "orgId" AS "orgId", name AS "name", description AS "description", "createdBy" AS "createdBy",
+       "createdByType" AS "createdByType", "wrappedKey" AS "wrappedKey", "masterKeyVersion" AS "masterKeyVersion", "cmekEnabled" AS "cmekEnabled",
+       "cmekFingerprint" AS "cmekFingerprint", "cmekRotationJobId" AS "cmekRotationJobId", "isSystem" AS "isSystem", "createdAt" AS "createdAt"
+  FROM "Vault" WHERE id = $1 AND "orgId" = $2`;
+
+/** The vault `id` if it is `orgId`'s (committed data, on the driver): what the write path loads before its checks. */
+export async function findOrgVault(db: Db, orgId: string, id: string): Promise<OrgVaultRow | null> {
+  const r = await hotSql(db).get("secrets.orgVault", ORG_VAULT, [id, orgId]);
+  if (!r) return null;
+  return {
+    id: String(r.id),
+    orgId: String(r.orgId),
+    name: String(r.name),
+    description: String(r.description),
+    createdBy: String(r.createdBy),
+    createdByType: String(r.createdByType),
+    wrappedKey: toBytes(r.wrappedKey),
+    masterKeyVersion: toInt(r.masterKeyVersion),
+    cmekEnabled: toBool(r.cmekEnabled),
+    cmekFingerprint: r.cmekFingerprint == null ? null : String(r.cmekFingerprint),
+    cmekRotationJobId: r.cmekRotationJobId == null ? null : String(r.cmekRotationJobId),
+    isSystem: toBool(r.isSystem),
+    createdAt: toDate(r.createdAt)!,
+  };
+}
+
+/** A path's advisory lock (PostgreSQL), the same for Prisma's transactions and the driver's. */
+const pathLockKey = (vaultId: string, path: string) => `talon.secret:${vaultId}:${path}`;
+
 /**
  * Serialises the writers of one secret path for the rest of the caller's transaction. PostgreSQL: a
  * transaction-scoped advisory lock on (vault, path), which holds across instances and also covers a
@@ -169,10 +199,87 @@ export async function listLatestVersions(db: Db, vaultId: string, prefix: string
  */
 export async function lockSecretPath(tx: Tx, dialect: Dialect, vaultId: string, path: string): Promise<void> {
   if (dialect === "postgres") {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`talon.secret:${vaultId}:${path}`}, 0))`;
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${pathLockKey(vaultId, path)}, 0))`;
   } else {
     await tx.$executeRaw`UPDATE "Secret" SET "currentVersion" = "currentVersion" WHERE 0`;
   }
+}
+
+// The sorted subquery is not flattened, so the locks are taken in the order of their ids: two batches
+// (or two instances) holding some of the same paths cannot deadlock on them.
+const LOCK_PATHS = `SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY h) AS l`;
+
+/**
+ * lockSecretPath for many paths at once, inside a driver transaction: one statement on PostgreSQL;
+ * nothing on SQLite, whose driver transaction began IMMEDIATE and so already holds the write lock.
+ */
+export async function lockSecretPaths(tx: HotTx, paths: readonly { vaultId: string; path: string }[]): Promise<void> {
+  if (tx.dialect === "postgres") await tx.all("secrets.lockPaths", LOCK_PATHS, [paths.map((p) => pathLockKey(p.vaultId, p.path))]);
+}
+
+export type CurrentSecretRow = { id: string; currentVersion: number; deletedAt: Date | null; rotationPolicy: string | null; type: string | null; metadata: string | null };
+
+// currentVersion is the latest version: only a new version moves it, always to n + 1.
+const CURRENT_FOR_WRITE = `SELECT s.id AS "id", s."currentVersion" AS "currentVersion", s."deletedAt" AS "deletedAt", s."rotationPolicy" AS "rotationPolicy",
+       sv.type AS "type", sv.metadata AS "metadata"
+  FROM "Secret" s
+  LEFT JOIN "SecretVersion" sv ON sv."secretId" = s.id AND sv.version = s."currentVersion"
+  WHERE s."vaultId" = $1 AND s.path = $2`;
+
+/** The secret at `path` and its latest version's type and metadata, inside the write's transaction (after its path lock). */
+export async function findCurrentForWrite(tx: HotTx, vaultId: string, path: string): Promise<CurrentSecretRow | null> {
+  const r = await tx.get("secrets.currentForWrite", CURRENT_FOR_WRITE, [vaultId, path]);
+  if (!r) return null;
+  return {
+    id: String(r.id),
+    currentVersion: toInt(r.currentVersion),
+    deletedAt: toDate(r.deletedAt),
+    rotationPolicy: r.rotationPolicy == null ? null : String(r.rotationPolicy),
+    type: r.type == null ? null : String(r.type),
+    metadata: r.metadata == null ? null : String(r.metadata),
+  };
+}
+
+export type RotationColumns = { rotationPolicy: string | null; rotationDueAt: Date | null; rotationNotifiedAt: null };
+
+const INSERT_SECRET = `INSERT INTO "Secret" (id, "vaultId", path, "currentVersion", "deletedAt", "rotationPolicy", "rotationDueAt", "rotationNotifiedAt", "createdAt", "updatedAt")
+  VALUES ($1, $2, $3, $4, NULL, $5, $6, NULL, $7, $7)`;
+const UPDATE_SECRET = `UPDATE "Secret" SET "currentVersion" = $2, "deletedAt" = NULL, "rotationPolicy" = $3, "rotationDueAt" = $4, "rotationNotifiedAt" = NULL, "updatedAt" = $5
+  WHERE id = $1`;
+
+/** The secret row of a new version: created, or moved to `version` (and live again, with the rotation columns the version leaves). */
+export async function saveSecretHead(
+  tx: HotTx,
+  s: { id: string; vaultId: string; path: string; version: number; exists: boolean; rotation: RotationColumns; at: Date },
+): Promise<void> {
+  if (s.exists) {
+    await tx.run("secrets.updateHead", UPDATE_SECRET, [s.id, s.version, s.rotation.rotationPolicy, s.rotation.rotationDueAt, s.at]);
+  } else {
+    await tx.run("secrets.insertHead", INSERT_SECRET, [s.id, s.vaultId, s.path, s.version, s.rotation.rotationPolicy, s.rotation.rotationDueAt, s.at]);
+  }
+}
+
+export type NewVersionRow = {
+  id: string;
+  secretId: string;
+  version: number;
+  type: string;
+  ciphertext: Uint8Array;
+  metadata: string;
+  expiresAt: Date | null;
+  maxAccessCount: number;
+  cmekFingerprint: string | null;
+  createdBy: string;
+  createdAt: Date;
+};
+
+const INSERT_VERSION = `INSERT INTO "SecretVersion" (id, "secretId", version, type, ciphertext, metadata, "expiresAt", "maxAccessCount", "accessCount", "isDisabled", "cmekFingerprint", "createdBy", "createdAt")
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11, $12)`;
+
+export async function insertSecretVersion(tx: HotTx, v: NewVersionRow): Promise<void> {
+  await tx.run("secrets.insertVersion", INSERT_VERSION, [
+    v.id, v.secretId, v.version, v.type, v.ciphertext, v.metadata, v.expiresAt, v.maxAccessCount, false, v.cmekFingerprint, v.createdBy, v.createdAt,
+  ]);
 }
 
 /** A unique-constraint violation (Prisma P2002), whichever database raised it. */
