@@ -1,5 +1,5 @@
 import { cmekKeyIdOf, inspectCmekBlob } from "../../lib/crypto/cmek";
-import type { Dialect, Tx } from "../db";
+import type { HotTx } from "../db/hot";
 import { ApiError } from "../http/errors";
 
 /**
@@ -30,24 +30,35 @@ export function assertServerMayGenerate(vault: CmekVault): void {
   }
 }
 
+const CMEK_STATE = `SELECT "cmekEnabled" AS "cmekEnabled", "cmekFingerprint" AS "cmekFingerprint", "cmekRotationJobId" AS "cmekRotationJobId" FROM "Vault" WHERE id = $1`;
+const CMEK_STATE_SHARED = `${CMEK_STATE} FOR SHARE`;
+
+/** A vault's CMEK columns as a write transaction read them; null = no such vault. */
+export type CmekState = { cmekEnabled: boolean; cmekFingerprint: string | null; cmekRotationJobId: string | null } | null;
+
 /**
- * Inside a write's transaction: the vault's CMEK state now, compared with the one the value was checked
- * against. On PostgreSQL the vault row is share-locked until the write commits, so enabling CMEK, or
- * finishing a rotation (both UPDATE that row first), waits for the write and then sees its version;
- * SQLite serialises writers anyway. A change in between is a 409, never a value under the wrong key.
+ * Inside a write's driver transaction (server/db/hot.ts): the vault's CMEK state now. On PostgreSQL
+ * the vault row is share-locked until the write commits, so enabling CMEK, or finishing a rotation
+ * (both UPDATE that row first), waits for the write and then sees its version; SQLite serialises
+ * writers anyway. Either way the state cannot change before the transaction ends, so one read serves
+ * every write of a batch.
  */
-export async function assertCmekUnchanged(tx: Tx, dialect: Dialect, vaultId: string, checkedFingerprint: string | null): Promise<void> {
-  const rows =
-    dialect === "postgres"
-      ? await tx.$queryRaw<CmekRow[]>`SELECT "cmekEnabled", "cmekFingerprint", "cmekRotationJobId" FROM "Vault" WHERE id = ${vaultId} FOR SHARE`
-      : await tx.$queryRaw<CmekRow[]>`SELECT "cmekEnabled", "cmekFingerprint", "cmekRotationJobId" FROM "Vault" WHERE id = ${vaultId}`;
-  const r = rows[0];
-  if (!r) throw ApiError.notFound("Vault not found");
-  if (r.cmekRotationJobId) {
-    throw ApiError.conflict(`A customer-key job is running on this vault (job ${r.cmekRotationJobId}); writes are refused until it finishes`);
-  }
+export async function readCmekState(tx: HotTx, vaultId: string): Promise<CmekState> {
+  const r = (tx.dialect === "postgres" ? await tx.get("cmek.stateShared", CMEK_STATE_SHARED, [vaultId]) : await tx.get("cmek.state", CMEK_STATE, [vaultId])) as
+    | CmekRow
+    | undefined;
+  if (!r) return null;
   const enabled = r.cmekEnabled === true || r.cmekEnabled === 1 || r.cmekEnabled === 1n;
-  const current = enabled ? r.cmekFingerprint : null;
+  return { cmekEnabled: enabled, cmekFingerprint: r.cmekFingerprint, cmekRotationJobId: r.cmekRotationJobId };
+}
+
+/** The state read in the write's transaction against the one the value was checked with: a change in between is a 409, never a value under the wrong key. */
+export function assertCmekUnchanged(state: CmekState, checkedFingerprint: string | null): void {
+  if (!state) throw ApiError.notFound("Vault not found");
+  if (state.cmekRotationJobId) {
+    throw ApiError.conflict(`A customer-key job is running on this vault (job ${state.cmekRotationJobId}); writes are refused until it finishes`);
+  }
+  const current = state.cmekEnabled ? state.cmekFingerprint : null;
   if (current !== checkedFingerprint) throw ApiError.conflict("The vault's customer key changed while this value was being stored; fetch the vault and try again");
 }
 

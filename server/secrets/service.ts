@@ -11,19 +11,19 @@ import {
   type SecretVersionSummary,
 } from "../../lib/contract/secrets";
 import { actorOf, auditRow } from "../audit/writer";
-import { assertResourceLimit } from "../billing/limits";
+import { assertResourceLimitOn } from "../billing/limits";
 import { appendAudit } from "../audit/chain";
 import { sealSecretVersion } from "../crypto/envelope";
-import type { Tx } from "../db";
+import type { HotTx } from "../db/hot";
 import { ApiError } from "../http/errors";
 import { type Ctx, principalRef } from "../http/principal";
-import { assertCmekUnchanged, assertServerMayGenerate, cmekFingerprintForWrite } from "../cmek/state";
+import { assertCmekUnchanged, assertServerMayGenerate, cmekFingerprintForWrite, readCmekState } from "../cmek/state";
 import { loadVault, type VaultRecord } from "../vaults/service";
 import { assertCanDescribeSecret, assertCanReadSecretValue, assertCanWriteSecret, filterReadable, prefetchSecretAccess } from "./access";
 import { generateSecretValue } from "./generate";
 import { assertAutoRotationAllowed, rotationColumns, rotationFields, type RotationFields } from "./rotation";
 import { isoOrNull, parseMetadata, readSecret } from "./read";
-import { listLatestVersions } from "./repo";
+import { findCurrentForWrite, findOrgVault, insertSecretVersion, listLatestVersions, saveSecretHead } from "./repo";
 import { writeInBatch } from "./write-batch";
 
 export { readSecret } from "./read";
@@ -32,13 +32,10 @@ export { readSecret } from "./read";
 export type NewVersion = { value: string; type: string; metadata: string; expiresAt: Date | null; maxAccessCount: number; cmekFingerprint?: string | null; rotationPolicy?: string | null };
 export type CurrentSecret = { id: string; currentVersion: number; deletedAt: Date | null; type: string; metadata: string; rotationPolicy: string | null };
 
-async function findCurrent(tx: Tx, vaultId: string, path: string): Promise<CurrentSecret | null> {
-  const s = await tx.secret.findUnique({
-    where: { vaultId_path: { vaultId, path } },
-    select: { id: true, currentVersion: true, deletedAt: true, rotationPolicy: true, versions: { orderBy: { version: "desc" }, take: 1, select: { type: true, metadata: true } } },
-  });
+async function findCurrent(tx: HotTx, vaultId: string, path: string): Promise<CurrentSecret | null> {
+  const s = await findCurrentForWrite(tx, vaultId, path);
   if (!s) return null;
-  return { id: s.id, currentVersion: s.currentVersion, deletedAt: s.deletedAt, type: s.versions[0]?.type ?? "generic", metadata: s.versions[0]?.metadata ?? "{}", rotationPolicy: s.rotationPolicy };
+  return { id: s.id, currentVersion: s.currentVersion, deletedAt: s.deletedAt, type: s.type ?? "generic", metadata: s.metadata ?? "{}", rotationPolicy: s.rotationPolicy };
 }
 
 type Written = { secretId: string; version: number; createdAt: Date; spec: NewVersion; rotation: ReturnType<typeof rotationColumns> };
@@ -74,12 +71,12 @@ export async function appendVersion(
     const written = await writeInBatch(ctx.rt, {
       vaultId: vault.id,
       path,
-      check: async (tx) => {
+      check: async (tx, batch) => {
         const current = await findCurrent(tx, vault.id, path);
         const spec = build(current);
-        await assertCmekUnchanged(tx, ctx.rt.dialect, vault.id, spec.cmekFingerprint ?? null);
+        assertCmekUnchanged(await batch.once(`cmek:${vault.id}`, () => readCmekState(tx, vault.id)), spec.cmekFingerprint ?? null);
         // A new secret, or restoring a deleted path (a live secret again): the plan's limit applies.
-        if (!current || current.deletedAt) await assertResourceLimit(tx, requestCtx(ctx), "secret", { vaultName: vault.name });
+        if (!current || current.deletedAt) await assertResourceLimitOn(tx, requestCtx(ctx), "secret", { vaultName: vault.name });
         return async (tx) => {
           const secretId = current?.id ?? randomUUID();
           const version = (current?.currentVersion ?? 0) + 1;
@@ -87,25 +84,19 @@ export async function appendVersion(
           const createdAt = new Date();
           // A new version restarts the rotation interval (absent policy in the request: the secret's own).
           const rotation = rotationColumns(spec.rotationPolicy === undefined ? (current?.rotationPolicy ?? null) : spec.rotationPolicy, createdAt);
-          if (current) {
-            await tx.secret.update({ where: { id: secretId }, data: { currentVersion: version, deletedAt: null, ...rotation } });
-          } else {
-            await tx.secret.create({ data: { id: secretId, vaultId: vault.id, path, currentVersion: version, ...rotation } });
-          }
-          await tx.secretVersion.create({
-            data: {
-              id: randomUUID(),
-              secretId,
-              version,
-              type: spec.type,
-              ciphertext: new Uint8Array(ciphertext),
-              metadata: spec.metadata,
-              expiresAt: spec.expiresAt,
-              maxAccessCount: spec.maxAccessCount,
-              cmekFingerprint: spec.cmekFingerprint ?? null,
-              createdBy: author.actorId,
-              createdAt,
-            },
+          await saveSecretHead(tx, { id: secretId, vaultId: vault.id, path, version, exists: current !== null, rotation, at: createdAt });
+          await insertSecretVersion(tx, {
+            id: randomUUID(),
+            secretId,
+            version,
+            type: spec.type,
+            ciphertext,
+            metadata: spec.metadata,
+            expiresAt: spec.expiresAt,
+            maxAccessCount: spec.maxAccessCount,
+            cmekFingerprint: spec.cmekFingerprint ?? null,
+            createdBy: author.actorId,
+            createdAt,
           });
           const audit = auditRow(ctx, { action, resourceType: "secret", resourceId: secretId, details: { vault_id: vault.id, path, version, type: spec.type } }, author);
           return { result: { secretId, version, createdAt, spec, rotation }, audit };
@@ -117,6 +108,13 @@ export async function appendVersion(
   } finally {
     key.fill(0);
   }
+}
+
+/** As loadVault (the caller's org's vault, or 404), on the driver: the write routes' one read before their batch. */
+async function loadVaultForWrite(ctx: Ctx, id: string): Promise<VaultRecord> {
+  const vault = await findOrgVault(ctx.rt.db, ctx.principal.orgId, id);
+  if (!vault) throw ApiError.notFound("Vault not found");
+  return vault;
 }
 
 function writtenResponse(ctx: Ctx, path: string, w: Written): PutSecretResponse {
@@ -136,7 +134,7 @@ function writtenResponse(ctx: Ctx, path: string, w: Written): PutSecretResponse 
 }
 
 export async function putSecret(ctx: Ctx, input: { vaultId: string; path: string; body: PutSecretRequest }): Promise<PutSecretResponse> {
-  const vault = await loadVault(ctx, input.vaultId);
+  const vault = await loadVaultForWrite(ctx, input.vaultId);
   await assertCanWriteSecret(ctx, vault, input.path);
   const b = input.body;
   assertAutoRotationAllowed(vault, b.type, b.rotation_policy);
@@ -158,7 +156,7 @@ export async function putSecret(ctx: Ctx, input: { vaultId: string; path: string
  * and access limits are not carried over: they belonged to the old value.
  */
 export async function rotateSecret(ctx: Ctx, input: { vaultId: string; path: string; body: RotateSecretRequest }): Promise<RotateSecretResponse> {
-  const vault = await loadVault(ctx, input.vaultId);
+  const vault = await loadVaultForWrite(ctx, input.vaultId);
   await assertCanWriteSecret(ctx, vault, input.path);
   assertServerMayGenerate(vault);
   const length = input.body.length ?? ROTATE_DEFAULT_LENGTH;
@@ -182,7 +180,7 @@ export async function rotateSecret(ctx: Ctx, input: { vaultId: string; path: str
  * over, as on rotation: they belonged to the old value's life.
  */
 export async function restoreSecretVersion(ctx: Ctx, input: { vaultId: string; path: string; version: number }): Promise<PutSecretResponse> {
-  const vault = await loadVault(ctx, input.vaultId);
+  const vault = await loadVaultForWrite(ctx, input.vaultId);
   await assertCanWriteSecret(ctx, vault, input.path);
   const old = await readSecret(ctx, { vaultId: input.vaultId, path: input.path, version: input.version });
   const spec: NewVersion = {

@@ -1,18 +1,23 @@
-import { appendAuditRows, type AuditRowInput } from "../audit/chain";
-import type { Db, Dialect, Tx } from "../db";
+import type { AuditRowInput } from "../audit/chain";
+import { appendAuditRowsOn } from "../audit/repo";
+import type { Db } from "../db";
+import { type HotTx, hotSql } from "../db/hot";
 import { ApiError } from "../http/errors";
-import { lockSecretPath } from "./repo";
+import { lockSecretPaths } from "./repo";
 
 /**
  * Group commit for secret versions: the writes that arrive while a batch is committing go together in
  * the next one — one transaction, one audit-chain append for all their events — and each caller is
  * answered only after that transaction has committed, so a 201 still means the version and its audit
- * event are durable. What one write sees and does is what it would in a transaction of its own:
+ * event are durable. The transaction is the drivers' (server/db/hot.ts), its statements prepared once.
+ * What one write sees and does is what it would in a transaction of its own:
  *
  * 1. the batch first takes every path's lock (PostgreSQL: advisory locks in sorted order, so two
- *    batches or two instances cannot deadlock on them; SQLite: the database write lock), then
+ *    batches or two instances cannot deadlock on them; SQLite: the database write lock, held from
+ *    BEGIN IMMEDIATE), then
  * 2. runs its writes one after another: each one's checks (`check`: reads, then a domain refusal such as
- *    a plan limit or a changed customer key) see the rows the writes before it in the batch left, and
+ *    a plan limit or a changed customer key) see the rows the writes before it in the batch left (a read
+ *    no write of the batch can change, such as a locked vault row, may be shared: `BatchScope.once`), and
  * 3. appends the successful writes' audit events in their order, then commits.
  *
  * A refusal in `check` (an ApiError, thrown before that write changed anything) fails that write alone.
@@ -23,8 +28,22 @@ export type BatchedWrite<T> = {
   vaultId: string;
   path: string;
   /** Reads and domain checks only; returns the write, which must not throw ApiError. */
-  check(tx: Tx): Promise<(tx: Tx) => Promise<{ result: T; audit: AuditRowInput }>>;
+  check(tx: HotTx, batch: BatchScope): Promise<(tx: HotTx) => Promise<{ result: T; audit: AuditRowInput }>>;
 };
+
+/** What the writes of one batch share: `once(key, read)` runs `read` for the first write that asks and gives every later one its result (or its refusal). */
+export type BatchScope = { once<R>(key: string, read: () => Promise<R>): Promise<R> };
+
+function batchScope(): BatchScope {
+  const reads = new Map<string, Promise<unknown>>();
+  return {
+    once<R>(key: string, read: () => Promise<R>): Promise<R> {
+      let p = reads.get(key) as Promise<R> | undefined;
+      if (!p) reads.set(key, (p = read()));
+      return p;
+    },
+  };
+}
 
 type Pending = { write: BatchedWrite<unknown>; resolve(v: unknown): void; reject(e: unknown): void };
 
@@ -35,10 +54,7 @@ class SecretWriteBatcher {
   private queue: Pending[] = [];
   private running = false;
 
-  constructor(
-    private readonly db: Db,
-    private readonly dialect: Dialect,
-  ) {}
+  constructor(private readonly db: Db) {}
 
   submit<T>(write: BatchedWrite<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -62,7 +78,7 @@ class SecretWriteBatcher {
   private async commit(batch: Pending[]) {
     let outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[];
     try {
-      outcomes = await this.db.$transaction((tx) => this.apply(tx, batch));
+      outcomes = await hotSql(this.db).transaction("secrets.writeBatch", (tx) => this.apply(tx, batch));
     } catch (e) {
       if (batch.length === 1) {
         batch[0]!.reject(e);
@@ -75,22 +91,15 @@ class SecretWriteBatcher {
     outcomes.forEach((o, i) => (o.ok ? batch[i]!.resolve(o.value) : batch[i]!.reject(o.error)));
   }
 
-  private async apply(tx: Tx, batch: Pending[]) {
-    if (this.dialect === "postgres") {
-      const keys = [...new Set(batch.map((p) => JSON.stringify([p.write.vaultId, p.write.path])))].sort();
-      for (const k of keys) {
-        const [vaultId, path] = JSON.parse(k) as [string, string];
-        await lockSecretPath(tx, this.dialect, vaultId, path);
-      }
-    } else {
-      await lockSecretPath(tx, this.dialect, batch[0]!.write.vaultId, batch[0]!.write.path);
-    }
+  private async apply(tx: HotTx, batch: Pending[]) {
+    await lockSecretPaths(tx, batch.map((p) => p.write));
     const audit: AuditRowInput[] = [];
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    const scope = batchScope();
     for (const p of batch) {
       let write;
       try {
-        write = await p.write.check(tx);
+        write = await p.write.check(tx, scope);
       } catch (e) {
         if (!(e instanceof ApiError)) throw e;
         outcomes.push({ ok: false, error: e });
@@ -100,7 +109,7 @@ class SecretWriteBatcher {
       audit.push(done.audit);
       outcomes.push({ ok: true, value: done.result });
     }
-    if (audit.length) await appendAuditRows(tx, audit);
+    if (audit.length) await appendAuditRowsOn(tx, audit);
     return outcomes;
   }
 }
@@ -111,8 +120,8 @@ type Registry = WeakMap<Db, SecretWriteBatcher>;
 const registry = ((globalThis as Record<symbol, unknown>)[REGISTRY] ??= new WeakMap()) as Registry;
 
 /** Runs `write` in the next batch of `db`'s secret writes; resolves once that batch has committed. */
-export function writeInBatch<T>(rt: { db: Db; dialect: Dialect }, write: BatchedWrite<T>): Promise<T> {
+export function writeInBatch<T>(rt: { db: Db }, write: BatchedWrite<T>): Promise<T> {
   let b = registry.get(rt.db);
-  if (!b) registry.set(rt.db, (b = new SecretWriteBatcher(rt.db, rt.dialect)));
+  if (!b) registry.set(rt.db, (b = new SecretWriteBatcher(rt.db)));
   return b.submit(write);
 }

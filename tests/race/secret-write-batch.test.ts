@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuditRowInput } from "../../server/audit/chain";
-import type { Tx } from "../../server/db";
+import type { HotTx } from "../../server/db/hot";
 import { ApiError } from "../../server/http/errors";
 import { type BatchedWrite, writeInBatch } from "../../server/secrets/write-batch";
 import { signUpVerified } from "../helpers/accounts";
@@ -50,13 +50,18 @@ function createAt(path: string, opts: { refuse?: boolean; breakDatabase?: boolea
   return {
     vaultId,
     path,
-    check: async (tx: Tx) => {
-      await tx.secret.findUnique({ where: { vaultId_path: { vaultId, path } } });
+    check: async (tx: HotTx) => {
+      await tx.get("test.batch.find", `SELECT id FROM "Secret" WHERE "vaultId" = $1 AND path = $2`, [vaultId, path]);
       if (opts.refuse) throw ApiError.conflict("refused by its own check");
-      return async (tx: Tx) => {
+      return async (tx: HotTx) => {
         const id = randomUUID();
+        const now = new Date();
         // A vault that does not exist: a foreign-key violation, raised by the database mid-batch.
-        await tx.secret.create({ data: { id, vaultId: opts.breakDatabase ? randomUUID() : vaultId, path, currentVersion: 1 } });
+        await tx.run(
+          "test.batch.insert",
+          `INSERT INTO "Secret" (id, "vaultId", path, "currentVersion", "createdAt", "updatedAt") VALUES ($1, $2, $3, 1, $4, $4)`,
+          [id, opts.breakDatabase ? randomUUID() : vaultId, path, now],
+        );
         return { result: id, audit: auditFor(id, path) };
       };
     },
