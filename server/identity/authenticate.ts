@@ -32,8 +32,9 @@ export const isJwtShaped = (bearer: string) => JWT_SHAPE.test(bearer);
  * request, so each JWT costs a single indexed query that reads the principal's current state *and*
  * the revocation denylist together (a LEFT JOIN on the token's jti; ./repo.ts, on the driver): a
  * revoked token, a bumped token version (password change; agent deactivation, key rotation, scope
- * change) or a deleted agent fail on the next request, on every instance sharing the database. Only
- * the signature check of a JWT is cached (TokenService), never the principal's state.
+ * change) or a deleted agent fail on the next request, on every instance sharing the database. The
+ * signature check is cached by token hash (TokenService); the principal rows are cached only until the
+ * next write to a table they come from, on any instance (./repo.ts, server/db/invalidation.ts).
  * Keys (`1ck_`, `ocv_`) are looked up by their non-secret prefix and compared by hash in constant time.
  */
 export async function authenticateBearer(rt: Runtime, bearer: string, meta: AuthMeta): Promise<Principal> {
