@@ -93,6 +93,34 @@ describe(`secret write batches (${testDialect})`, () => {
     expect(events.map((e) => (JSON.parse(e.details) as { path: string }).path).sort()).toEqual(["b/1", "b/3"]);
   });
 
+  it("a read shared through BatchScope.once runs once per batch; its refusal fails each write that asked, alone", async () => {
+    const rt = server.rt;
+    let reads = 0;
+    const shared = (path: string, key: string, refuse = false): BatchedWrite<string> => ({
+      vaultId,
+      path,
+      check: async (tx, batch) => {
+        await batch.once(key, async () => {
+          reads++;
+          await tx.get("test.batch.vault", `SELECT id FROM "Vault" WHERE id = $1`, [vaultId]);
+          if (refuse) throw ApiError.conflict("refused by the shared read");
+        });
+        return createAt(path).check(tx, batch);
+      },
+    });
+    const results = await settle([
+      writeInBatch(rt, shared("c/1", "ok")),
+      writeInBatch(rt, shared("c/2", "ok")),
+      writeInBatch(rt, shared("c/3", "no", true)),
+      writeInBatch(rt, shared("c/4", "no")),
+      writeInBatch(rt, createAt("c/5")),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected", "rejected", "fulfilled"]);
+    expect(reads).toBe(2);
+    const paths = (await rt.db.secret.findMany({ where: { vaultId, path: { startsWith: "c/" } }, select: { path: true } })).map((s) => s.path).sort();
+    expect(paths).toEqual(["c/1", "c/2", "c/5"]);
+  });
+
   it("over HTTP: refused rotations mixed into a burst of PUTs leave every PUT its own version", async () => {
     const api = client(server.url, owner.token);
     const puts = Array.from({ length: 12 }, (_, i) => api.put(`/v1/vaults/${vaultId}/secrets/burst/hot`, { value: `hot-${i}` }));
