@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "Vault_createdBy_createdByType_idx" ON "Vault"("createdBy", "createdByType");
