@@ -247,14 +247,33 @@ const utcTimestamp = (s: string) => new Date(`${s.replace(" ", "T")}Z`);
  */
 const pgValues = (params: readonly unknown[]) => params.map((v) => (v instanceof Date ? v.toISOString() : v));
 
-class PostgresHot implements HotSql {
+/** What both PostgreSQL handles (the pool's and a transaction's client) build on their `query`. */
+abstract class PostgresStatements implements HotTx {
   readonly dialect = "postgres" as const;
+
+  protected abstract query(name: string, sql: string, params: readonly unknown[]): Promise<pg.QueryResult>;
+
+  async all(name: string, sql: string, params: readonly unknown[]): Promise<HotRow[]> {
+    return (await this.query(name, sql, params)).rows as HotRow[];
+  }
+
+  async get(name: string, sql: string, params: readonly unknown[]): Promise<HotRow | undefined> {
+    return (await this.query(name, sql, params)).rows[0] as HotRow | undefined;
+  }
+
+  async run(name: string, sql: string, params: readonly unknown[]): Promise<number> {
+    return (await this.query(name, sql, params)).rowCount ?? 0;
+  }
+}
+
+class PostgresHot extends PostgresStatements implements HotSql {
   readonly types: { getTypeParser: (oid: number, format?: string) => (v: string) => unknown };
 
   constructor(
     private readonly conns: Connections<pg.Pool>,
     pgTypes: typeof pg.types,
   ) {
+    super();
     this.types = {
       getTypeParser: (oid: number, format?: string) =>
         oid === TIMESTAMP_OID ? utcTimestamp : (pgTypes.getTypeParser(oid, (format ?? "text") as "text") as (v: string) => unknown),
@@ -269,7 +288,7 @@ class PostgresHot implements HotSql {
     return this.conns.reconnect();
   }
 
-  private async query(name: string, sql: string, params: readonly unknown[]): Promise<pg.QueryResult> {
+  protected async query(name: string, sql: string, params: readonly unknown[]): Promise<pg.QueryResult> {
     const pool = await this.pool();
     return pool.query({ name, text: sql, values: pgValues(params), types: this.types });
   }
@@ -293,44 +312,23 @@ class PostgresHot implements HotSql {
     }
   }
 
-  async all(name: string, sql: string, params: readonly unknown[]): Promise<HotRow[]> {
-    return (await this.query(name, sql, params)).rows as HotRow[];
-  }
-
-  async get(name: string, sql: string, params: readonly unknown[]): Promise<HotRow | undefined> {
-    return (await this.query(name, sql, params)).rows[0] as HotRow | undefined;
-  }
-
-  async run(name: string, sql: string, params: readonly unknown[]): Promise<number> {
-    return (await this.query(name, sql, params)).rowCount ?? 0;
-  }
 }
 
-class PostgresHotTx implements HotTx {
-  readonly dialect = "postgres" as const;
+class PostgresHotTx extends PostgresStatements {
   done = false;
 
   constructor(
     private readonly client: pg.PoolClient,
     private readonly types: PostgresHot["types"],
-  ) {}
+  ) {
+    super();
+  }
 
-  private async query(name: string, sql: string, params: readonly unknown[]): Promise<pg.QueryResult> {
+  protected async query(name: string, sql: string, params: readonly unknown[]): Promise<pg.QueryResult> {
     if (this.done) throw new Error("This transaction has ended");
     return this.client.query({ name, text: sql, values: pgValues(params), types: this.types });
   }
 
-  async all(name: string, sql: string, params: readonly unknown[]): Promise<HotRow[]> {
-    return (await this.query(name, sql, params)).rows as HotRow[];
-  }
-
-  async get(name: string, sql: string, params: readonly unknown[]): Promise<HotRow | undefined> {
-    return (await this.query(name, sql, params)).rows[0] as HotRow | undefined;
-  }
-
-  async run(name: string, sql: string, params: readonly unknown[]): Promise<number> {
-    return (await this.query(name, sql, params)).rowCount ?? 0;
-  }
 }
 
 // Process-wide: Next.js bundles its own copy of this module for the dashboard, which gets the runtime

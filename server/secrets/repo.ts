@@ -259,19 +259,8 @@ export async function saveSecretHead(
   }
 }
 
-export type NewVersionRow = {
-  id: string;
-  secretId: string;
-  version: number;
-  type: string;
-  ciphertext: Uint8Array;
-  metadata: string;
-  expiresAt: Date | null;
-  maxAccessCount: number;
-  cmekFingerprint: string | null;
-  createdBy: string;
-  createdAt: Date;
-};
+/** A version row as the write batch inserts it (a new version is never disabled and has no reads yet). */
+export type NewVersionRow = Omit<SecretVersionRow, "accessCount" | "isDisabled"> & { secretId: string };
 
 const INSERT_VERSION = `INSERT INTO "SecretVersion" (id, "secretId", version, type, ciphertext, metadata, "expiresAt", "maxAccessCount", "accessCount", "isDisabled", "cmekFingerprint", "createdBy", "createdAt")
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11, $12)`;

@@ -7,23 +7,10 @@ import { ApiError } from "../http/errors";
 import { type Ctx, principalId } from "../http/principal";
 import { assertVaultNameFree, isSystemVault, SYSTEM_CREATOR, SYSTEM_VAULT_NAME } from "../access/system-vault";
 import { assertCanDeleteVault, assertCanReadVault, filterVisibleVaults } from "../secrets/access";
-import { isUniqueViolation } from "../secrets/repo";
+import { isUniqueViolation, type OrgVaultRow } from "../secrets/repo";
 
-export type VaultRecord = {
-  id: string;
-  orgId: string;
-  name: string;
-  description: string;
-  createdBy: string;
-  createdByType: string;
-  wrappedKey: Uint8Array;
-  masterKeyVersion: number;
-  cmekEnabled: boolean;
-  cmekFingerprint: string | null;
-  cmekRotationJobId: string | null;
-  isSystem: boolean;
-  createdAt: Date;
-};
+/** A vault row as the services use it (one shape with the write path's driver read, ../secrets/repo). */
+export type VaultRecord = OrgVaultRow;
 
 export function toVaultResponse(v: Omit<VaultRecord, "wrappedKey" | "masterKeyVersion" | "orgId">): VaultResponse {
   return {
