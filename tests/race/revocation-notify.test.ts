@@ -116,6 +116,8 @@ describe.runIf(testDialect === "postgres")("revocation across instances (Postgre
     await admin.query(`ALTER DATABASE ${dbName} WITH ALLOW_CONNECTIONS false`);
     await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = $2`, [dbName, LISTENER_APPLICATION_NAME]);
     await until("the listeners to end", async () => (await listeners()).length === 0);
+    // The server has closed them; B learns it from its socket a moment later (no endpoint shows it).
+    await new Promise((r) => setTimeout(r, 300));
     expect((await client(a.url, token).delete("/v1/auth/token")).status).toBe(204);
     expect(await meOnB(token)).toBe(401);
 
