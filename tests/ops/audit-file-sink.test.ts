@@ -32,6 +32,20 @@ afterAll(async () => {
 
 const lines = (p: string) => (existsSync(p) ? readFileSync(p, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) : []);
 
+/** Resolves once the files' existence and sizes are the same on two looks 600 ms apart (more than two sink rounds). */
+async function filesSettled(paths: string[], ms = 15_000) {
+  const look = () => paths.map((p) => (existsSync(p) ? statSync(p, { throwIfNoEntry: false })?.size ?? -1 : -1)).join(",");
+  const end = Date.now() + ms;
+  let before = look();
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 600));
+    const now = look();
+    if (now === before) return;
+    if (Date.now() > end) throw new Error("the audit files kept changing");
+    before = now;
+  }
+}
+
 describe("audit file sink", () => {
   it("appends committed events with chain fields, rotates by size keeping N files, never a value", async () => {
     const owner = await signUpVerified(server);
@@ -50,6 +64,8 @@ describe("audit file sink", () => {
     for (let i = 0; i < 30; i++) expect((await api.get(`/v1/vaults/${vault.body.id}/secrets/x`)).status).toBe(200);
     await waitFor("rotated files", () => existsSync(`${file}.2`));
     await waitFor("all reads written", () => [file, `${file}.1`, `${file}.2`].flatMap(lines).filter((l) => l.action === "secret.read").length >= 8);
+    // The sink writes (and rotates: two renames) every 250 ms while events are pending: look once it is quiet.
+    await filesSettled([file, `${file}.1`, `${file}.2`]);
     expect(existsSync(`${file}.3`)).toBe(false);
     for (const p of [file, `${file}.1`, `${file}.2`]) {
       expect(statSync(p).size).toBeLessThanOrEqual(4096);
