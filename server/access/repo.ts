@@ -1,6 +1,7 @@
 import type { Db } from "../db";
 import { hotSql } from "../db/hot";
 import { GenerationCache } from "../db/invalidation";
+import { toDate, toStringOrNull } from "../db/values";
 
 /** A policy row as the access decision reads it (server/access/evaluate.ts turns it into a rule). */
 export type PolicyRow = {
@@ -17,14 +18,6 @@ const ON_VAULT = `SELECT p."vaultId" AS "vaultId", p."secretPathPattern" AS "sec
        p."conditions" AS "conditions", p."effect" AS "effect", p."expiresAt" AS "expiresAt", p."approval" AS "approval"
   FROM "Policy" p
   WHERE p."orgId" = $1 AND p."principalType" = $2 AND p."principalId" = $3 AND p."vaultId" = $4`;
-
-/** SQLite gives DateTime as epoch ms (see server/db/hot.ts), PostgreSQL as Date. */
-function toDate(v: unknown): Date | null {
-  if (v === null || v === undefined) return null;
-  if (v instanceof Date) return v;
-  if (typeof v === "number" || typeof v === "bigint") return new Date(Number(v));
-  return new Date(/^\d+$/.test(String(v)) ? Number(v) : String(v));
-}
 
 /**
  * The principal's policies on one vault: one indexed SELECT on the driver, prepared once. Cached (the
@@ -50,6 +43,6 @@ async function load(db: Db, p: { orgId: string; principalType: string; principal
     conditions: String(r.conditions),
     effect: String(r.effect),
     expiresAt: toDate(r.expiresAt),
-    approval: r.approval === null || r.approval === undefined ? null : String(r.approval),
+    approval: toStringOrNull(r.approval),
   }));
 }
