@@ -108,7 +108,7 @@ describe("simulation through Tenderly", () => {
     expect(JSON.parse(sent.body)).toMatchObject({ network_id: "31337", from: SIGNER.toLowerCase(), to: token.toLowerCase(), value: "0", gas_price: "0", estimate_gas: true });
     // The same transaction really sent uses the gas the simulation reported.
     const hash = await node.rpc<Hex>("eth_sendTransaction", [{ from: SIGNER, to: token, data: tokenCall("transfer", [RECIPIENT, 7n]).data }]);
-    const receipt = await node.rpc<{ gasUsed: Hex; status: Hex }>("eth_getTransactionReceipt", [hash]);
+    const receipt = await node.receipt<{ gasUsed: Hex; status: Hex }>(hash);
     expect(receipt.status).toBe("0x1");
     expect(res.body.gas_used).toBe(BigInt(receipt.gasUsed).toString());
     const audit = await server.rt.db.auditEvent.findFirst({ where: { action: "tx.simulate", resourceId: agent.agentId }, orderBy: { createdAt: "desc" } });

@@ -15,6 +15,8 @@ export type AnvilNode = {
   accounts: Hex[];
   rpc<T = unknown>(method: string, params?: unknown[]): Promise<T>;
   deploy(name: "TestToken" | "Reverter", args?: { types: { type: string }[]; values: unknown[] }): Promise<Hex>;
+  /** The transaction's receipt once it is mined: Anvil answers eth_sendTransaction before it mines. */
+  receipt<T extends { status: Hex }>(hash: Hex): Promise<T>;
   close(): Promise<void>;
 };
 
@@ -52,20 +54,25 @@ export async function startAnvilNode(): Promise<AnvilNode> {
     }
   }
   const accounts = await rpc<Hex[]>("eth_accounts");
+  const receipt = async <T extends { status: Hex }>(hash: Hex): Promise<T> => {
+    for (let i = 0; i < 200; i++) {
+      const r = await rpc<T | null>("eth_getTransactionReceipt", [hash]);
+      if (r) return r;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    throw new Error(`transaction ${hash}: no receipt within 10 s`);
+  };
   return {
     url,
     accounts,
     rpc,
+    receipt,
     async deploy(name, args) {
       const ctor = args ? encodeAbiParameters(args.types, args.values).slice(2) : "";
       const hash = await rpc<Hex>("eth_sendTransaction", [{ from: accounts[0], data: `${CONTRACTS[name].bytecode}${ctor}` }]);
-      for (let i = 0; i < 100; i++) {
-        const receipt = await rpc<{ contractAddress: Hex | null; status: Hex } | null>("eth_getTransactionReceipt", [hash]);
-        if (receipt?.status === "0x1" && receipt.contractAddress) return receipt.contractAddress;
-        if (receipt) throw new Error(`deploying ${name} failed`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(`deploying ${name}: no receipt within 5 s`);
+      const r = await receipt<{ contractAddress: Hex | null; status: Hex }>(hash);
+      if (r.status !== "0x1" || !r.contractAddress) throw new Error(`deploying ${name} failed`);
+      return r.contractAddress;
     },
     async close() {
       if (child.exitCode !== null) return;
