@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { IncomingMessage } from "node:http";
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
@@ -54,18 +55,68 @@ function bearerKind(scheme: string, credential: string): AuthFailureKind {
   return "token";
 }
 
-const limitRequestBody: MiddlewareHandler<ApiEnv> = bodyLimit({
-  maxSize: MAX_BODY_BYTES,
-  onError: (c) => problemReply(c, problemBody(ApiError.tooLarge("Request body exceeds 64 KiB"), c.get("requestId"))),
-});
+const tooLarge = (c: Context<ApiEnv>) => problemReply(c, problemBody(ApiError.tooLarge(`Request body exceeds ${MAX_BODY_BYTES / 1024} KiB`), c.get("requestId")));
+/** For requests that are already a full `Request` (in process, through `app.request`). */
+const limitRequestBody: MiddlewareHandler<ApiEnv> = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge });
 
 /**
- * GET and HEAD requests never have a body here (the node adapter gives them none, whatever they
- * send). Asking Hono's bodyLimit anyway reads `c.req.raw.body`, which turns the adapter's light
- * request into a full undici Request with its AbortController: ≈ 5 % of a secret read's CPU.
+ * The body of an IncomingMessage without a Content-Length, read under the cap; null once it passes it
+ * (the rest is not read, and the connection is closed after the answer).
  */
-export const limitBody: MiddlewareHandler<ApiEnv> = (c, next) =>
-  c.req.method === "GET" || c.req.method === "HEAD" ? next() : limitRequestBody(c, next);
+function readCapped(incoming: IncomingMessage): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (value: Buffer | null, error?: unknown) => {
+      incoming.off("data", onData).off("end", onEnd).off("error", onError).off("close", onClose);
+      if (error) reject(error);
+      else resolve(value);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        incoming.pause();
+        return done(null);
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => done(Buffer.concat(chunks, size));
+    const onError = (e: unknown) => done(null, e);
+    const onClose = () => (incoming.readableEnded ? onEnd() : done(null, new Error("Client connection prematurely closed")));
+    incoming.on("data", onData).on("end", onEnd).on("error", onError).on("close", onClose);
+    if (incoming.readableEnded) onEnd();
+    else if (incoming.destroyed) onClose();
+  });
+}
+
+/**
+ * The 64 KiB request body cap, without turning @hono/node-server's light request into a full undici
+ * `Request` (with its AbortController and web stream): Hono's bodyLimit reads `c.req.raw.body`, which
+ * does, and that was ≈ 7 % of a PUT's CPU. A declared Content-Length is checked as it stands (Node's
+ * parser never reads past it); a chunked body is read from the socket under the cap and left on the
+ * IncomingMessage as `rawBody`, which the adapter serves to `c.req.json()` and, if a handler asks for
+ * `c.req.raw` (the MCP transport, the Stripe webhook), to the full Request it builds then. GET and
+ * HEAD requests never have a body here (the node adapter gives them none, whatever they send).
+ */
+export const limitBody: MiddlewareHandler<ApiEnv> = async (c, next) => {
+  if (c.req.method === "GET" || c.req.method === "HEAD") return next();
+  const incoming = c.env?.incoming;
+  if (!(incoming instanceof IncomingMessage)) return limitRequestBody(c, next);
+  const declared = c.req.header("content-length");
+  if (declared !== undefined && c.req.header("transfer-encoding") === undefined) {
+    return Number(declared) > MAX_BODY_BYTES ? tooLarge(c) : next();
+  }
+  const withRaw = incoming as IncomingMessage & { rawBody?: Buffer };
+  if (!(withRaw.rawBody instanceof Buffer)) {
+    const body = await readCapped(incoming);
+    if (!body) {
+      c.header("Connection", "close");
+      return tooLarge(c);
+    }
+    withRaw.rawBody = body;
+  }
+  return next();
+};
 
 /**
  * Route middleware: the caller must present valid credentials — `Bearer <token or key>`, or
