@@ -53,9 +53,19 @@ export function usdOf(millicents: bigint): string {
 /** The first instant of the UTC month `periodOf` names. */
 export const periodStart = (ms: number) => new Date(`${periodOf(ms)}-01T00:00:00.000Z`);
 
-/** "YYYY-MM" and "YYYY-MM-DD" in UTC: the keys of UsagePeriod and UsageDay. */
-export const periodOf = (ms: number) => new Date(ms).toISOString().slice(0, 7);
-export const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const DAY_MS = 86_400_000;
+/** The UTC day last named, so that metering (twice per request) formats a date once a day, not per call. */
+let lastDay = { from: 0, to: 0, day: "" };
+
+/** "YYYY-MM-DD" and "YYYY-MM" in UTC: the keys of UsageDay and UsagePeriod. */
+export const dayOf = (ms: number): string => {
+  if (ms < lastDay.from || ms >= lastDay.to) {
+    const from = Math.floor(ms / DAY_MS) * DAY_MS;
+    lastDay = { from, to: from + DAY_MS, day: new Date(from).toISOString().slice(0, 10) };
+  }
+  return lastDay.day;
+};
+export const periodOf = (ms: number): string => dayOf(ms).slice(0, 7);
 
 /** The vault holding agents' SSH keys is created by Talon itself and never counts against a plan. */
 export const AGENT_KEYS_VAULT_NAME = "__agent-keys";
