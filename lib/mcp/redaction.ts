@@ -7,15 +7,23 @@
  */
 export const REDACTED = "[REDACTED]";
 export const MIN_REDACTED_LENGTH = 4;
+/** From this many remembered values on, `text` first looks values up by their leading characters instead of searching for each. */
+const INDEXED_FROM = 16;
 
 export class Redactor {
   private readonly values = new Set<string>();
   /** Longest first, so a value that contains another is replaced whole. Rebuilt lazily. */
   private ordered: string[] | null = null;
+  /** The values by their first MIN_REDACTED_LENGTH characters: where a string holds none of those, no value can start. */
+  private readonly byHead = new Map<string, string[]>();
 
   remember(value: string): void {
     if (typeof value !== "string" || value.length < MIN_REDACTED_LENGTH || this.values.has(value)) return;
     this.values.add(value);
+    const head = value.slice(0, MIN_REDACTED_LENGTH);
+    const same = this.byHead.get(head);
+    if (same) same.push(value);
+    else this.byHead.set(head, [value]);
     this.ordered = null;
   }
 
@@ -31,10 +39,22 @@ export class Redactor {
 
   text(s: string): string {
     if (this.values.size === 0 || s.length < MIN_REDACTED_LENGTH) return s;
+    // A long session remembers many values and most strings contain none of them, which one pass over
+    // the string shows; a string that contains one is replaced below as always.
+    if (this.values.size >= INDEXED_FROM && !this.containsAny(s)) return s;
     this.ordered ??= [...this.values].sort((a, b) => b.length - a.length);
     let out = s;
     for (const v of this.ordered) if (out.includes(v)) out = out.split(v).join(REDACTED);
     return out;
+  }
+
+  /** Whether any remembered value occurs in `s`: at each position, only the values starting with the characters there. */
+  private containsAny(s: string): boolean {
+    for (let i = 0, end = s.length - MIN_REDACTED_LENGTH; i <= end; i++) {
+      const candidates = this.byHead.get(s.slice(i, i + MIN_REDACTED_LENGTH));
+      if (candidates) for (const v of candidates) if (s.startsWith(v, i)) return true;
+    }
+    return false;
   }
 
   /** A deep copy of `data` with every string (values and keys) redacted. */

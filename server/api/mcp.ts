@@ -26,6 +26,7 @@ import { requireAuth, type ApiApp, type ApiEnv } from "../http/pipeline";
 import type { AgentPrincipal } from "../http/principal";
 import { ipBucketKey, TokenBucketLimiter } from "../http/rate-limit";
 import type { Runtime } from "../runtime";
+import { orgVaultExists } from "../mcp/repo";
 import { releaseSettledJsonStreams } from "../mcp/settled-streams";
 
 export const MCP_PATH = "/mcp";
@@ -43,6 +44,8 @@ type Session = {
   lastSeen: number;
   /** Rebound on every request, so tools act with the credential (and client IP) of the current one. */
   client: TalonClient;
+  /** What `client` was made for (bearer, IP, DPoP key): a request with the same three reuses it. */
+  clientKey: string;
 };
 
 const mcpLimiters = new WeakMap<Runtime, TokenBucketLimiter>();
@@ -72,9 +75,27 @@ async function checkSessionStart(c: Context<ApiEnv>): Promise<{ agent: AgentPrin
   if (!UUID_RE.test(vaultId)) throw ApiError.badRequest("X-Vault-ID must be a UUID", [{ field: "X-Vault-ID", message: "must be a UUID" }]);
   const id = vaultId.toLowerCase();
   if (principal.vaultIds.length > 0 && !principal.vaultIds.includes(id)) throw ApiError.forbidden("This agent is not bound to that vault (vault_ids)");
-  const vault = await c.get("rt").db.vault.findFirst({ where: { id, orgId: principal.orgId }, select: { id: true } });
-  if (!vault) throw ApiError.notFound("Vault not found");
+  if (!(await orgVaultExists(c.get("rt").db, principal.orgId, id))) throw ApiError.notFound("Vault not found");
   return { agent: principal, vaultId: id };
+}
+
+/**
+ * Hands the request to the transport. A POST's body is read here and given to it parsed: reading it
+ * through the raw request would wrap the socket in a web Request and stream (the node adapter's slow
+ * path). A body that is not JSON goes to the transport as a Request of its own, so it answers exactly
+ * as it would have (406 / 415 before 400 Parse error).
+ */
+async function serve(c: Context<ApiEnv>, transport: WebStandardStreamableHTTPServerTransport): Promise<Response> {
+  if (c.req.method !== "POST") return transport.handleRequest(c.req.raw);
+  // A body that could not be read is answered as the transport answers one: 400 Parse error.
+  const text = await c.req.text().catch(() => "");
+  let parsedBody: unknown;
+  try {
+    parsedBody = JSON.parse(text);
+  } catch {
+    return transport.handleRequest(new Request(c.req.url, { method: "POST", headers: c.req.raw.headers, body: text }));
+  }
+  return transport.handleRequest(c.req.raw, { parsedBody });
 }
 
 const SESSION_DESCRIPTION = [
@@ -131,6 +152,11 @@ const mcpGet = createRoute({
 export function registerMcpRoutes(app: ApiApp) {
   const sessions = new Map<string, Session>();
 
+  /** The client for this request's credential, IP and DPoP key: the session's own when those did not change. */
+  const clientKeyOf = (c: Context<ApiEnv>): string => {
+    const principal = c.get("principal");
+    return `${c.get("bearer")}\0${c.get("ip") ?? ""}\0${principal.kind === "agent" ? (principal.dpopJkt ?? "") : ""}`;
+  };
   const clientFor = (c: Context<ApiEnv>): TalonClient => {
     const ip = c.get("ip");
     const principal = c.get("principal");
@@ -166,7 +192,7 @@ export function registerMcpRoutes(app: ApiApp) {
   async function openSession(c: Context<ApiEnv>, agent: AgentPrincipal, vaultId: string): Promise<Response> {
     sweep(Date.now());
     const { WebStandardStreamableHTTPServerTransport } = await import("@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js");
-    const session: Partial<Session> & { client: TalonClient } = { agentId: agent.agentId, vaultId, lastSeen: Date.now(), client: clientFor(c) };
+    const session: Partial<Session> & { client: TalonClient } = { agentId: agent.agentId, vaultId, lastSeen: Date.now(), client: clientFor(c), clientKey: clientKeyOf(c) };
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       enableJsonResponse: true,
@@ -177,7 +203,7 @@ export function registerMcpRoutes(app: ApiApp) {
     session.transport = transport;
     session.close = () => server.close();
     await server.connect(transport);
-    const res = await transport.handleRequest(c.req.raw);
+    const res = await serve(c, transport);
     releaseSettledJsonStreams(transport);
     // Anything but a successful initialize leaves no session behind.
     if (!transport.sessionId) await server.close();
@@ -195,8 +221,12 @@ export function registerMcpRoutes(app: ApiApp) {
     // Another agent's (or another vault's) session is indistinguishable from an unknown one.
     if (!session || session.agentId !== agent.agentId || session.vaultId !== vaultId) throw ApiError.notFound("MCP session not found; start a new one with initialize");
     session.lastSeen = Date.now();
-    session.client = clientFor(c);
-    const res = await session.transport.handleRequest(c.req.raw);
+    const clientKey = clientKeyOf(c);
+    if (clientKey !== session.clientKey) {
+      session.client = clientFor(c);
+      session.clientKey = clientKey;
+    }
+    const res = await serve(c, session.transport);
     releaseSettledJsonStreams(session.transport);
     return res;
   };

@@ -106,6 +106,54 @@ describe("hosted /mcp session start", () => {
     expect(ended.status).toBe(200);
     expect((await list(w.apiKey, w.vaultId)).status).toBe(404);
   });
+
+  /** One session request with the given bearer, vault and raw body (a tools/list by default). */
+  const send = (sessionId: string, auth: string, vault: string, body = JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" }), contentType = "application/json") =>
+    fetch(`${server.url}/mcp`, {
+      method: "POST",
+      headers: {
+        "Content-Type": contentType,
+        Accept: "application/json, text/event-stream",
+        Authorization: `Bearer ${auth}`,
+        "X-Vault-ID": vault,
+        "Mcp-Session-Id": sessionId,
+        "Mcp-Protocol-Version": "2025-06-18",
+      },
+      body,
+    });
+
+  test("the vault is checked on every request of a session: deleted mid-session → 404, binding revoked → 403", async () => {
+    const own = await agentWithVault(server);
+    const spare = await own.api.post("/v1/vaults", { name: `spare-${Date.now()}` });
+    expect(spare.status).toBe(201);
+    const opened = await initialize(server.url, { Authorization: `Bearer ${own.apiKey}`, "X-Vault-ID": own.vaultId });
+    expect(opened.status).toBe(200);
+    // Control: the session works, then the vault is deleted and the same session is refused.
+    expect((await send(opened.sessionId!, own.apiKey, own.vaultId)).status).toBe(200);
+    expect((await own.api.delete(`/v1/vaults/${own.vaultId}`)).status).toBe(204);
+    const gone = await send(opened.sessionId!, own.apiKey, own.vaultId);
+    expect(gone.status).toBe(404);
+    expect(((await gone.json()) as { detail: string }).detail).toContain("Vault not found");
+
+    // A session in the spare vault, then the agent's binding is narrowed to another vault.
+    const inSpare = await initialize(server.url, { Authorization: `Bearer ${own.apiKey}`, "X-Vault-ID": spare.body.id });
+    expect(inSpare.status).toBe(200);
+    expect((await send(inSpare.sessionId!, own.apiKey, spare.body.id)).status).toBe(200);
+    const third = await own.api.post("/v1/vaults", { name: `third-${Date.now()}` });
+    expect((await own.api.patch(`/v1/agents/${own.agentId}`, { vault_ids: [third.body.id] })).status).toBe(200);
+    expect((await send(inSpare.sessionId!, own.apiKey, spare.body.id)).status).toBe(403);
+  });
+
+  test("a session request that is not JSON is answered as the transport answers it: 415 before 400 Parse error", async () => {
+    const opened = await initialize(server.url, { Authorization: `Bearer ${w.apiKey}`, "X-Vault-ID": w.vaultId });
+    const notJson = await send(opened.sessionId!, w.apiKey, w.vaultId, "{not json");
+    expect(notJson.status).toBe(400);
+    expect(((await notJson.json()) as { error: { code: number } }).error.code).toBe(-32700);
+    const wrongType = await send(opened.sessionId!, w.apiKey, w.vaultId, "{not json", "text/plain");
+    expect(wrongType.status).toBe(415);
+    // Control: the session still serves a well-formed request.
+    expect((await send(opened.sessionId!, w.apiKey, w.vaultId)).status).toBe(200);
+  });
 });
 
 test("hosted /mcp is rate limited per IP (TALON_MCP_RATE_LIMIT_PER_MINUTE)", async () => {

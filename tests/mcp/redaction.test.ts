@@ -21,6 +21,28 @@ describe("Redactor", () => {
     r.rememberWithLines("LINE_ONE=value-one\nLINE_TWO=value-two");
     expect(r.text("got LINE_TWO=value-two")).toBe(`got ${REDACTED}`);
   });
+
+  test("with many values remembered (the indexed lookup), the output is exactly the plain replacement's", () => {
+    const values = ["secret", "secret-extended", "secr", "cret-ext", "value-a/1-xxxx", "value-a/10-xxxx", "tail"];
+    for (let i = 0; i < 40; i++) values.push(`value-p${i}-${"x".repeat(i % 5)}`);
+    const r = new Redactor();
+    for (const v of values) r.remember(v);
+    // The replacement Redactor always made: every value longest first, on the result so far.
+    const plain = (s: string) => [...values].sort((a, b) => b.length - a.length).reduce((out, v) => out.split(v).join(REDACTED), s);
+    const inputs = [
+      "nothing here",
+      "secre",
+      "a secret-extended secret",
+      "xsecretx and value-a/10-xxxx, value-a/1-xxxx.",
+      "ends with tail",
+      "value-p17-xx value-p3 value-p39-xxxx",
+      "sec" + "ret",
+      "",
+    ];
+    for (const s of inputs) expect(r.text(s)).toBe(plain(s));
+    expect(r.text("nothing here")).toBe("nothing here");
+    expect(r.deep({ secret: ["tail end", { k: "value-p5-" }], n: 3 })).toEqual({ [REDACTED]: [`${REDACTED} end`, { k: REDACTED }], n: 3 });
+  });
 });
 
 let server: TestServer;
