@@ -1,7 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { PatternRouter } from "hono/router/pattern-router";
-import { RegExpRouter } from "hono/router/reg-exp-router";
-import { SmartRouter } from "hono/router/smart-router";
+import { BucketRouter } from "../http/bucket-router";
 import { installErrorHandling, limitBody, requestContext, validationHook, type ApiApp, type ApiEnv } from "../http/pipeline";
 import { rateLimitByIp } from "../http/rate-limit";
 import type { Runtime } from "../runtime";
@@ -34,11 +32,9 @@ import { registerBindingRoutes } from "./bindings";
 export function createApiApp(rt: Runtime): ApiApp {
   // RegExpRouter refuses a static segment beside a parameter at the same place (`/v1/agents/me` and
   // `/v1/agents/{id}`) and Hono then falls back; its default fallback (TrieRouter) cannot match a
-  // catch-all followed by a segment (`secret-version/{path}/{version}`). PatternRouter matches both.
-  const app = new OpenAPIHono<ApiEnv>({
-    defaultHook: validationHook as never,
-    router: new SmartRouter({ routers: [new RegExpRouter(), new PatternRouter()] }),
-  });
+  // catch-all followed by a segment (`secret-version/{path}/{version}`). PatternRouter matches both;
+  // BucketRouter runs a PatternRouter over only the routes that can match the request's first segments.
+  const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook as never, router: new BucketRouter() });
   app.use("*", requestContext(rt));
   app.use("*", rateLimitByIp(rt));
   app.use("*", limitBody);
