@@ -37,13 +37,32 @@ export function encodeAad(purpose: string, fields: (string | number)[]): Buffer 
 
 export const secretAad = (aad: SecretAad) => encodeAad("talon/secret-version/v1", [aad.vaultId, aad.secretId, aad.version]);
 
+/**
+ * IVs are cut from a pool of fresh randomness, refilled with one randomBytes call per 4 KiB (341 IVs)
+ * instead of one call per version. Every IV is random and taken once: the offset only moves forward,
+ * and an exhausted pool is replaced by a new one, never reread.
+ */
+const IV_POOL_BYTES = 4096;
+let ivPool = Buffer.alloc(0);
+let ivOffset = 0;
+
+function nextIv(): Buffer {
+  if (ivOffset + IV_BYTES > ivPool.length) {
+    ivPool = randomBytes(IV_POOL_BYTES);
+    ivOffset = 0;
+  }
+  const iv = ivPool.subarray(ivOffset, ivOffset + IV_BYTES);
+  ivOffset += IV_BYTES;
+  return iv;
+}
+
 function checkKey(vaultKey: Buffer) {
   if (vaultKey.length !== 32) throw new RangeError("A vault key is 32 bytes");
 }
 
 export function sealSecretVersion(vaultKey: Buffer, aad: SecretAad, plaintext: Buffer): Buffer {
   checkKey(vaultKey);
-  const iv = randomBytes(IV_BYTES);
+  const iv = nextIv();
   const c = createCipheriv("aes-256-gcm", vaultKey, iv).setAAD(secretAad(aad));
   return Buffer.concat([Buffer.of(FORMAT), iv, c.update(plaintext), c.final(), c.getAuthTag()]);
 }

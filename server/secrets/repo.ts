@@ -229,7 +229,10 @@ const CURRENT_FOR_WRITE = `SELECT s.id AS "id", s."currentVersion" AS "currentVe
 /** The secret at `path` and its latest version's type and metadata, inside the write's transaction (after its path lock). */
 export async function findCurrentForWrite(tx: HotTx, vaultId: string, path: string): Promise<CurrentSecretRow | null> {
   const r = await tx.get("secrets.currentForWrite", CURRENT_FOR_WRITE, [vaultId, path]);
-  if (!r) return null;
+  return r ? currentFrom(r) : null;
+}
+
+function currentFrom(r: Raw): CurrentSecretRow {
   return {
     id: String(r.id),
     currentVersion: toInt(r.currentVersion),
@@ -240,6 +243,36 @@ export async function findCurrentForWrite(tx: HotTx, vaultId: string, path: stri
   };
 }
 
+const CURRENT_FOR_WRITE_MANY = `SELECT k.vid AS "vaultId", k.p AS "path", s.id AS "id", s."currentVersion" AS "currentVersion", s."deletedAt" AS "deletedAt",
+       s."rotationPolicy" AS "rotationPolicy", sv.type AS "type", sv.metadata AS "metadata"
+  FROM unnest($1::text[], $2::text[]) AS k(vid, p)
+  JOIN "Secret" s ON s."vaultId" = k.vid AND s.path = k.p
+  LEFT JOIN "SecretVersion" sv ON sv."secretId" = s.id AND sv.version = s."currentVersion"`;
+
+/** The key of a (vault, path) in the maps below: a path never holds a NUL. */
+export const secretPathKey = (vaultId: string, path: string) => `${vaultId}\u0000${path}`;
+
+/**
+ * findCurrentForWrite for many paths at once (PostgreSQL: one statement; SQLite: one prepared read
+ * each), keyed by secretPathKey; a path with no secret row is absent. Inside the writes' transaction,
+ * after their path locks.
+ */
+export async function findCurrentForWriteMany(tx: HotTx, paths: readonly { vaultId: string; path: string }[]): Promise<Map<string, CurrentSecretRow>> {
+  const out = new Map<string, CurrentSecretRow>();
+  const distinct = new Map(paths.map((p) => [secretPathKey(p.vaultId, p.path), p]));
+  if (tx.dialect === "sqlite") {
+    for (const [k, p] of distinct) {
+      const r = await findCurrentForWrite(tx, p.vaultId, p.path);
+      if (r) out.set(k, r);
+    }
+    return out;
+  }
+  const keys = [...distinct.values()];
+  const rows = await tx.all("secrets.currentForWriteMany", CURRENT_FOR_WRITE_MANY, [keys.map((p) => p.vaultId), keys.map((p) => p.path)]);
+  for (const r of rows) out.set(secretPathKey(String(r.vaultId), String(r.path)), currentFrom(r));
+  return out;
+}
+
 export type RotationColumns = { rotationPolicy: string | null; rotationDueAt: Date | null; rotationNotifiedAt: null };
 
 const INSERT_SECRET = `INSERT INTO "Secret" (id, "vaultId", path, "currentVersion", "deletedAt", "rotationPolicy", "rotationDueAt", "rotationNotifiedAt", "createdAt", "updatedAt")
@@ -247,11 +280,10 @@ const INSERT_SECRET = `INSERT INTO "Secret" (id, "vaultId", path, "currentVersio
 const UPDATE_SECRET = `UPDATE "Secret" SET "currentVersion" = $2, "deletedAt" = NULL, "rotationPolicy" = $3, "rotationDueAt" = $4, "rotationNotifiedAt" = NULL, "updatedAt" = $5
   WHERE id = $1`;
 
+export type SecretHeadWrite = { id: string; vaultId: string; path: string; version: number; exists: boolean; rotation: RotationColumns; at: Date };
+
 /** The secret row of a new version: created, or moved to `version` (and live again, with the rotation columns the version leaves). */
-export async function saveSecretHead(
-  tx: HotTx,
-  s: { id: string; vaultId: string; path: string; version: number; exists: boolean; rotation: RotationColumns; at: Date },
-): Promise<void> {
+export async function saveSecretHead(tx: HotTx, s: SecretHeadWrite): Promise<void> {
   if (s.exists) {
     await tx.run("secrets.updateHead", UPDATE_SECRET, [s.id, s.version, s.rotation.rotationPolicy, s.rotation.rotationDueAt, s.at]);
   } else {
@@ -268,6 +300,64 @@ const INSERT_VERSION = `INSERT INTO "SecretVersion" (id, "secretId", version, ty
 export async function insertSecretVersion(tx: HotTx, v: NewVersionRow): Promise<void> {
   await tx.run("secrets.insertVersion", INSERT_VERSION, [
     v.id, v.secretId, v.version, v.type, v.ciphertext, v.metadata, v.expiresAt, v.maxAccessCount, false, v.cmekFingerprint, v.createdBy, v.createdAt,
+  ]);
+}
+
+// timestamp(3) without time zone holds UTC; an ISO string's zone is ignored on input, leaving UTC (pg would
+// write a Date inside an array in local time: server/db/hot.ts converts top-level Dates only).
+const iso = (d: Date | null) => (d === null ? null : d.toISOString());
+
+const INSERT_SECRETS = `INSERT INTO "Secret" (id, "vaultId", path, "currentVersion", "deletedAt", "rotationPolicy", "rotationDueAt", "rotationNotifiedAt", "createdAt", "updatedAt")
+  SELECT id, vid, p, v, NULL, rp, rd, NULL, at, at
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::timestamp(3)[], $7::timestamp(3)[]) AS u(id, vid, p, v, rp, rd, at)`;
+const UPDATE_SECRETS = `UPDATE "Secret" AS s SET "currentVersion" = u.v, "deletedAt" = NULL, "rotationPolicy" = u.rp, "rotationDueAt" = u.rd, "rotationNotifiedAt" = NULL, "updatedAt" = u.at
+  FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamp(3)[], $5::timestamp(3)[]) AS u(id, v, rp, rd, at)
+  WHERE s.id = u.id`;
+
+/**
+ * saveSecretHead for many secrets, at most one write per secret id (an UPDATE … FROM cannot apply two
+ * rows to one row). PostgreSQL: one INSERT for the new secrets and one UPDATE for the others, `unnest`
+ * of one array per column; SQLite: one prepared statement per row.
+ */
+export async function saveSecretHeads(tx: HotTx, heads: readonly SecretHeadWrite[]): Promise<void> {
+  if (tx.dialect === "sqlite") {
+    for (const h of heads) await saveSecretHead(tx, h);
+    return;
+  }
+  const created = heads.filter((h) => !h.exists);
+  const moved = heads.filter((h) => h.exists);
+  if (created.length) {
+    await tx.run("secrets.insertHeads", INSERT_SECRETS, [
+      created.map((h) => h.id), created.map((h) => h.vaultId), created.map((h) => h.path), created.map((h) => h.version),
+      created.map((h) => h.rotation.rotationPolicy), created.map((h) => iso(h.rotation.rotationDueAt)), created.map((h) => iso(h.at)),
+    ]);
+  }
+  if (moved.length) {
+    const n = await tx.run("secrets.updateHeads", UPDATE_SECRETS, [
+      moved.map((h) => h.id), moved.map((h) => h.version), moved.map((h) => h.rotation.rotationPolicy),
+      moved.map((h) => iso(h.rotation.rotationDueAt)), moved.map((h) => iso(h.at)),
+    ]);
+    // Each was read under its path lock; a row gone since is a broken batch, never a silently lost head.
+    if (n !== moved.length) throw new Error(`Secret head update changed ${n} of ${moved.length} rows`);
+  }
+}
+
+const INSERT_VERSIONS = `INSERT INTO "SecretVersion" (id, "secretId", version, type, ciphertext, metadata, "expiresAt", "maxAccessCount", "accessCount", "isDisabled", "cmekFingerprint", "createdBy", "createdAt")
+  SELECT id, sid, v, t, c, m, e, mx, 0, false, f, cb, ca
+  FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::bytea[], $6::text[], $7::timestamp(3)[], $8::int[], $9::text[], $10::text[], $11::timestamp(3)[])
+    AS u(id, sid, v, t, c, m, e, mx, f, cb, ca)`;
+
+/** insertSecretVersion for many rows: PostgreSQL one `unnest` statement, SQLite one prepared insert each. */
+export async function insertSecretVersions(tx: HotTx, rows: readonly NewVersionRow[]): Promise<void> {
+  if (tx.dialect === "sqlite") {
+    for (const v of rows) await insertSecretVersion(tx, v);
+    return;
+  }
+  if (!rows.length) return;
+  const col = <K extends keyof NewVersionRow>(k: K) => rows.map((r) => r[k]);
+  await tx.run("secrets.insertVersions", INSERT_VERSIONS, [
+    col("id"), col("secretId"), col("version"), col("type"), col("ciphertext"), col("metadata"), rows.map((r) => iso(r.expiresAt)),
+    col("maxAccessCount"), col("cmekFingerprint"), col("createdBy"), rows.map((r) => iso(r.createdAt)),
   ]);
 }
 

@@ -14,7 +14,6 @@ import { actorOf, auditRow } from "../audit/writer";
 import { assertResourceLimitOn } from "../billing/limits";
 import { appendAudit } from "../audit/chain";
 import { sealSecretVersion } from "../crypto/envelope";
-import type { HotTx } from "../db/hot";
 import { ApiError } from "../http/errors";
 import { type Ctx, principalRef } from "../http/principal";
 import { assertCmekUnchanged, assertServerMayGenerate, cmekFingerprintForWrite, readCmekState } from "../cmek/state";
@@ -23,8 +22,8 @@ import { assertCanDescribeSecret, assertCanReadSecretValue, assertCanWriteSecret
 import { generateSecretValue } from "./generate";
 import { assertAutoRotationAllowed, rotationColumns, rotationFields, type RotationFields } from "./rotation";
 import { isoOrNull, parseMetadata, readSecret } from "./read";
-import { findCurrentForWrite, findOrgVault, insertSecretVersion, listLatestVersions, saveSecretHead } from "./repo";
-import { writeInBatch } from "./write-batch";
+import { findOrgVault, listLatestVersions } from "./repo";
+import { type BatchScope, writeInBatch } from "./write-batch";
 
 export { readSecret } from "./read";
 
@@ -32,8 +31,8 @@ export { readSecret } from "./read";
 export type NewVersion = { value: string; type: string; metadata: string; expiresAt: Date | null; maxAccessCount: number; cmekFingerprint?: string | null; rotationPolicy?: string | null };
 export type CurrentSecret = { id: string; currentVersion: number; deletedAt: Date | null; type: string; metadata: string; rotationPolicy: string | null };
 
-async function findCurrent(tx: HotTx, vaultId: string, path: string): Promise<CurrentSecret | null> {
-  const s = await findCurrentForWrite(tx, vaultId, path);
+async function findCurrent(batch: BatchScope, vaultId: string, path: string): Promise<CurrentSecret | null> {
+  const s = await batch.current(vaultId, path);
   if (!s) return null;
   return { id: s.id, currentVersion: s.currentVersion, deletedAt: s.deletedAt, type: s.type ?? "generic", metadata: s.metadata ?? "{}", rotationPolicy: s.rotationPolicy };
 }
@@ -72,20 +71,19 @@ export async function appendVersion(
       vaultId: vault.id,
       path,
       check: async (tx, batch) => {
-        const current = await findCurrent(tx, vault.id, path);
+        const current = await findCurrent(batch, vault.id, path);
         const spec = build(current);
         assertCmekUnchanged(await batch.once(`cmek:${vault.id}`, () => readCmekState(tx, vault.id)), spec.cmekFingerprint ?? null);
         // A new secret, or restoring a deleted path (a live secret again): the plan's limit applies.
         if (!current || current.deletedAt) await assertResourceLimitOn(tx, requestCtx(ctx), "secret", { vaultName: vault.name });
-        return async (tx) => {
+        return async () => {
           const secretId = current?.id ?? randomUUID();
           const version = (current?.currentVersion ?? 0) + 1;
           const ciphertext = sealSecretVersion(key, { vaultId: vault.id, secretId, version }, Buffer.from(spec.value, "utf8"));
           const createdAt = new Date();
           // A new version restarts the rotation interval (absent policy in the request: the secret's own).
           const rotation = rotationColumns(spec.rotationPolicy === undefined ? (current?.rotationPolicy ?? null) : spec.rotationPolicy, createdAt);
-          await saveSecretHead(tx, { id: secretId, vaultId: vault.id, path, version, exists: current !== null, rotation, at: createdAt });
-          await insertSecretVersion(tx, {
+          batch.putVersion({ id: secretId, vaultId: vault.id, path, version, exists: current !== null, rotation, at: createdAt }, {
             id: randomUUID(),
             secretId,
             version,

@@ -3,7 +3,17 @@ import { appendAuditRowsOn } from "../audit/repo";
 import type { Db } from "../db";
 import { type HotTx, hotSql } from "../db/hot";
 import { ApiError } from "../http/errors";
-import { lockSecretPaths } from "./repo";
+import {
+  type CurrentSecretRow,
+  findCurrentForWrite,
+  findCurrentForWriteMany,
+  insertSecretVersions,
+  lockSecretPaths,
+  type NewVersionRow,
+  saveSecretHeads,
+  type SecretHeadWrite,
+  secretPathKey,
+} from "./repo";
 
 /**
  * Group commit for secret versions: the writes that arrive while a batch is committing go together in
@@ -20,6 +30,14 @@ import { lockSecretPaths } from "./repo";
  *    no write of the batch can change, such as a locked vault row, may be shared: `BatchScope.once`), and
  * 3. appends the successful writes' audit events in their order, then commits.
  *
+ * A write records its new version through the scope (`BatchScope.putVersion`) instead of writing it at
+ * once: the batch writes them all together — on PostgreSQL one `unnest` statement for the secret rows
+ * and one for the versions, instead of two round trips per write — before the audit append, and the
+ * scope's `current` answers the later writes of the batch with what the earlier ones recorded. Any
+ * statement a check or write runs on its `tx` first writes what is pending (and forgets the heads read
+ * so far when it is a write), so every read still sees the batch's earlier writes. On PostgreSQL the
+ * heads of all the batch's paths are read with one statement right after the locks.
+ *
  * A refusal in `check` (an ApiError, thrown before that write changed anything) fails that write alone.
  * Anything else (a database error, a constraint) rolls the whole batch back and its writes are retried
  * one transaction each, so one bad write can only fail itself.
@@ -28,21 +46,105 @@ export type BatchedWrite<T> = {
   vaultId: string;
   path: string;
   /** Reads and domain checks only; returns the write, which must not throw ApiError. */
-  check(tx: HotTx, batch: BatchScope): Promise<(tx: HotTx) => Promise<{ result: T; audit: AuditRowInput }>>;
+  check(tx: HotTx, batch: BatchScope): Promise<(tx: HotTx, batch: BatchScope) => Promise<{ result: T; audit: AuditRowInput }>>;
 };
 
-/** What the writes of one batch share: `once(key, read)` runs `read` for the first write that asks and gives every later one its result (or its refusal). */
-export type BatchScope = { once<R>(key: string, read: () => Promise<R>): Promise<R> };
+/** What the writes of one batch share. */
+export type BatchScope = {
+  /** Runs `read` for the first write that asks and gives every later one its result (or its refusal). */
+  once<R>(key: string, read: () => Promise<R>): Promise<R>;
+  /** The secret at `path` and its latest version's type and metadata, as the batch's earlier writes left it (after its path lock). */
+  current(vaultId: string, path: string): Promise<CurrentSecretRow | null>;
+  /** A new version: its secret row (created or moved to it) and its version row, written with the batch's others before its audit append. */
+  putVersion(head: SecretHeadWrite, version: NewVersionRow): void;
+};
 
-function batchScope(): BatchScope {
-  const reads = new Map<string, Promise<unknown>>();
-  return {
-    once<R>(key: string, read: () => Promise<R>): Promise<R> {
-      let p = reads.get(key) as Promise<R> | undefined;
-      if (!p) reads.set(key, (p = read()));
-      return p;
-    },
-  };
+/** One batch's shared reads, its heads and its pending version writes; `tx` is the batch's transaction for checks and writes (see above). */
+class BatchState implements BatchScope {
+  private readonly reads = new Map<string, Promise<unknown>>();
+  private readonly heads = new Map<string, CurrentSecretRow | null>();
+  private pendingHeads = new Map<string, SecretHeadWrite>();
+  private pendingVersions: NewVersionRow[] = [];
+  private flushing: Promise<void> = Promise.resolve();
+  readonly tx: HotTx;
+
+  constructor(private readonly raw: HotTx) {
+    this.tx = {
+      dialect: raw.dialect,
+      all: async (name, sql, params) => {
+        await this.flush();
+        return raw.all(name, sql, params);
+      },
+      get: async (name, sql, params) => {
+        await this.flush();
+        return raw.get(name, sql, params);
+      },
+      run: async (name, sql, params) => {
+        await this.flush();
+        // A write the scope did not record may move any head: read them again.
+        this.heads.clear();
+        return raw.run(name, sql, params);
+      },
+    };
+  }
+
+  /** PostgreSQL: the heads of all `paths` in one statement (SQLite reads each when asked: no round trip to save). */
+  async prefetch(paths: readonly { vaultId: string; path: string }[]): Promise<void> {
+    if (this.raw.dialect !== "postgres") return;
+    const found = await findCurrentForWriteMany(this.raw, paths);
+    for (const p of paths) {
+      const k = secretPathKey(p.vaultId, p.path);
+      this.heads.set(k, found.get(k) ?? null);
+    }
+  }
+
+  once<R>(key: string, read: () => Promise<R>): Promise<R> {
+    let p = this.reads.get(key) as Promise<R> | undefined;
+    if (!p) this.reads.set(key, (p = read()));
+    return p;
+  }
+
+  async current(vaultId: string, path: string): Promise<CurrentSecretRow | null> {
+    const k = secretPathKey(vaultId, path);
+    if (this.heads.has(k)) return this.heads.get(k)!;
+    // Not recorded by this batch (that would have set it), so nothing pending changes this path's rows.
+    await this.flushing;
+    const r = await findCurrentForWrite(this.raw, vaultId, path);
+    this.heads.set(k, r);
+    return r;
+  }
+
+  putVersion(head: SecretHeadWrite, version: NewVersionRow): void {
+    // One row write per secret: a secret created earlier in this batch stays an insert, with the latest head.
+    const earlier = this.pendingHeads.get(head.id);
+    this.pendingHeads.set(head.id, earlier ? { ...head, exists: earlier.exists } : head);
+    this.pendingVersions.push(version);
+    this.heads.set(secretPathKey(head.vaultId, head.path), {
+      id: head.id,
+      currentVersion: head.version,
+      deletedAt: null,
+      rotationPolicy: head.rotation.rotationPolicy,
+      type: version.type,
+      metadata: version.metadata,
+    });
+  }
+
+  /** Writes what is pending (secret rows first: the versions reference them); resolves once every earlier flush is done. */
+  flush(): Promise<void> {
+    if (this.pendingVersions.length) {
+      const heads = [...this.pendingHeads.values()];
+      const versions = this.pendingVersions;
+      this.pendingHeads = new Map();
+      this.pendingVersions = [];
+      const before = this.flushing;
+      this.flushing = (async () => {
+        await before;
+        await saveSecretHeads(this.raw, heads);
+        await insertSecretVersions(this.raw, versions);
+      })();
+    }
+    return this.flushing;
+  }
 }
 
 type Pending = { write: BatchedWrite<unknown>; resolve(v: unknown): void; reject(e: unknown): void };
@@ -92,23 +194,26 @@ class SecretWriteBatcher {
   }
 
   private async apply(tx: HotTx, batch: Pending[]) {
-    await lockSecretPaths(tx, batch.map((p) => p.write));
+    const paths = batch.map((p) => p.write);
+    await lockSecretPaths(tx, paths);
+    const scope = new BatchState(tx);
+    await scope.prefetch(paths);
     const audit: AuditRowInput[] = [];
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
-    const scope = batchScope();
     for (const p of batch) {
       let write;
       try {
-        write = await p.write.check(tx, scope);
+        write = await p.write.check(scope.tx, scope);
       } catch (e) {
         if (!(e instanceof ApiError)) throw e;
         outcomes.push({ ok: false, error: e });
         continue;
       }
-      const done = await write(tx);
+      const done = await write(scope.tx, scope);
       audit.push(done.audit);
       outcomes.push({ ok: true, value: done.result });
     }
+    await scope.flush();
     if (audit.length) await appendAuditRowsOn(tx, audit);
     return outcomes;
   }
