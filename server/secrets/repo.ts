@@ -165,8 +165,34 @@ const ORG_VAULT = `SELECT id AS "id", "orgId" AS "orgId", name AS "name", descri
        "cmekFingerprint" AS "cmekFingerprint", "cmekRotationJobId" AS "cmekRotationJobId", "isSystem" AS "isSystem", "createdAt" AS "createdAt"
   FROM "Vault" WHERE id = $1 AND "orgId" = $2`;
 
-/** The vault `id` if it is `orgId`'s (committed data, on the driver): what the write path loads before its checks. */
-export async function findOrgVault(db: Db, orgId: string, id: string): Promise<OrgVaultRow | null> {
+/** Reads of the write path's vault row not yet sent, per database client: (vault, org) → the read they will share. */
+const pendingVaultReads = new WeakMap<Db, Map<string, Promise<OrgVaultRow | null>>>();
+
+/**
+ * The vault `id` if it is `orgId`'s (committed data, on the driver): what the write path loads before its
+ * checks. The writes that ask for the same (vault, org) within one turn of the event loop share one
+ * SELECT, sent at the next turn (setImmediate) — after every one of them asked, so none is answered with
+ * a row older than its own request (a read already sent is never joined). Each caller gets its own copy.
+ */
+export function findOrgVault(db: Db, orgId: string, id: string): Promise<OrgVaultRow | null> {
+  let pending = pendingVaultReads.get(db);
+  if (!pending) pendingVaultReads.set(db, (pending = new Map()));
+  const k = `${id}\u0000${orgId}`;
+  let read = pending.get(k);
+  if (!read) {
+    const reads = pending;
+    read = new Promise<OrgVaultRow | null>((resolve, reject) =>
+      setImmediate(() => {
+        reads.delete(k);
+        readOrgVault(db, orgId, id).then(resolve, reject);
+      }),
+    );
+    pending.set(k, read);
+  }
+  return read.then((v) => (v ? { ...v, wrappedKey: Buffer.from(v.wrappedKey) } : null));
+}
+
+async function readOrgVault(db: Db, orgId: string, id: string): Promise<OrgVaultRow | null> {
   const r = await hotSql(db).get("secrets.orgVault", ORG_VAULT, [id, orgId]);
   if (!r) return null;
   return {

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuditRowInput } from "../../server/audit/chain";
+import { findOrgVault } from "../../server/secrets/repo";
 import { type BatchedWrite, writeInBatch } from "../../server/secrets/write-batch";
 import { signUpVerified } from "../helpers/accounts";
 import { client } from "../helpers/http";
@@ -135,5 +136,17 @@ describe(`secret write batch, pending versions (${testDialect})`, () => {
     const head = await server.rt.db.secret.findUniqueOrThrow({ where: { vaultId_path: { vaultId, path: "h/new" } } });
     expect(head.currentVersion).toBe(16);
     expect((await api.get("/v1/audit/verify")).body.chain_valid).toBe(true);
+  });
+
+  it("the vault reads of one turn share a SELECT; each caller gets its own copy, and a later read sees a later change", async () => {
+    const db = server.rt.db;
+    const reads = await Promise.all(Array.from({ length: 5 }, () => findOrgVault(db, owner.orgId, vaultId)));
+    expect(reads.every((v) => v?.id === vaultId && v.name === "pending")).toBe(true);
+    expect(new Set(reads).size).toBe(5);
+    reads[0]!.wrappedKey.fill(0);
+    expect(Buffer.from(reads[1]!.wrappedKey).equals(Buffer.alloc(reads[1]!.wrappedKey.length))).toBe(false);
+    expect(await findOrgVault(db, randomUUID(), vaultId)).toBeNull();
+    await db.vault.update({ where: { id: vaultId }, data: { description: "changed" } });
+    expect((await findOrgVault(db, owner.orgId, vaultId))?.description).toBe("changed");
   });
 });
