@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AuditRowInput } from "../../server/audit/chain";
 import { findOrgVault } from "../../server/secrets/repo";
 import { type BatchedWrite, writeInBatch } from "../../server/secrets/write-batch";
 import { signUpVerified } from "../helpers/accounts";
 import { client } from "../helpers/http";
+import { secretWriteAudit } from "../helpers/write-batch";
 import { startTestServer, testDialect, type TestServer } from "../helpers/server";
 
 /**
@@ -29,21 +29,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-function audit(secretId: string, path: string): AuditRowInput {
-  return {
-    id: randomUUID(),
-    orgId: owner.orgId,
-    actorId: `user:${owner.userId}`,
-    actorType: "user",
-    action: "secret.write",
-    resourceType: "secret",
-    resourceId: secretId,
-    details: JSON.stringify({ vault_id: vaultId, path }),
-    ipAddress: "127.0.0.1",
-    requestId: randomUUID(),
-    createdAt: new Date(),
-  };
-}
+const audit = (secretId: string, path: string) => secretWriteAudit(owner, vaultId, secretId, path);
 
 type Seen = { viaScope: number | null; viaTx: number | null };
 

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AuditRowInput } from "../../server/audit/chain";
 import type { HotTx } from "../../server/db/hot";
 import { ApiError } from "../../server/http/errors";
 import { type BatchedWrite, writeInBatch } from "../../server/secrets/write-batch";
 import { signUpVerified } from "../helpers/accounts";
 import { client } from "../helpers/http";
+import { secretWriteAudit } from "../helpers/write-batch";
 import { startTestServer, testDialect, type TestServer } from "../helpers/server";
 
 /**
@@ -29,21 +29,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-function auditFor(secretId: string, path: string): AuditRowInput {
-  return {
-    id: randomUUID(),
-    orgId: owner.orgId,
-    actorId: `user:${owner.userId}`,
-    actorType: "user",
-    action: "secret.write",
-    resourceType: "secret",
-    resourceId: secretId,
-    details: JSON.stringify({ vault_id: vaultId, path, version: 1 }),
-    ipAddress: "127.0.0.1",
-    requestId: randomUUID(),
-    createdAt: new Date(),
-  };
-}
+const auditFor = (secretId: string, path: string) => secretWriteAudit(owner, vaultId, secretId, path, { version: 1 });
 
 /** A write creating a secret row at `path` (no version: the batcher is what is under test). */
 function createAt(path: string, opts: { refuse?: boolean; breakDatabase?: boolean } = {}): BatchedWrite<string> {
