@@ -279,21 +279,13 @@ const CURRENT_FOR_WRITE_MANY = `SELECT k.vid AS "vaultId", k.p AS "path", s.id A
 export const secretPathKey = (vaultId: string, path: string) => `${vaultId}\u0000${path}`;
 
 /**
- * findCurrentForWrite for many paths at once (PostgreSQL: one statement; SQLite: one prepared read
- * each), keyed by secretPathKey; a path with no secret row is absent. Inside the writes' transaction,
- * after their path locks.
+ * findCurrentForWrite for many paths in one statement (PostgreSQL only: on SQLite a read per path costs
+ * no round trip, so the batch reads each head when asked), keyed by secretPathKey; a path with no
+ * secret row is absent. Inside the writes' transaction, after their path locks.
  */
 export async function findCurrentForWriteMany(tx: HotTx, paths: readonly { vaultId: string; path: string }[]): Promise<Map<string, CurrentSecretRow>> {
   const out = new Map<string, CurrentSecretRow>();
-  const distinct = new Map(paths.map((p) => [secretPathKey(p.vaultId, p.path), p]));
-  if (tx.dialect === "sqlite") {
-    for (const [k, p] of distinct) {
-      const r = await findCurrentForWrite(tx, p.vaultId, p.path);
-      if (r) out.set(k, r);
-    }
-    return out;
-  }
-  const keys = [...distinct.values()];
+  const keys = [...new Map(paths.map((p) => [secretPathKey(p.vaultId, p.path), p])).values()];
   const rows = await tx.all("secrets.currentForWriteMany", CURRENT_FOR_WRITE_MANY, [keys.map((p) => p.vaultId), keys.map((p) => p.path)]);
   for (const r of rows) out.set(secretPathKey(String(r.vaultId), String(r.path)), currentFrom(r));
   return out;
