@@ -49,7 +49,7 @@ describe("Bindings card", () => {
     await form.getByLabel("Secret path", { exact: true }).fill("stripe/key");
     await form.getByLabel("Host", { exact: true }).fill("169.254.169.254");
     await form.getByRole("button", { name: "Create binding" }).click();
-    await form.getByText(/link-local/).waitFor();
+    await form.getByRole("alert").filter({ hasText: /link-local/ }).waitFor();
     await form.getByRole("button", { name: "Cancel" }).or(card.getByRole("button", { name: "Cancel" })).first().click();
     expect(((await api(app, "GET", `/v1/vaults/${vaultId}/bindings`, { token })).body.bindings as unknown[]).length).toBe(1);
 
