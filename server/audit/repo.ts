@@ -15,8 +15,22 @@ const INSERT_ONE = `INSERT INTO "AuditEvent" (${COLUMNS}) VALUES ($1, $2, $3, $4
 const INSERT_MANY = `INSERT INTO "AuditEvent" (${COLUMNS})
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
                        $11::timestamp(3)[], $12::int[], $13::text[], $14::text[])`;
+// The same insert, and in the same round trip the active webhooks of the orgs the outbox will ask for
+// (the lookup the outbox would otherwise send next, inside the chain lock): a data-modifying WITH runs to
+// completion whether or not the SELECT reads it.
+const INSERT_MANY_READING_HOOKS = `WITH ins AS (${INSERT_MANY})
+  SELECT id AS "id", "orgId" AS "orgId", events AS "events" FROM "Webhook" WHERE "orgId" = ANY($15::text[]) AND "isActive" = true ORDER BY "orgId"`;
+
+type Hook = { id: string; orgId: string; events: string };
+
+/** The org ids whose webhooks the outbox looks up for `rows` (server/webhooks/outbox.ts: distinct, without ""). */
+const hookOrgIds = (rows: readonly { orgId: string }[]) => [...new Set(rows.map((r) => r.orgId))].filter((o) => o !== "");
+const sameIds = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 function hotChain(tx: HotTx): ChainStore {
+  const outbox = hotOutbox(tx);
+  // PostgreSQL: the webhooks read with the insert, for the outbox's lookup that follows it.
+  let hooksRead: { orgIds: string[]; hooks: Hook[] } | null = null;
   return {
     async lockOrg(orgId) {
       // SQLite: the driver transaction began IMMEDIATE, so it already holds the database's write lock.
@@ -36,12 +50,22 @@ function hotChain(tx: HotTx): ChainStore {
       const col = <K extends keyof (typeof rows)[number]>(k: K) => rows.map((r) => r[k]);
       // timestamp(3) without time zone holds UTC; an ISO string's zone is ignored on input, leaving UTC.
       const createdAt = rows.map((r) => r.createdAt.toISOString());
-      await tx.run("audit.insertMany", INSERT_MANY, [
+      const orgIds = hookOrgIds(rows);
+      const found = await tx.all("audit.insertManyReadingHooks", INSERT_MANY_READING_HOOKS, [
         col("id"), col("orgId"), col("action"), col("actorId"), col("actorType"), col("resourceType"), col("resourceId"),
-        col("details"), col("ipAddress"), col("requestId"), createdAt, col("seq"), col("prevHash"), col("hash"),
+        col("details"), col("ipAddress"), col("requestId"), createdAt, col("seq"), col("prevHash"), col("hash"), orgIds,
       ]);
+      hooksRead = { orgIds, hooks: found.map((r) => ({ id: String(r.id), orgId: String(r.orgId), events: String(r.events) })) };
     },
-    outbox: hotOutbox(tx),
+    outbox: {
+      // The lookup for exactly the orgs read with the insert is answered from it; any other is asked.
+      activeWebhooks: async (orgIds) => {
+        const read = hooksRead;
+        hooksRead = null;
+        return read && sameIds(read.orgIds, orgIds) ? read.hooks : outbox.activeWebhooks(orgIds);
+      },
+      insertDeliveries: (rows) => outbox.insertDeliveries(rows),
+    },
   };
 }
 
