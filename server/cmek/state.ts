@@ -47,7 +47,11 @@ export async function readCmekState(tx: HotTx, vaultId: string): Promise<CmekSta
   const r = (tx.dialect === "postgres" ? await tx.get("cmek.stateShared", CMEK_STATE_SHARED, [vaultId]) : await tx.get("cmek.state", CMEK_STATE, [vaultId])) as
     | CmekRow
     | undefined;
-  if (!r) return null;
+  return r ? cmekStateOf(r) : null;
+}
+
+/** A vault row's CMEK columns as CmekState (for a read that fetched them with others: the write batch's heads read). */
+export function cmekStateOf(r: CmekRow): NonNullable<CmekState> {
   const enabled = r.cmekEnabled === true || r.cmekEnabled === 1 || r.cmekEnabled === 1n;
   return { cmekEnabled: enabled, cmekFingerprint: r.cmekFingerprint, cmekRotationJobId: r.cmekRotationJobId };
 }
@@ -62,4 +66,4 @@ export function assertCmekUnchanged(state: CmekState, checkedFingerprint: string
   if (current !== checkedFingerprint) throw ApiError.conflict("The vault's customer key changed while this value was being stored; fetch the vault and try again");
 }
 
-type CmekRow = { cmekEnabled: boolean | number | bigint; cmekFingerprint: string | null; cmekRotationJobId: string | null };
+export type CmekRow = { cmekEnabled: boolean | number | bigint; cmekFingerprint: string | null; cmekRotationJobId: string | null };

@@ -1,6 +1,7 @@
 import type { Db, Dialect, Tx } from "../db";
 import { type HotTx, hotSql } from "../db/hot";
 import { toBool, toBytes, toDate, toInt } from "../db/values";
+import { type CmekRow, type CmekState, cmekStateOf } from "../cmek/state";
 
 /**
  * The raw statements of the secrets hot path. Identifiers are quoted so the same SQL runs on SQLite
@@ -275,6 +276,23 @@ const CURRENT_FOR_WRITE_MANY = `SELECT k.vid AS "vaultId", k.p AS "path", s.id A
   JOIN "Secret" s ON s."vaultId" = k.vid AND s.path = k.p
   LEFT JOIN "SecretVersion" sv ON sv."secretId" = s.id AND sv.version = s."currentVersion"`;
 
+/**
+ * The heads read of a PostgreSQL write batch and, in the same round trip, the CMEK state of its vaults
+ * as server/cmek/state.ts's readCmekState reads it (the vault rows share-locked until the batch commits).
+ * The branch with "vaultId" and no "path" is a vault's row.
+ */
+const CURRENT_AND_CMEK_FOR_WRITE = `WITH v AS (
+    SELECT id, "cmekEnabled", "cmekFingerprint", "cmekRotationJobId" FROM "Vault" WHERE id = ANY($3::text[]) FOR SHARE
+  )
+  SELECT k.vid AS "vaultId", k.p AS "path", s.id AS "id", s."currentVersion" AS "currentVersion", s."deletedAt" AS "deletedAt",
+       s."rotationPolicy" AS "rotationPolicy", sv.type AS "type", sv.metadata AS "metadata",
+       NULL::boolean AS "cmekEnabled", NULL::text AS "cmekFingerprint", NULL::text AS "cmekRotationJobId"
+  FROM unnest($1::text[], $2::text[]) AS k(vid, p)
+  JOIN "Secret" s ON s."vaultId" = k.vid AND s.path = k.p
+  LEFT JOIN "SecretVersion" sv ON sv."secretId" = s.id AND sv.version = s."currentVersion"
+  UNION ALL
+  SELECT v.id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, v."cmekEnabled", v."cmekFingerprint", v."cmekRotationJobId" FROM v`;
+
 /** The key of a (vault, path) in the maps below: a path never holds a NUL. */
 export const secretPathKey = (vaultId: string, path: string) => `${vaultId}\u0000${path}`;
 
@@ -289,6 +307,26 @@ export async function findCurrentForWriteMany(tx: HotTx, paths: readonly { vault
   const rows = await tx.all("secrets.currentForWriteMany", CURRENT_FOR_WRITE_MANY, [keys.map((p) => p.vaultId), keys.map((p) => p.path)]);
   for (const r of rows) out.set(secretPathKey(String(r.vaultId), String(r.path)), currentFrom(r));
   return out;
+}
+
+/**
+ * findCurrentForWriteMany and, in the same statement, readCmekState of each of `vaultIds` (PostgreSQL
+ * only; a vault with no row is null in `cmek`). Inside the writes' transaction, after their path locks.
+ */
+export async function findCurrentAndCmekForWrite(
+  tx: HotTx,
+  paths: readonly { vaultId: string; path: string }[],
+  vaultIds: readonly string[],
+): Promise<{ heads: Map<string, CurrentSecretRow>; cmek: Map<string, CmekState> }> {
+  const heads = new Map<string, CurrentSecretRow>();
+  const cmek = new Map<string, CmekState>(vaultIds.map((id) => [id, null]));
+  const keys = [...new Map(paths.map((p) => [secretPathKey(p.vaultId, p.path), p])).values()];
+  const rows = await tx.all("secrets.currentAndCmekForWrite", CURRENT_AND_CMEK_FOR_WRITE, [keys.map((p) => p.vaultId), keys.map((p) => p.path), [...cmek.keys()]]);
+  for (const r of rows) {
+    if (r.path == null) cmek.set(String(r.vaultId), cmekStateOf(r as unknown as CmekRow));
+    else heads.set(secretPathKey(String(r.vaultId), String(r.path)), currentFrom(r));
+  }
+  return { heads, cmek };
 }
 
 export type RotationColumns = { rotationPolicy: string | null; rotationDueAt: Date | null; rotationNotifiedAt: null };
@@ -377,6 +415,50 @@ export async function insertSecretVersions(tx: HotTx, rows: readonly NewVersionR
     col("id"), col("secretId"), col("version"), col("type"), col("ciphertext"), col("metadata"), rows.map((r) => iso(r.expiresAt)),
     col("maxAccessCount"), col("cmekFingerprint"), col("createdBy"), rows.map((r) => iso(r.createdAt)),
   ]);
+}
+
+const WRITE_VERSIONS = `WITH ins AS (
+    INSERT INTO "Secret" (id, "vaultId", path, "currentVersion", "deletedAt", "rotationPolicy", "rotationDueAt", "rotationNotifiedAt", "createdAt", "updatedAt")
+    SELECT id, vid, p, v, NULL, rp, rd, NULL, at, at
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::timestamp(3)[], $7::timestamp(3)[]) AS u(id, vid, p, v, rp, rd, at)
+  ), upd AS (
+    UPDATE "Secret" AS s SET "currentVersion" = u.v, "deletedAt" = NULL, "rotationPolicy" = u.rp, "rotationDueAt" = u.rd, "rotationNotifiedAt" = NULL, "updatedAt" = u.at
+    FROM unnest($8::text[], $9::int[], $10::text[], $11::timestamp(3)[], $12::timestamp(3)[]) AS u(id, v, rp, rd, at)
+    WHERE s.id = u.id
+    RETURNING 1
+  ), ver AS (
+    INSERT INTO "SecretVersion" (id, "secretId", version, type, ciphertext, metadata, "expiresAt", "maxAccessCount", "accessCount", "isDisabled", "cmekFingerprint", "createdBy", "createdAt")
+    SELECT id, sid, v, t, c, m, e, mx, 0, false, f, cb, ca
+    FROM unnest($13::text[], $14::text[], $15::int[], $16::text[], $17::bytea[], $18::text[], $19::timestamp(3)[], $20::int[], $21::text[], $22::text[], $23::timestamp(3)[])
+      AS u(id, sid, v, t, c, m, e, mx, f, cb, ca)
+  )
+  SELECT count(*)::int AS "updated" FROM upd`;
+
+/**
+ * saveSecretHeads then insertSecretVersions as one statement (PostgreSQL): the new secret rows, the
+ * moved ones and the versions, each an `unnest` in a data-modifying WITH. The versions' foreign keys
+ * are checked at the end of the statement, when the new secret rows are there.
+ */
+export async function writeSecretVersions(tx: HotTx, heads: readonly SecretHeadWrite[], rows: readonly NewVersionRow[]): Promise<void> {
+  if (tx.dialect === "sqlite") {
+    await saveSecretHeads(tx, heads);
+    await insertSecretVersions(tx, rows);
+    return;
+  }
+  const created = heads.filter((h) => !h.exists);
+  const moved = heads.filter((h) => h.exists);
+  const col = <K extends keyof NewVersionRow>(k: K) => rows.map((r) => r[k]);
+  const r = await tx.get("secrets.writeVersions", WRITE_VERSIONS, [
+    created.map((h) => h.id), created.map((h) => h.vaultId), created.map((h) => h.path), created.map((h) => h.version),
+    created.map((h) => h.rotation.rotationPolicy), created.map((h) => iso(h.rotation.rotationDueAt)), created.map((h) => iso(h.at)),
+    moved.map((h) => h.id), moved.map((h) => h.version), moved.map((h) => h.rotation.rotationPolicy),
+    moved.map((h) => iso(h.rotation.rotationDueAt)), moved.map((h) => iso(h.at)),
+    col("id"), col("secretId"), col("version"), col("type"), col("ciphertext"), col("metadata"), rows.map((v) => iso(v.expiresAt)),
+    col("maxAccessCount"), col("cmekFingerprint"), col("createdBy"), rows.map((v) => iso(v.createdAt)),
+  ]);
+  const n = Number(r?.updated ?? 0);
+  // As in saveSecretHeads: a row gone since its read is a broken batch, never a silently lost head.
+  if (n !== moved.length) throw new Error(`Secret head update changed ${n} of ${moved.length} rows`);
 }
 
 /** A unique-constraint violation (Prisma P2002), whichever database raised it. */

@@ -16,7 +16,7 @@ import { appendAudit } from "../audit/chain";
 import { sealSecretVersion } from "../crypto/envelope";
 import { ApiError } from "../http/errors";
 import { type Ctx, principalRef } from "../http/principal";
-import { assertCmekUnchanged, assertServerMayGenerate, cmekFingerprintForWrite, readCmekState } from "../cmek/state";
+import { assertCmekUnchanged, assertServerMayGenerate, cmekFingerprintForWrite } from "../cmek/state";
 import { loadVault, type VaultRecord } from "../vaults/service";
 import { assertCanDescribeSecret, assertCanReadSecretValue, assertCanWriteSecret, filterReadable, prefetchSecretAccess } from "./access";
 import { generateSecretValue } from "./generate";
@@ -73,7 +73,7 @@ export async function appendVersion(
       check: async (tx, batch) => {
         const current = await findCurrent(batch, vault.id, path);
         const spec = build(current);
-        assertCmekUnchanged(await batch.once(`cmek:${vault.id}`, () => readCmekState(tx, vault.id)), spec.cmekFingerprint ?? null);
+        assertCmekUnchanged(await batch.cmekState(vault.id), spec.cmekFingerprint ?? null);
         // A new secret, or restoring a deleted path (a live secret again): the plan's limit applies.
         if (!current || current.deletedAt) await assertResourceLimitOn(tx, requestCtx(ctx), "secret", { vaultName: vault.name });
         return async () => {

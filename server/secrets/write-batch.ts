@@ -1,18 +1,18 @@
 import type { AuditRowInput } from "../audit/chain";
 import { appendAuditRowsOn } from "../audit/repo";
+import { type CmekState, readCmekState } from "../cmek/state";
 import type { Db } from "../db";
 import { type HotTx, hotSql } from "../db/hot";
 import { ApiError } from "../http/errors";
 import {
   type CurrentSecretRow,
+  findCurrentAndCmekForWrite,
   findCurrentForWrite,
-  findCurrentForWriteMany,
-  insertSecretVersions,
   lockSecretPaths,
   type NewVersionRow,
-  saveSecretHeads,
   type SecretHeadWrite,
   secretPathKey,
+  writeSecretVersions,
 } from "./repo";
 
 /**
@@ -36,7 +36,8 @@ import {
  * scope's `current` answers the later writes of the batch with what the earlier ones recorded. Any
  * statement a check or write runs on its `tx` first writes what is pending (and forgets the heads read
  * so far when it is a write), so every read still sees the batch's earlier writes. On PostgreSQL the
- * heads of all the batch's paths are read with one statement right after the locks.
+ * heads of all the batch's paths and the CMEK state of its vaults are read with one statement right
+ * after the locks, and the pending rows are written with one statement.
  *
  * A refusal in `check` (an ApiError, thrown before that write changed anything) fails that write alone.
  * Anything else (a database error, a constraint) rolls the whole batch back and its writes are retried
@@ -53,6 +54,8 @@ export type BatchedWrite<T> = {
 export type BatchScope = {
   /** Runs `read` for the first write that asks and gives every later one its result (or its refusal). */
   once<R>(key: string, read: () => Promise<R>): Promise<R>;
+  /** The vault's CMEK state in this transaction (server/cmek/state.ts's readCmekState: on PostgreSQL the row stays share-locked), read once per batch. */
+  cmekState(vaultId: string): Promise<CmekState>;
   /** The secret at `path` and its latest version's type and metadata, as the batch's earlier writes left it (after its path lock). */
   current(vaultId: string, path: string): Promise<CurrentSecretRow | null>;
   /** A new version: its secret row (created or moved to it) and its version row, written with the batch's others before its audit append. */
@@ -88,14 +91,19 @@ class BatchState implements BatchScope {
     };
   }
 
-  /** PostgreSQL: the heads of all `paths` in one statement (SQLite reads each when asked: no round trip to save). */
+  /** PostgreSQL: the heads of all `paths` and their vaults' CMEK state in one statement (SQLite reads each when asked: no round trip to save). */
   async prefetch(paths: readonly { vaultId: string; path: string }[]): Promise<void> {
     if (this.raw.dialect !== "postgres") return;
-    const found = await findCurrentForWriteMany(this.raw, paths);
+    const found = await findCurrentAndCmekForWrite(this.raw, paths, [...new Set(paths.map((p) => p.vaultId))]);
     for (const p of paths) {
       const k = secretPathKey(p.vaultId, p.path);
-      this.heads.set(k, found.get(k) ?? null);
+      this.heads.set(k, found.heads.get(k) ?? null);
     }
+    for (const [vaultId, state] of found.cmek) this.reads.set(cmekKey(vaultId), Promise.resolve(state));
+  }
+
+  cmekState(vaultId: string): Promise<CmekState> {
+    return this.once(cmekKey(vaultId), () => readCmekState(this.tx, vaultId));
   }
 
   once<R>(key: string, read: () => Promise<R>): Promise<R> {
@@ -139,13 +147,14 @@ class BatchState implements BatchScope {
       const before = this.flushing;
       this.flushing = (async () => {
         await before;
-        await saveSecretHeads(this.raw, heads);
-        await insertSecretVersions(this.raw, versions);
+        await writeSecretVersions(this.raw, heads, versions);
       })();
     }
     return this.flushing;
   }
 }
+
+const cmekKey = (vaultId: string) => `cmek:${vaultId}`;
 
 type Pending = { write: BatchedWrite<unknown>; resolve(v: unknown): void; reject(e: unknown): void };
 

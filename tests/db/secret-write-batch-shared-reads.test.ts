@@ -1,0 +1,130 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AuditRowInput } from "../../server/audit/chain";
+import { appendAuditRowsOn } from "../../server/audit/repo";
+import type { CmekState } from "../../server/cmek/state";
+import { hotSql } from "../../server/db/hot";
+import { type BatchedWrite, writeInBatch } from "../../server/secrets/write-batch";
+import { signUpVerified } from "../helpers/accounts";
+import { client } from "../helpers/http";
+import { startTestServer, testDialect, type TestServer } from "../helpers/server";
+import { secretWriteAudit } from "../helpers/write-batch";
+
+/**
+ * What the write batch and the audit append read and write together on PostgreSQL, to spend fewer
+ * round trips (server/secrets/write-batch.ts, server/audit/repo.ts): the vaults' CMEK state read with the
+ * heads (the vault row still share-locked until the batch commits), the new and moved secret rows and
+ * the versions written in one statement, and the orgs' active webhooks read with the audit insert. On
+ * SQLite the same calls take their plain paths; the outcomes must be the same.
+ */
+let server: TestServer;
+let owner: Awaited<ReturnType<typeof signUpVerified>>;
+let other: Awaited<ReturnType<typeof signUpVerified>>;
+let vaultId: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  owner = await signUpVerified(server);
+  other = await signUpVerified(server);
+  const vault = await client(server.url, owner.token).post("/v1/vaults", { name: "shared-reads" });
+  expect(vault.status).toBe(201);
+  vaultId = vault.body.id as string;
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+/** The next version at `path`; `during` runs in its check (after the batch's locks and heads read). */
+function nextVersion(path: string, during?: (batch: Parameters<BatchedWrite<number>["check"]>[1]) => Promise<void>): BatchedWrite<number> {
+  return {
+    vaultId,
+    path,
+    check: async (_tx, batch) => {
+      const current = await batch.current(vaultId, path);
+      await during?.(batch);
+      return async () => {
+        const at = new Date();
+        const id = current?.id ?? randomUUID();
+        const version = (current?.currentVersion ?? 0) + 1;
+        const rotation = { rotationPolicy: null, rotationDueAt: null, rotationNotifiedAt: null };
+        batch.putVersion(
+          { id, vaultId, path, version, exists: current !== null, rotation, at },
+          { id: randomUUID(), secretId: id, version, type: "generic", ciphertext: randomBytes(40), metadata: `{"v":${version}}`, expiresAt: null, maxAccessCount: 0, cmekFingerprint: null, createdBy: "test", createdAt: at },
+        );
+        return { result: version, audit: secretWriteAudit(owner, vaultId, id, path) };
+      };
+    },
+  };
+}
+
+describe(`secret write batch and audit append, shared reads and writes (${testDialect})`, () => {
+  it("new paths and existing ones in one batch: every secret row and version written, the chain valid", async () => {
+    await writeInBatch(server.rt, nextVersion("m/old"));
+    const results = await Promise.all([
+      writeInBatch(server.rt, nextVersion("m/new1")),
+      writeInBatch(server.rt, nextVersion("m/old")),
+      writeInBatch(server.rt, nextVersion("m/new2")),
+      writeInBatch(server.rt, nextVersion("m/new1")),
+      writeInBatch(server.rt, nextVersion("m/old")),
+    ]);
+    expect(results).toEqual([1, 2, 1, 2, 3]);
+    const rows = await server.rt.db.secret.findMany({ where: { vaultId, path: { startsWith: "m/" } }, include: { versions: { orderBy: { version: "asc" } } }, orderBy: { path: "asc" } });
+    expect(rows.map((r) => [r.path, r.currentVersion, r.versions.map((v) => v.version)])).toEqual([
+      ["m/new1", 2, [1, 2]],
+      ["m/new2", 1, [1]],
+      ["m/old", 3, [1, 2, 3]],
+    ]);
+    expect((await client(server.url, owner.token).get("/v1/audit/verify")).body.chain_valid).toBe(true);
+  });
+
+  it("the CMEK state: one read per batch, the vault row share-locked until the batch commits", async () => {
+    const states: CmekState[] = [];
+    const lockAttempts: string[] = [];
+    const tryLockVault = async () => {
+      if (testDialect !== "postgres") return;
+      const c = new pg.Client({ connectionString: server.databaseUrl });
+      await c.connect();
+      try {
+        await c.query(`SELECT 1 FROM "Vault" WHERE id = $1 FOR UPDATE NOWAIT`, [vaultId]);
+        lockAttempts.push("locked");
+      } catch (e) {
+        lockAttempts.push(String((e as { code?: string }).code));
+      } finally {
+        await c.end();
+      }
+    };
+    const during = async (batch: Parameters<BatchedWrite<number>["check"]>[1]) => {
+      states.push(await batch.cmekState(vaultId));
+      await tryLockVault();
+    };
+    await Promise.all([writeInBatch(server.rt, nextVersion("c/a", during)), writeInBatch(server.rt, nextVersion("c/b", during))]);
+    expect(states).toEqual([
+      { cmekEnabled: false, cmekFingerprint: null, cmekRotationJobId: null },
+      { cmekEnabled: false, cmekFingerprint: null, cmekRotationJobId: null },
+    ]);
+    expect(states[0]).toBe(states[1]);
+    // 55P03: lock_not_available — an UPDATE enabling CMEK would wait for the batch.
+    if (testDialect === "postgres") expect(lockAttempts).toEqual(["55P03", "55P03"]);
+    // Once committed, the row is free again.
+    await tryLockVault();
+    if (testDialect === "postgres") expect(lockAttempts[2]).toBe("locked");
+  });
+
+  it("audit append across orgs: deliveries for the org with an active webhook only, both chains valid", async () => {
+    const hookId = randomUUID();
+    await server.rt.db.webhook.create({
+      data: { id: hookId, orgId: other.orgId, url: "http://127.0.0.1:9/hook", events: JSON.stringify(["audit.*"]), sealedSecret: randomBytes(32), createdBy: `user:${other.userId}` },
+    });
+    const row = (who: typeof owner): AuditRowInput => ({ ...secretWriteAudit(who, vaultId, randomUUID(), "x"), action: "test.event", resourceType: "test" });
+    const rows = [row(owner), row(other), row(owner), row(other)];
+    await hotSql(server.rt.db).transaction("test.append", (tx) => appendAuditRowsOn(tx, rows));
+    const deliveries = await server.rt.db.webhookDelivery.findMany({ where: { webhookId: hookId } });
+    expect(deliveries.length).toBe(2);
+    expect(new Set(deliveries.map((d) => d.eventId)).size).toBe(2);
+    const stored = await server.rt.db.auditEvent.findMany({ where: { id: { in: rows.map((r) => r.id) } } });
+    expect(stored.length).toBe(4);
+    expect((await client(server.url, owner.token).get("/v1/audit/verify")).body.chain_valid).toBe(true);
+    expect((await client(server.url, other.token).get("/v1/audit/verify")).body.chain_valid).toBe(true);
+  });
+});
