@@ -27,14 +27,14 @@ type Hook = { id: string; orgId: string; events: string };
 const hookOrgIds = (rows: readonly { orgId: string }[]) => [...new Set(rows.map((r) => r.orgId))].filter((o) => o !== "");
 const sameIds = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
-function hotChain(tx: HotTx): ChainStore {
+function hotChain(tx: HotTx, locked?: ReadonlySet<string>): ChainStore {
   const outbox = hotOutbox(tx);
   // PostgreSQL: the webhooks read with the insert, for the outbox's lookup that follows it.
   let hooksRead: { orgIds: string[]; hooks: Hook[] } | null = null;
   return {
     async lockOrg(orgId) {
       // SQLite: the driver transaction began IMMEDIATE, so it already holds the database's write lock.
-      if (tx.dialect === "postgres") await tx.all("audit.lock", LOCK, [auditLockKey(orgId)]);
+      if (tx.dialect === "postgres" && !locked?.has(orgId)) await tx.all("audit.lock", LOCK, [auditLockKey(orgId)]);
     },
     async head(orgId) {
       const r = await tx.get("audit.head", HEAD, [orgId]);
@@ -69,7 +69,12 @@ function hotChain(tx: HotTx): ChainStore {
   };
 }
 
-/** Appends events inside the caller's driver transaction, in the given order (see ./chain). */
-export function appendAuditRowsOn(tx: HotTx, rows: readonly AuditRowInput[]): Promise<void> {
-  return appendToChain(hotChain(tx), rows);
+/**
+ * Appends events inside the caller's driver transaction, in the given order (see ./chain). `locked`:
+ * orgs whose chain lock (auditLockKey, PostgreSQL) the transaction already took, in the chain's order
+ * (sorted org ids) and after any lock the chain would take first — the write batch takes them with its
+ * last write.
+ */
+export function appendAuditRowsOn(tx: HotTx, rows: readonly AuditRowInput[], locked?: ReadonlySet<string>): Promise<void> {
+  return appendToChain(hotChain(tx, locked), rows);
 }

@@ -434,12 +434,44 @@ const WRITE_VERSIONS = `WITH ins AS (
   )
   SELECT count(*)::int AS "updated" FROM upd`;
 
+// The same writes, then advisory locks on the keys in $24 in their order (a correlated subquery: it runs
+// after the WITH's counts, so after every write of the statement, as a lock statement sent next would).
+const WRITE_VERSIONS_THEN_LOCK = `WITH ins AS (
+    INSERT INTO "Secret" (id, "vaultId", path, "currentVersion", "deletedAt", "rotationPolicy", "rotationDueAt", "rotationNotifiedAt", "createdAt", "updatedAt")
+    SELECT id, vid, p, v, NULL, rp, rd, NULL, at, at
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::timestamp(3)[], $7::timestamp(3)[]) AS u(id, vid, p, v, rp, rd, at)
+    RETURNING 1
+  ), upd AS (
+    UPDATE "Secret" AS s SET "currentVersion" = u.v, "deletedAt" = NULL, "rotationPolicy" = u.rp, "rotationDueAt" = u.rd, "rotationNotifiedAt" = NULL, "updatedAt" = u.at
+    FROM unnest($8::text[], $9::int[], $10::text[], $11::timestamp(3)[], $12::timestamp(3)[]) AS u(id, v, rp, rd, at)
+    WHERE s.id = u.id
+    RETURNING 1
+  ), ver AS (
+    INSERT INTO "SecretVersion" (id, "secretId", version, type, ciphertext, metadata, "expiresAt", "maxAccessCount", "accessCount", "isDisabled", "cmekFingerprint", "createdBy", "createdAt")
+    SELECT id, sid, v, t, c, m, e, mx, 0, false, f, cb, ca
+    FROM unnest($13::text[], $14::text[], $15::int[], $16::text[], $17::bytea[], $18::text[], $19::timestamp(3)[], $20::int[], $21::text[], $22::text[], $23::timestamp(3)[])
+      AS u(id, sid, v, t, c, m, e, mx, f, cb, ca)
+    RETURNING 1
+  ), written AS (
+    SELECT (SELECT count(*) FROM upd)::int AS updated, (SELECT count(*) FROM ins) + (SELECT count(*) FROM ver) AS added
+  )
+  SELECT w.updated AS "updated",
+         (SELECT count(pg_advisory_xact_lock(hashtextextended(k.key, 0))::text)
+            FROM (SELECT key FROM unnest($24::text[]) WITH ORDINALITY AS u(key, n) WHERE w.added >= 0 ORDER BY n) AS k)::int AS "locked"
+  FROM written w`;
+
 /**
  * saveSecretHeads then insertSecretVersions as one statement (PostgreSQL): the new secret rows, the
  * moved ones and the versions, each an `unnest` in a data-modifying WITH. The versions' foreign keys
  * are checked at the end of the statement, when the new secret rows are there.
  */
-export async function writeSecretVersions(tx: HotTx, heads: readonly SecretHeadWrite[], rows: readonly NewVersionRow[]): Promise<void> {
+export async function writeSecretVersions(
+  tx: HotTx,
+  heads: readonly SecretHeadWrite[],
+  rows: readonly NewVersionRow[],
+  /** PostgreSQL: advisory-lock keys to take, in this order, once the rows are written (the audit append's next, without a round trip of its own). */
+  thenLock: readonly string[] = [],
+): Promise<void> {
   if (tx.dialect === "sqlite") {
     await saveSecretHeads(tx, heads);
     await insertSecretVersions(tx, rows);
@@ -448,14 +480,18 @@ export async function writeSecretVersions(tx: HotTx, heads: readonly SecretHeadW
   const created = heads.filter((h) => !h.exists);
   const moved = heads.filter((h) => h.exists);
   const col = <K extends keyof NewVersionRow>(k: K) => rows.map((r) => r[k]);
-  const r = await tx.get("secrets.writeVersions", WRITE_VERSIONS, [
+  const params = [
     created.map((h) => h.id), created.map((h) => h.vaultId), created.map((h) => h.path), created.map((h) => h.version),
     created.map((h) => h.rotation.rotationPolicy), created.map((h) => iso(h.rotation.rotationDueAt)), created.map((h) => iso(h.at)),
     moved.map((h) => h.id), moved.map((h) => h.version), moved.map((h) => h.rotation.rotationPolicy),
     moved.map((h) => iso(h.rotation.rotationDueAt)), moved.map((h) => iso(h.at)),
     col("id"), col("secretId"), col("version"), col("type"), col("ciphertext"), col("metadata"), rows.map((v) => iso(v.expiresAt)),
     col("maxAccessCount"), col("cmekFingerprint"), col("createdBy"), rows.map((v) => iso(v.createdAt)),
-  ]);
+  ];
+  const r = thenLock.length
+    ? await tx.get("secrets.writeVersionsThenLock", WRITE_VERSIONS_THEN_LOCK, [...params, thenLock])
+    : await tx.get("secrets.writeVersions", WRITE_VERSIONS, params);
+  if (thenLock.length && Number(r?.locked) !== thenLock.length) throw new Error(`Took ${String(r?.locked)} of ${thenLock.length} locks`);
   const n = Number(r?.updated ?? 0);
   // As in saveSecretHeads: a row gone since its read is a broken batch, never a silently lost head.
   if (n !== moved.length) throw new Error(`Secret head update changed ${n} of ${moved.length} rows`);

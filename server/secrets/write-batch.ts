@@ -1,4 +1,4 @@
-import type { AuditRowInput } from "../audit/chain";
+import { type AuditRowInput, auditLockKey } from "../audit/chain";
 import { appendAuditRowsOn } from "../audit/repo";
 import { type CmekState, readCmekState } from "../cmek/state";
 import type { Db } from "../db";
@@ -137,8 +137,13 @@ class BatchState implements BatchScope {
     });
   }
 
-  /** Writes what is pending (secret rows first: the versions reference them); resolves once every earlier flush is done. */
-  flush(): Promise<void> {
+  /**
+   * Writes what is pending (secret rows first: the versions reference them); resolves once every earlier
+   * flush is done. PostgreSQL: `thenLock`'s advisory locks are taken by the same statement after its
+   * writes, if there were any to make; resolves true then.
+   */
+  async flush(thenLock: readonly string[] = []): Promise<boolean> {
+    let locked = false;
     if (this.pendingVersions.length) {
       const heads = [...this.pendingHeads.values()];
       const versions = this.pendingVersions;
@@ -147,10 +152,12 @@ class BatchState implements BatchScope {
       const before = this.flushing;
       this.flushing = (async () => {
         await before;
-        await writeSecretVersions(this.raw, heads, versions);
+        await writeSecretVersions(this.raw, heads, versions, this.raw.dialect === "postgres" ? thenLock : []);
       })();
+      locked = this.raw.dialect === "postgres" && thenLock.length > 0;
     }
-    return this.flushing;
+    await this.flushing;
+    return locked;
   }
 }
 
@@ -222,8 +229,10 @@ class SecretWriteBatcher {
       audit.push(done.audit);
       outcomes.push({ ok: true, value: done.result });
     }
-    await scope.flush();
-    if (audit.length) await appendAuditRowsOn(tx, audit);
+    // The chain's org locks (in its order) ride on the batch's last write statement, when it has one.
+    const orgs = [...new Set(audit.map((a) => a.orgId))].sort();
+    const locked = await scope.flush(orgs.map(auditLockKey));
+    if (audit.length) await appendAuditRowsOn(tx, audit, locked ? new Set(orgs) : undefined);
     return outcomes;
   }
 }

@@ -1,10 +1,11 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AuditRowInput } from "../../server/audit/chain";
+import { type AuditRowInput, auditLockKey } from "../../server/audit/chain";
 import { appendAuditRowsOn } from "../../server/audit/repo";
 import type { CmekState } from "../../server/cmek/state";
 import { hotSql } from "../../server/db/hot";
+import { writeSecretVersions } from "../../server/secrets/repo";
 import { type BatchedWrite, writeInBatch } from "../../server/secrets/write-batch";
 import { signUpVerified } from "../helpers/accounts";
 import { client } from "../helpers/http";
@@ -126,5 +127,37 @@ describe(`secret write batch and audit append, shared reads and writes (${testDi
     expect(stored.length).toBe(4);
     expect((await client(server.url, owner.token).get("/v1/audit/verify")).body.chain_valid).toBe(true);
     expect((await client(server.url, other.token).get("/v1/audit/verify")).body.chain_valid).toBe(true);
+  });
+
+  it.runIf(testDialect === "postgres")("the batch's last write statement takes the chain locks it is given, after its writes", async () => {
+    const probe = new pg.Client({ connectionString: server.databaseUrl });
+    await probe.connect();
+    const tryLock = async (key: string) => {
+      const r = await probe.query<{ ok: boolean }>(`SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS ok`, [key]);
+      return r.rows[0]!.ok;
+    };
+    try {
+      const at = new Date();
+      const id = randomUUID();
+      const keys = [auditLockKey(owner.orgId), auditLockKey(other.orgId)].sort();
+      const held: boolean[] = [];
+      await hotSql(server.rt.db).transaction("test.writeThenLock", async (tx) => {
+        await writeSecretVersions(
+          tx,
+          [{ id, vaultId, path: "l/a", version: 1, exists: false, rotation: { rotationPolicy: null, rotationDueAt: null, rotationNotifiedAt: null }, at }],
+          [{ id: randomUUID(), secretId: id, version: 1, type: "generic", ciphertext: randomBytes(40), metadata: "{}", expiresAt: null, maxAccessCount: 0, cmekFingerprint: null, createdBy: "test", createdAt: at }],
+          keys,
+        );
+        for (const k of keys) held.push(await tryLock(k));
+      });
+      // Held by the writing transaction (the probe could not take them), free once it committed.
+      expect(held).toEqual([false, false]);
+      await probe.query("BEGIN");
+      expect(await tryLock(keys[0]!)).toBe(true);
+      await probe.query("ROLLBACK");
+      expect((await server.rt.db.secret.findUniqueOrThrow({ where: { vaultId_path: { vaultId, path: "l/a" } } })).currentVersion).toBe(1);
+    } finally {
+      await probe.end();
+    }
   });
 });
