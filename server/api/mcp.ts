@@ -15,6 +15,7 @@
 import { randomUUID } from "node:crypto";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { problemResponses } from "../../lib/contract/common";
 import { ZJsonRpcError, ZMcpHeaders, ZMcpRequestBody, ZMcpResponse } from "../../lib/contract/mcp";
@@ -27,6 +28,7 @@ import type { AgentPrincipal } from "../http/principal";
 import { ipBucketKey, TokenBucketLimiter } from "../http/rate-limit";
 import type { Runtime } from "../runtime";
 import { orgVaultExists } from "../mcp/repo";
+import { fastToolCall } from "../mcp/fast-call";
 import { releaseSettledJsonStreams } from "../mcp/settled-streams";
 
 export const MCP_PATH = "/mcp";
@@ -40,6 +42,7 @@ type Session = {
   agentId: string;
   vaultId: string;
   transport: WebStandardStreamableHTTPServerTransport;
+  server: McpServer;
   close(): Promise<void>;
   lastSeen: number;
   /** Rebound on every request, so tools act with the credential (and client IP) of the current one. */
@@ -83,9 +86,11 @@ async function checkSessionStart(c: Context<ApiEnv>): Promise<{ agent: AgentPrin
  * Hands the request to the transport. A POST's body is read here and given to it parsed: reading it
  * through the raw request would wrap the socket in a web Request and stream (the node adapter's slow
  * path). A body that is not JSON goes to the transport as a Request of its own, so it answers exactly
- * as it would have (406 / 415 before 400 Parse error).
+ * as it would have (406 / 415 before 400 Parse error). In an open session (`sessionId`), a plain
+ * `tools/call` is answered by the server's own tools/call handler without the transport
+ * (server/mcp/fast-call.ts); every other message goes to the transport.
  */
-async function serve(c: Context<ApiEnv>, transport: WebStandardStreamableHTTPServerTransport): Promise<Response> {
+async function serve(c: Context<ApiEnv>, transport: WebStandardStreamableHTTPServerTransport, open?: { server: McpServer; sessionId: string }): Promise<Response> {
   if (c.req.method !== "POST") return transport.handleRequest(c.req.raw);
   // A body that could not be read is answered as the transport answers one: 400 Parse error.
   const text = await c.req.text().catch(() => "");
@@ -94,6 +99,10 @@ async function serve(c: Context<ApiEnv>, transport: WebStandardStreamableHTTPSer
     parsedBody = JSON.parse(text);
   } catch {
     return transport.handleRequest(new Request(c.req.url, { method: "POST", headers: c.req.raw.headers, body: text }));
+  }
+  if (open) {
+    const fast = fastToolCall(open.server, transport, { body: parsedBody, sessionId: open.sessionId, header: (name) => c.req.header(name) });
+    if (fast) return fast;
   }
   return transport.handleRequest(c.req.raw, { parsedBody });
 }
@@ -201,6 +210,7 @@ export function registerMcpRoutes(app: ApiApp) {
     });
     const server = await createTalonMcpServer({ client: () => session.client, vaultId, redactor: new Redactor() });
     session.transport = transport;
+    session.server = server;
     session.close = () => server.close();
     await server.connect(transport);
     const res = await serve(c, transport);
@@ -226,7 +236,7 @@ export function registerMcpRoutes(app: ApiApp) {
       session.client = clientFor(c);
       session.clientKey = clientKey;
     }
-    const res = await serve(c, session.transport);
+    const res = await serve(c, session.transport, { server: session.server, sessionId });
     releaseSettledJsonStreams(session.transport);
     return res;
   };
