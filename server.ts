@@ -4,6 +4,7 @@
  * (bad configuration, wrong HSM PIN, unreachable database) end the process with one line on stderr
  * and exit code 1; nothing is retried, because retrying a wrong PIN can lock a real HSM.
  */
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import path from "node:path";
@@ -24,6 +25,28 @@ import { startWebhookJobs } from "./server/webhooks/jobs";
 process.env.NEXT_TELEMETRY_DISABLED = "1";
 
 const SHUTDOWN_GRACE_MS = 5000;
+
+/**
+ * The Next.js configuration `next build` resolved (.next/required-server-files.json), handed over as
+ * Next's own standalone server hands it: otherwise Next.js transpiles next.config.ts at every start,
+ * which loads the SWC compiler's native binding (≈ 24 MB resident for the life of the process) only to
+ * recompute what the build already wrote. Headers, redirects and rewrites come from the build's
+ * manifests either way. The `.env` files Next.js would have loaded meanwhile are loaded here, as before.
+ * Undefined without a build (prepare then fails and says to run the build).
+ */
+async function builtNextConfig(dir: string): Promise<Record<string, unknown> | undefined> {
+  let conf: Record<string, unknown>;
+  try {
+    conf = (JSON.parse(readFileSync(path.join(dir, ".next", "required-server-files.json"), "utf8")) as { config: Record<string, unknown> }).config;
+  } catch {
+    return undefined;
+  }
+  // A CommonJS bundle whose named exports Node cannot see from ESM: they are on the default export.
+  const { loadEnvConfig } = ((await import("@next/env")) as unknown as { default: typeof import("@next/env") }).default;
+  loadEnvConfig(dir, false, { info: () => {}, error: (...args: unknown[]) => log.warn("Next.js could not load a .env file", { error: String(args[0]) }) });
+  process.env.__NEXT_PRIVATE_STANDALONE_CONFIG = JSON.stringify(conf);
+  return conf;
+}
 
 /** Removes credentials a driver or library might have echoed into an error message. */
 function scrub(message: string, config?: Config): string {
@@ -81,7 +104,8 @@ async function main() {
 
   // Next.js prepares while the keystore opens and the database migrates; both must succeed.
   const next = (await import("next")).default;
-  const nextApp = next({ dev: false, dir: process.cwd(), hostname: config.host, port: config.port });
+  const conf = await builtNextConfig(process.cwd());
+  const nextApp = next({ dev: false, dir: process.cwd(), hostname: config.host, port: config.port, ...(conf ? { conf } : {}) });
   const preparing = nextApp.prepare();
   preparing.catch(() => {}); // awaited below; a runtime failure exits before that
 

@@ -24,6 +24,14 @@ export type TalonProcess = {
 
 const INHERITED = ["PATH", "HOME", "TMPDIR", "LANG", "TZ"];
 
+/** The pid of dist/server.mjs, the launcher's (start.mjs) child (Linux /proc; null elsewhere or before it started). */
+export function serverPid(launcherPid: number | undefined): number | null {
+  if (launcherPid === undefined) return null;
+  const childrenFile = `/proc/${launcherPid}/task/${launcherPid}/children`;
+  const first = existsSync(childrenFile) ? readFileSync(childrenFile, "utf8").trim().split(/\s+/)[0] : undefined;
+  return first ? Number(first) : null;
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();

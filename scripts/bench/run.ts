@@ -24,7 +24,7 @@ import { cpus, tmpdir } from "node:os";
 import path from "node:path";
 import autocannon, { type Result } from "autocannon";
 import { ROOT } from "../build-state.mjs";
-import { ensureBuild, freePort, startTalon, type TalonProcess, waitHealthy } from "../talon-process";
+import { ensureBuild, freePort, serverPid, startTalon, type TalonProcess, waitHealthy } from "../talon-process";
 import { benchSecp256k1, formatSecp256k1Bench } from "./hsm-secp256k1";
 import { type EvmNode, startEvmNode } from "../../tests/helpers/evm-node";
 import { BENCH_RECIPIENT, setupCryptoProxyAgent } from "./crypto-proxy";
@@ -92,13 +92,6 @@ async function startBare(): Promise<{ child: ChildProcess; url: string }> {
   return { child, url: `http://127.0.0.1:${port}` };
 }
 
-/** The pid of dist/server.mjs, the launcher's (start.mjs) child. */
-function serverPid(launcherPid: number | undefined): number | null {
-  if (launcherPid === undefined) return null;
-  const childrenFile = `/proc/${launcherPid}/task/${launcherPid}/children`;
-  const first = existsSync(childrenFile) ? readFileSync(childrenFile, "utf8").trim().split(/\s+/)[0] : undefined;
-  return first ? Number(first) : null;
-}
 
 /** Toggles the server's profiler (./cpu-profile-preload.mjs); on stop, waits for the profile and names it after the row. */
 async function toggleProfile(launcherPid: number | undefined, stopAs?: string): Promise<void> {

@@ -5,7 +5,7 @@ import { get as httpsGet } from "node:https";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { api, ensureBuild, freePort, logIn, signUpVerified, startTalon, type TalonProcess, waitHealthy } from "../../scripts/talon-process";
+import { api, ensureBuild, freePort, logIn, serverPid, signUpVerified, startTalon, type TalonProcess, waitHealthy } from "../../scripts/talon-process";
 import { createPostgresDatabase, testDialect } from "../helpers/server";
 
 /**
@@ -43,9 +43,9 @@ function tokenFiles(dataDir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: "utf8" }).sort();
 }
 
-/** Output lines, without the one Next.js prints while it loads next.config.ts (in parallel with start-up). */
+/** Output lines, without the one Next.js prints while it loads its configuration (in parallel with start-up). */
 function outputLines(text: string): string[] {
-  return text.split("\n").filter((l) => l.trim() !== "" && !/^. Running next\.config\.ts took/.test(l));
+  return text.split("\n").filter((l) => l.trim() !== "" && !/^. Running next\.config\S* took/.test(l));
 }
 
 /** GET over HTTPS trusting only `ca` (fetch has no per-request CA option). */
@@ -116,6 +116,14 @@ describe("production start-up", () => {
     expect(healthRes.headers.get("strict-transport-security")).toBeNull();
     expect(healthRes.headers.get("x-content-type-options")).toBe("nosniff");
     expect(healthRes.headers.get("referrer-policy")).toBe("no-referrer");
+    // Next.js got the build's resolved configuration: it did not transpile next.config.ts, so the SWC
+    // compiler's native binding (≈ 24 MB resident) was never loaded into the server.
+    const pid = serverPid(p.child.pid);
+    expect(pid).not.toBeNull();
+    const maps = readFileSync(`/proc/${pid}/maps`, "utf8");
+    expect(maps).toContain("pkcs11.node"); // control: the server's own native modules are listed
+    expect(maps).not.toMatch(/next-swc|@next\/swc/);
+    expect(p.output()).not.toMatch(/next\.config\.ts/);
 
     const pinFile = path.join(a.dataDir, "hsm", "pin");
     expect(statSync(pinFile).mode & 0o777).toBe(0o600);
