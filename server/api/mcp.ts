@@ -29,6 +29,7 @@ import { ipBucketKey, TokenBucketLimiter } from "../http/rate-limit";
 import type { Runtime } from "../runtime";
 import { orgVaultExists } from "../mcp/repo";
 import { fastToolCall } from "../mcp/fast-call";
+import { inProcessFetch } from "../mcp/in-process";
 import { releaseSettledJsonStreams } from "../mcp/settled-streams";
 
 export const MCP_PATH = "/mcp";
@@ -180,7 +181,7 @@ export function registerMcpRoutes(app: ApiApp) {
       baseUrl: IN_PROCESS_ORIGIN,
       token: c.get("bearer"),
       headers: { "User-Agent": "talon-hosted-mcp" },
-      fetch: ((url: string | URL | Request, init?: RequestInit) => app.request(url instanceof Request ? url : String(url), init, env)) as typeof fetch,
+      fetch: inProcessFetch(app, env),
     });
   };
 
