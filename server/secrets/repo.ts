@@ -270,12 +270,6 @@ function currentFrom(r: Raw): CurrentSecretRow {
   };
 }
 
-const CURRENT_FOR_WRITE_MANY = `SELECT k.vid AS "vaultId", k.p AS "path", s.id AS "id", s."currentVersion" AS "currentVersion", s."deletedAt" AS "deletedAt",
-       s."rotationPolicy" AS "rotationPolicy", sv.type AS "type", sv.metadata AS "metadata"
-  FROM unnest($1::text[], $2::text[]) AS k(vid, p)
-  JOIN "Secret" s ON s."vaultId" = k.vid AND s.path = k.p
-  LEFT JOIN "SecretVersion" sv ON sv."secretId" = s.id AND sv.version = s."currentVersion"`;
-
 /**
  * The heads read of a PostgreSQL write batch and, in the same round trip, the CMEK state of its vaults
  * as server/cmek/state.ts's readCmekState reads it (the vault rows share-locked until the batch commits).
@@ -297,21 +291,10 @@ const CURRENT_AND_CMEK_FOR_WRITE = `WITH v AS (
 export const secretPathKey = (vaultId: string, path: string) => `${vaultId}\u0000${path}`;
 
 /**
- * findCurrentForWrite for many paths in one statement (PostgreSQL only: on SQLite a read per path costs
- * no round trip, so the batch reads each head when asked), keyed by secretPathKey; a path with no
- * secret row is absent. Inside the writes' transaction, after their path locks.
- */
-export async function findCurrentForWriteMany(tx: HotTx, paths: readonly { vaultId: string; path: string }[]): Promise<Map<string, CurrentSecretRow>> {
-  const out = new Map<string, CurrentSecretRow>();
-  const keys = [...new Map(paths.map((p) => [secretPathKey(p.vaultId, p.path), p])).values()];
-  const rows = await tx.all("secrets.currentForWriteMany", CURRENT_FOR_WRITE_MANY, [keys.map((p) => p.vaultId), keys.map((p) => p.path)]);
-  for (const r of rows) out.set(secretPathKey(String(r.vaultId), String(r.path)), currentFrom(r));
-  return out;
-}
-
-/**
- * findCurrentForWriteMany and, in the same statement, readCmekState of each of `vaultIds` (PostgreSQL
- * only; a vault with no row is null in `cmek`). Inside the writes' transaction, after their path locks.
+ * findCurrentForWrite for many paths (keyed by secretPathKey; a path with no secret row is absent) and,
+ * in the same statement, readCmekState of each of `vaultIds` (a vault with no row is null in `cmek`).
+ * PostgreSQL only: on SQLite a read costs no round trip, so the batch reads each when asked. Inside the
+ * writes' transaction, after their path locks.
  */
 export async function findCurrentAndCmekForWrite(
   tx: HotTx,
@@ -363,80 +346,10 @@ export async function insertSecretVersion(tx: HotTx, v: NewVersionRow): Promise<
 // write a Date inside an array in local time: server/db/hot.ts converts top-level Dates only).
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
 
-const INSERT_SECRETS = `INSERT INTO "Secret" (id, "vaultId", path, "currentVersion", "deletedAt", "rotationPolicy", "rotationDueAt", "rotationNotifiedAt", "createdAt", "updatedAt")
-  SELECT id, vid, p, v, NULL, rp, rd, NULL, at, at
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::timestamp(3)[], $7::timestamp(3)[]) AS u(id, vid, p, v, rp, rd, at)`;
-const UPDATE_SECRETS = `UPDATE "Secret" AS s SET "currentVersion" = u.v, "deletedAt" = NULL, "rotationPolicy" = u.rp, "rotationDueAt" = u.rd, "rotationNotifiedAt" = NULL, "updatedAt" = u.at
-  FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamp(3)[], $5::timestamp(3)[]) AS u(id, v, rp, rd, at)
-  WHERE s.id = u.id`;
-
-/**
- * saveSecretHead for many secrets, at most one write per secret id (an UPDATE … FROM cannot apply two
- * rows to one row). PostgreSQL: one INSERT for the new secrets and one UPDATE for the others, `unnest`
- * of one array per column; SQLite: one prepared statement per row.
- */
-export async function saveSecretHeads(tx: HotTx, heads: readonly SecretHeadWrite[]): Promise<void> {
-  if (tx.dialect === "sqlite") {
-    for (const h of heads) await saveSecretHead(tx, h);
-    return;
-  }
-  const created = heads.filter((h) => !h.exists);
-  const moved = heads.filter((h) => h.exists);
-  if (created.length) {
-    await tx.run("secrets.insertHeads", INSERT_SECRETS, [
-      created.map((h) => h.id), created.map((h) => h.vaultId), created.map((h) => h.path), created.map((h) => h.version),
-      created.map((h) => h.rotation.rotationPolicy), created.map((h) => iso(h.rotation.rotationDueAt)), created.map((h) => iso(h.at)),
-    ]);
-  }
-  if (moved.length) {
-    const n = await tx.run("secrets.updateHeads", UPDATE_SECRETS, [
-      moved.map((h) => h.id), moved.map((h) => h.version), moved.map((h) => h.rotation.rotationPolicy),
-      moved.map((h) => iso(h.rotation.rotationDueAt)), moved.map((h) => iso(h.at)),
-    ]);
-    // Each was read under its path lock; a row gone since is a broken batch, never a silently lost head.
-    if (n !== moved.length) throw new Error(`Secret head update changed ${n} of ${moved.length} rows`);
-  }
-}
-
-const INSERT_VERSIONS = `INSERT INTO "SecretVersion" (id, "secretId", version, type, ciphertext, metadata, "expiresAt", "maxAccessCount", "accessCount", "isDisabled", "cmekFingerprint", "createdBy", "createdAt")
-  SELECT id, sid, v, t, c, m, e, mx, 0, false, f, cb, ca
-  FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::bytea[], $6::text[], $7::timestamp(3)[], $8::int[], $9::text[], $10::text[], $11::timestamp(3)[])
-    AS u(id, sid, v, t, c, m, e, mx, f, cb, ca)`;
-
-/** insertSecretVersion for many rows: PostgreSQL one `unnest` statement, SQLite one prepared insert each. */
-export async function insertSecretVersions(tx: HotTx, rows: readonly NewVersionRow[]): Promise<void> {
-  if (tx.dialect === "sqlite") {
-    for (const v of rows) await insertSecretVersion(tx, v);
-    return;
-  }
-  if (!rows.length) return;
-  const col = <K extends keyof NewVersionRow>(k: K) => rows.map((r) => r[k]);
-  await tx.run("secrets.insertVersions", INSERT_VERSIONS, [
-    col("id"), col("secretId"), col("version"), col("type"), col("ciphertext"), col("metadata"), rows.map((r) => iso(r.expiresAt)),
-    col("maxAccessCount"), col("cmekFingerprint"), col("createdBy"), rows.map((r) => iso(r.createdAt)),
-  ]);
-}
-
+// A write batch's new secret rows ($1–$7), moved ones ($8–$12) and versions ($13–$23), each an `unnest`,
+// then advisory locks on the keys in $24 in their order (a correlated subquery: it runs after the WITH's
+// counts, so after every write of the statement, as a lock statement sent next would).
 const WRITE_VERSIONS = `WITH ins AS (
-    INSERT INTO "Secret" (id, "vaultId", path, "currentVersion", "deletedAt", "rotationPolicy", "rotationDueAt", "rotationNotifiedAt", "createdAt", "updatedAt")
-    SELECT id, vid, p, v, NULL, rp, rd, NULL, at, at
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::timestamp(3)[], $7::timestamp(3)[]) AS u(id, vid, p, v, rp, rd, at)
-  ), upd AS (
-    UPDATE "Secret" AS s SET "currentVersion" = u.v, "deletedAt" = NULL, "rotationPolicy" = u.rp, "rotationDueAt" = u.rd, "rotationNotifiedAt" = NULL, "updatedAt" = u.at
-    FROM unnest($8::text[], $9::int[], $10::text[], $11::timestamp(3)[], $12::timestamp(3)[]) AS u(id, v, rp, rd, at)
-    WHERE s.id = u.id
-    RETURNING 1
-  ), ver AS (
-    INSERT INTO "SecretVersion" (id, "secretId", version, type, ciphertext, metadata, "expiresAt", "maxAccessCount", "accessCount", "isDisabled", "cmekFingerprint", "createdBy", "createdAt")
-    SELECT id, sid, v, t, c, m, e, mx, 0, false, f, cb, ca
-    FROM unnest($13::text[], $14::text[], $15::int[], $16::text[], $17::bytea[], $18::text[], $19::timestamp(3)[], $20::int[], $21::text[], $22::text[], $23::timestamp(3)[])
-      AS u(id, sid, v, t, c, m, e, mx, f, cb, ca)
-  )
-  SELECT count(*)::int AS "updated" FROM upd`;
-
-// The same writes, then advisory locks on the keys in $24 in their order (a correlated subquery: it runs
-// after the WITH's counts, so after every write of the statement, as a lock statement sent next would).
-const WRITE_VERSIONS_THEN_LOCK = `WITH ins AS (
     INSERT INTO "Secret" (id, "vaultId", path, "currentVersion", "deletedAt", "rotationPolicy", "rotationDueAt", "rotationNotifiedAt", "createdAt", "updatedAt")
     SELECT id, vid, p, v, NULL, rp, rd, NULL, at, at
     FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::timestamp(3)[], $7::timestamp(3)[]) AS u(id, vid, p, v, rp, rd, at)
@@ -461,9 +374,10 @@ const WRITE_VERSIONS_THEN_LOCK = `WITH ins AS (
   FROM written w`;
 
 /**
- * saveSecretHeads then insertSecretVersions as one statement (PostgreSQL): the new secret rows, the
- * moved ones and the versions, each an `unnest` in a data-modifying WITH. The versions' foreign keys
- * are checked at the end of the statement, when the new secret rows are there.
+ * A write batch's secret rows (created, or moved to their new version: at most one per secret id, as an
+ * UPDATE … FROM cannot apply two rows to one) and their versions. PostgreSQL: one statement, each an
+ * `unnest` in a data-modifying WITH (the versions' foreign keys are checked at its end, when the new
+ * secret rows are there); SQLite: one prepared statement per row, secret rows first.
  */
 export async function writeSecretVersions(
   tx: HotTx,
@@ -473,27 +387,25 @@ export async function writeSecretVersions(
   thenLock: readonly string[] = [],
 ): Promise<void> {
   if (tx.dialect === "sqlite") {
-    await saveSecretHeads(tx, heads);
-    await insertSecretVersions(tx, rows);
+    for (const h of heads) await saveSecretHead(tx, h);
+    for (const v of rows) await insertSecretVersion(tx, v);
     return;
   }
   const created = heads.filter((h) => !h.exists);
   const moved = heads.filter((h) => h.exists);
   const col = <K extends keyof NewVersionRow>(k: K) => rows.map((r) => r[k]);
-  const params = [
+  const r = await tx.get("secrets.writeVersions", WRITE_VERSIONS, [
     created.map((h) => h.id), created.map((h) => h.vaultId), created.map((h) => h.path), created.map((h) => h.version),
     created.map((h) => h.rotation.rotationPolicy), created.map((h) => iso(h.rotation.rotationDueAt)), created.map((h) => iso(h.at)),
     moved.map((h) => h.id), moved.map((h) => h.version), moved.map((h) => h.rotation.rotationPolicy),
     moved.map((h) => iso(h.rotation.rotationDueAt)), moved.map((h) => iso(h.at)),
     col("id"), col("secretId"), col("version"), col("type"), col("ciphertext"), col("metadata"), rows.map((v) => iso(v.expiresAt)),
     col("maxAccessCount"), col("cmekFingerprint"), col("createdBy"), rows.map((v) => iso(v.createdAt)),
-  ];
-  const r = thenLock.length
-    ? await tx.get("secrets.writeVersionsThenLock", WRITE_VERSIONS_THEN_LOCK, [...params, thenLock])
-    : await tx.get("secrets.writeVersions", WRITE_VERSIONS, params);
-  if (thenLock.length && Number(r?.locked) !== thenLock.length) throw new Error(`Took ${String(r?.locked)} of ${thenLock.length} locks`);
+    thenLock,
+  ]);
+  if (Number(r?.locked) !== thenLock.length) throw new Error(`Took ${String(r?.locked)} of ${thenLock.length} locks`);
   const n = Number(r?.updated ?? 0);
-  // As in saveSecretHeads: a row gone since its read is a broken batch, never a silently lost head.
+  // Each was read under its path lock; a row gone since is a broken batch, never a silently lost head.
   if (n !== moved.length) throw new Error(`Secret head update changed ${n} of ${moved.length} rows`);
 }
 
