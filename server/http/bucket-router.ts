@@ -1,4 +1,4 @@
-import type { Result, Router } from "hono/router";
+import { METHOD_NAME_ALL, type Params, type Result, type Router } from "hono/router";
 import { PatternRouter } from "hono/router/pattern-router";
 
 /**
@@ -8,13 +8,16 @@ import { PatternRouter } from "hono/router/pattern-router";
  * routes whose first two path segments are static are put in the bucket those segments name (`v1/vaults`),
  * and the rest (middleware on `*`, a parameter or wildcard early in the path) in every bucket, in the
  * order they were added. A request is matched against its own bucket only, or against the routes of
- * every bucket if no route starts like it.
+ * every bucket if no route starts like it. Within a bucket, consecutive routes of the same method and
+ * path (a route's validators, guards and handler are added one after another) are one entry: its
+ * pattern is tested once and answers with all their handlers, in order — a GET of a secret tested
+ * ≈ 60 patterns of its bucket before, a third of that now.
  */
 export class BucketRouter<T> implements Router<T> {
   readonly name = "BucketRouter";
   private readonly routes: { method: string; path: string; handler: T; key: string | null }[] = [];
-  private buckets: Map<string, PatternRouter<T>> | null = null;
-  private everywhere: PatternRouter<T> | null = null;
+  private buckets: Map<string, GroupedRoutes<T>> | null = null;
+  private everywhere: GroupedRoutes<T> | null = null;
 
   add(method: string, path: string, handler: T): void {
     if (this.buckets) throw new Error("BucketRouter: routes cannot be added after the first match");
@@ -28,13 +31,43 @@ export class BucketRouter<T> implements Router<T> {
 
   private build() {
     const keys = new Set(this.routes.flatMap((r) => (r.key === null ? [] : [r.key])));
-    const router = (key: string | null) => {
-      const r = new PatternRouter<T>();
-      for (const route of this.routes) if (route.key === null || route.key === key) r.add(route.method, route.path, route.handler);
-      return r;
-    };
+    const router = (key: string | null) => new GroupedRoutes(this.routes.filter((route) => route.key === null || route.key === key));
     this.buckets = new Map([...keys].map((k) => [k, router(k)]));
     this.everywhere = router(null);
+  }
+}
+
+/**
+ * PatternRouter's answers for `routes`, with each run of consecutive routes of one method and path
+ * matched once. Each run has a PatternRouter of its own holding that one route, so the path is turned
+ * into a pattern (and its `?`/`*` forms) by Hono's own code; the run's handlers share its parameters.
+ */
+class GroupedRoutes<T> {
+  private readonly runs: { method: string; matcher: PatternRouter<0>; handlers: T[] }[] = [];
+
+  constructor(routes: readonly { method: string; path: string; handler: T }[]) {
+    let previous: { method: string; path: string } | null = null;
+    for (const route of routes) {
+      if (previous && previous.method === route.method && previous.path === route.path) {
+        this.runs.at(-1)!.handlers.push(route.handler);
+      } else {
+        const matcher = new PatternRouter<0>();
+        matcher.add(route.method, route.path, 0);
+        this.runs.push({ method: route.method, matcher, handlers: [route.handler] });
+      }
+      previous = route;
+    }
+  }
+
+  match(method: string, path: string): Result<T> {
+    const handlers: [T, Params][] = [];
+    for (const run of this.runs) {
+      if (run.method !== method && run.method !== METHOD_NAME_ALL) continue;
+      // A path ending in an optional parameter (`/:id?`) is two patterns in the run's PatternRouter, one
+      // segment apart, so at most one of them matches a path: the order is PatternRouter's.
+      for (const [, params] of run.matcher.match(method, path)[0]) for (const h of run.handlers) handlers.push([h, params as Params]);
+    }
+    return [handlers];
   }
 }
 

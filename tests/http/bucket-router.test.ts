@@ -91,6 +91,28 @@ describe("BucketRouter", () => {
     expect(bucket.match("GET", "/v1/a/x")[0].map(([h]) => h)).toEqual([0, 1, 2, 3, 4, 6]);
   });
 
+  it("matches a run of consecutive routes of one method and path once, and keeps every handler's place", () => {
+    const table = [
+      { method: "ALL", path: "*" },
+      { method: "GET", path: "/v1/a/:id" },
+      { method: "GET", path: "/v1/a/:id" },
+      { method: "POST", path: "/v1/a/:id" },
+      { method: "GET", path: "/v1/a/:id" },
+      { method: "ALL", path: "/v1/a/:id" },
+      { method: "GET", path: "/v1/a/x" },
+      { method: "GET", path: "/v1/a/:id" },
+      { method: "GET", path: "/v1/b/:p?" },
+      { method: "GET", path: "/v1/b/:p?" },
+    ];
+    const { pattern, bucket } = both(table);
+    for (const m of ["GET", "POST", "PUT"]) {
+      for (const p of ["/v1/a/x", "/v1/a/y", "/v1/a/y/", "/v1/a", "/v1/b", "/v1/b/q", "/v1/b/q/r"]) expect(bucket.match(m, p), `${m} ${p}`).toEqual(pattern.match(m, p));
+    }
+    expect(bucket.match("GET", "/v1/a/x")[0].map(([h]) => h)).toEqual([0, 1, 2, 4, 5, 6, 7]);
+    expect(bucket.match("GET", "/v1/a/y")[0].map(([h, params]) => [h, params.id])).toEqual([[0, undefined], [1, "y"], [2, "y"], [4, "y"], [5, "y"], [7, "y"]]);
+    expect(bucket.match("GET", "/v1/b")[0].map(([h]) => h)).toEqual([0, 8, 9]);
+  });
+
   it("refuses a route added after the first match, as Hono's own routers do", () => {
     const { bucket } = both([{ method: "GET", path: "/v1/a" }]);
     bucket.match("GET", "/v1/a");
