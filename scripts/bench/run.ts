@@ -92,7 +92,6 @@ async function startBare(): Promise<{ child: ChildProcess; url: string }> {
   return { child, url: `http://127.0.0.1:${port}` };
 }
 
-
 /** Toggles the server's profiler (./cpu-profile-preload.mjs); on stop, waits for the profile and names it after the row. */
 async function toggleProfile(launcherPid: number | undefined, stopAs?: string): Promise<void> {
   const dir = process.env.BENCH_PROFILE_DIR;
