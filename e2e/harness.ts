@@ -48,33 +48,42 @@ export function useApp(onStart: (started: { app: App; browser: Browser }) => voi
 export async function startApp(env: Record<string, string> = {}, opts: { tls?: boolean } = {}): Promise<App> {
   const dataDir = mkdtempSync(path.join(tmpdir(), "talon-e2e-"));
   const db = testDialect === "postgres" ? await createPostgresDatabase() : null;
-  const port = await freePort();
-  const url = `${opts.tls ? "https" : "http"}://localhost:${port}`;
   if (opts.tls) {
     const cert = path.join(dataDir, "cert.pem");
     const key = path.join(dataDir, "key.pem");
     execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], { stdio: "ignore" });
     Object.assign(env, { TALON_TLS_CERT_FILE: cert, TALON_TLS_KEY_FILE: key });
   }
-  const p = startTalon({
-    dataDir,
-    port,
-    env: {
-      TALON_PUBLIC_URL: url,
-      TALON_RATE_LIMIT_IP_PER_MINUTE: "0",
-      TALON_RATE_LIMIT_PRINCIPAL_PER_MINUTE: "0",
-      TALON_RATE_LIMIT_AUTH_PER_MINUTE: "0",
-      ...(db ? { DATABASE_URL: db.url } : {}),
-      ...env,
-    },
-  });
-  try {
-    if (opts.tls) await waitHealthyTls(p);
-    else await waitHealthy(p);
-  } catch (e) {
-    await p.stop();
-    throw e;
+  // The port freePort found free can be taken before Talon binds it (parallel files' servers and
+  // metrics listeners bind port 0 too): then Talon exits saying so, and starts again on another port.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const url = `${opts.tls ? "https" : "http"}://localhost:${port}`;
+    const p = startTalon({
+      dataDir,
+      port,
+      env: {
+        TALON_PUBLIC_URL: url,
+        TALON_RATE_LIMIT_IP_PER_MINUTE: "0",
+        TALON_RATE_LIMIT_PRINCIPAL_PER_MINUTE: "0",
+        TALON_RATE_LIMIT_AUTH_PER_MINUTE: "0",
+        ...(db ? { DATABASE_URL: db.url } : {}),
+        ...env,
+      },
+    });
+    try {
+      if (opts.tls) await waitHealthyTls(p);
+      else await waitHealthy(p);
+    } catch (e) {
+      await p.stop();
+      if (attempt < 3 && p.output().includes(`port ${port} is already in use`)) continue;
+      throw e;
+    }
+    return app(url, dataDir, p, db);
   }
+}
+
+function app(url: string, dataDir: string, p: TalonProcess, db: { drop(): Promise<void> } | null): App {
   return {
     url,
     dataDir,
