@@ -1,10 +1,10 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findOrgVault } from "../../server/secrets/repo";
 import { type BatchedWrite, writeInBatch } from "../../server/secrets/write-batch";
 import { signUpVerified } from "../helpers/accounts";
 import { client } from "../helpers/http";
-import { secretWriteAudit } from "../helpers/write-batch";
+import { putNextVersion, secretWriteAudit } from "../helpers/write-batch";
 import { startTestServer, testDialect, type TestServer } from "../helpers/server";
 
 /**
@@ -43,14 +43,7 @@ function nextVersion(path: string, seen: Seen[]): BatchedWrite<number> {
       const row = await tx.get("test.pending.head", `SELECT "currentVersion" AS v FROM "Secret" WHERE "vaultId" = $1 AND path = $2`, [vaultId, path]);
       seen.push({ viaScope: current?.currentVersion ?? null, viaTx: row ? Number(row.v) : null });
       return async () => {
-        const at = new Date();
-        const id = current?.id ?? randomUUID();
-        const version = (current?.currentVersion ?? 0) + 1;
-        const rotation = { rotationPolicy: null, rotationDueAt: null, rotationNotifiedAt: null };
-        batch.putVersion(
-          { id, vaultId, path, version, exists: current !== null, rotation, at },
-          { id: randomUUID(), secretId: id, version, type: "generic", ciphertext: randomBytes(40), metadata: `{"v":${version}}`, expiresAt: null, maxAccessCount: 0, cmekFingerprint: null, createdBy: "test", createdAt: at },
-        );
+        const { id, version } = putNextVersion(batch, vaultId, path, current);
         return { result: version, audit: audit(id, path) };
       };
     },

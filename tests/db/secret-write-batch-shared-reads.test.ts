@@ -10,7 +10,7 @@ import { type BatchedWrite, writeInBatch } from "../../server/secrets/write-batc
 import { signUpVerified } from "../helpers/accounts";
 import { client } from "../helpers/http";
 import { startTestServer, testDialect, type TestServer } from "../helpers/server";
-import { secretWriteAudit } from "../helpers/write-batch";
+import { putNextVersion, secretWriteAudit } from "../helpers/write-batch";
 
 /**
  * What the write batch and the audit append read and write together on PostgreSQL, to spend fewer
@@ -45,14 +45,7 @@ function nextVersion(path: string, during?: (batch: Parameters<BatchedWrite<numb
       const current = await batch.current(vaultId, path);
       await during?.(batch);
       return async () => {
-        const at = new Date();
-        const id = current?.id ?? randomUUID();
-        const version = (current?.currentVersion ?? 0) + 1;
-        const rotation = { rotationPolicy: null, rotationDueAt: null, rotationNotifiedAt: null };
-        batch.putVersion(
-          { id, vaultId, path, version, exists: current !== null, rotation, at },
-          { id: randomUUID(), secretId: id, version, type: "generic", ciphertext: randomBytes(40), metadata: `{"v":${version}}`, expiresAt: null, maxAccessCount: 0, cmekFingerprint: null, createdBy: "test", createdAt: at },
-        );
+        const { id, version } = putNextVersion(batch, vaultId, path, current);
         return { result: version, audit: secretWriteAudit(owner, vaultId, id, path) };
       };
     },
