@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { mcpFastCall } from "../../server/mcp/fast-call";
+import { grant } from "../helpers/policies";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { agentWithVault, NO_LIMITS } from "./helpers";
 
@@ -46,14 +47,13 @@ const resultOf = (a: Answer) => JSON.parse(a.body) as { result?: { isError?: boo
 beforeAll(async () => {
   server = await startTestServer({ env: NO_LIMITS });
   w = await agentWithVault(server);
-  const deny = await w.api.post(`/v1/vaults/${w.vaultId}/policies`, {
+  await grant(w.api, w.vaultId, {
     principal_type: "agent",
     principal_id: w.agentId,
     secret_path_pattern: "denied/**",
     permissions: ["read", "write"],
     effect: "deny",
   });
-  expect(deny.status).toBe(201);
   for (const [path, body] of [
     ["fast/a", { value: VALUE_A }],
     ["fast/b", { value: "fast-path-value-b-0c1d", metadata: { note: `copied from ${VALUE_A}` } }],

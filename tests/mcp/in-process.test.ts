@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createApiApp } from "../../server/api/app";
 import { inProcessCalls, inProcessFetch } from "../../server/mcp/in-process";
 import type { ApiApp } from "../../server/http/env";
+import { grant } from "../helpers/policies";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { agentWithVault, NO_LIMITS } from "./helpers";
 
@@ -32,14 +33,13 @@ beforeAll(async () => {
   server = await startTestServer({ env: NO_LIMITS });
   app = createApiApp(server.rt);
   w = await agentWithVault(server);
-  const deny = await w.api.post(`/v1/vaults/${w.vaultId}/policies`, {
+  await grant(w.api, w.vaultId, {
     principal_type: "agent",
     principal_id: w.agentId,
     secret_path_pattern: "denied/**",
     permissions: ["read", "write"],
     effect: "deny",
   });
-  expect(deny.status).toBe(201);
   for (const path of ["ip/a", "ip/b_c", "denied/x", "audited/once"]) {
     expect((await w.api.put(`/v1/vaults/${w.vaultId}/secrets/${path}`, { value: `value-of-${path}` })).status).toBe(201);
   }
