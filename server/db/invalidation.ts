@@ -3,10 +3,10 @@ import pg from "pg";
 import { log } from "../log";
 
 /**
- * Invalidation of the in-process caches of principal state, policies and IP rules (issue 10): one
- * generation per database client, which every write to a table those lookups read bumps. A cached
- * value is stamped with the generation its fill started at and used only while the generation is
- * unchanged, so a change is seen by the next lookup after the bump.
+ * Invalidation of the in-process caches of principal state, policies, IP rules and hosted MCP's vault
+ * check (issue 10): one generation per database client, which every write to a table those lookups
+ * read bumps. A cached value is stamped with the generation its fill started at and used only while
+ * the generation is unchanged, so a change is seen by the next lookup after the bump.
  *
  * One generation per database, not per org: this instance's bump comes from the statement text
  * Prisma's adapter runs (`watchWrites`), which names the table but not the org (a DELETE by id, a
@@ -104,7 +104,10 @@ export function invalidationOf(db: object): Invalidation | undefined {
 
 /** Tables the principal, policy and IP-rule lookups read; any write to them invalidates. */
 const WATCHED = new Set(["Agent", "User", "ApiKey", "RevokedToken", "Policy", "IpRule"]);
-/** Tables whose deleted rows cascade into watched ones (Org → User, Agent, IpRule; Vault → Policy). */
+/**
+ * Tables whose deleted rows cascade into watched ones (Org → User, Agent, IpRule, Vault; Vault → Policy).
+ * A deleted vault is also what hosted MCP's cached vault check (server/mcp/repo.ts) must see.
+ */
 const CASCADING = new Set(["Org", "Vault"]);
 const QUIET = /^\s*(?:SELECT|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|SET|SHOW|PRAGMA|LISTEN|EXPLAIN)\b/i;
 /** The statement's kind and its table, schema-qualified or not, quoted with "", `` or [] (Prisma's SQLite SQL uses ``). */

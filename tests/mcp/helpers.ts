@@ -64,3 +64,35 @@ export async function call(c: Client, name: string, args: Record<string, unknown
   const text = r.content.map((p) => (p.type === "text" ? p.text : "")).join("\n");
   return { isError: r.isError === true, text, data: (r.structuredContent ?? {}) as Record<string, unknown> };
 }
+
+const INITIALIZE = {
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
+};
+
+/** A raw `initialize` POST to hosted /mcp: its status, session id, body and Retry-After. */
+export async function initialize(baseUrl: string, headers: Record<string, string>) {
+  const res = await fetch(`${baseUrl}/mcp`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json, text/event-stream", ...headers },
+    body: JSON.stringify(INITIALIZE),
+  });
+  return { status: res.status, sessionId: res.headers.get("mcp-session-id"), body: await res.text(), retryAfter: res.headers.get("retry-after") };
+}
+
+/** One raw request of an open hosted session with the given bearer, vault and body (a tools/list by default). */
+export const sendInSession = (baseUrl: string, sessionId: string, auth: string, vault: string, body = JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" }), contentType = "application/json") =>
+  fetch(`${baseUrl}/mcp`, {
+    method: "POST",
+    headers: {
+      "Content-Type": contentType,
+      Accept: "application/json, text/event-stream",
+      Authorization: `Bearer ${auth}`,
+      "X-Vault-ID": vault,
+      "Mcp-Session-Id": sessionId,
+      "Mcp-Protocol-Version": "2025-06-18",
+    },
+    body,
+  });

@@ -7,24 +7,8 @@ import { signUpVerified } from "../helpers/accounts";
 import { registerAgent } from "../helpers/agents";
 import { client } from "../helpers/http";
 import { startTestServer, type TestServer } from "../helpers/server";
-import { agentWithVault, call, connectHttp, NO_LIMITS } from "./helpers";
+import { agentWithVault, call, connectHttp, initialize, NO_LIMITS, sendInSession } from "./helpers";
 import { TOOLS } from "../../lib/mcp/tools";
-
-const INITIALIZE = {
-  jsonrpc: "2.0",
-  id: 1,
-  method: "initialize",
-  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
-};
-
-async function initialize(baseUrl: string, headers: Record<string, string>) {
-  const res = await fetch(`${baseUrl}/mcp`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", Accept: "application/json, text/event-stream", ...headers },
-    body: JSON.stringify(INITIALIZE),
-  });
-  return { status: res.status, sessionId: res.headers.get("mcp-session-id"), body: await res.text(), retryAfter: res.headers.get("retry-after") };
-}
 
 describe("hosted /mcp session start", () => {
   let server: TestServer;
@@ -108,19 +92,7 @@ describe("hosted /mcp session start", () => {
   });
 
   /** One session request with the given bearer, vault and raw body (a tools/list by default). */
-  const send = (sessionId: string, auth: string, vault: string, body = JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" }), contentType = "application/json") =>
-    fetch(`${server.url}/mcp`, {
-      method: "POST",
-      headers: {
-        "Content-Type": contentType,
-        Accept: "application/json, text/event-stream",
-        Authorization: `Bearer ${auth}`,
-        "X-Vault-ID": vault,
-        "Mcp-Session-Id": sessionId,
-        "Mcp-Protocol-Version": "2025-06-18",
-      },
-      body,
-    });
+  const send = (sessionId: string, auth: string, vault: string, body?: string, contentType?: string) => sendInSession(server.url, sessionId, auth, vault, body, contentType);
 
   test("the vault is checked on every request of a session: deleted mid-session → 404, binding revoked → 403", async () => {
     const own = await agentWithVault(server);

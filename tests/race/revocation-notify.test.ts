@@ -7,6 +7,7 @@ import { LISTENER_APPLICATION_NAME } from "../../server/db/invalidation";
 import { outboxTokenFor } from "../helpers/accounts";
 import { type ApiProcess, NO_RATE_LIMITS, startApiProcess } from "../helpers/api-process";
 import { client } from "../helpers/http";
+import { initialize, sendInSession } from "../mcp/helpers";
 import { createPostgresDatabase, testDialect } from "../helpers/server";
 
 /**
@@ -107,6 +108,20 @@ describe.runIf(testDialect === "postgres")("revocation across instances (Postgre
         ` one warm request to B: p50 ${pct(rtt, 50).toFixed(1)} ms, p99 ${pct(rtt, 99).toFixed(1)} ms; 200s served after the revocation: ${stale}`,
     );
     expect(sorted.at(-1)!).toBeLessThan(2_000);
+  });
+
+  it("a vault deleted through A ends B's hosted MCP session in it within 2 s (B's cached vault check)", async () => {
+    await until("both listeners", async () => (await listeners()).length === 2);
+    const vault = await human.post("/v1/vaults", { name: `mcp-notify-${Date.now()}` });
+    expect(vault.status).toBe(201);
+    const vaultId = vault.body.id as string;
+    const opened = await initialize(b.url, { Authorization: `Bearer ${apiKey}`, "X-Vault-ID": vaultId });
+    expect(opened.status).toBe(200);
+    const inSession = async () => (await sendInSession(b.url, opened.sessionId!, apiKey, vaultId)).status;
+    // Warm: B has checked (and cached) the vault.
+    for (let i = 0; i < 2; i++) expect(await inSession()).toBe(200);
+    expect((await human.delete(`/v1/vaults/${vaultId}`)).status).toBe(204);
+    await until("B to refuse the session", async () => (await inSession()) === 404, 2_000);
   });
 
   it("with its listener connection lost, B bypasses its caches at once; once it reconnects, they work again", async () => {
