@@ -41,7 +41,15 @@ export function requestContext(rt: Runtime): MiddlewareHandler<ApiEnv> {
     c.header("X-Request-Id", requestId);
     c.header("Cache-Control", "no-store");
     for (const [name, value] of securityHeaders) c.header(name, value);
-    await next();
+    // A request from the network (not one hosted MCP makes in process, which its own request covers)
+    // is one the audit writer's group commit may wait for (server/audit/writer.ts).
+    const counted = c.env?.incoming instanceof IncomingMessage;
+    if (counted) rt.audit.requestStarted();
+    try {
+      await next();
+    } finally {
+      if (counted) rt.audit.requestEnded();
+    }
     // Errors were turned into responses by onError below this middleware, so c.res is the final one.
     rt.metrics.observeRequest(c.req.method, routeTemplateOf(c), c.res.status, (performance.now() - started) / 1000);
   };
