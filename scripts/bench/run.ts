@@ -5,7 +5,8 @@
  * The crypto-proxy rows run against a local Hardhat (EDR) node started here; the HSM secp256k1 rate
  * is printed after the table, beside the raw PKCS#11 rate.
  * Rows: the issue-10 scenarios (agent JWT read, policy-checked and audited; `ocv_` key read; user JWT
- * read; PUT; agent-token exchange; hosted MCP `tools/call get_secret`), each with req/s, × floor,
+ * read; PUT; agent-token exchange; hosted MCP `tools/call get_secret`; and the agent JWT read by one
+ * connection alone, for the latency of a lone client), each with req/s, × floor,
  * p50/p99 and non-2xx, then the server's RSS after the run and what it is made of (heap, outside the
  * heap; ./memory-preload.mjs), then two Talon instances on one PostgreSQL database with the load split
  * across both (./postgres-two.ts: GET and PUT, summed req/s, the worse p99). Writes JSON to bench-results/ and an SVG
@@ -202,6 +203,8 @@ async function main() {
     await measure("agent-jwt", "GET secret, agent JWT (policy, audit)", () => run(talon!.url, readAs(agentAuth)));
     await measure("agent-key", "GET secret, ocv_ key", () => run(talon!.url, readAs(keyAuth)));
     await measure("user-jwt", "GET secret, user JWT", () => run(talon!.url, readAs(auth)));
+    // One client reading in sequence: the latency an agent sees when it is alone on the server.
+    await measure("agent-jwt-1", "GET secret, agent JWT, 1 connection", () => run(talon!.url, { ...readAs(agentAuth), connections: 1 }));
     await measure("put", "PUT secret (new version)", () =>
       run(talon!.url, {
         requests: [
