@@ -1,7 +1,7 @@
-import { randomUUID } from "node:crypto";
 import type { Db } from "../db";
 import type { Metrics } from "../metrics";
 import { hotSql } from "../db/hot";
+import { timeOrderedId } from "../db/ids";
 import { appendAuditRowsOn } from "./repo";
 import { type Principal, principalRef } from "../http/principals";
 
@@ -26,8 +26,9 @@ export function actorOf(ctx: Ctx): AuditActor {
 
 /** The row for an audit event; services pass it to `appendAudit(tx, row)` (./chain) inside their own transaction. */
 export function auditRow(ctx: Ctx | PublicCtx, input: AuditInput, actor: AuditActor = actorOf(ctx as Ctx)) {
+  const createdAt = new Date();
   return {
-    id: randomUUID(),
+    id: timeOrderedId(createdAt.getTime()),
     orgId: actor.orgId,
     actorId: actor.actorId,
     actorType: actor.actorType,
@@ -37,7 +38,7 @@ export function auditRow(ctx: Ctx | PublicCtx, input: AuditInput, actor: AuditAc
     details: JSON.stringify(input.details ?? {}),
     ipAddress: ctx.ip,
     requestId: ctx.requestId,
-    createdAt: new Date(),
+    createdAt,
   };
 }
 

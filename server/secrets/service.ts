@@ -14,6 +14,7 @@ import { actorOf, auditRow } from "../audit/writer";
 import { assertResourceLimitOn } from "../billing/limits";
 import { appendAudit } from "../audit/chain";
 import { sealSecretVersion } from "../crypto/envelope";
+import { timeOrderedId } from "../db/ids";
 import { ApiError } from "../http/errors";
 import { type Ctx, principalRef } from "../http/principal";
 import { assertCmekUnchanged, assertServerMayGenerate, cmekFingerprintForWrite } from "../cmek/state";
@@ -84,7 +85,7 @@ export async function appendVersion(
           // A new version restarts the rotation interval (absent policy in the request: the secret's own).
           const rotation = rotationColumns(spec.rotationPolicy === undefined ? (current?.rotationPolicy ?? null) : spec.rotationPolicy, createdAt);
           batch.putVersion({ id: secretId, vaultId: vault.id, path, version, exists: current !== null, rotation, at: createdAt }, {
-            id: randomUUID(),
+            id: timeOrderedId(createdAt.getTime()),
             secretId,
             version,
             type: spec.type,
