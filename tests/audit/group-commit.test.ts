@@ -52,7 +52,7 @@ describe("audit group commit", () => {
       const read = await api.get(`/v1/vaults/${vault.body.id}/secrets/app/key`);
       expect(read.status).toBe(200);
       // Before this rule every audited read waited the whole window.
-      expect(performance.now() - started).toBeLessThan(WINDOW_MS / 2);
+      expect(performance.now() - started).toBeLessThan(WINDOW_MS * 0.8);
     }
     const events = await api.get("/v1/audit/events?action=secret.read");
     expect(events.status).toBe(200);
@@ -69,7 +69,7 @@ describe("audit group commit", () => {
     const second = record(w);
     const started = performance.now();
     await Promise.all([first.p, second.p]);
-    expect(performance.now() - started).toBeLessThan(WINDOW_MS / 2);
+    expect(performance.now() - started).toBeLessThan(WINDOW_MS * 0.8);
     expect(batches).toEqual([2]);
     w.requestEnded();
     w.requestEnded();
@@ -85,7 +85,7 @@ describe("audit group commit", () => {
     w.requestEnded();
     const started = performance.now();
     await row.p;
-    expect(performance.now() - started).toBeLessThan(WINDOW_MS / 2);
+    expect(performance.now() - started).toBeLessThan(WINDOW_MS * 0.8);
     expect(batches).toEqual([1]);
     w.requestEnded();
   });
@@ -94,7 +94,7 @@ describe("audit group commit", () => {
     const { w, batches } = writer();
     const started = performance.now();
     await Promise.all([record(w).p, record(w).p]);
-    expect(performance.now() - started).toBeLessThan(WINDOW_MS / 2);
+    expect(performance.now() - started).toBeLessThan(WINDOW_MS * 0.8);
     expect(batches).toEqual([2]);
 
     const short = writer(150);
@@ -116,7 +116,7 @@ describe("audit group commit", () => {
     const started = performance.now();
     await w.drain();
     expect(row.settled()).toBe(true);
-    expect(performance.now() - started).toBeLessThan(WINDOW_MS / 2);
+    expect(performance.now() - started).toBeLessThan(WINDOW_MS * 0.8);
     expect(batches).toEqual([1]);
   });
 });
