@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { hotSql } from "../db/hot";
+import { timeOrderedId } from "../db/ids";
 import { ApiError } from "../http/errors";
 import { log } from "../log";
 import type { Runtime } from "../runtime";
@@ -355,7 +356,8 @@ export class UsageEventLog {
   constructor(private readonly rt: Runtime) {}
 
   record(e: UsageEventInput): void {
-    this.queue.push({ ...e, id: randomUUID(), createdAt: new Date() });
+    const createdAt = new Date();
+    this.queue.push({ ...e, id: timeOrderedId(createdAt.getTime()), createdAt });
     if (this.queue.length > USAGE_EVENT_QUEUE_MAX) this.queue.splice(0, this.queue.length - USAGE_EVENT_QUEUE_MAX);
     if (this.queue.length >= USAGE_EVENT_BATCH) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), USAGE_EVENT_FLUSH_MS).unref();

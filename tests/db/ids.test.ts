@@ -38,6 +38,32 @@ describe("timeOrderedId", () => {
   });
 });
 
+describe("per-request usage history rows (TALON_BILLING=on) get time-ordered ids", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ env: { TALON_BILLING: "on" } });
+  });
+  afterAll(async () => server?.close());
+
+  test("a metered request's usage event", async () => {
+    const owner = await signUpVerified(server);
+    const api = client(server.url, owner.token);
+    expect((await api.get("/v1/vaults")).status).toBe(200);
+    let rows: { id: string; createdAt: Date }[] = [];
+    const end = Date.now() + 5_000;
+    while (rows.length === 0 && Date.now() < end) {
+      // Written off the request's path, in batches every 200 ms.
+      await new Promise((r) => setTimeout(r, 100));
+      rows = await server.rt.db.usageEvent.findMany({ where: { orgId: owner.orgId } });
+    }
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) {
+      expect(r.id).toMatch(V7);
+      expect(msOf(r.id)).toBe(r.createdAt.getTime());
+    }
+  });
+});
+
 describe("hot-path rows get time-ordered ids", () => {
   let server: TestServer;
   beforeAll(async () => {
