@@ -42,6 +42,17 @@ function record(w: AuditWriter) {
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A writer with two requests in progress and one row recorded, checked to be still waiting 100 ms later. */
+async function waitingRow() {
+  const { w, batches } = writer();
+  w.requestStarted();
+  w.requestStarted();
+  const row = record(w);
+  await sleep(100);
+  expect(row.settled()).toBe(false);
+  return { w, batches, row };
+}
+
 describe("audit group commit", () => {
   test("a lone read is answered without waiting out the window, and its event is stored", async () => {
     const vault = await api.post("/v1/vaults", { name: `gc-${Date.now()}` });
@@ -60,12 +71,7 @@ describe("audit group commit", () => {
   });
 
   test("while another request is in progress a row waits for it; its row joins the same batch", async () => {
-    const { w, batches } = writer();
-    w.requestStarted();
-    w.requestStarted();
-    const first = record(w);
-    await sleep(100);
-    expect(first.settled()).toBe(false);
+    const { w, batches, row: first } = await waitingRow();
     const second = record(w);
     const started = performance.now();
     await Promise.all([first.p, second.p]);
@@ -76,12 +82,7 @@ describe("audit group commit", () => {
   });
 
   test("a request that ends without a row of its own releases the rows waiting for it", async () => {
-    const { w, batches } = writer();
-    w.requestStarted();
-    w.requestStarted();
-    const row = record(w);
-    await sleep(100);
-    expect(row.settled()).toBe(false);
+    const { w, batches, row } = await waitingRow();
     w.requestEnded();
     const started = performance.now();
     await row.p;
