@@ -1,5 +1,6 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
+import { Checkpointer, FALLBACK_PAGES } from "./checkpointer";
 import { trackPostgres, trackSqlite } from "./hot";
 import { acquireInvalidation, registerInvalidation, watchWrites } from "./invalidation";
 import { isolatingSqliteAdapter } from "./sqlite-adapter";
@@ -15,8 +16,11 @@ export type Db = SqliteClient;
 export type Tx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
 export type Dialect = "sqlite" | "postgres";
 
-/** `poolStats` only on PostgreSQL: SQLite runs in process on two connections (./sqlite-adapter), with no pool to observe. */
-export type Database = { db: Db; dialect: Dialect; close(): Promise<void>; poolStats?: () => DbPoolStats };
+/**
+ * `poolStats` only on PostgreSQL: SQLite runs in process on two connections (./sqlite-adapter), with no
+ * pool to observe. `checkpointer` only on SQLite: the worker that checkpoints its WAL (./checkpointer.ts).
+ */
+export type Database = { db: Db; dialect: Dialect; close(): Promise<void>; poolStats?: () => DbPoolStats; checkpointer?: Checkpointer };
 
 /**
  * Interactive transactions may wait for a connection and for row locks (limits lock the Org row, so
@@ -31,13 +35,17 @@ export async function openDatabase(url: string): Promise<Database> {
     // Every connection pair the adapter opens (at start-up and again after a $disconnect or an outage)
     // gets the same settings. WAL lets the reader run beside the writer; NORMAL is durable across process
     // crashes in WAL mode; the busy timeout makes concurrent writers (other processes, the migrator) wait
-    // instead of failing.
+    // instead of failing. Checkpoints run in a worker thread (./checkpointer.ts); the writer's own
+    // automatic checkpoint is only the fallback.
+    const checkpointer = new Checkpointer();
     const adapter = isolatingSqliteAdapter(url, { timestampFormat: "unixepoch-ms" }, {
       writer(conn) {
         conn.pragma("journal_mode = WAL");
         conn.pragma("synchronous = NORMAL");
         conn.pragma("busy_timeout = 5000");
         conn.pragma("foreign_keys = ON");
+        conn.pragma(`wal_autocheckpoint = ${FALLBACK_PAGES}`);
+        checkpointer.start(conn.name);
       },
       reader(conn) {
         conn.pragma("busy_timeout = 5000");
@@ -49,16 +57,18 @@ export async function openDatabase(url: string): Promise<Database> {
     watchWrites(adapter, inv);
     const db = new SqliteClient({ adapter, transactionOptions: TRANSACTION_OPTIONS });
     await db.$connect().catch(async (e: unknown) => {
+      await checkpointer.close();
       await release();
       throw e;
     });
     hot.register(db);
     registerInvalidation(db, inv);
     const close = async () => {
+      await checkpointer.close();
       await release();
       await db.$disconnect();
     };
-    return { db, dialect: "sqlite", close };
+    return { db, dialect: "sqlite", close, checkpointer };
   }
   // Our own pool, handed to the adapter (which ends it on disconnect; on a reconnect the adapter opens a
   // new one from the same settings, which the hot path and the pool stats then follow).
