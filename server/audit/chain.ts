@@ -70,12 +70,16 @@ export function dialectOf(client: Client): Dialect {
 
 type ChainedRow = AuditRowInput & ChainedFields & { hash: string };
 
+/** An org's last chained event: its `seq` and `hash` (null only on rows Talon never wrote). */
+export type ChainHead = { seq: number; hash: string | null };
+
 /** What an append reads and writes inside the caller's transaction: a Prisma one, or the driver's (./repo). */
 export type ChainStore = {
-  /** Serialises appends to the org's chain until the transaction ends. */
-  lockOrg(orgId: string): Promise<void>;
-  /** The org's last chained event, if any. */
-  head(orgId: string): Promise<{ seq: number; hash: string | null } | null>;
+  /**
+   * Serialises appends to each org's chain until the transaction ends (locking the orgs in the given,
+   * sorted, order), then reads each org's last chained event, if any.
+   */
+  lockHeads(orgIds: readonly string[]): Promise<Map<string, ChainHead | null>>;
   insert(rows: readonly ChainedRow[]): Promise<void>;
   outbox: OutboxStore;
 };
@@ -83,15 +87,17 @@ export type ChainStore = {
 function prismaChain(tx: Tx): ChainStore {
   const postgres = dialectOf(tx) === "postgres";
   return {
-    async lockOrg(orgId) {
-      if (postgres) await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${auditLockKey(orgId)}, 0))`;
-      // SQLite: the database write lock at once, with a no-op write (a deferred transaction that read
-      // the chain head could otherwise fail to upgrade).
-      else await tx.$executeRaw`UPDATE "AuditEvent" SET "seq" = "seq" WHERE 0`;
-    },
-    async head(orgId) {
-      const last = await tx.auditEvent.findFirst({ where: { orgId, seq: { not: null } }, orderBy: { seq: "desc" }, select: { seq: true, hash: true } });
-      return last ? { seq: last.seq!, hash: last.hash } : null;
+    async lockHeads(orgIds) {
+      const heads = new Map<string, ChainHead | null>();
+      for (const orgId of orgIds) {
+        if (postgres) await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${auditLockKey(orgId)}, 0))`;
+        // SQLite: the database write lock at once, with a no-op write (a deferred transaction that read
+        // the chain head could otherwise fail to upgrade).
+        else await tx.$executeRaw`UPDATE "AuditEvent" SET "seq" = "seq" WHERE 0`;
+        const last = await tx.auditEvent.findFirst({ where: { orgId, seq: { not: null } }, orderBy: { seq: "desc" }, select: { seq: true, hash: true } });
+        heads.set(orgId, last ? { seq: last.seq!, hash: last.hash } : null);
+      }
+      return heads;
     },
     insert: async (rows) => void (await tx.auditEvent.createMany({ data: [...rows] })),
     outbox: prismaOutbox(tx),
@@ -114,9 +120,11 @@ export async function appendToChain(store: ChainStore, rows: readonly AuditRowIn
     else byOrg.set(r.orgId, [r]);
   }
   const chained: ChainedRow[] = [];
-  for (const orgId of [...byOrg.keys()].sort()) {
-    await store.lockOrg(orgId);
-    const last = await store.head(orgId);
+  const orgIds = [...byOrg.keys()].sort();
+  const heads = await store.lockHeads(orgIds);
+  for (const orgId of orgIds) {
+    const last = heads.get(orgId);
+    if (last === undefined) throw new Error("The chain store did not read the head of an org it locked");
     let head = last ? { seq: last.seq, hash: last.hash ?? GENESIS_HASH } : { seq: 0, hash: GENESIS_HASH };
     for (const r of byOrg.get(orgId)!) {
       const row = { ...r, seq: head.seq + 1, prevHash: head.hash };

@@ -1,6 +1,6 @@
-import type { HotTx } from "../db/hot";
+import type { HotRow, HotTx } from "../db/hot";
 import { hotOutbox } from "../webhooks/repo";
-import { type AuditRowInput, appendToChain, auditLockKey, type ChainStore } from "./chain";
+import { type AuditRowInput, appendToChain, auditLockKey, type ChainHead, type ChainStore } from "./chain";
 
 /**
  * The audit chain's statements on a driver transaction (server/db/hot.ts), for the audit group commit
@@ -8,7 +8,9 @@ import { type AuditRowInput, appendToChain, auditLockKey, type ChainStore } from
  * rules), prepared once instead of compiled per call. PostgreSQL inserts a batch with one statement
  * whatever its size (`unnest` of one array per column); SQLite runs one prepared insert per row.
  */
-const LOCK = `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`;
+// PostgreSQL: the org locks and then the heads, in one call (the talon_audit_lock_heads migration).
+export const LOCK_HEADS = `SELECT "orgId" AS "orgId", seq AS "seq", hash AS "hash" FROM talon_audit_lock_heads($1::text[], $2::text[])`;
+// SQLite: the transaction began IMMEDIATE, so it already holds the database's write lock.
 const HEAD = `SELECT seq AS "seq", hash AS "hash" FROM "AuditEvent" WHERE "orgId" = $1 AND seq IS NOT NULL ORDER BY seq DESC LIMIT 1`;
 const COLUMNS = `id, "orgId", action, "actorId", "actorType", "resourceType", "resourceId", details, "ipAddress", "requestId", "createdAt", seq, "prevHash", hash`;
 const INSERT_ONE = `INSERT INTO "AuditEvent" (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`;
@@ -27,18 +29,25 @@ type Hook = { id: string; orgId: string; events: string };
 const hookOrgIds = (rows: readonly { orgId: string }[]) => [...new Set(rows.map((r) => r.orgId))].filter((o) => o !== "");
 const sameIds = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
-function hotChain(tx: HotTx, locked?: ReadonlySet<string>): ChainStore {
+/** A row of LOCK_HEADS (or HEAD: seq null for none) as a chain head. */
+export const chainHead = (r: HotRow | undefined): ChainHead | null =>
+  r == null || r.seq == null ? null : { seq: Number(r.seq), hash: r.hash == null ? null : String(r.hash) };
+
+function hotChain(tx: HotTx, locked?: ReadonlyMap<string, ChainHead | null>): ChainStore {
   const outbox = hotOutbox(tx);
   // PostgreSQL: the webhooks read with the insert, for the outbox's lookup that follows it.
   let hooksRead: { orgIds: string[]; hooks: Hook[] } | null = null;
   return {
-    async lockOrg(orgId) {
-      // SQLite: the driver transaction began IMMEDIATE, so it already holds the database's write lock.
-      if (tx.dialect === "postgres" && !locked?.has(orgId)) await tx.all("audit.lock", LOCK, [auditLockKey(orgId)]);
-    },
-    async head(orgId) {
-      const r = await tx.get("audit.head", HEAD, [orgId]);
-      return r ? { seq: Number(r.seq), hash: r.hash == null ? null : String(r.hash) } : null;
+    async lockHeads(orgIds) {
+      if (locked) return new Map(locked);
+      const heads = new Map<string, ChainHead | null>();
+      if (tx.dialect === "postgres") {
+        const rows = await tx.all("audit.lockHeads", LOCK_HEADS, [orgIds.map(auditLockKey), orgIds]);
+        for (const r of rows) heads.set(String(r.orgId), chainHead(r));
+      } else {
+        for (const orgId of orgIds) heads.set(orgId, chainHead(await tx.get("audit.head", HEAD, [orgId])));
+      }
+      return heads;
     },
     async insert(rows) {
       if (tx.dialect === "sqlite") {
@@ -71,10 +80,10 @@ function hotChain(tx: HotTx, locked?: ReadonlySet<string>): ChainStore {
 
 /**
  * Appends events inside the caller's driver transaction, in the given order (see ./chain). `locked`:
- * orgs whose chain lock (auditLockKey, PostgreSQL) the transaction already took, in the chain's order
- * (sorted org ids) and after any lock the chain would take first — the write batch takes them with its
- * last write.
+ * the heads of every org of `rows`, read after the transaction took their chain locks (PostgreSQL:
+ * LOCK_HEADS, in the chain's order and after any lock the chain would take first) — the write batch
+ * takes them with its last write.
  */
-export function appendAuditRowsOn(tx: HotTx, rows: readonly AuditRowInput[], locked?: ReadonlySet<string>): Promise<void> {
+export function appendAuditRowsOn(tx: HotTx, rows: readonly AuditRowInput[], locked?: ReadonlyMap<string, ChainHead | null>): Promise<void> {
   return appendToChain(hotChain(tx, locked), rows);
 }

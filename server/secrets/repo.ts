@@ -1,3 +1,5 @@
+import type { ChainHead } from "../audit/chain";
+import { chainHead } from "../audit/repo";
 import type { Db, Dialect, Tx } from "../db";
 import { type HotTx, hotSql } from "../db/hot";
 import { toBool, toBytes, toDate, toInt } from "../db/values";
@@ -347,8 +349,9 @@ export async function insertSecretVersion(tx: HotTx, v: NewVersionRow): Promise<
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
 
 // A write batch's new secret rows ($1–$7), moved ones ($8–$12) and versions ($13–$23), each an `unnest`,
-// then advisory locks on the keys in $24 in their order (a correlated subquery: it runs after the WITH's
-// counts, so after every write of the statement, as a lock statement sent next would).
+// then the audit chain's locks on the keys in $24 in their order and the heads of the orgs in $25
+// (talon_audit_lock_heads, as server/audit/repo.ts's LOCK_HEADS; a correlated subquery: it runs after the
+// WITH's counts, so after every write of the statement, as a statement sent next would).
 const WRITE_VERSIONS = `WITH ins AS (
     INSERT INTO "Secret" (id, "vaultId", path, "currentVersion", "deletedAt", "rotationPolicy", "rotationDueAt", "rotationNotifiedAt", "createdAt", "updatedAt")
     SELECT id, vid, p, v, NULL, rp, rd, NULL, at, at
@@ -369,8 +372,8 @@ const WRITE_VERSIONS = `WITH ins AS (
     SELECT (SELECT count(*) FROM upd)::int AS updated, (SELECT count(*) FROM ins) + (SELECT count(*) FROM ver) AS added
   )
   SELECT w.updated AS "updated",
-         (SELECT count(pg_advisory_xact_lock(hashtextextended(k.key, 0))::text)
-            FROM (SELECT key FROM unnest($24::text[]) WITH ORDINALITY AS u(key, n) WHERE w.added >= 0 ORDER BY n) AS k)::int AS "locked"
+         (SELECT coalesce(json_agg(json_build_array(h."orgId", h.seq, h.hash)), '[]'::json)
+            FROM talon_audit_lock_heads($24::text[], $25::text[]) AS h WHERE w.added >= 0) AS "heads"
   FROM written w`;
 
 /**
@@ -383,13 +386,16 @@ export async function writeSecretVersions(
   tx: HotTx,
   heads: readonly SecretHeadWrite[],
   rows: readonly NewVersionRow[],
-  /** PostgreSQL: advisory-lock keys to take, in this order, once the rows are written (the audit append's next, without a round trip of its own). */
-  thenLock: readonly string[] = [],
-): Promise<void> {
+  /**
+   * PostgreSQL: the audit chain's lock keys to take, in this order, once the rows are written, and the
+   * orgs whose chain heads to read then (the audit append's next statement, without a round trip of its own).
+   */
+  thenLock: { keys: readonly string[]; orgIds: readonly string[] } = { keys: [], orgIds: [] },
+): Promise<Map<string, ChainHead | null>> {
   if (tx.dialect === "sqlite") {
     for (const h of heads) await saveSecretHead(tx, h);
     for (const v of rows) await insertSecretVersion(tx, v);
-    return;
+    return new Map();
   }
   const created = heads.filter((h) => !h.exists);
   const moved = heads.filter((h) => h.exists);
@@ -401,12 +407,14 @@ export async function writeSecretVersions(
     moved.map((h) => iso(h.rotation.rotationDueAt)), moved.map((h) => iso(h.at)),
     col("id"), col("secretId"), col("version"), col("type"), col("ciphertext"), col("metadata"), rows.map((v) => iso(v.expiresAt)),
     col("maxAccessCount"), col("cmekFingerprint"), col("createdBy"), rows.map((v) => iso(v.createdAt)),
-    thenLock,
+    thenLock.keys, thenLock.orgIds,
   ]);
-  if (Number(r?.locked) !== thenLock.length) throw new Error(`Took ${String(r?.locked)} of ${thenLock.length} locks`);
   const n = Number(r?.updated ?? 0);
   // Each was read under its path lock; a row gone since is a broken batch, never a silently lost head.
   if (n !== moved.length) throw new Error(`Secret head update changed ${n} of ${moved.length} rows`);
+  const read = (typeof r?.heads === "string" ? JSON.parse(r.heads) : r?.heads) as [string, number | null, string | null][];
+  if (read.length !== thenLock.orgIds.length) throw new Error(`Read ${read.length} of ${thenLock.orgIds.length} chain heads`);
+  return new Map(read.map(([orgId, seq, hash]) => [orgId, chainHead({ seq, hash })]));
 }
 
 /** A unique-constraint violation (Prisma P2002), whichever database raised it. */

@@ -1,4 +1,4 @@
-import { type AuditRowInput, auditLockKey } from "../audit/chain";
+import { type AuditRowInput, auditLockKey, type ChainHead } from "../audit/chain";
 import { appendAuditRowsOn } from "../audit/repo";
 import { type CmekState, readCmekState } from "../cmek/state";
 import type { Db } from "../db";
@@ -139,22 +139,25 @@ class BatchState implements BatchScope {
 
   /**
    * Writes what is pending (secret rows first: the versions reference them); resolves once every earlier
-   * flush is done. PostgreSQL: `thenLock`'s advisory locks are taken by the same statement after its
-   * writes, if there were any to make; resolves true then.
+   * flush is done. PostgreSQL: the audit chain locks of `thenLockOrgs` (sorted) are taken, and their
+   * heads read, by the same statement after its writes, if there were any to make; resolves with those
+   * heads then, else null.
    */
-  async flush(thenLock: readonly string[] = []): Promise<boolean> {
-    let locked = false;
+  async flush(thenLockOrgs: readonly string[] = []): Promise<Map<string, ChainHead | null> | null> {
+    let locked: Promise<Map<string, ChainHead | null>> | null = null;
     if (this.pendingVersions.length) {
       const heads = [...this.pendingHeads.values()];
       const versions = this.pendingVersions;
       this.pendingHeads = new Map();
       this.pendingVersions = [];
       const before = this.flushing;
-      this.flushing = (async () => {
+      const lock = this.raw.dialect === "postgres" && thenLockOrgs.length > 0 ? thenLockOrgs : [];
+      const written = (async () => {
         await before;
-        await writeSecretVersions(this.raw, heads, versions, this.raw.dialect === "postgres" ? thenLock : []);
+        return writeSecretVersions(this.raw, heads, versions, { keys: lock.map(auditLockKey), orgIds: lock });
       })();
-      locked = this.raw.dialect === "postgres" && thenLock.length > 0;
+      this.flushing = written.then(() => undefined);
+      if (lock.length) locked = written;
     }
     await this.flushing;
     return locked;
@@ -229,10 +232,10 @@ class SecretWriteBatcher {
       audit.push(done.audit);
       outcomes.push({ ok: true, value: done.result });
     }
-    // The chain's org locks (in its order) ride on the batch's last write statement, when it has one.
+    // The chain's org locks (in its order) and heads ride on the batch's last write statement, when it has one.
     const orgs = [...new Set(audit.map((a) => a.orgId))].sort();
-    const locked = await scope.flush(orgs.map(auditLockKey));
-    if (audit.length) await appendAuditRowsOn(tx, audit, locked ? new Set(orgs) : undefined);
+    const locked = await scope.flush(orgs);
+    if (audit.length) await appendAuditRowsOn(tx, audit, locked ?? undefined);
     return outcomes;
   }
 }

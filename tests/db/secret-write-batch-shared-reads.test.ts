@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AuditRowInput, auditLockKey } from "../../server/audit/chain";
-import { appendAuditRowsOn } from "../../server/audit/repo";
+import { appendAuditRowsOn, chainHead, LOCK_HEADS } from "../../server/audit/repo";
 import type { CmekState } from "../../server/cmek/state";
 import { hotSql } from "../../server/db/hot";
 import { writeSecretVersions } from "../../server/secrets/repo";
@@ -122,9 +122,48 @@ describe(`secret write batch and audit append, shared reads and writes (${testDi
     expect((await client(server.url, other.token).get("/v1/audit/verify")).body.chain_valid).toBe(true);
   });
 
-  it.runIf(testDialect === "postgres")("the batch's last write statement takes the chain locks it is given, after its writes", async () => {
+  /** A probe connection holding `orgId`'s chain lock and committing one chained event for it: what another instance does. */
+  async function otherInstanceAppends(probe: pg.Client, orgId: string, ready: () => void, release: Promise<void>) {
+    await probe.query("BEGIN");
+    await probe.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [auditLockKey(orgId)]);
+    await probe.query(
+      `INSERT INTO "AuditEvent" (id, "orgId", action, "actorId", "actorType", "resourceType", "resourceId", seq, "prevHash", hash)
+       VALUES ($1, $2, 'test.event', 'test', 'user', 'org', $2, 1, $3, $4)`,
+      [randomUUID(), orgId, "0".repeat(64), "f".repeat(64)],
+    );
+    ready();
+    await release;
+    await probe.query("COMMIT");
+  }
+
+  it.runIf(testDialect === "postgres")("the chain's lock and head read see what the previous holder committed while they waited", async () => {
     const probe = new pg.Client({ connectionString: server.databaseUrl });
     await probe.connect();
+    try {
+      const orgId = `lock-heads-${randomUUID()}`;
+      let ready!: () => void;
+      const holding = new Promise<void>((r) => (ready = r));
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      const holder = otherInstanceAppends(probe, orgId, ready, released);
+      await holding;
+      const read = hotSql(server.rt.db).transaction("test.lockHeads", (tx) => tx.all("audit.lockHeads", LOCK_HEADS, [[auditLockKey(orgId)], [orgId]]));
+      // Still waiting for the lock after a while; answered with the holder's event once it commits.
+      const early = await Promise.race([read.then(() => "answered"), new Promise((r) => setTimeout(() => r("waiting"), 300))]);
+      expect(early).toBe("waiting");
+      release();
+      await holder;
+      expect((await read).map(chainHead)).toEqual([{ seq: 1, hash: "f".repeat(64) }]);
+    } finally {
+      await probe.end();
+    }
+  });
+
+  it.runIf(testDialect === "postgres")("the batch's last write statement takes the chain locks, after its writes, and reads the heads the holder left", async () => {
+    const probe = new pg.Client({ connectionString: server.databaseUrl });
+    const holderClient = new pg.Client({ connectionString: server.databaseUrl });
+    await probe.connect();
+    await holderClient.connect();
     const tryLock = async (key: string) => {
       const r = await probe.query<{ ok: boolean }>(`SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS ok`, [key]);
       return r.rows[0]!.ok;
@@ -132,25 +171,40 @@ describe(`secret write batch and audit append, shared reads and writes (${testDi
     try {
       const at = new Date();
       const id = randomUUID();
-      const keys = [auditLockKey(owner.orgId), auditLockKey(other.orgId)].sort();
+      const waitedFor = `lock-heads-${randomUUID()}`;
+      const orgs = [owner.orgId, other.orgId, waitedFor].sort();
+      const before = await server.rt.db.auditEvent.findFirst({ where: { orgId: owner.orgId, seq: { not: null } }, orderBy: { seq: "desc" } });
+      let ready!: () => void;
+      const holding = new Promise<void>((r) => (ready = r));
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      const holder = otherInstanceAppends(holderClient, waitedFor, ready, released);
+      await holding;
+      setTimeout(release, 300);
       const held: boolean[] = [];
-      await hotSql(server.rt.db).transaction("test.writeThenLock", async (tx) => {
-        await writeSecretVersions(
+      const heads = await hotSql(server.rt.db).transaction("test.writeThenLock", async (tx) => {
+        const read = await writeSecretVersions(
           tx,
           [{ id, vaultId, path: "l/a", version: 1, exists: false, rotation: { rotationPolicy: null, rotationDueAt: null, rotationNotifiedAt: null }, at }],
           [{ id: randomUUID(), secretId: id, version: 1, type: "generic", ciphertext: randomBytes(40), metadata: "{}", expiresAt: null, maxAccessCount: 0, cmekFingerprint: null, createdBy: "test", createdAt: at }],
-          keys,
+          { keys: orgs.map(auditLockKey), orgIds: orgs },
         );
-        for (const k of keys) held.push(await tryLock(k));
+        for (const o of orgs) held.push(await tryLock(auditLockKey(o)));
+        return read;
       });
+      await holder;
       // Held by the writing transaction (the probe could not take them), free once it committed.
-      expect(held).toEqual([false, false]);
+      expect(held).toEqual([false, false, false]);
+      expect(heads.get(owner.orgId)).toEqual(before ? { seq: before.seq, hash: before.hash } : null);
+      expect(heads.get(waitedFor)).toEqual({ seq: 1, hash: "f".repeat(64) });
+      expect([...heads.keys()].sort()).toEqual(orgs);
       await probe.query("BEGIN");
-      expect(await tryLock(keys[0]!)).toBe(true);
+      expect(await tryLock(auditLockKey(orgs[0]!))).toBe(true);
       await probe.query("ROLLBACK");
       expect((await server.rt.db.secret.findUniqueOrThrow({ where: { vaultId_path: { vaultId, path: "l/a" } } })).currentVersion).toBe(1);
     } finally {
       await probe.end();
+      await holderClient.end();
     }
   });
 });
