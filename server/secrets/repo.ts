@@ -380,7 +380,8 @@ const WRITE_VERSIONS = `WITH ins AS (
  * A write batch's secret rows (created, or moved to their new version: at most one per secret id, as an
  * UPDATE … FROM cannot apply two rows to one) and their versions. PostgreSQL: one statement, each an
  * `unnest` in a data-modifying WITH (the versions' foreign keys are checked at its end, when the new
- * secret rows are there); SQLite: one prepared statement per row, secret rows first.
+ * secret rows are there), resolving with the chain heads of `thenLock.orgIds`; SQLite: one prepared
+ * statement per row, secret rows first, resolving with no heads (its chain needs no lock of its own).
  */
 export async function writeSecretVersions(
   tx: HotTx,
