@@ -79,7 +79,7 @@ export type ChainStore = {
    * Serialises appends to each org's chain until the transaction ends (locking the orgs in the given,
    * sorted, order), then reads each org's last chained event, if any.
    */
-  lockHeads(orgIds: readonly string[]): Promise<Map<string, ChainHead | null>>;
+  lockHeads(orgIds: readonly string[]): Promise<ReadonlyMap<string, ChainHead | null>>;
   insert(rows: readonly ChainedRow[]): Promise<void>;
   outbox: OutboxStore;
 };

@@ -39,7 +39,7 @@ function hotChain(tx: HotTx, locked?: ReadonlyMap<string, ChainHead | null>): Ch
   let hooksRead: { orgIds: string[]; hooks: Hook[] } | null = null;
   return {
     async lockHeads(orgIds) {
-      if (locked) return new Map(locked);
+      if (locked) return locked;
       const heads = new Map<string, ChainHead | null>();
       if (tx.dialect === "postgres") {
         const rows = await tx.all("audit.lockHeads", LOCK_HEADS, [orgIds.map(auditLockKey), orgIds]);

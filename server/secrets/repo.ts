@@ -1,4 +1,4 @@
-import type { ChainHead } from "../audit/chain";
+import { auditLockKey, type ChainHead } from "../audit/chain";
 import { chainHead } from "../audit/repo";
 import type { Db, Dialect, Tx } from "../db";
 import { type HotTx, hotSql } from "../db/hot";
@@ -380,7 +380,7 @@ const WRITE_VERSIONS = `WITH ins AS (
  * A write batch's secret rows (created, or moved to their new version: at most one per secret id, as an
  * UPDATE … FROM cannot apply two rows to one) and their versions. PostgreSQL: one statement, each an
  * `unnest` in a data-modifying WITH (the versions' foreign keys are checked at its end, when the new
- * secret rows are there), resolving with the chain heads of `thenLock.orgIds`; SQLite: one prepared
+ * secret rows are there), resolving with the chain heads of `thenLockOrgs`; SQLite: one prepared
  * statement per row, secret rows first, resolving with no heads (its chain needs no lock of its own).
  */
 export async function writeSecretVersions(
@@ -388,10 +388,10 @@ export async function writeSecretVersions(
   heads: readonly SecretHeadWrite[],
   rows: readonly NewVersionRow[],
   /**
-   * PostgreSQL: the audit chain's lock keys to take, in this order, once the rows are written, and the
-   * orgs whose chain heads to read then (the audit append's next statement, without a round trip of its own).
+   * PostgreSQL: the orgs whose audit chains to lock, in this order, once the rows are written, and whose
+   * chain heads to read then (the audit append's next statement, without a round trip of its own).
    */
-  thenLock: { keys: readonly string[]; orgIds: readonly string[] } = { keys: [], orgIds: [] },
+  thenLockOrgs: readonly string[] = [],
 ): Promise<Map<string, ChainHead | null>> {
   if (tx.dialect === "sqlite") {
     for (const h of heads) await saveSecretHead(tx, h);
@@ -408,13 +408,13 @@ export async function writeSecretVersions(
     moved.map((h) => iso(h.rotation.rotationDueAt)), moved.map((h) => iso(h.at)),
     col("id"), col("secretId"), col("version"), col("type"), col("ciphertext"), col("metadata"), rows.map((v) => iso(v.expiresAt)),
     col("maxAccessCount"), col("cmekFingerprint"), col("createdBy"), rows.map((v) => iso(v.createdAt)),
-    thenLock.keys, thenLock.orgIds,
+    thenLockOrgs.map(auditLockKey), thenLockOrgs,
   ]);
   const n = Number(r?.updated ?? 0);
   // Each was read under its path lock; a row gone since is a broken batch, never a silently lost head.
   if (n !== moved.length) throw new Error(`Secret head update changed ${n} of ${moved.length} rows`);
   const read = (typeof r?.heads === "string" ? JSON.parse(r.heads) : r?.heads) as [string, number | null, string | null][];
-  if (read.length !== thenLock.orgIds.length) throw new Error(`Read ${read.length} of ${thenLock.orgIds.length} chain heads`);
+  if (read.length !== thenLockOrgs.length) throw new Error(`Read ${read.length} of ${thenLockOrgs.length} chain heads`);
   return new Map(read.map(([orgId, seq, hash]) => [orgId, chainHead({ seq, hash })]));
 }
 

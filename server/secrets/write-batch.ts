@@ -1,4 +1,4 @@
-import { type AuditRowInput, auditLockKey, type ChainHead } from "../audit/chain";
+import type { AuditRowInput, ChainHead } from "../audit/chain";
 import { appendAuditRowsOn } from "../audit/repo";
 import { type CmekState, readCmekState } from "../cmek/state";
 import type { Db } from "../db";
@@ -154,7 +154,7 @@ class BatchState implements BatchScope {
       const lock = this.raw.dialect === "postgres" && thenLockOrgs.length > 0 ? thenLockOrgs : [];
       const written = (async () => {
         await before;
-        return writeSecretVersions(this.raw, heads, versions, { keys: lock.map(auditLockKey), orgIds: lock });
+        return writeSecretVersions(this.raw, heads, versions, lock);
       })();
       this.flushing = written.then(() => undefined);
       if (lock.length) locked = written;

@@ -122,8 +122,11 @@ describe(`secret write batch and audit append, shared reads and writes (${testDi
     expect((await client(server.url, other.token).get("/v1/audit/verify")).body.chain_valid).toBe(true);
   });
 
-  /** A probe connection holding `orgId`'s chain lock and committing one chained event for it: what another instance does. */
-  async function otherInstanceAppends(probe: pg.Client, orgId: string, ready: () => void, release: Promise<void>) {
+  /**
+   * What another instance does: `probe` takes `orgId`'s chain lock and inserts one chained event for it.
+   * Resolves once the lock is held, with `release` (commits) and `done` (resolves after the commit).
+   */
+  async function otherInstanceAppends(probe: pg.Client, orgId: string): Promise<{ release(): void; done: Promise<void> }> {
     await probe.query("BEGIN");
     await probe.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [auditLockKey(orgId)]);
     await probe.query(
@@ -131,9 +134,9 @@ describe(`secret write batch and audit append, shared reads and writes (${testDi
        VALUES ($1, $2, 'test.event', 'test', 'user', 'org', $2, 1, $3, $4)`,
       [randomUUID(), orgId, "0".repeat(64), "f".repeat(64)],
     );
-    ready();
-    await release;
-    await probe.query("COMMIT");
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    return { release, done: released.then(async () => void (await probe.query("COMMIT"))) };
   }
 
   it.runIf(testDialect === "postgres")("the chain's lock and head read see what the previous holder committed while they waited", async () => {
@@ -141,18 +144,13 @@ describe(`secret write batch and audit append, shared reads and writes (${testDi
     await probe.connect();
     try {
       const orgId = `lock-heads-${randomUUID()}`;
-      let ready!: () => void;
-      const holding = new Promise<void>((r) => (ready = r));
-      let release!: () => void;
-      const released = new Promise<void>((r) => (release = r));
-      const holder = otherInstanceAppends(probe, orgId, ready, released);
-      await holding;
+      const holder = await otherInstanceAppends(probe, orgId);
       const read = hotSql(server.rt.db).transaction("test.lockHeads", (tx) => tx.all("audit.lockHeads", LOCK_HEADS, [[auditLockKey(orgId)], [orgId]]));
       // Still waiting for the lock after a while; answered with the holder's event once it commits.
       const early = await Promise.race([read.then(() => "answered"), new Promise((r) => setTimeout(() => r("waiting"), 300))]);
       expect(early).toBe("waiting");
-      release();
-      await holder;
+      holder.release();
+      await holder.done;
       expect((await read).map(chainHead)).toEqual([{ seq: 1, hash: "f".repeat(64) }]);
     } finally {
       await probe.end();
@@ -174,25 +172,20 @@ describe(`secret write batch and audit append, shared reads and writes (${testDi
       const waitedFor = `lock-heads-${randomUUID()}`;
       const orgs = [owner.orgId, other.orgId, waitedFor].sort();
       const before = await server.rt.db.auditEvent.findFirst({ where: { orgId: owner.orgId, seq: { not: null } }, orderBy: { seq: "desc" } });
-      let ready!: () => void;
-      const holding = new Promise<void>((r) => (ready = r));
-      let release!: () => void;
-      const released = new Promise<void>((r) => (release = r));
-      const holder = otherInstanceAppends(holderClient, waitedFor, ready, released);
-      await holding;
-      setTimeout(release, 300);
+      const holder = await otherInstanceAppends(holderClient, waitedFor);
+      setTimeout(holder.release, 300);
       const held: boolean[] = [];
       const heads = await hotSql(server.rt.db).transaction("test.writeThenLock", async (tx) => {
         const read = await writeSecretVersions(
           tx,
           [{ id, vaultId, path: "l/a", version: 1, exists: false, rotation: { rotationPolicy: null, rotationDueAt: null, rotationNotifiedAt: null }, at }],
           [{ id: randomUUID(), secretId: id, version: 1, type: "generic", ciphertext: randomBytes(40), metadata: "{}", expiresAt: null, maxAccessCount: 0, cmekFingerprint: null, createdBy: "test", createdAt: at }],
-          { keys: orgs.map(auditLockKey), orgIds: orgs },
+          orgs,
         );
         for (const o of orgs) held.push(await tryLock(auditLockKey(o)));
         return read;
       });
-      await holder;
+      await holder.done;
       // Held by the writing transaction (the probe could not take them), free once it committed.
       expect(held).toEqual([false, false, false]);
       expect(heads.get(owner.orgId)).toEqual(before ? { seq: before.seq, hash: before.hash } : null);
