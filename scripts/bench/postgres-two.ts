@@ -14,6 +14,7 @@ import autocannon, { type Options as LoadOptions, type Result } from "autocannon
 import pg from "pg";
 import { freePort, startTalon, type TalonProcess, waitHealthy } from "../talon-process";
 import { setupReadAgent } from "./agent";
+import { preloadEnv, profiled } from "./profile";
 import { RATE_LIMITS_OFF, seedBenchOrg } from "./seed";
 
 export type Row = { key: string; name: string; result: Result };
@@ -71,7 +72,7 @@ export async function benchPostgresTwoInstances(opts: Options): Promise<Row[]> {
   try {
     db = await createDatabase(opts.adminUrl);
     // The issuer is part of every token: identical on both, as behind one public URL.
-    const env = { TALON_LOG_LEVEL: "warn", DATABASE_URL: db.url, TALON_PUBLIC_URL: "http://talon-bench.test", ...RATE_LIMITS_OFF };
+    const env = { TALON_LOG_LEVEL: "warn", DATABASE_URL: db.url, TALON_PUBLIC_URL: "http://talon-bench.test", ...RATE_LIMITS_OFF, ...preloadEnv([]) };
     // One after the other: the first creates the SoftHSM2 token and migrates, the second finds both.
     for (let n = 0; n < 2; n++) {
       const talon = startTalon({ dataDir, port: await freePort(), env });
@@ -89,22 +90,23 @@ export async function benchPostgresTwoInstances(opts: Options): Promise<Row[]> {
       if (r.status !== 200) throw new Error(`probe read on ${talon.url} answered ${r.status}: ${await r.text()}`);
       await r.text();
     }
-    const both = async (request: LoadRequest): Promise<Result> =>
+    const both = async (key: string, request: LoadRequest): Promise<Result> =>
       combined(
-        await Promise.all(
-          [a, b].map((t) => autocannon({ url: t.url, connections: Math.max(1, Math.floor(opts.connections / 2)), duration: opts.duration, requests: [request] })),
+        await profiled(
+          [{ launcherPid: a.child.pid, name: `${key}-a` }, { launcherPid: b.child.pid, name: `${key}-b` }],
+          () => Promise.all([a, b].map((t) => autocannon({ url: t.url, connections: Math.max(1, Math.floor(opts.connections / 2)), duration: opts.duration, requests: [request] }))),
         ),
       );
     const rows: Row[] = [];
     if (opts.wanted("pg2-get")) {
       console.error("  PostgreSQL, 2 instances: GET secret, agent JWT…");
-      const result = await both({ method: "GET", headers: { Authorization: `Bearer ${agent.token}` }, setupRequest: (req) => ({ ...req, path: pick() }) });
+      const result = await both("pg2-get", { method: "GET", headers: { Authorization: `Bearer ${agent.token}` }, setupRequest: (req) => ({ ...req, path: pick() }) });
       rows.push({ key: "pg2-get", name: "PostgreSQL ×2: GET secret, agent JWT", result });
     }
     if (opts.wanted("pg2-put")) {
       console.error("  PostgreSQL, 2 instances: PUT secret…");
       const headers = { Authorization: `Bearer ${org.token}`, "Content-Type": "application/json" };
-      const result = await both({ method: "PUT", headers, setupRequest: (req) => ({ ...req, path: pick(), body: JSON.stringify({ value: `rotated-${i}-${"y".repeat(32)}` }) }) });
+      const result = await both("pg2-put", { method: "PUT", headers, setupRequest: (req) => ({ ...req, path: pick(), body: JSON.stringify({ value: `rotated-${i}-${"y".repeat(32)}` }) }) });
       rows.push({ key: "pg2-put", name: "PostgreSQL ×2: PUT secret", result });
     }
     return rows;

@@ -14,7 +14,8 @@
  * env: BENCH_DURATION (seconds, default 10), BENCH_CONNECTIONS (default 32), BENCH_SECRETS (default 1000),
  *      BENCH_ONLY (comma-separated row keys, e.g. "agent-jwt,put"; the floor always runs),
  *      BENCH_CHART (path of the SVG, default docs/perf/bench.svg; "off" writes none),
- *      BENCH_PROFILE_DIR (one V8 CPU profile of the server per row there, `<row key>.cpuprofile`),
+ *      BENCH_PROFILE_DIR (one V8 CPU profile of the server per row there, `<row key>.cpuprofile`; the
+ *      PostgreSQL rows write one per instance, `<row key>-a` and `-b`),
  *      BENCH_POSTGRES_URL (for the rows pg2-get and pg2-put: a PostgreSQL server whose user may create
  *      databases; default TEST_DATABASE_URL, else postgresql://postgres@127.0.0.1:5432/postgres; an
  *      unreachable server skips those rows, it never fails the run)
@@ -25,13 +26,14 @@ import { cpus, tmpdir } from "node:os";
 import path from "node:path";
 import autocannon, { type Result } from "autocannon";
 import { ROOT } from "../build-state.mjs";
-import { ensureBuild, freePort, serverPid, startTalon, type TalonProcess, waitHealthy } from "../talon-process";
+import { ensureBuild, freePort, startTalon, type TalonProcess, waitHealthy } from "../talon-process";
 import { benchSecp256k1, formatSecp256k1Bench } from "./hsm-secp256k1";
 import { type EvmNode, startEvmNode } from "../../tests/helpers/evm-node";
 import { BENCH_RECIPIENT, setupCryptoProxyAgent } from "./crypto-proxy";
 import { checkMcpGetSecret, mcpGetSecretBody, openMcpSession, setupReadAgent } from "./agent";
 import { benchChartSvg } from "./chart";
 import { benchPostgresTwoInstances, type Row } from "./postgres-two";
+import { preloadEnv, profiled } from "./profile";
 import { RATE_LIMITS_OFF, seedBenchOrg } from "./seed";
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -93,26 +95,6 @@ async function startBare(): Promise<{ child: ChildProcess; url: string }> {
   return { child, url: `http://127.0.0.1:${port}` };
 }
 
-/** Toggles the server's profiler (./cpu-profile-preload.mjs); on stop, waits for the profile and names it after the row. */
-async function toggleProfile(launcherPid: number | undefined, stopAs?: string): Promise<void> {
-  const dir = process.env.BENCH_PROFILE_DIR;
-  const pid = serverPid(launcherPid);
-  if (!dir || pid === null) return;
-  const { readdirSync, renameSync } = await import("node:fs");
-  const before = new Set(readdirSync(dir));
-  process.kill(pid, "SIGUSR2");
-  if (!stopAs) return;
-  for (let waited = 0; waited < 30_000; waited += 100) {
-    const fresh = readdirSync(dir).find((f) => f.endsWith(".cpuprofile") && f.startsWith("server-") && !before.has(f));
-    if (fresh) {
-      renameSync(path.join(dir, fresh), path.join(dir, `${stopAs}.cpuprofile`));
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  console.error(`no CPU profile written for ${stopAs}`);
-}
-
 function table(rows: Row[], baseline: number) {
   const head = ["scenario", "req/s", "× floor", "p50 ms", "p99 ms", "non-2xx", "errors"];
   const lines = rows.map(({ name, result: r }) => [
@@ -132,7 +114,6 @@ function table(rows: Row[], baseline: number) {
 async function main() {
   ensureBuild();
   const dataDir = mkdtempSync(path.join(tmpdir(), "talon-bench-"));
-  if (process.env.BENCH_PROFILE_DIR) mkdirSync(process.env.BENCH_PROFILE_DIR, { recursive: true });
   let talon: TalonProcess | undefined;
   let bare: ChildProcess | undefined;
   let chain: EvmNode | undefined;
@@ -143,7 +124,6 @@ async function main() {
       return undefined;
     });
     const memoryFile = path.join(dataDir, "memory.json");
-    const preloads = ["memory-preload.mjs", ...(process.env.BENCH_PROFILE_DIR ? ["cpu-profile-preload.mjs"] : [])];
     talon = startTalon({
       dataDir,
       port: await freePort(),
@@ -153,9 +133,8 @@ async function main() {
         ...(chain ? { TALON_CHAIN_RPC_URLS: `localhost=${chain.url}` } : {}),
         // Where the server's memory is (./memory-preload.mjs), and a CPU profile of the server per row,
         // written when it stops (./cpu-profile-preload.mjs).
-        NODE_OPTIONS: preloads.map((p) => `--import=${path.join(ROOT, "scripts/bench", p)}`).join(" "),
+        ...preloadEnv(["memory-preload.mjs"]),
         BENCH_MEMORY_FILE: memoryFile,
-        ...(process.env.BENCH_PROFILE_DIR ? { BENCH_PROFILE_DIR: path.resolve(process.env.BENCH_PROFILE_DIR) } : {}),
       },
     });
     const startMs = await waitHealthy(talon);
@@ -191,12 +170,8 @@ async function main() {
     const measure = async (key: string, name: string, go: () => Promise<Result>) => {
       if (key !== "floor" && !wanted(key)) return;
       console.error(`  ${name}…`);
-      const profiled = key !== "floor" && Boolean(process.env.BENCH_PROFILE_DIR);
-      if (profiled) await toggleProfile(talon!.child.pid);
-      const result = await go();
-      if (profiled) await toggleProfile(talon!.child.pid, key);
+      const result = key === "floor" ? await go() : await profiled([{ launcherPid: talon!.child.pid, name: key }], go);
       rows.push({ key, name, result });
-      if (profiled) console.error(`    ${result.requests.total} requests, profile ${key}.cpuprofile`);
     };
     await measure("floor", "bare node:http JSON", () => run(bareServer.url));
     await measure("health", "GET /v1/health", () => run(`${talon!.url}/v1/health`));
