@@ -2,6 +2,7 @@ import { auditLockKey, type ChainHead } from "../audit/chain";
 import { chainHead } from "../audit/repo";
 import type { Db, Dialect, Tx } from "../db";
 import { type HotTx, hotSql } from "../db/hot";
+import { ReadBatch } from "../db/read-batch";
 import { toBool, toBytes, toDate, toInt } from "../db/values";
 import { type CmekRow, type CmekState, cmekStateOf } from "../cmek/state";
 
@@ -86,13 +87,48 @@ const READ_VERSION = `SELECT ${READ_COLUMNS}
   LEFT JOIN "SecretVersion" sv ON sv."secretId" = s.id AND sv.version = $4
   WHERE v.id = $2 AND v."orgId" = $1`;
 
+// PostgreSQL: the reads of one turn of the event loop in one statement (./read-batch's ReadBatch). Each
+// element runs the single read's joins as a LATERAL subquery, so every one is the same index lookups
+// whatever the batch's size; `n` is the element's position, and an element whose vault is not the
+// org's has no row.
+const READ_MANY = `SELECT q.n AS "n", r.*
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) WITH ORDINALITY AS q("orgId", "vaultId", path, version, n)
+  CROSS JOIN LATERAL (
+    SELECT ${READ_COLUMNS}
+    FROM "Vault" v
+    LEFT JOIN "Secret" s ON s."vaultId" = v.id AND s.path = q.path
+    LEFT JOIN "SecretVersion" sv ON sv."secretId" = s.id AND sv.version = COALESCE(q.version, s."currentVersion")
+    WHERE v.id = q."vaultId" AND v."orgId" = q."orgId"
+  ) AS r`;
+
+type ReadKey = { orgId: string; vaultId: string; path: string; version: number | null };
+
+const readBatches = new WeakMap<Db, ReadBatch<ReadKey, SecretForRead | null>>();
+
+function readBatch(db: Db): ReadBatch<ReadKey, SecretForRead | null> {
+  let batch = readBatches.get(db);
+  if (!batch) {
+    batch = new ReadBatch(async (keys) => {
+      const col = <F extends keyof ReadKey>(f: F) => keys.map((k) => k[f]);
+      const rows = await hotSql(db).all("secrets.readMany", READ_MANY, [col("orgId"), col("vaultId"), col("path"), col("version")]);
+      const found: (SecretForRead | null)[] = keys.map(() => null);
+      for (const r of rows) found[toInt(r.n) - 1] = readRowFrom(r);
+      return found;
+    });
+    readBatches.set(db, batch);
+  }
+  return batch;
+}
+
 /**
  * One SELECT for a read, on the driver (server/db/hot.ts): the vault (always, when it is the caller's
  * org's — so access can be decided before existence is revealed), the secret at `path` and its current
- * version, or `version` if given.
+ * version, or `version` if given. On PostgreSQL the reads of one turn of the event loop share one
+ * statement (READ_MANY); SQLite's are synchronous calls in process, which a batch would not make cheaper.
  */
 export async function findSecretForRead(db: Db, orgId: string, vaultId: string, path: string, version?: number): Promise<SecretForRead | null> {
   const sql = hotSql(db);
+  if (sql.dialect === "postgres") return readBatch(db).load({ orgId, vaultId, path, version: version ?? null });
   const rows =
     version === undefined
       ? await sql.all("secrets.read", READ_CURRENT, [orgId, vaultId, path])
