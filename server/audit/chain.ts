@@ -68,7 +68,7 @@ export function dialectOf(client: Client): Dialect {
   return (client as unknown as { _activeProvider?: string })._activeProvider === "postgresql" ? "postgres" : "sqlite";
 }
 
-type ChainedRow = AuditRowInput & ChainedFields & { hash: string };
+export type ChainedRow = AuditRowInput & ChainedFields & { hash: string };
 
 /** An org's last chained event: its `seq` and `hash` (null only on rows Talon never wrote). */
 export type ChainHead = { seq: number; hash: string | null };
@@ -113,28 +113,34 @@ export const auditLockKey = (orgId: string) => `talon.audit:${orgId}`;
  * transaction: an event and its deliveries commit together.
  */
 export async function appendToChain(store: ChainStore, rows: readonly AuditRowInput[]): Promise<void> {
-  const byOrg = new Map<string, AuditRowInput[]>();
-  for (const r of rows) {
-    const list = byOrg.get(r.orgId);
-    if (list) list.push(r);
-    else byOrg.set(r.orgId, [r]);
-  }
+  const orgIds = chainOrgs(rows);
+  const chained = chainOnto(rows, orgIds, await store.lockHeads(orgIds));
+  await store.insert(chained);
+  await onAuditAppended(store.outbox, chained);
+}
+
+/** The orgs of `rows`, sorted: the order their chain locks are taken in. */
+export const chainOrgs = (rows: readonly AuditRowInput[]): string[] => [...new Set(rows.map((r) => r.orgId))].sort();
+
+/**
+ * `rows` chained onto each org's head (`heads` must hold every org of `orgIds`, null for an org without
+ * events yet): grouped by org in `orgIds`' order, each org's rows in their given order.
+ */
+export function chainOnto(rows: readonly AuditRowInput[], orgIds: readonly string[], heads: ReadonlyMap<string, ChainHead | null>): ChainedRow[] {
   const chained: ChainedRow[] = [];
-  const orgIds = [...byOrg.keys()].sort();
-  const heads = await store.lockHeads(orgIds);
   for (const orgId of orgIds) {
     const last = heads.get(orgId);
     if (last === undefined) throw new Error("The chain store did not read the head of an org it locked");
     let head = last ? { seq: last.seq, hash: last.hash ?? GENESIS_HASH } : { seq: 0, hash: GENESIS_HASH };
-    for (const r of byOrg.get(orgId)!) {
+    for (const r of rows) {
+      if (r.orgId !== orgId) continue;
       const row = { ...r, seq: head.seq + 1, prevHash: head.hash };
       const hash = eventHash(row);
       chained.push({ ...row, hash });
       head = { seq: row.seq, hash };
     }
   }
-  await store.insert(chained);
-  await onAuditAppended(store.outbox, chained);
+  return chained;
 }
 
 /** Appends events inside the caller's Prisma transaction, in the given order (for a driver transaction: ./repo). */

@@ -1,6 +1,7 @@
-import type { HotRow, HotTx } from "../db/hot";
+import type { HotRow, HotSql, HotTx } from "../db/hot";
+import { noteAuditSinks, webhookDeliveries, webhookOrgIds } from "../webhooks/outbox";
 import { hotOutbox } from "../webhooks/repo";
-import { type AuditRowInput, appendToChain, auditLockKey, type ChainHead, type ChainStore } from "./chain";
+import { type AuditRowInput, appendToChain, auditLockKey, chainOnto, type ChainedRow, chainOrgs, type ChainHead, type ChainStore } from "./chain";
 
 /**
  * The audit chain's statements on a driver transaction (server/db/hot.ts), for the audit group commit
@@ -25,8 +26,6 @@ const INSERT_MANY_READING_HOOKS = `WITH ins AS (${INSERT_MANY})
 
 type Hook = { id: string; orgId: string; events: string };
 
-/** The org ids whose webhooks the outbox looks up for `rows` (server/webhooks/outbox.ts: distinct, without ""). */
-const hookOrgIds = (rows: readonly { orgId: string }[]) => [...new Set(rows.map((r) => r.orgId))].filter((o) => o !== "");
 const sameIds = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** A row of LOCK_HEADS (or HEAD: seq null for none) as a chain head. */
@@ -59,7 +58,7 @@ function hotChain(tx: HotTx, locked?: ReadonlyMap<string, ChainHead | null>): Ch
       const col = <K extends keyof (typeof rows)[number]>(k: K) => rows.map((r) => r[k]);
       // timestamp(3) without time zone holds UTC; an ISO string's zone is ignored on input, leaving UTC.
       const createdAt = rows.map((r) => r.createdAt.toISOString());
-      const orgIds = hookOrgIds(rows);
+      const orgIds = webhookOrgIds(rows);
       const found = await tx.all("audit.insertManyReadingHooks", INSERT_MANY_READING_HOOKS, [
         col("id"), col("orgId"), col("action"), col("actorId"), col("actorType"), col("resourceType"), col("resourceId"),
         col("details"), col("ipAddress"), col("requestId"), createdAt, col("seq"), col("prevHash"), col("hash"), orgIds,
@@ -86,4 +85,95 @@ function hotChain(tx: HotTx, locked?: ReadonlyMap<string, ChainHead | null>): Ch
  */
 export function appendAuditRowsOn(tx: HotTx, rows: readonly AuditRowInput[], locked?: ReadonlyMap<string, ChainHead | null>): Promise<void> {
   return appendToChain(hotChain(tx, locked), rows);
+}
+
+// PostgreSQL: a whole batch in one statement when the chain heads and webhooks were guessed right (the
+// talon_audit_append migration); it commits on its own, outside any transaction block.
+const APPEND = `SELECT kind AS "kind", "orgId" AS "orgId", seq AS "seq", hash AS "hash", id AS "id", events AS "events"
+  FROM talon_audit_append($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[],
+    $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[],
+    $18::timestamp(3)[], $19::int[], $20::text[], $21::text[],
+    $22::text[], $23::text[], $24::text[], $25::text[], $26::text[], $27::timestamp(3)[])`;
+
+/** Bounds what an instance remembers (orgs); past it, it starts over and guesses again. */
+const MAX_GUESSED_ORGS = 10_000;
+
+/**
+ * What this instance last saw of each org's chain head and active webhooks, to chain a batch before
+ * the database is asked (appendGuessed). Only ever a guess: the database checks it under the chain's
+ * lock, so a wrong one (another instance appended, a webhook changed) costs a retry, never a fork.
+ */
+export class ChainGuesses {
+  private readonly heads = new Map<string, ChainHead | null>();
+  private readonly hooks = new Map<string, Hook[]>();
+
+  /** The org's head as last seen; an org never seen is guessed to have no events yet. */
+  head(orgId: string): ChainHead | null {
+    return this.heads.get(orgId) ?? null;
+  }
+
+  /** The orgs' active webhooks as last seen; an org never seen is guessed to have none. */
+  hooksOf(orgIds: readonly string[]): Hook[] {
+    return orgIds.flatMap((o) => this.hooks.get(o) ?? []);
+  }
+
+  /** After an append committed: each org's head is its last chained row. */
+  appended(chained: readonly ChainedRow[]): void {
+    for (const r of chained) this.setHead(r.orgId, { seq: r.seq, hash: r.hash });
+  }
+
+  /** What the database answered when a guess was wrong: every org's head, and every active webhook of those orgs. */
+  found(orgIds: readonly string[], rows: readonly HotRow[]): void {
+    const hooks = new Map<string, Hook[]>(orgIds.map((o) => [o, []]));
+    for (const r of rows) {
+      if (r.kind === "head") this.setHead(String(r.orgId), chainHead(r));
+      else if (r.kind === "hook") hooks.get(String(r.orgId))?.push({ id: String(r.id), orgId: String(r.orgId), events: String(r.events) });
+    }
+    for (const [orgId, list] of hooks) this.hooks.set(orgId, list);
+  }
+
+  private setHead(orgId: string, head: ChainHead | null): void {
+    if (this.heads.size >= MAX_GUESSED_ORGS && !this.heads.has(orgId)) {
+      this.heads.clear();
+      this.hooks.clear();
+    }
+    this.heads.set(orgId, head);
+  }
+}
+
+/**
+ * PostgreSQL: appends `rows` in one statement that commits on its own, chained onto the heads and with
+ * the webhook deliveries `guesses` predicts; the database takes the chain locks, checks the guess and
+ * writes only if it holds (talon_audit_append). A wrong guess is corrected from the answer and tried
+ * again, up to `attempts` times; resolves false if none held, and the caller appends under the locks
+ * instead (appendAuditRowsOn in a transaction). So the chain's lock is held only while that statement
+ * runs, never across a round trip to this process: under several instances appending to one org, the
+ * time each holds the lock was the limit. A batch that commits is told to the file sinks once, as
+ * committed.
+ */
+export async function appendGuessed(sql: HotSql, rows: readonly AuditRowInput[], guesses: ChainGuesses, attempts = 3): Promise<boolean> {
+  const orgIds = chainOrgs(rows);
+  const hookOrgs = webhookOrgIds(rows);
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const heads = new Map(orgIds.map((o) => [o, guesses.head(o)]));
+    const chained = chainOnto(rows, orgIds, heads);
+    const hooks = guesses.hooksOf(hookOrgs);
+    const deliveries = webhookDeliveries(hooks, chained, new Date());
+    const col = <K extends keyof ChainedRow>(k: K) => chained.map((r) => r[k]);
+    const answer = await sql.all("audit.append", APPEND, [
+      orgIds.map(auditLockKey), orgIds, orgIds.map((o) => heads.get(o)?.seq ?? null), orgIds.map((o) => heads.get(o)?.hash ?? null),
+      hooks.map((h) => h.id), hooks.map((h) => h.orgId), hooks.map((h) => h.events),
+      col("id"), col("orgId"), col("action"), col("actorId"), col("actorType"), col("resourceType"), col("resourceId"),
+      col("details"), col("ipAddress"), col("requestId"), chained.map((r) => r.createdAt.toISOString()), col("seq"), col("prevHash"), col("hash"),
+      deliveries.map((d) => d.id), deliveries.map((d) => d.webhookId), deliveries.map((d) => d.eventId), deliveries.map((d) => d.eventType),
+      deliveries.map((d) => d.payload), deliveries.map((d) => d.nextAttemptAt.toISOString()),
+    ]);
+    if (answer.length === 1 && answer[0]!.kind === "ok") {
+      guesses.appended(chained);
+      noteAuditSinks(chained);
+      return true;
+    }
+    guesses.found(orgIds, answer);
+  }
+  return false;
 }

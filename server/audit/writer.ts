@@ -2,7 +2,7 @@ import type { Db } from "../db";
 import type { Metrics } from "../metrics";
 import { hotSql } from "../db/hot";
 import { timeOrderedId } from "../db/ids";
-import { appendAuditRowsOn } from "./repo";
+import { appendAuditRowsOn, appendGuessed, ChainGuesses } from "./repo";
 import { type Principal, principalRef } from "../http/principals";
 
 /** What the writer reads of a request's Ctx/PublicCtx (structural: the runtime builds the writer). */
@@ -67,6 +67,8 @@ export class AuditWriter {
   /** For readiness (server/health): when the batch in flight started, and when one last committed. */
   private flushingSince: number | null = null;
   private lastFlushOkAt: number | null = null;
+  /** PostgreSQL: the chain heads and webhooks this writer last saw, for appendGuessed. */
+  private readonly guesses = new ChainGuesses();
 
   constructor(
     private readonly db: Db,
@@ -131,8 +133,14 @@ export class AuditWriter {
     this.flushingSince = Date.now();
     const started = performance.now();
     try {
-      // On the drivers: one transaction, the chain lock, one head read, the inserts (server/audit/repo.ts).
-      await hotSql(this.db).transaction("audit.flush", (tx) => appendAuditRowsOn(tx, batch.map((b) => b.row)));
+      // On the drivers (server/audit/repo.ts). PostgreSQL: one statement, chained onto the heads this
+      // instance last saw, checked and written under the chain's locks; if the guess stays wrong, or on
+      // SQLite: one transaction, the chain locks and heads, the inserts.
+      const rows = batch.map((b) => b.row);
+      const sql = hotSql(this.db);
+      if (!(sql.dialect === "postgres" && (await appendGuessed(sql, rows, this.guesses)))) {
+        await sql.transaction("audit.flush", (tx) => appendAuditRowsOn(tx, rows));
+      }
       this.lastFlushOkAt = Date.now();
       this.metrics?.auditFlushed(batch.length, true, (performance.now() - started) / 1000);
       for (const b of batch) b.resolve();

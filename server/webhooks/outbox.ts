@@ -40,13 +40,27 @@ export const prismaOutbox = (tx: Tx): OutboxStore => ({
   insertDeliveries: async (data) => void (await tx.webhookDelivery.createMany({ data: [...data] })),
 });
 
+/** The events' deliveries (inside their append's transaction), after telling the file sinks about them. */
 export async function onAuditAppended(store: OutboxStore, rows: readonly AuditEventForSinks[]): Promise<void> {
-  for (const sink of auditFileSinks) sink.note(rows);
-  const orgIds = [...new Set(rows.map((r) => r.orgId))].filter((o) => o !== "");
+  noteAuditSinks(rows);
+  const orgIds = webhookOrgIds(rows);
   if (orgIds.length === 0) return;
   const hooks = await store.activeWebhooks(orgIds);
   if (hooks.length === 0) return;
-  const now = new Date();
+  const data = webhookDeliveries(hooks, rows, new Date());
+  if (data.length > 0) await store.insertDeliveries(data);
+}
+
+/** Tells the operator's file sinks about appended rows (they write them once they see them committed). */
+export function noteAuditSinks(rows: readonly AuditEventForSinks[]): void {
+  for (const sink of auditFileSinks) sink.note(rows);
+}
+
+/** The orgs whose active webhooks a batch of events needs: distinct, without "" (events of no org). */
+export const webhookOrgIds = (rows: readonly { orgId: string }[]): string[] => [...new Set(rows.map((r) => r.orgId))].filter((o) => o !== "");
+
+/** The deliveries of `rows` to the webhooks (of their orgs) that subscribe to them. */
+export function webhookDeliveries(hooks: readonly { id: string; orgId: string; events: string }[], rows: readonly AuditEventForSinks[], now: Date): OutboxRow[] {
   const data: OutboxRow[] = [];
   for (const h of hooks) {
     const filters = new Set<string>(parseEventFilters(h.events));
@@ -55,5 +69,5 @@ export async function onAuditAppended(store: OutboxStore, rows: readonly AuditEv
       for (const ev of eventsForAudit(r, filters)) data.push(outboxRow(h.id, ev, now));
     }
   }
-  if (data.length > 0) await store.insertDeliveries(data);
+  return data;
 }
