@@ -5,7 +5,7 @@
  * and exit code 1; nothing is retried, because retrying a wrong PIN can lock a real HSM.
  */
 import { readFileSync } from "node:fs";
-import { createServer } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import path from "node:path";
 import { createApiApp } from "./server/api/app";
@@ -32,7 +32,7 @@ const SHUTDOWN_GRACE_MS = 5000;
  * which loads the SWC compiler's native binding (≈ 24 MB resident for the life of the process) only to
  * recompute what the build already wrote. Headers, redirects and rewrites come from the build's
  * manifests either way. The `.env` files Next.js would have loaded meanwhile are loaded here, as before.
- * Undefined without a build (prepare then fails and says to run the build).
+ * Undefined without a build.
  */
 async function builtNextConfig(dir: string): Promise<Record<string, unknown> | undefined> {
   let conf: Record<string, unknown>;
@@ -63,6 +63,49 @@ function scrub(message: string, config?: Config): string {
   }
   for (const s of secrets) out = out.split(s).join("***");
   return out;
+}
+
+type NodeHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+/**
+ * The dashboard's Next.js server, imported and prepared by the first request that needs it (later ones
+ * wait for the same start): an instance that only serves agents — the API, MCP — never holds Next.js's
+ * modules in memory or runs with the Date and nextTick wrappers Next.js installs process-wide. The
+ * first dashboard request pays the start (≈ 1 s). A start that fails answers 503 with Retry-After and
+ * is tried again by the next request.
+ */
+function lazyDashboard(config: Config, conf: Record<string, unknown>): { handle: NodeHandler; close(): Promise<void> } {
+  let app: { prepare(): Promise<void>; getRequestHandler(): NodeHandler; close(): Promise<void> } | null = null;
+  let ready: Promise<NodeHandler> | null = null;
+  const start = async (): Promise<NodeHandler> => {
+    const started = performance.now();
+    const next = (await import("next")).default;
+    const created = next({ dev: false, dir: process.cwd(), hostname: config.host, port: config.port, conf });
+    app = created;
+    await created.prepare();
+    log.info("dashboard started", { ms: Math.round(performance.now() - started) });
+    return created.getRequestHandler();
+  };
+  return {
+    async handle(req, res) {
+      ready ??= start().catch((e: unknown) => {
+        ready = null;
+        throw e;
+      });
+      let handler: NodeHandler;
+      try {
+        handler = await ready;
+      } catch (e) {
+        log.error("the dashboard could not start", { error: scrub(e instanceof Error ? e.message : String(e), config) });
+        res.writeHead(503, { "Content-Type": "text/plain; charset=utf-8", "Retry-After": "5" }).end("The dashboard could not start; try again shortly.\n");
+        return;
+      }
+      return handler(req, res);
+    },
+    close: async () => {
+      await app?.close();
+    },
+  };
 }
 
 const headerValue = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(",") : v);
@@ -102,12 +145,11 @@ async function main() {
     fail(`cannot read the TLS files (TALON_TLS_CERT_FILE, TALON_TLS_KEY_FILE, TALON_TLS_CLIENT_CA_FILE): ${scrub((e as Error).message, config)}`);
   }
 
-  // Next.js prepares while the keystore opens and the database migrates; both must succeed.
-  const next = (await import("next")).default;
+  // The dashboard (Next.js) loads on its first request, not at start-up (lazyDashboard). Its build
+  // must be there now, though: a missing one is a start-up error, as before.
   const conf = await builtNextConfig(process.cwd());
-  const nextApp = next({ dev: false, dir: process.cwd(), hostname: config.host, port: config.port, ...(conf ? { conf } : {}) });
-  const preparing = nextApp.prepare();
-  preparing.catch(() => {}); // awaited below; a runtime failure exits before that
+  if (!conf) fail("the dashboard is not built: .next/required-server-files.json is missing (run npm run build)");
+  const dashboard = lazyDashboard(config, conf);
 
   let rt: Runtime;
   try {
@@ -117,12 +159,6 @@ async function main() {
     fail(e instanceof KeystoreFatalError ? message : `start-up failed: ${message}`);
   }
   setRuntime(rt);
-  try {
-    await preparing;
-  } catch (e) {
-    await rt.close();
-    fail(`Next.js failed to start: ${scrub((e as Error).message, config)} (run npm run build)`);
-  }
 
   // Prometheus metrics on their own listener (never the API's port, whose /metrics is Next.js's).
   let metrics: MetricsListener | null = null;
@@ -146,7 +182,6 @@ async function main() {
   // Secrets whose rotation_policy interval has passed: rotated (auto_rotate) or announced once (server/secrets/rotation-scan.ts).
   const rotationScan = startRotationScan(rt);
 
-  const handleNext = nextApp.getRequestHandler();
   // The dashboard learns the client's address from this header, which only this server sets: any
   // copy the client sent is replaced (sign-in limits, audit events and IP rules depend on it).
   process.env.TALON_CLIENT_IP_HEADER = "1";
@@ -155,7 +190,7 @@ async function main() {
   const listener = createDispatcher(createApiApp(rt), (req, res) => {
     req.headers[CLIENT_IP_HEADER] = resolveClientIp(req.socket.remoteAddress, headerValue(req.headers["x-forwarded-for"]), config.trustedProxyHops);
     if (hsts) res.setHeader("Strict-Transport-Security", hsts);
-    return handleNext(req, res);
+    return dashboard.handle(req, res);
   });
   const server = tls ? createTlsServer(tls, listener) : createServer(listener);
   server.on("error", (e: NodeJS.ErrnoException) => {
@@ -188,7 +223,7 @@ async function main() {
         await rotationScan.stop();
         await webhookJobs.stop();
         await rt.close();
-        await nextApp.close();
+        await dashboard.close();
       } catch (e) {
         log.error("error during shutdown", { error: scrub((e as Error).message, config) });
         process.exit(1);

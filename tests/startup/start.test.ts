@@ -100,7 +100,12 @@ describe("production start-up", () => {
     expect(hsm.status).toBe(200);
     expect(hsm.body).toMatchObject({ status: "ok", provider: "pkcs11", connected: true });
 
-    const home = await fetch(`${p.url}/`);
+    // The dashboard (Next.js) starts with its first request, not with the API: the two requests that
+    // reach it together share one start.
+    expect(p.output()).not.toContain('"msg":"dashboard started"');
+    const [home, first] = await Promise.all([fetch(`${p.url}/`), fetch(`${p.url}/login`)]);
+    expect(first.status).toBe(200);
+    await expect.poll(() => p.output().split('"msg":"dashboard started"').length - 1).toBe(1);
     expect(home.status).toBe(200);
     expect(home.headers.get("content-type")).toMatch(/^text\/html/);
     const html = await home.text();
