@@ -26,6 +26,19 @@ const INSERT_MANY_READING_HOOKS = `WITH ins AS (${INSERT_MANY})
 
 type Hook = { id: string; orgId: string; events: string };
 
+/**
+ * Chained events as one array per column, in COLUMNS' order: the parameters of a PostgreSQL `unnest`
+ * insert (INSERT_MANY here, talon_audit_append's events). timestamp(3) without time zone holds UTC: an
+ * ISO string's zone is ignored on input, leaving UTC.
+ */
+function eventColumns(rows: readonly ChainedRow[]): unknown[][] {
+  const col = <K extends keyof ChainedRow>(k: K) => rows.map((r) => r[k]);
+  return [
+    col("id"), col("orgId"), col("action"), col("actorId"), col("actorType"), col("resourceType"), col("resourceId"),
+    col("details"), col("ipAddress"), col("requestId"), rows.map((r) => r.createdAt.toISOString()), col("seq"), col("prevHash"), col("hash"),
+  ];
+}
+
 const sameIds = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** A row of LOCK_HEADS (or HEAD: seq null for none) as a chain head. */
@@ -55,14 +68,8 @@ function hotChain(tx: HotTx, locked?: ReadonlyMap<string, ChainHead | null>): Ch
         }
         return;
       }
-      const col = <K extends keyof (typeof rows)[number]>(k: K) => rows.map((r) => r[k]);
-      // timestamp(3) without time zone holds UTC; an ISO string's zone is ignored on input, leaving UTC.
-      const createdAt = rows.map((r) => r.createdAt.toISOString());
       const orgIds = webhookOrgIds(rows);
-      const found = await tx.all("audit.insertManyReadingHooks", INSERT_MANY_READING_HOOKS, [
-        col("id"), col("orgId"), col("action"), col("actorId"), col("actorType"), col("resourceType"), col("resourceId"),
-        col("details"), col("ipAddress"), col("requestId"), createdAt, col("seq"), col("prevHash"), col("hash"), orgIds,
-      ]);
+      const found = await tx.all("audit.insertManyReadingHooks", INSERT_MANY_READING_HOOKS, [...eventColumns(rows), orgIds]);
       hooksRead = { orgIds, hooks: found.map((r) => ({ id: String(r.id), orgId: String(r.orgId), events: String(r.events) })) };
     },
     outbox: {
@@ -159,12 +166,10 @@ export async function appendGuessed(sql: HotSql, rows: readonly AuditRowInput[],
     const chained = chainOnto(rows, orgIds, heads);
     const hooks = guesses.hooksOf(hookOrgs);
     const deliveries = webhookDeliveries(hooks, chained, new Date());
-    const col = <K extends keyof ChainedRow>(k: K) => chained.map((r) => r[k]);
     const answer = await sql.all("audit.append", APPEND, [
       orgIds.map(auditLockKey), orgIds, orgIds.map((o) => heads.get(o)?.seq ?? null), orgIds.map((o) => heads.get(o)?.hash ?? null),
       hooks.map((h) => h.id), hooks.map((h) => h.orgId), hooks.map((h) => h.events),
-      col("id"), col("orgId"), col("action"), col("actorId"), col("actorType"), col("resourceType"), col("resourceId"),
-      col("details"), col("ipAddress"), col("requestId"), chained.map((r) => r.createdAt.toISOString()), col("seq"), col("prevHash"), col("hash"),
+      ...eventColumns(chained),
       deliveries.map((d) => d.id), deliveries.map((d) => d.webhookId), deliveries.map((d) => d.eventId), deliveries.map((d) => d.eventType),
       deliveries.map((d) => d.payload), deliveries.map((d) => d.nextAttemptAt.toISOString()),
     ]);

@@ -1,11 +1,12 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AuditRowInput, auditLockKey, GENESIS_HASH } from "../../server/audit/chain";
 import { appendGuessed, ChainGuesses } from "../../server/audit/repo";
 import { hotSql } from "../../server/db/hot";
 import { signUpVerified } from "../helpers/accounts";
 import { client } from "../helpers/http";
+import { statementsDuring } from "../helpers/pg-statements";
 import { startTestServer, testDialect, type TestServer } from "../helpers/server";
 
 /**
@@ -32,16 +33,10 @@ const row = (orgId: string, action = "secret.read"): AuditRowInput => ({
   createdAt: new Date(),
 });
 
-/** The audit.append statements sent while `fn` runs. */
+/** The audit statements sent while `fn` runs. */
 async function appendStatements<T>(fn: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
-  const spy = vi.spyOn(pg.Pool.prototype, "query");
-  try {
-    const result = await fn();
-    const statements = spy.mock.calls.map(([q]) => (q as { name?: string }).name ?? "").filter((n) => n.startsWith("audit."));
-    return { result, statements };
-  } finally {
-    spy.mockRestore();
-  }
+  const { result, names } = await statementsDuring(fn);
+  return { result, statements: names.filter((n) => n.startsWith("audit.")) };
 }
 
 const chainOf = (orgId: string) =>
@@ -54,7 +49,6 @@ describe.runIf(testDialect === "postgres")("audit append on a guessed chain head
     owner = await signUpVerified(server);
   });
   afterAll(async () => {
-    vi.restoreAllMocks();
     await server?.close();
   });
 

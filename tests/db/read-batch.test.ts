@@ -1,9 +1,9 @@
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ReadBatch } from "../../server/db/read-batch";
 import { findSecretForRead } from "../../server/secrets/repo";
 import { signUpVerified } from "../helpers/accounts";
 import { client } from "../helpers/http";
+import { statementsDuring } from "../helpers/pg-statements";
 import { startTestServer, testDialect, type TestServer } from "../helpers/server";
 
 /**
@@ -79,14 +79,12 @@ describe(`secret reads batched per turn (${testDialect})`, () => {
     expect((await client(server.url, other.token).put(`/v1/vaults/${otherVault}/secrets/k/one`, { value: "other-v1" })).status).toBe(201);
   });
   afterAll(async () => {
-    vi.restoreAllMocks();
     await server?.close();
   });
 
   it("concurrent reads of different vaults, paths and versions each get their own row", async () => {
-    const statements = vi.spyOn(pg.Pool.prototype, "query");
     const org = owner.orgId;
-    const reads = await Promise.all([
+    const { result: reads, names } = await statementsDuring(() => Promise.all([
       findSecretForRead(server.rt.db, org, vaultA, "k/one"),
       findSecretForRead(server.rt.db, org, vaultA, "k/one", 1),
       findSecretForRead(server.rt.db, org, vaultA, "k/two"),
@@ -96,7 +94,7 @@ describe(`secret reads batched per turn (${testDialect})`, () => {
       // Another org's vault: no row at all, as if it did not exist.
       findSecretForRead(server.rt.db, org, otherVault, "k/one"),
       findSecretForRead(server.rt.db, other.orgId, otherVault, "k/one"),
-    ]);
+    ]));
     const seen = reads.map((r) => (r === null ? null : [r.vault.id, r.vault.orgId, r.secret === null ? null : r.version?.version ?? "no version"]));
     expect(seen).toEqual([
       [vaultA, org, 2],
@@ -110,10 +108,8 @@ describe(`secret reads batched per turn (${testDialect})`, () => {
     ]);
     // The values are the versions' own ciphertexts: the two versions of k/one differ.
     expect(Buffer.from(reads[0]!.version!.ciphertext).equals(Buffer.from(reads[1]!.version!.ciphertext))).toBe(false);
-    const batched = statements.mock.calls.filter(([q]) => (q as { name?: string }).name === "secrets.readMany");
-    statements.mockRestore();
     // PostgreSQL: all eight in one statement. SQLite reads in process, one prepared statement each.
-    expect(batched.length).toBe(testDialect === "postgres" ? 1 : 0);
+    expect(names.filter((n) => n === "secrets.readMany").length).toBe(testDialect === "postgres" ? 1 : 0);
   });
 
   it("the API answers each of many concurrent reads with its own value", async () => {
