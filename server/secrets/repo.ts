@@ -75,17 +75,16 @@ const READ_COLUMNS = `v.id AS "vaultId", v."orgId" AS "orgId", v."createdBy" AS 
        sv."accessCount" AS "accessCount", sv."isDisabled" AS "isDisabled", sv."createdBy" AS "createdBy",
        sv."createdAt" AS "createdAt", sv."cmekFingerprint" AS "cmekFingerprint"`;
 
-const READ_CURRENT = `SELECT ${READ_COLUMNS}
+// A read's joins, for one (org, vault, path, version) given as SQL expressions: the vault (when it is
+// the org's), the secret at the path, and the version asked for.
+const readOne = (org: string, vault: string, path: string, version: string) => `SELECT ${READ_COLUMNS}
   FROM "Vault" v
-  LEFT JOIN "Secret" s ON s."vaultId" = v.id AND s.path = $3
-  LEFT JOIN "SecretVersion" sv ON sv."secretId" = s.id AND sv.version = s."currentVersion"
-  WHERE v.id = $2 AND v."orgId" = $1`;
+  LEFT JOIN "Secret" s ON s."vaultId" = v.id AND s.path = ${path}
+  LEFT JOIN "SecretVersion" sv ON sv."secretId" = s.id AND sv.version = ${version}
+  WHERE v.id = ${vault} AND v."orgId" = ${org}`;
 
-const READ_VERSION = `SELECT ${READ_COLUMNS}
-  FROM "Vault" v
-  LEFT JOIN "Secret" s ON s."vaultId" = v.id AND s.path = $3
-  LEFT JOIN "SecretVersion" sv ON sv."secretId" = s.id AND sv.version = $4
-  WHERE v.id = $2 AND v."orgId" = $1`;
+const READ_CURRENT = readOne("$1", "$2", "$3", `s."currentVersion"`);
+const READ_VERSION = readOne("$1", "$2", "$3", "$4");
 
 // PostgreSQL: the reads of one turn of the event loop in one statement (./read-batch's ReadBatch). Each
 // element runs the single read's joins as a LATERAL subquery, so every one is the same index lookups
@@ -93,13 +92,7 @@ const READ_VERSION = `SELECT ${READ_COLUMNS}
 // org's has no row.
 const READ_MANY = `SELECT q.n AS "n", r.*
   FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) WITH ORDINALITY AS q("orgId", "vaultId", path, version, n)
-  CROSS JOIN LATERAL (
-    SELECT ${READ_COLUMNS}
-    FROM "Vault" v
-    LEFT JOIN "Secret" s ON s."vaultId" = v.id AND s.path = q.path
-    LEFT JOIN "SecretVersion" sv ON sv."secretId" = s.id AND sv.version = COALESCE(q.version, s."currentVersion")
-    WHERE v.id = q."vaultId" AND v."orgId" = q."orgId"
-  ) AS r`;
+  CROSS JOIN LATERAL (${readOne(`q."orgId"`, `q."vaultId"`, "q.path", `COALESCE(q.version, s."currentVersion")`)}) AS r`;
 
 type ReadKey = { orgId: string; vaultId: string; path: string; version: number | null };
 
@@ -204,31 +197,24 @@ const ORG_VAULT = `SELECT id AS "id", "orgId" AS "orgId", name AS "name", descri
        "cmekFingerprint" AS "cmekFingerprint", "cmekRotationJobId" AS "cmekRotationJobId", "isSystem" AS "isSystem", "createdAt" AS "createdAt"
   FROM "Vault" WHERE id = $1 AND "orgId" = $2`;
 
-/** Reads of the write path's vault row not yet sent, per database client: (vault, org) → the read they will share. */
-const pendingVaultReads = new WeakMap<Db, Map<string, Promise<OrgVaultRow | null>>>();
+/** Per database client: the write path's vault reads of the current turn, equal (vault, org) pairs sharing one SELECT. */
+const vaultReads = new WeakMap<Db, ReadBatch<{ orgId: string; id: string }, OrgVaultRow | null>>();
 
 /**
  * The vault `id` if it is `orgId`'s (committed data, on the driver): what the write path loads before its
  * checks. The writes that ask for the same (vault, org) within one turn of the event loop share one
- * SELECT, sent at the next turn (setImmediate) — after every one of them asked, so none is answered with
- * a row older than its own request (a read already sent is never joined). Each caller gets its own copy.
+ * SELECT, sent at the next turn (./read-batch's ReadBatch) — after every one of them asked, so none is
+ * answered with a row older than its own request (a read already sent is never joined). Each caller
+ * gets its own copy.
  */
-export function findOrgVault(db: Db, orgId: string, id: string): Promise<OrgVaultRow | null> {
-  let pending = pendingVaultReads.get(db);
-  if (!pending) pendingVaultReads.set(db, (pending = new Map()));
-  const k = `${id}\u0000${orgId}`;
-  let read = pending.get(k);
-  if (!read) {
-    const reads = pending;
-    read = new Promise<OrgVaultRow | null>((resolve, reject) =>
-      setImmediate(() => {
-        reads.delete(k);
-        readOrgVault(db, orgId, id).then(resolve, reject);
-      }),
-    );
-    pending.set(k, read);
+export async function findOrgVault(db: Db, orgId: string, id: string): Promise<OrgVaultRow | null> {
+  let batch = vaultReads.get(db);
+  if (!batch) {
+    batch = new ReadBatch((keys) => Promise.all(keys.map((k) => readOrgVault(db, k.orgId, k.id))), { keyOf: (k) => `${k.id}\u0000${k.orgId}` });
+    vaultReads.set(db, batch);
   }
-  return read.then((v) => (v ? { ...v, wrappedKey: Buffer.from(v.wrappedKey) } : null));
+  const v = await batch.load({ orgId, id });
+  return v ? { ...v, wrappedKey: Buffer.from(v.wrappedKey) } : null;
 }
 
 async function readOrgVault(db: Db, orgId: string, id: string): Promise<OrgVaultRow | null> {

@@ -28,9 +28,34 @@ describe("ReadBatch", () => {
 
   it("a full batch goes at once; the rest wait for the end of the turn", async () => {
     const calls: number[][] = [];
-    const batch = new ReadBatch<number, number>(async (keys) => (calls.push([...keys]), keys.map((k) => k * 2)), 2);
+    const batch = new ReadBatch<number, number>(async (keys) => (calls.push([...keys]), keys.map((k) => k * 2)), { maxBatch: 2 });
     expect(await Promise.all([1, 2, 3, 4, 5].map((k) => batch.load(k)))).toEqual([2, 4, 6, 8, 10]);
     expect(calls).toEqual([[1, 2], [3, 4], [5]]);
+  });
+
+  it("with keyOf, equal keys of one batch share one slot; a batch already sent is never joined", async () => {
+    const calls: string[][] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const batch = new ReadBatch<{ id: string }, { id: string; call: number }>(
+      async (keys) => {
+        calls.push(keys.map((k) => k.id));
+        const call = calls.length;
+        if (call === 1) await gate;
+        return keys.map((k) => ({ id: k.id, call }));
+      },
+      { keyOf: (k) => k.id },
+    );
+    const first = [batch.load({ id: "a" }), batch.load({ id: "b" }), batch.load({ id: "a" })];
+    await new Promise((r) => setImmediate(r));
+    // The first batch went with each key once, and is still in flight (held at the gate): a new `a` waits for the next one.
+    expect(calls).toEqual([["a", "b"]]);
+    const later = batch.load({ id: "a" });
+    release();
+    const [a1, b, a2] = await Promise.all(first);
+    expect([a1, b, a2]).toEqual([{ id: "a", call: 1 }, { id: "b", call: 1 }, { id: "a", call: 1 }]);
+    expect(await later).toEqual({ id: "a", call: 2 });
+    expect(calls).toEqual([["a", "b"], ["a"]]);
   });
 
   it("a failed load fails every caller of its batch, and only those", async () => {
