@@ -42,17 +42,6 @@ export function toAgentSelfResponse(a: Agent, sshKeyLocation: AgentSelfResponse[
   return { ...toAgentResponse(a), org_id: a.orgId, ssh_key_location: sshKeyLocation, ecdh_key_location: ecdhKeyLocation };
 }
 
-/** lastActiveAt is advisory: written at most once a minute per agent, so reads do not become writes. */
-const LAST_ACTIVE_RESOLUTION_MS = 60_000;
-
-export async function touchAgent(db: Db, agentId: string, lastActiveAt: Date | null): Promise<void> {
-  const now = Date.now();
-  if (lastActiveAt && now - lastActiveAt.getTime() < LAST_ACTIVE_RESOLUTION_MS) return;
-  const cutoff = new Date(now - LAST_ACTIVE_RESOLUTION_MS);
-  // Conditional, so concurrent requests by one agent write at most once per minute.
-  await db.agent.updateMany({ where: { id: agentId, OR: [{ lastActiveAt: null }, { lastActiveAt: { lt: cutoff } }] }, data: { lastActiveAt: new Date(now) } });
-}
-
 /** The scopes a new token or a direct key use carries: explicit ones win, else derived from its policies. */
 export async function effectiveScopes(db: Db, agent: { id: string; scopes: string }): Promise<string[]> {
   const explicit = parseList(agent.scopes);

@@ -5,10 +5,11 @@ import { ApiError } from "../http/errors";
 import type { PublicCtx } from "../http/principal";
 import { DpopProofError, type DpopRequest, thumbprintOfBodyKey, verifyDpopProof } from "../identity/dpop";
 import { verifyOidcAssertion } from "../identity/oidc-agents";
+import { recordActivity } from "../identity/activity";
 import { recordAnonymousFailure } from "../identity/failures";
 import type { AgentScopeSource } from "../identity/tokens";
 import { agentKeyMatches, parseAgentKey } from "./api-keys";
-import { effectiveScopes, parseList, touchAgent } from "./records";
+import { effectiveScopes, parseList } from "./records";
 import { agentForExchange } from "./repo";
 
 export const DEFAULT_AGENT_TOKEN_TTL_SECONDS = 3600;
@@ -103,7 +104,7 @@ export async function exchangeAgentToken(ctx: PublicCtx, input: AgentTokenReques
   );
   await Promise.all([
     record("auth.success", { method, jti: issued.jti, ...(jkt === null ? {} : { dpop_jkt: jkt }) }),
-    touchAgent(rt.db, agent.id, agent.lastActiveAt),
+    recordActivity(rt.db, "agent", agent.id, agent.lastActiveAt?.getTime() ?? null),
   ]);
   return { access_token: issued.token, token_type: jkt === null ? "bearer" : "DPoP", expires_in: issued.expiresIn, agent_id: agent.id, vault_ids: vaultIds };
 }

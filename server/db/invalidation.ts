@@ -26,8 +26,10 @@ import { log } from "../log";
  * - Clients opened in one process on the same database (tests' twin instances, the dashboard's) share
  *   one generation and one listener (`acquireInvalidation`), so they see each other's writes at once.
  *
- * Writes the hot path (./hot.ts) makes on the drivers directly are not seen by `watchWrites`; none of
- * them touches a watched table (access counts, audit rows). On PostgreSQL the triggers see them anyway.
+ * Writes the hot path (./hot.ts) makes on the drivers directly are not seen by `watchWrites`. The only
+ * ones to a watched table are the advisory activity columns (Agent.lastActiveAt, ApiKey.lastUsedAt:
+ * server/identity/activity.ts), which no cached decision reads, so they must not invalidate; on
+ * PostgreSQL the update triggers skip a change to those columns alone and see every other driver write.
  */
 export class Invalidation {
   private gen = 0;

@@ -1,18 +1,17 @@
 import { timingSafeEqual } from "node:crypto";
 import { pathPatternProblem } from "../../lib/path-glob";
 import { AGENT_KEY_PREFIX, agentKeyMatches, parseAgentKey } from "../agents/api-keys";
-import { parseList, touchAgent } from "../agents/records";
+import { parseList } from "../agents/records";
 import { ApiError } from "../http/errors";
 import type { AgentPrincipal, OrgRole, Principal } from "../http/principal";
 import { log } from "../log";
 import type { Runtime } from "../runtime";
+import { recordActivity } from "./activity";
 import { parsePersonalKey, PERSONAL_KEY_PREFIX } from "./personal-key";
 import { DpopProofError, type DpopRequest, dpopUnauthorized, verifyDpopProof } from "./dpop";
 import { agentByKeyPrefix, agentForJwt, personalKeyByPrefix, userForJwt } from "./repo";
 import { userClaimsOf, type VerifiedClaims } from "./tokens";
 
-/** lastUsedAt is advisory: writing it on every request would turn each read into a write. */
-const LAST_USED_RESOLUTION_MS = 60_000;
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const AGENT_SUB = /^agent:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
@@ -232,9 +231,8 @@ async function authenticateAgentKey(rt: Runtime, key: string, meta: AuthMeta): P
 }
 
 function recordAgentActivity(rt: Runtime, agentId: string, lastActiveAt: unknown, meta: AuthMeta) {
-  const ms = epochMs(lastActiveAt);
   // Not awaited: advisory bookkeeping must not add a round trip to the request.
-  touchAgent(rt.db, agentId, ms === null ? null : new Date(ms)).catch((e: unknown) =>
+  recordActivity(rt.db, "agent", agentId, epochMs(lastActiveAt)).catch((e: unknown) =>
     log.warn("could not record agent activity", { requestId: meta.requestId, error: e instanceof Error ? e.name : "unknown" }),
   );
 }
@@ -261,13 +259,8 @@ async function authenticatePersonalKey(rt: Runtime, key: string, meta: AuthMeta)
   if (!row || !stored || stored.length !== parsed.hash.length || !timingSafeEqual(stored, parsed.hash)) throw ApiError.unauthorized();
   const now = Date.now();
   if (!truthy(row.isActive) || !live(row.expiresAt, now) || row.userOrgId !== row.orgId) throw ApiError.unauthorized();
-  const lastUsed = epochMs(row.lastUsedAt);
-  if (lastUsed === null || now - lastUsed >= LAST_USED_RESOLUTION_MS) {
-    const cutoff = new Date(now - LAST_USED_RESOLUTION_MS);
-    // Conditional, so concurrent requests with the same key write at most once per minute.
-    await rt.db.apiKey
-      .updateMany({ where: { id: row.id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: cutoff } }] }, data: { lastUsedAt: new Date(now) } })
-      .catch((e: unknown) => log.warn("could not record api key use", { requestId: meta.requestId, error: e instanceof Error ? e.name : "unknown" }));
-  }
+  await recordActivity(rt.db, "apiKey", row.id, epochMs(row.lastUsedAt)).catch((e: unknown) =>
+    log.warn("could not record api key use", { requestId: meta.requestId, error: e instanceof Error ? e.name : "unknown" }),
+  );
   return { kind: "user", userId: row.userId, orgId: row.orgId, role: row.role as OrgRole, via: "api_key", credentialId: row.id, scopes: personalKeyScopes(row.scopes) };
 }

@@ -95,9 +95,10 @@ describe("writes made outside this instance", () => {
       await other.query(`UPDATE "Agent" SET "isActive" = false WHERE "id" = $1`, [agent.agentId]);
       expect((await agent.read()).status).toBe(200);
       await other.query("SET session_replication_role = DEFAULT");
-      // The trigger's notification ends it.
+      // The trigger's notification ends it (any real change to the row notifies; an update that
+      // changed nothing, or only the agent's lastActiveAt, does not).
       const started = Date.now();
-      await other.query(`UPDATE "Agent" SET "name" = "name" WHERE "id" = $1`, [agent.agentId]);
+      await other.query(`UPDATE "Agent" SET "description" = 'touched' WHERE "id" = $1`, [agent.agentId]);
       let status = 200;
       while (status !== 401 && Date.now() - started < 2_000) status = (await agent.read()).status;
       expect(status).toBe(401);
