@@ -66,3 +66,13 @@ export class ReadBatch<K, R> {
       });
   }
 }
+
+/** `make`'s batch for each client (a database client, say), made on its first use and kept while the client lives. */
+export function batchPerClient<C extends object, K, R>(make: (client: C) => ReadBatch<K, R>): (client: C) => ReadBatch<K, R> {
+  const batches = new WeakMap<C, ReadBatch<K, R>>();
+  return (client) => {
+    let batch = batches.get(client);
+    if (!batch) batches.set(client, (batch = make(client)));
+    return batch;
+  };
+}

@@ -2,7 +2,7 @@ import { auditLockKey, type ChainHead } from "../audit/chain";
 import { chainHead } from "../audit/repo";
 import type { Db, Dialect, Tx } from "../db";
 import { type HotTx, hotSql } from "../db/hot";
-import { ReadBatch } from "../db/read-batch";
+import { batchPerClient, ReadBatch } from "../db/read-batch";
 import { toBool, toBytes, toDate, toInt } from "../db/values";
 import { type CmekRow, type CmekState, cmekStateOf } from "../cmek/state";
 
@@ -96,22 +96,17 @@ const READ_MANY = `SELECT q.n AS "n", r.*
 
 type ReadKey = { orgId: string; vaultId: string; path: string; version: number | null };
 
-const readBatches = new WeakMap<Db, ReadBatch<ReadKey, SecretForRead | null>>();
-
-function readBatch(db: Db): ReadBatch<ReadKey, SecretForRead | null> {
-  let batch = readBatches.get(db);
-  if (!batch) {
-    batch = new ReadBatch(async (keys) => {
+/** Per database client: the secret reads of the current turn (PostgreSQL), one READ_MANY for all. */
+const readBatch = batchPerClient(
+  (db: Db) =>
+    new ReadBatch<ReadKey, SecretForRead | null>(async (keys) => {
       const col = <F extends keyof ReadKey>(f: F) => keys.map((k) => k[f]);
       const rows = await hotSql(db).all("secrets.readMany", READ_MANY, [col("orgId"), col("vaultId"), col("path"), col("version")]);
       const found: (SecretForRead | null)[] = keys.map(() => null);
       for (const r of rows) found[toInt(r.n) - 1] = readRowFrom(r);
       return found;
-    });
-    readBatches.set(db, batch);
-  }
-  return batch;
-}
+    }),
+);
 
 /**
  * One SELECT for a read, on the driver (server/db/hot.ts): the vault (always, when it is the caller's
@@ -198,7 +193,12 @@ const ORG_VAULT = `SELECT id AS "id", "orgId" AS "orgId", name AS "name", descri
   FROM "Vault" WHERE id = $1 AND "orgId" = $2`;
 
 /** Per database client: the write path's vault reads of the current turn, equal (vault, org) pairs sharing one SELECT. */
-const vaultReads = new WeakMap<Db, ReadBatch<{ orgId: string; id: string }, OrgVaultRow | null>>();
+const vaultReads = batchPerClient(
+  (db: Db) =>
+    new ReadBatch<{ orgId: string; id: string }, OrgVaultRow | null>((keys) => Promise.all(keys.map((k) => readOrgVault(db, k.orgId, k.id))), {
+      keyOf: (k) => `${k.id}\u0000${k.orgId}`,
+    }),
+);
 
 /**
  * The vault `id` if it is `orgId`'s (committed data, on the driver): what the write path loads before its
@@ -208,12 +208,7 @@ const vaultReads = new WeakMap<Db, ReadBatch<{ orgId: string; id: string }, OrgV
  * gets its own copy.
  */
 export async function findOrgVault(db: Db, orgId: string, id: string): Promise<OrgVaultRow | null> {
-  let batch = vaultReads.get(db);
-  if (!batch) {
-    batch = new ReadBatch((keys) => Promise.all(keys.map((k) => readOrgVault(db, k.orgId, k.id))), { keyOf: (k) => `${k.id}\u0000${k.orgId}` });
-    vaultReads.set(db, batch);
-  }
-  const v = await batch.load({ orgId, id });
+  const v = await vaultReads(db).load({ orgId, id });
   return v ? { ...v, wrappedKey: Buffer.from(v.wrappedKey) } : null;
 }
 
