@@ -41,22 +41,19 @@ export type StoredAuditEvent = AuditRowInput & { seq: number | null; prevHash: s
  * alike, and no key ordering question arises. The leading 1 is the encoding's version.
  */
 export function canonicalEncoding(row: AuditRowInput & ChainedFields): string {
-  return JSON.stringify([
-    1,
-    row.id,
-    row.orgId,
-    row.seq,
-    row.action,
-    row.actorId,
-    row.actorType,
-    row.resourceType,
-    row.resourceId,
-    row.details,
-    row.ipAddress,
-    row.requestId,
-    row.createdAt.getTime(),
-    row.prevHash,
-  ]);
+  const [before, between] = encodingAround(row);
+  return `${before}${row.seq}${between}${JSON.stringify(row.prevHash)}]`;
+}
+
+/**
+ * The canonical encoding of `row` less its chain fields: the text before `seq` and the text between
+ * `seq` and `prevHash`. Every string is escaped here; what goes between is an integer and a quoted hex
+ * hash, so a database can chain events (talon_audit_chain) by concatenation alone, as this module would.
+ */
+export function encodingAround(row: AuditRowInput): [before: string, between: string] {
+  const head = JSON.stringify([1, row.id, row.orgId]);
+  const middle = JSON.stringify([row.action, row.actorId, row.actorType, row.resourceType, row.resourceId, row.details, row.ipAddress, row.requestId, row.createdAt.getTime()]);
+  return [`${head.slice(0, -1)},`, `,${middle.slice(1, -1)},`];
 }
 
 export const eventHash = (row: AuditRowInput & ChainedFields) => createHash("sha256").update(canonicalEncoding(row)).digest("hex");

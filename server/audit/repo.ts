@@ -1,7 +1,18 @@
 import type { HotRow, HotSql, HotTx } from "../db/hot";
-import { noteAuditSinks, webhookDeliveries, webhookOrgIds } from "../webhooks/outbox";
+import { noteAuditSinks, onAuditAppended, webhookDeliveries, webhookOrgIds } from "../webhooks/outbox";
 import { hotOutbox } from "../webhooks/repo";
-import { type AuditRowInput, appendToChain, auditLockKey, chainOnto, type ChainedRow, chainOrgs, type ChainHead, type ChainStore } from "./chain";
+import {
+  type AuditRowInput,
+  appendToChain,
+  auditLockKey,
+  chainOnto,
+  type ChainedRow,
+  chainOrgs,
+  type ChainHead,
+  type ChainStore,
+  encodingAround,
+  eventHash,
+} from "./chain";
 
 /**
  * The audit chain's statements on a driver transaction (server/db/hot.ts), for the audit group commit
@@ -32,10 +43,15 @@ type Hook = { id: string; orgId: string; events: string };
  * ISO string's zone is ignored on input, leaving UTC.
  */
 function eventColumns(rows: readonly ChainedRow[]): unknown[][] {
-  const col = <K extends keyof ChainedRow>(k: K) => rows.map((r) => r[k]);
+  return [...rowColumns(rows), rows.map((r) => r.seq), rows.map((r) => r.prevHash), rows.map((r) => r.hash)];
+}
+
+/** The first 11 of those: the columns of an event before it is chained. */
+function rowColumns(rows: readonly AuditRowInput[]): unknown[][] {
+  const col = <K extends keyof AuditRowInput>(k: K) => rows.map((r) => r[k]);
   return [
     col("id"), col("orgId"), col("action"), col("actorId"), col("actorType"), col("resourceType"), col("resourceId"),
-    col("details"), col("ipAddress"), col("requestId"), rows.map((r) => r.createdAt.toISOString()), col("seq"), col("prevHash"), col("hash"),
+    col("details"), col("ipAddress"), col("requestId"), rows.map((r) => r.createdAt.toISOString()),
   ];
 }
 
@@ -45,13 +61,12 @@ const sameIds = (a: readonly string[], b: readonly string[]) => a.length === b.l
 export const chainHead = (r: HotRow | undefined): ChainHead | null =>
   r == null || r.seq == null ? null : { seq: Number(r.seq), hash: r.hash == null ? null : String(r.hash) };
 
-function hotChain(tx: HotTx, locked?: ReadonlyMap<string, ChainHead | null>): ChainStore {
+function hotChain(tx: HotTx): ChainStore {
   const outbox = hotOutbox(tx);
   // PostgreSQL: the webhooks read with the insert, for the outbox's lookup that follows it.
   let hooksRead: { orgIds: string[]; hooks: Hook[] } | null = null;
   return {
     async lockHeads(orgIds) {
-      if (locked) return locked;
       const heads = new Map<string, ChainHead | null>();
       if (tx.dialect === "postgres") {
         const rows = await tx.all("audit.lockHeads", LOCK_HEADS, [orgIds.map(auditLockKey), orgIds]);
@@ -84,14 +99,63 @@ function hotChain(tx: HotTx, locked?: ReadonlyMap<string, ChainHead | null>): Ch
   };
 }
 
+/** Appends events inside the caller's driver transaction, in the given order (see ./chain). */
+export function appendAuditRowsOn(tx: HotTx, rows: readonly AuditRowInput[]): Promise<void> {
+  return appendToChain(hotChain(tx), rows);
+}
+
 /**
- * Appends events inside the caller's driver transaction, in the given order (see ./chain). `locked`:
- * the heads of every org of `rows`, read after the transaction took their chain locks (PostgreSQL:
- * LOCK_HEADS, in the chain's order and after any lock the chain would take first) — the write batch
- * takes them with its last write.
+ * PostgreSQL: an append that a statement of the caller's transaction makes (the talon_audit_chain
+ * migration; the secret write batch calls it from its write statement, server/secrets/repo.ts): the
+ * database takes the chain's locks and reads the heads, chains the events (by concatenating the
+ * canonical encoding's fixed parts, which this process sends, with each event's seq and prevHash) and
+ * inserts them, and the chain's lock is held from that statement to COMMIT with no round trip to this
+ * process between. `call(first)` is the function's call with its parameters numbered from `first`;
+ * `params` are its values; `finish` takes what the call answered, checks every hash the database made
+ * against this process's own (a mismatch fails the transaction: no event is ever stored with a hash
+ * that verifyChain would refuse), then writes the events' webhook deliveries, in the same transaction.
  */
-export function appendAuditRowsOn(tx: HotTx, rows: readonly AuditRowInput[], locked?: ReadonlyMap<string, ChainHead | null>): Promise<void> {
-  return appendToChain(hotChain(tx, locked), rows);
+export class StatementAppend {
+  /** How many parameters `call` takes. */
+  static readonly PARAMS = 16;
+  private readonly orgIds: string[];
+  readonly params: unknown[];
+
+  constructor(private readonly rows: readonly AuditRowInput[]) {
+    this.orgIds = chainOrgs(rows);
+    const around = rows.map(encodingAround);
+    this.params = [this.orgIds.map(auditLockKey), this.orgIds, ...rowColumns(rows), around.map((a) => a[0]), around.map((a) => a[1]), webhookOrgIds(rows)];
+  }
+
+  static call(first: number): string {
+    const p = (i: number, type = "text[]") => `$${first + i}::${type}`;
+    const args = Array.from({ length: StatementAppend.PARAMS }, (_, i) => p(i, i === 12 ? "timestamp(3)[]" : "text[]"));
+    return `talon_audit_chain(${args.join(", ")})`;
+  }
+
+  /** `answer`: the call's rows, as [kind, id, orgId, seq, prevHash, hash, events]. */
+  async finish(tx: HotTx, answer: readonly (readonly unknown[])[]): Promise<void> {
+    const made = new Map<string, { seq: number; prevHash: string; hash: string }>();
+    const hooks: Hook[] = [];
+    for (const [kind, id, orgId, seq, prevHash, hash, events] of answer) {
+      if (kind === "event") made.set(String(id), { seq: Number(seq), prevHash: String(prevHash), hash: String(hash) });
+      else if (kind === "hook") hooks.push({ id: String(id), orgId: String(orgId), events: String(events) });
+    }
+    // In chainOnto's order: by org as locked, each org's events in their given order.
+    const chained: ChainedRow[] = [];
+    for (const orgId of this.orgIds) {
+      for (const r of this.rows) {
+        if (r.orgId !== orgId) continue;
+        const m = made.get(r.id);
+        if (!m) throw new Error("The database did not chain every event of the batch");
+        const row = { ...r, seq: m.seq, prevHash: m.prevHash };
+        if (eventHash(row) !== m.hash) throw new Error("The database chained an event with another hash than its encoding's");
+        chained.push({ ...row, hash: m.hash });
+      }
+    }
+    const outbox = hotOutbox(tx);
+    await onAuditAppended({ activeWebhooks: async () => hooks, insertDeliveries: (d) => outbox.insertDeliveries(d) }, chained);
+  }
 }
 
 // PostgreSQL: a whole batch in one statement when the chain heads and webhooks were guessed right (the

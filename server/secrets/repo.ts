@@ -1,5 +1,4 @@
-import { auditLockKey, type ChainHead } from "../audit/chain";
-import { chainHead } from "../audit/repo";
+import { StatementAppend } from "../audit/repo";
 import type { Db, Dialect, Tx } from "../db";
 import { type HotTx, hotSql } from "../db/hot";
 import { batchPerClient, ReadBatch } from "../db/read-batch";
@@ -366,10 +365,10 @@ export async function insertSecretVersion(tx: HotTx, v: NewVersionRow): Promise<
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
 
 // A write batch's new secret rows ($1–$7), moved ones ($8–$12) and versions ($13–$23), each an `unnest`,
-// then the audit chain's locks on the keys in $24 in their order and the heads of the orgs in $25
-// (talon_audit_lock_heads, as server/audit/repo.ts's LOCK_HEADS; a correlated subquery: it runs after the
-// WITH's counts, so after every write of the statement, as a statement sent next would).
-const WRITE_VERSIONS = `WITH ins AS (
+// then its audit events chained and appended by talon_audit_chain from $24 (server/audit/repo.ts's
+// StatementAppend: the chain's locks, heads and insert; a correlated subquery: it runs after the WITH's
+// counts, so after every write of the statement, as a statement sent next would).
+const WRITE_VERSIONS = (append: boolean) => `WITH ins AS (
     INSERT INTO "Secret" (id, "vaultId", path, "currentVersion", "deletedAt", "rotationPolicy", "rotationDueAt", "rotationNotifiedAt", "createdAt", "updatedAt")
     SELECT id, vid, p, v, NULL, rp, rd, NULL, at, at
     FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::timestamp(3)[], $7::timestamp(3)[]) AS u(id, vid, p, v, rp, rd, at)
@@ -388,51 +387,53 @@ const WRITE_VERSIONS = `WITH ins AS (
   ), written AS (
     SELECT (SELECT count(*) FROM upd)::int AS updated, (SELECT count(*) FROM ins) + (SELECT count(*) FROM ver) AS added
   )
-  SELECT w.updated AS "updated",
-         (SELECT coalesce(json_agg(json_build_array(h."orgId", h.seq, h.hash)), '[]'::json)
-            FROM talon_audit_lock_heads($24::text[], $25::text[]) AS h WHERE w.added >= 0) AS "heads"
+  SELECT w.updated AS "updated"${
+    append
+      ? `,
+         (SELECT coalesce(json_agg(json_build_array(c.kind, c.id, c."orgId", c.seq, c."prevHash", c.hash, c.events)), '[]'::json)
+            FROM ${StatementAppend.call(24)} AS c WHERE w.added >= 0) AS "appended"`
+      : ""
+  }
   FROM written w`;
+const WRITE_VERSIONS_ONLY = WRITE_VERSIONS(false);
+const WRITE_VERSIONS_APPENDING = WRITE_VERSIONS(true);
 
 /**
  * A write batch's secret rows (created, or moved to their new version: at most one per secret id, as an
  * UPDATE … FROM cannot apply two rows to one) and their versions. PostgreSQL: one statement, each an
  * `unnest` in a data-modifying WITH (the versions' foreign keys are checked at its end, when the new
- * secret rows are there), resolving with the chain heads of `thenLockOrgs`; SQLite: one prepared
- * statement per row, secret rows first, resolving with no heads (its chain needs no lock of its own).
+ * secret rows are there), which then makes `append` (its events chained and inserted under the chain's
+ * locks) and resolves with what that answered, for `append.finish`; SQLite: one prepared statement per
+ * row, secret rows first, resolving with null (its chain needs no lock of its own: append separately).
  */
 export async function writeSecretVersions(
   tx: HotTx,
   heads: readonly SecretHeadWrite[],
   rows: readonly NewVersionRow[],
-  /**
-   * PostgreSQL: the orgs whose audit chains to lock, in this order, once the rows are written, and whose
-   * chain heads to read then (the audit append's next statement, without a round trip of its own).
-   */
-  thenLockOrgs: readonly string[] = [],
-): Promise<Map<string, ChainHead | null>> {
+  append?: StatementAppend,
+): Promise<unknown[][] | null> {
   if (tx.dialect === "sqlite") {
     for (const h of heads) await saveSecretHead(tx, h);
     for (const v of rows) await insertSecretVersion(tx, v);
-    return new Map();
+    return null;
   }
   const created = heads.filter((h) => !h.exists);
   const moved = heads.filter((h) => h.exists);
   const col = <K extends keyof NewVersionRow>(k: K) => rows.map((r) => r[k]);
-  const r = await tx.get("secrets.writeVersions", WRITE_VERSIONS, [
+  const r = await tx.get(append ? "secrets.writeVersionsAppending" : "secrets.writeVersions", append ? WRITE_VERSIONS_APPENDING : WRITE_VERSIONS_ONLY, [
     created.map((h) => h.id), created.map((h) => h.vaultId), created.map((h) => h.path), created.map((h) => h.version),
     created.map((h) => h.rotation.rotationPolicy), created.map((h) => iso(h.rotation.rotationDueAt)), created.map((h) => iso(h.at)),
     moved.map((h) => h.id), moved.map((h) => h.version), moved.map((h) => h.rotation.rotationPolicy),
     moved.map((h) => iso(h.rotation.rotationDueAt)), moved.map((h) => iso(h.at)),
     col("id"), col("secretId"), col("version"), col("type"), col("ciphertext"), col("metadata"), rows.map((v) => iso(v.expiresAt)),
     col("maxAccessCount"), col("cmekFingerprint"), col("createdBy"), rows.map((v) => iso(v.createdAt)),
-    thenLockOrgs.map(auditLockKey), thenLockOrgs,
+    ...(append?.params ?? []),
   ]);
   const n = Number(r?.updated ?? 0);
   // Each was read under its path lock; a row gone since is a broken batch, never a silently lost head.
   if (n !== moved.length) throw new Error(`Secret head update changed ${n} of ${moved.length} rows`);
-  const read = (typeof r?.heads === "string" ? JSON.parse(r.heads) : r?.heads) as [string, number | null, string | null][];
-  if (read.length !== thenLockOrgs.length) throw new Error(`Read ${read.length} of ${thenLockOrgs.length} chain heads`);
-  return new Map(read.map(([orgId, seq, hash]) => [orgId, chainHead({ seq, hash })]));
+  if (!append) return null;
+  return (typeof r?.appended === "string" ? JSON.parse(r.appended) : r?.appended) as unknown[][];
 }
 
 /** A unique-constraint violation (Prisma P2002), whichever database raised it. */

@@ -1,5 +1,5 @@
-import type { AuditRowInput, ChainHead } from "../audit/chain";
-import { appendAuditRowsOn } from "../audit/repo";
+import type { AuditRowInput } from "../audit/chain";
+import { appendAuditRowsOn, StatementAppend } from "../audit/repo";
 import { type CmekState, readCmekState } from "../cmek/state";
 import type { Db } from "../db";
 import { type HotTx, hotSql } from "../db/hot";
@@ -139,28 +139,28 @@ class BatchState implements BatchScope {
 
   /**
    * Writes what is pending (secret rows first: the versions reference them); resolves once every earlier
-   * flush is done. PostgreSQL: the audit chain locks of `thenLockOrgs` (sorted) are taken, and their
-   * heads read, by the same statement after its writes, if there were any to make; resolves with those
-   * heads then, else null.
+   * flush is done. PostgreSQL: when there were writes to make, the same statement then makes `append`
+   * (the audit events chained and inserted under the chain's locks), and this resolves with what it
+   * answered, for `append.finish`; else with null, and the events are still to append.
    */
-  async flush(thenLockOrgs: readonly string[] = []): Promise<Map<string, ChainHead | null> | null> {
-    let locked: Promise<Map<string, ChainHead | null>> | null = null;
+  async flush(append?: StatementAppend): Promise<unknown[][] | null> {
+    let appended: Promise<unknown[][] | null> | null = null;
     if (this.pendingVersions.length) {
       const heads = [...this.pendingHeads.values()];
       const versions = this.pendingVersions;
       this.pendingHeads = new Map();
       this.pendingVersions = [];
       const before = this.flushing;
-      const lock = this.raw.dialect === "postgres" && thenLockOrgs.length > 0 ? thenLockOrgs : [];
+      const withAppend = this.raw.dialect === "postgres" ? append : undefined;
       const written = (async () => {
         await before;
-        return writeSecretVersions(this.raw, heads, versions, lock);
+        return writeSecretVersions(this.raw, heads, versions, withAppend);
       })();
       this.flushing = written.then(() => undefined);
-      if (lock.length) locked = written;
+      if (withAppend) appended = written;
     }
     await this.flushing;
-    return locked;
+    return appended;
   }
 }
 
@@ -232,10 +232,12 @@ class SecretWriteBatcher {
       audit.push(done.audit);
       outcomes.push({ ok: true, value: done.result });
     }
-    // The chain's org locks (in its order) and heads ride on the batch's last write statement, when it has one.
-    const orgs = [...new Set(audit.map((a) => a.orgId))].sort();
-    const locked = await scope.flush(orgs);
-    if (audit.length) await appendAuditRowsOn(tx, audit, locked ?? undefined);
+    // PostgreSQL: the events are chained and appended by the batch's last write statement, when it has
+    // one, so the chain's lock is held from there to COMMIT only; else (and on SQLite) appended here.
+    const append = audit.length ? new StatementAppend(audit) : undefined;
+    const appended = await scope.flush(append);
+    if (append && appended) await append.finish(tx, appended);
+    else if (audit.length) await appendAuditRowsOn(tx, audit);
     return outcomes;
   }
 }

@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AuditRowInput, auditLockKey } from "../../server/audit/chain";
-import { appendAuditRowsOn, chainHead, LOCK_HEADS } from "../../server/audit/repo";
+import { type AuditRowInput, auditLockKey, eventHash, GENESIS_HASH } from "../../server/audit/chain";
+import { appendAuditRowsOn, chainHead, LOCK_HEADS, StatementAppend } from "../../server/audit/repo";
 import type { CmekState } from "../../server/cmek/state";
 import { hotSql } from "../../server/db/hot";
 import { writeSecretVersions } from "../../server/secrets/repo";
@@ -157,7 +157,7 @@ describe(`secret write batch and audit append, shared reads and writes (${testDi
     }
   });
 
-  it.runIf(testDialect === "postgres")("the batch's last write statement takes the chain locks, after its writes, and reads the heads the holder left", async () => {
+  it.runIf(testDialect === "postgres")("the batch's last write statement chains its events onto the heads the holder left, and holds the chain locks to COMMIT", async () => {
     const probe = new pg.Client({ connectionString: server.databaseUrl });
     const holderClient = new pg.Client({ connectionString: server.databaseUrl });
     await probe.connect();
@@ -167,37 +167,75 @@ describe(`secret write batch and audit append, shared reads and writes (${testDi
       return r.rows[0]!.ok;
     };
     try {
+      const hookId = randomUUID();
+      await server.rt.db.webhook.create({
+        data: { id: hookId, orgId: other.orgId, url: "http://127.0.0.1:9/hook", events: JSON.stringify(["audit.*"]), sealedSecret: randomBytes(32), createdBy: `user:${other.userId}` },
+      });
       const at = new Date();
       const id = randomUUID();
       const waitedFor = `lock-heads-${randomUUID()}`;
       const orgs = [owner.orgId, other.orgId, waitedFor].sort();
-      const before = await server.rt.db.auditEvent.findFirst({ where: { orgId: owner.orgId, seq: { not: null } }, orderBy: { seq: "desc" } });
+      const lastOf = (orgId: string) => server.rt.db.auditEvent.findFirst({ where: { orgId, seq: { not: null } }, orderBy: { seq: "desc" } });
+      const before = await lastOf(owner.orgId);
+      // Every string the encoding escapes (quotes, backslashes, control characters, non-ASCII), which the
+      // database must hash exactly as this process does.
+      const tricky = `"quoted" back\\slash \n\t\u0001 ünïcödé 🙂 ${"x".repeat(300)}`;
+      const rows: AuditRowInput[] = [
+        { ...secretWriteAudit(owner, vaultId, id, "l/a", { note: tricky }), requestId: tricky, ipAddress: "::1" },
+        { ...secretWriteAudit(other, vaultId, randomUUID(), "l/b"), action: "test.event", resourceType: "test" },
+        { ...secretWriteAudit(owner, vaultId, id, "l/a"), orgId: waitedFor, actorId: tricky },
+        { ...secretWriteAudit(owner, vaultId, id, "l/a"), orgId: waitedFor },
+      ];
       const holder = await otherInstanceAppends(holderClient, waitedFor);
       setTimeout(holder.release, 300);
       const held: boolean[] = [];
-      const heads = await hotSql(server.rt.db).transaction("test.writeThenLock", async (tx) => {
-        const read = await writeSecretVersions(
+      await hotSql(server.rt.db).transaction("test.writeThenAppend", async (tx) => {
+        const append = new StatementAppend(rows);
+        const answer = await writeSecretVersions(
           tx,
           [{ id, vaultId, path: "l/a", version: 1, exists: false, rotation: { rotationPolicy: null, rotationDueAt: null, rotationNotifiedAt: null }, at }],
           [{ id: randomUUID(), secretId: id, version: 1, type: "generic", ciphertext: randomBytes(40), metadata: "{}", expiresAt: null, maxAccessCount: 0, cmekFingerprint: null, createdBy: "test", createdAt: at }],
-          orgs,
+          append,
         );
         for (const o of orgs) held.push(await tryLock(auditLockKey(o)));
-        return read;
+        await append.finish(tx, answer!);
       });
       await holder.done;
       // Held by the writing transaction (the probe could not take them), free once it committed.
       expect(held).toEqual([false, false, false]);
-      expect(heads.get(owner.orgId)).toEqual(before ? { seq: before.seq, hash: before.hash } : null);
-      expect(heads.get(waitedFor)).toEqual({ seq: 1, hash: "f".repeat(64) });
-      expect([...heads.keys()].sort()).toEqual(orgs);
       await probe.query("BEGIN");
       expect(await tryLock(auditLockKey(orgs[0]!))).toBe(true);
       await probe.query("ROLLBACK");
       expect((await server.rt.db.secret.findUniqueOrThrow({ where: { vaultId_path: { vaultId, path: "l/a" } } })).currentVersion).toBe(1);
+
+      const stored = new Map((await server.rt.db.auditEvent.findMany({ where: { id: { in: rows.map((r) => r.id) } } })).map((e) => [e.id, e]));
+      const [mine, theirs, waited1, waited2] = rows.map((r) => stored.get(r.id)!);
+      // Chained onto the head the holder committed while the statement waited for its lock.
+      expect([waited1!.seq, waited1!.prevHash, waited2!.seq, waited2!.prevHash]).toEqual([2, "f".repeat(64), 3, waited1!.hash]);
+      expect([mine!.seq, mine!.prevHash]).toEqual([(before?.seq ?? 0) + 1, before?.hash ?? GENESIS_HASH]);
+      expect(mine!.requestId).toBe(tricky);
+      for (const e of [mine, theirs, waited1, waited2]) expect(e!.hash).toBe(eventHash({ ...e!, seq: e!.seq!, prevHash: e!.prevHash! }));
+      expect((await client(server.url, owner.token).get("/v1/audit/verify")).body.chain_valid).toBe(true);
+      expect((await client(server.url, other.token).get("/v1/audit/verify")).body.chain_valid).toBe(true);
+      // The webhook read with the append gets its delivery, with the chain fields the database made.
+      const delivered = await server.rt.db.webhookDelivery.findMany({ where: { webhookId: hookId } });
+      expect(delivered.map((d) => JSON.parse(d.payload).data)).toMatchObject([{ id: theirs!.id, seq: theirs!.seq, hash: theirs!.hash, prev_hash: theirs!.prevHash }]);
     } finally {
       await probe.end();
       await holderClient.end();
     }
+  });
+
+  it("an event the database did not chain, or chained with another hash, fails the append before anything else is written", async () => {
+    const row = secretWriteAudit(owner, vaultId, randomUUID(), "f/a");
+    const append = new StatementAppend([row]);
+    const sql = hotSql(server.rt.db);
+    await expect(sql.transaction("test.forged", (tx) => append.finish(tx, [["event", row.id, null, 1, GENESIS_HASH, "0".repeat(64), null]]))).rejects.toThrow(
+      /another hash/,
+    );
+    const honest = eventHash({ ...row, seq: 1, prevHash: GENESIS_HASH });
+    await expect(sql.transaction("test.forged", (tx) => append.finish(tx, [["event", row.id, null, 2, GENESIS_HASH, honest, null]]))).rejects.toThrow(/another hash/);
+    await expect(sql.transaction("test.missing", (tx) => append.finish(tx, []))).rejects.toThrow(/did not chain/);
+    expect(await server.rt.db.auditEvent.count({ where: { id: row.id } })).toBe(0);
   });
 });
