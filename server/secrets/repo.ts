@@ -252,16 +252,6 @@ export async function lockSecretPath(tx: Tx, dialect: Dialect, vaultId: string, 
 
 // The sorted subquery is not flattened, so the locks are taken in the order of their ids: two batches
 // (or two instances) holding some of the same paths cannot deadlock on them.
-const LOCK_PATHS = `SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY h) AS l`;
-
-/**
- * lockSecretPath for many paths at once, inside a driver transaction: one statement on PostgreSQL;
- * nothing on SQLite, whose driver transaction began IMMEDIATE and so already holds the write lock.
- */
-export async function lockSecretPaths(tx: HotTx, paths: readonly { vaultId: string; path: string }[]): Promise<void> {
-  if (tx.dialect === "postgres") await tx.all("secrets.lockPaths", LOCK_PATHS, [paths.map((p) => pathLockKey(p.vaultId, p.path))]);
-}
-
 export type CurrentSecretRow = { id: string; currentVersion: number; deletedAt: Date | null; rotationPolicy: string | null; type: string | null; metadata: string | null };
 
 // currentVersion is the latest version: only a new version moves it, always to n + 1.
@@ -288,33 +278,24 @@ function currentFrom(r: Raw): CurrentSecretRow {
   };
 }
 
-/**
- * The heads read of a PostgreSQL write batch and, in the same round trip, the CMEK state of its vaults
- * as server/cmek/state.ts's readCmekState reads it (the vault rows share-locked until the batch commits).
- * The branch with "vaultId" and no "path" is a vault's row.
- */
-const CURRENT_AND_CMEK_FOR_WRITE = `WITH v AS (
-    SELECT id, "cmekEnabled", "cmekFingerprint", "cmekRotationJobId" FROM "Vault" WHERE id = ANY($3::text[]) FOR SHARE
-  )
-  SELECT k.vid AS "vaultId", k.p AS "path", s.id AS "id", s."currentVersion" AS "currentVersion", s."deletedAt" AS "deletedAt",
-       s."rotationPolicy" AS "rotationPolicy", sv.type AS "type", sv.metadata AS "metadata",
-       NULL::boolean AS "cmekEnabled", NULL::text AS "cmekFingerprint", NULL::text AS "cmekRotationJobId"
-  FROM unnest($1::text[], $2::text[]) AS k(vid, p)
-  JOIN "Secret" s ON s."vaultId" = k.vid AND s.path = k.p
-  LEFT JOIN "SecretVersion" sv ON sv."secretId" = s.id AND sv.version = s."currentVersion"
-  UNION ALL
-  SELECT v.id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, v."cmekEnabled", v."cmekFingerprint", v."cmekRotationJobId" FROM v`;
+// A PostgreSQL write batch's path locks, heads and vaults' CMEK state (the talon_secret_lock_heads migration).
+const LOCK_AND_READ_FOR_WRITE = `SELECT "vaultId" AS "vaultId", path AS "path", id AS "id", "currentVersion" AS "currentVersion", "deletedAt" AS "deletedAt",
+       "rotationPolicy" AS "rotationPolicy", type AS "type", metadata AS "metadata",
+       "cmekEnabled" AS "cmekEnabled", "cmekFingerprint" AS "cmekFingerprint", "cmekRotationJobId" AS "cmekRotationJobId"
+  FROM talon_secret_lock_heads($1::text[], $2::text[], $3::text[], $4::text[])`;
 
 /** The key of a (vault, path) in the maps below: a path never holds a NUL. */
 export const secretPathKey = (vaultId: string, path: string) => `${vaultId}\u0000${path}`;
 
 /**
- * findCurrentForWrite for many paths (keyed by secretPathKey; a path with no secret row is absent) and,
- * in the same statement, readCmekState of each of `vaultIds` (a vault with no row is null in `cmek`).
- * PostgreSQL only: on SQLite a read costs no round trip, so the batch reads each when asked. Inside the
- * writes' transaction, after their path locks.
+ * A PostgreSQL write batch's first statement: the lock of every path (as lockSecretPath's, distinct, in
+ * the order of their hashes, so two batches or two instances cannot deadlock on them), then, read after
+ * the locks are held, findCurrentForWrite of every path (keyed by secretPathKey; a path with no secret row
+ * is absent) and readCmekState of each of `vaultIds` (a vault with no row is null in `cmek`; the vault rows
+ * share-locked until the batch commits). On SQLite the batch's transaction began IMMEDIATE, so it already
+ * holds the write lock, and a read costs no round trip: the batch reads each when asked.
  */
-export async function findCurrentAndCmekForWrite(
+export async function lockAndReadForWrite(
   tx: HotTx,
   paths: readonly { vaultId: string; path: string }[],
   vaultIds: readonly string[],
@@ -322,7 +303,9 @@ export async function findCurrentAndCmekForWrite(
   const heads = new Map<string, CurrentSecretRow>();
   const cmek = new Map<string, CmekState>(vaultIds.map((id) => [id, null]));
   const keys = [...new Map(paths.map((p) => [secretPathKey(p.vaultId, p.path), p])).values()];
-  const rows = await tx.all("secrets.currentAndCmekForWrite", CURRENT_AND_CMEK_FOR_WRITE, [keys.map((p) => p.vaultId), keys.map((p) => p.path), [...cmek.keys()]]);
+  const rows = await tx.all("secrets.lockAndReadForWrite", LOCK_AND_READ_FOR_WRITE, [
+    keys.map((p) => pathLockKey(p.vaultId, p.path)), keys.map((p) => p.vaultId), keys.map((p) => p.path), [...cmek.keys()],
+  ]);
   for (const r of rows) {
     if (r.path == null) cmek.set(String(r.vaultId), cmekStateOf(r as unknown as CmekRow));
     else heads.set(secretPathKey(String(r.vaultId), String(r.path)), currentFrom(r));

@@ -6,9 +6,8 @@ import { type HotTx, hotSql } from "../db/hot";
 import { ApiError } from "../http/errors";
 import {
   type CurrentSecretRow,
-  findCurrentAndCmekForWrite,
   findCurrentForWrite,
-  lockSecretPaths,
+  lockAndReadForWrite,
   type NewVersionRow,
   type SecretHeadWrite,
   secretPathKey,
@@ -35,9 +34,10 @@ import {
  * and one for the versions, instead of two round trips per write — before the audit append, and the
  * scope's `current` answers the later writes of the batch with what the earlier ones recorded. Any
  * statement a check or write runs on its `tx` first writes what is pending (and forgets the heads read
- * so far when it is a write), so every read still sees the batch's earlier writes. On PostgreSQL the
- * heads of all the batch's paths and the CMEK state of its vaults are read with one statement right
- * after the locks, and the pending rows are written with one statement.
+ * so far when it is a write), so every read still sees the batch's earlier writes. On PostgreSQL a batch
+ * is four round trips: BEGIN; the path locks, then the heads of all its paths and the CMEK state of its
+ * vaults (one statement); the pending rows written and, by the same statement, the events chained and
+ * appended under the chain's locks; COMMIT.
  *
  * A refusal in `check` (an ApiError, thrown before that write changed anything) fails that write alone.
  * Anything else (a database error, a constraint) rolls the whole batch back and its writes are retried
@@ -91,10 +91,14 @@ class BatchState implements BatchScope {
     };
   }
 
-  /** PostgreSQL: the heads of all `paths` and their vaults' CMEK state in one statement (SQLite reads each when asked: no round trip to save). */
-  async prefetch(paths: readonly { vaultId: string; path: string }[]): Promise<void> {
+  /**
+   * PostgreSQL: every path's lock, then the heads of all `paths` and their vaults' CMEK state, in one
+   * statement. SQLite: nothing, its transaction began IMMEDIATE (the write lock) and it reads each head
+   * when asked (no round trip to save).
+   */
+  async lockAndPrefetch(paths: readonly { vaultId: string; path: string }[]): Promise<void> {
     if (this.raw.dialect !== "postgres") return;
-    const found = await findCurrentAndCmekForWrite(this.raw, paths, [...new Set(paths.map((p) => p.vaultId))]);
+    const found = await lockAndReadForWrite(this.raw, paths, [...new Set(paths.map((p) => p.vaultId))]);
     for (const p of paths) {
       const k = secretPathKey(p.vaultId, p.path);
       this.heads.set(k, found.heads.get(k) ?? null);
@@ -213,10 +217,8 @@ class SecretWriteBatcher {
   }
 
   private async apply(tx: HotTx, batch: Pending[]) {
-    const paths = batch.map((p) => p.write);
-    await lockSecretPaths(tx, paths);
     const scope = new BatchState(tx);
-    await scope.prefetch(paths);
+    await scope.lockAndPrefetch(batch.map((p) => p.write));
     const audit: AuditRowInput[] = [];
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     for (const p of batch) {

@@ -5,7 +5,7 @@ import { type AuditRowInput, auditLockKey, eventHash, GENESIS_HASH } from "../..
 import { appendAuditRowsOn, chainHead, LOCK_HEADS, StatementAppend } from "../../server/audit/repo";
 import type { CmekState } from "../../server/cmek/state";
 import { hotSql } from "../../server/db/hot";
-import { writeSecretVersions } from "../../server/secrets/repo";
+import { lockAndReadForWrite, secretPathKey, writeSecretVersions } from "../../server/secrets/repo";
 import { type BatchedWrite, writeInBatch } from "../../server/secrets/write-batch";
 import { signUpVerified } from "../helpers/accounts";
 import { client } from "../helpers/http";
@@ -152,6 +152,28 @@ describe(`secret write batch and audit append, shared reads and writes (${testDi
       holder.release();
       await holder.done;
       expect((await read).map(chainHead)).toEqual([{ seq: 1, hash: "f".repeat(64) }]);
+    } finally {
+      await probe.end();
+    }
+  });
+
+  it.runIf(testDialect === "postgres")("the batch's first statement takes the path locks, then reads the heads the previous holder committed while it waited", async () => {
+    const probe = new pg.Client({ connectionString: server.databaseUrl });
+    await probe.connect();
+    try {
+      await writeInBatch(server.rt, nextVersion("w/a"));
+      const before = await server.rt.db.secret.findUniqueOrThrow({ where: { vaultId_path: { vaultId, path: "w/a" } } });
+      // Another instance holds the path's lock and moves the head (a rename stands in for its write).
+      await probe.query("BEGIN");
+      await probe.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`talon.secret:${vaultId}:w/a`]);
+      await probe.query(`UPDATE "Secret" SET "rotationPolicy" = 'moved-while-locked' WHERE id = $1`, [before.id]);
+      const read = hotSql(server.rt.db).transaction("test.lockAndRead", (tx) => lockAndReadForWrite(tx, [{ vaultId, path: "w/a" }, { vaultId, path: "w/a" }], [vaultId]));
+      const early = await Promise.race([read.then(() => "answered"), new Promise((r) => setTimeout(() => r("waiting"), 300))]);
+      expect(early).toBe("waiting");
+      await probe.query("COMMIT");
+      const { heads, cmek } = await read;
+      expect(heads.get(secretPathKey(vaultId, "w/a"))).toMatchObject({ id: before.id, currentVersion: before.currentVersion, rotationPolicy: "moved-while-locked" });
+      expect(cmek.get(vaultId)).toEqual({ cmekEnabled: false, cmekFingerprint: null, cmekRotationJobId: null });
     } finally {
       await probe.end();
     }
