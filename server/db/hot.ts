@@ -50,8 +50,20 @@ export interface HotSql extends HotTx {
    * connection). Committed when `fn` resolves, rolled back when it throws (the error propagates).
    * `fn` may await other work, but everything it waits on holds the database's one writer (SQLite).
    */
-  transaction<T>(name: string, fn: (tx: HotTx) => Promise<T>): Promise<T>;
+  transaction<T>(name: string, fn: (tx: HotTx, opened: HotRow[]) => Promise<T>, opening?: Opening): Promise<T>;
 }
+
+/**
+ * A transaction's first statement, without parameters (its values are literals: see `jsonLiteral`);
+ * PostgreSQL sends it with BEGIN, in one round trip. `fn` gets its rows.
+ */
+export type Opening = { name: string; sql: string };
+
+/**
+ * PostgreSQL: `value` as a json literal for an Opening's text: its JSON is sent hex-encoded, so the
+ * statement holds only hex digits where the value goes, and no value can be read as SQL, whatever it holds.
+ */
+export const jsonLiteral = (value: unknown): string => `convert_from(decode('${Buffer.from(JSON.stringify(value), "utf8").toString("hex")}', 'hex'), 'UTF8')::json`;
 
 /** Records what the hot path needs (`take`) of every adapter Prisma opens through `factory`. */
 class Connections<C> {
@@ -181,13 +193,13 @@ class SqliteHot implements HotSql {
     return this.onWriter(name, (writer) => this.runOn(writer, name, sql, params));
   }
 
-  transaction<T>(name: string, fn: (tx: HotTx) => Promise<T>): Promise<T> {
+  transaction<T>(name: string, fn: (tx: HotTx, opened: HotRow[]) => Promise<T>, opening?: Opening): Promise<T> {
     return this.onWriter(name, async (writer) => {
       // IMMEDIATE: the write lock now, so a transaction that reads first never fails to upgrade.
       this.runOn(writer, "tx.begin", "BEGIN IMMEDIATE", []);
       const tx = new SqliteHotTx(this, writer);
       try {
-        const out = await fn(tx);
+        const out = await fn(tx, opening ? await tx.all(opening.name, opening.sql, []) : []);
         this.runOn(writer, "tx.commit", "COMMIT", []);
         return out;
       } catch (e) {
@@ -293,14 +305,21 @@ class PostgresHot extends PostgresStatements implements HotSql {
     return pool.query({ name, text: sql, values: pgValues(params), types: this.types });
   }
 
-  async transaction<T>(_name: string, fn: (tx: HotTx) => Promise<T>): Promise<T> {
+  async transaction<T>(_name: string, fn: (tx: HotTx, opened: HotRow[]) => Promise<T>, opening?: Opening): Promise<T> {
     const client = await (await this.pool()).connect();
     const tx = new PostgresHotTx(client, this.types);
     // A connection whose ROLLBACK failed is in an unknown state: destroyed, not returned to the pool.
     let broken: Error | undefined;
     try {
-      await client.query("BEGIN");
-      const out = await fn(tx);
+      let opened: HotRow[] = [];
+      if (opening) {
+        // Two statements in one simple query (no parameters): one round trip, one result each.
+        const results = (await client.query({ text: `BEGIN; ${opening.sql}`, types: this.types })) as unknown as pg.QueryResult[];
+        opened = results[1]!.rows as HotRow[];
+      } else {
+        await client.query("BEGIN");
+      }
+      const out = await fn(tx, opened);
       await client.query("COMMIT");
       return out;
     } catch (e) {

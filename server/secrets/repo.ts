@@ -1,6 +1,6 @@
 import { StatementAppend } from "../audit/repo";
 import type { Db, Dialect, Tx } from "../db";
-import { type HotTx, hotSql } from "../db/hot";
+import { type HotRow, type HotTx, hotSql, jsonLiteral, type Opening } from "../db/hot";
 import { batchPerClient, ReadBatch } from "../db/read-batch";
 import { toBool, toBytes, toDate, toInt } from "../db/values";
 import { type CmekRow, type CmekState, cmekStateOf } from "../cmek/state";
@@ -278,39 +278,44 @@ function currentFrom(r: Raw): CurrentSecretRow {
   };
 }
 
-// A PostgreSQL write batch's path locks, heads and vaults' CMEK state (the talon_secret_lock_heads migration).
-const LOCK_AND_READ_FOR_WRITE = `SELECT "vaultId" AS "vaultId", path AS "path", id AS "id", "currentVersion" AS "currentVersion", "deletedAt" AS "deletedAt",
-       "rotationPolicy" AS "rotationPolicy", type AS "type", metadata AS "metadata",
-       "cmekEnabled" AS "cmekEnabled", "cmekFingerprint" AS "cmekFingerprint", "cmekRotationJobId" AS "cmekRotationJobId"
-  FROM talon_secret_lock_heads($1::text[], $2::text[], $3::text[], $4::text[])`;
+// A PostgreSQL write batch's path locks, heads and vaults' CMEK state (the talon_secret_lock_heads
+// migration), as its transaction's opening statement: $J is a jsonLiteral of [keys, vault ids, paths, vault
+// ids of the CMEK reads], unpacked in order.
+const LOCK_AND_READ_FOR_WRITE = `SELECT h."vaultId" AS "vaultId", h.path AS "path", h.id AS "id", h."currentVersion" AS "currentVersion",
+       h."deletedAt" AS "deletedAt", h."rotationPolicy" AS "rotationPolicy", h.type AS "type", h.metadata AS "metadata",
+       h."cmekEnabled" AS "cmekEnabled", h."cmekFingerprint" AS "cmekFingerprint", h."cmekRotationJobId" AS "cmekRotationJobId"
+  FROM (SELECT $J AS j) AS a,
+       talon_secret_lock_heads(${[0, 1, 2, 3].map((i) => `ARRAY(SELECT e FROM json_array_elements_text(a.j->${i}) WITH ORDINALITY AS t(e, n) ORDER BY n)`).join(", ")}) AS h`;
 
 /** The key of a (vault, path) in the maps below: a path never holds a NUL. */
 export const secretPathKey = (vaultId: string, path: string) => `${vaultId}\u0000${path}`;
 
+export type ReadForWrite = { heads: Map<string, CurrentSecretRow>; cmek: Map<string, CmekState> };
+
 /**
- * A PostgreSQL write batch's first statement: the lock of every path (as lockSecretPath's, distinct, in
- * the order of their hashes, so two batches or two instances cannot deadlock on them), then, read after
- * the locks are held, findCurrentForWrite of every path (keyed by secretPathKey; a path with no secret row
- * is absent) and readCmekState of each of `vaultIds` (a vault with no row is null in `cmek`; the vault rows
- * share-locked until the batch commits). On SQLite the batch's transaction began IMMEDIATE, so it already
- * holds the write lock, and a read costs no round trip: the batch reads each when asked.
+ * A PostgreSQL write batch's first statement, sent with its BEGIN (HotSql.transaction's `opening`): the
+ * lock of every path (as lockSecretPath's, distinct, in the order of their hashes, so two batches or two
+ * instances cannot deadlock on them), then, read after the locks are held, findCurrentForWrite of every
+ * path and readCmekState of each of `vaultIds` (the vault rows share-locked until the batch commits).
+ * `read` turns its rows into the heads (keyed by secretPathKey; a path with no secret row is absent) and
+ * the CMEK states (a vault with no row is null). On SQLite the batch's transaction began IMMEDIATE, so it
+ * already holds the write lock, and a read costs no round trip: the batch reads each when asked.
  */
-export async function lockAndReadForWrite(
-  tx: HotTx,
-  paths: readonly { vaultId: string; path: string }[],
-  vaultIds: readonly string[],
-): Promise<{ heads: Map<string, CurrentSecretRow>; cmek: Map<string, CmekState> }> {
-  const heads = new Map<string, CurrentSecretRow>();
-  const cmek = new Map<string, CmekState>(vaultIds.map((id) => [id, null]));
+export function lockAndReadForWrite(paths: readonly { vaultId: string; path: string }[], vaultIds: readonly string[]): { opening: Opening; read(rows: readonly HotRow[]): ReadForWrite } {
   const keys = [...new Map(paths.map((p) => [secretPathKey(p.vaultId, p.path), p])).values()];
-  const rows = await tx.all("secrets.lockAndReadForWrite", LOCK_AND_READ_FOR_WRITE, [
-    keys.map((p) => pathLockKey(p.vaultId, p.path)), keys.map((p) => p.vaultId), keys.map((p) => p.path), [...cmek.keys()],
-  ]);
-  for (const r of rows) {
-    if (r.path == null) cmek.set(String(r.vaultId), cmekStateOf(r as unknown as CmekRow));
-    else heads.set(secretPathKey(String(r.vaultId), String(r.path)), currentFrom(r));
-  }
-  return { heads, cmek };
+  const values = [keys.map((p) => pathLockKey(p.vaultId, p.path)), keys.map((p) => p.vaultId), keys.map((p) => p.path), vaultIds];
+  return {
+    opening: { name: "secrets.lockAndReadForWrite", sql: LOCK_AND_READ_FOR_WRITE.replace("$J", () => jsonLiteral(values)) },
+    read(rows) {
+      const heads = new Map<string, CurrentSecretRow>();
+      const cmek = new Map<string, CmekState>(vaultIds.map((id) => [id, null]));
+      for (const r of rows) {
+        if (r.path == null) cmek.set(String(r.vaultId), cmekStateOf(r as unknown as CmekRow));
+        else heads.set(secretPathKey(String(r.vaultId), String(r.path)), currentFrom(r));
+      }
+      return { heads, cmek };
+    },
+  };
 }
 
 export type RotationColumns = { rotationPolicy: string | null; rotationDueAt: Date | null; rotationNotifiedAt: null };

@@ -9,6 +9,7 @@ import {
   findCurrentForWrite,
   lockAndReadForWrite,
   type NewVersionRow,
+  type ReadForWrite,
   type SecretHeadWrite,
   secretPathKey,
   writeSecretVersions,
@@ -35,9 +36,9 @@ import {
  * scope's `current` answers the later writes of the batch with what the earlier ones recorded. Any
  * statement a check or write runs on its `tx` first writes what is pending (and forgets the heads read
  * so far when it is a write), so every read still sees the batch's earlier writes. On PostgreSQL a batch
- * is four round trips: BEGIN; the path locks, then the heads of all its paths and the CMEK state of its
- * vaults (one statement); the pending rows written and, by the same statement, the events chained and
- * appended under the chain's locks; COMMIT.
+ * is three round trips: BEGIN with its first statement, the path locks and then the heads of all its
+ * paths and the CMEK state of its vaults; the pending rows written and, by the same statement, the
+ * events chained and appended under the chain's locks; COMMIT.
  *
  * A refusal in `check` (an ApiError, thrown before that write changed anything) fails that write alone.
  * Anything else (a database error, a constraint) rolls the whole batch back and its writes are retried
@@ -91,14 +92,8 @@ class BatchState implements BatchScope {
     };
   }
 
-  /**
-   * PostgreSQL: every path's lock, then the heads of all `paths` and their vaults' CMEK state, in one
-   * statement. SQLite: nothing, its transaction began IMMEDIATE (the write lock) and it reads each head
-   * when asked (no round trip to save).
-   */
-  async lockAndPrefetch(paths: readonly { vaultId: string; path: string }[]): Promise<void> {
-    if (this.raw.dialect !== "postgres") return;
-    const found = await lockAndReadForWrite(this.raw, paths, [...new Set(paths.map((p) => p.vaultId))]);
+  /** PostgreSQL: what the batch's opening statement read (lockAndReadForWrite), for all its paths. */
+  prefetched(paths: readonly { vaultId: string; path: string }[], found: ReadForWrite): void {
     for (const p of paths) {
       const k = secretPathKey(p.vaultId, p.path);
       this.heads.set(k, found.heads.get(k) ?? null);
@@ -203,7 +198,12 @@ class SecretWriteBatcher {
   private async commit(batch: Pending[]) {
     let outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[];
     try {
-      outcomes = await hotSql(this.db).transaction("secrets.writeBatch", (tx) => this.apply(tx, batch));
+      // PostgreSQL: the path locks and the reads they guard go with the BEGIN (SQLite's BEGIN IMMEDIATE
+      // holds the write lock; it reads each head when asked).
+      const sql = hotSql(this.db);
+      const paths = batch.map((p) => p.write);
+      const prefetch = sql.dialect === "postgres" ? lockAndReadForWrite(paths, [...new Set(paths.map((p) => p.vaultId))]) : null;
+      outcomes = await sql.transaction("secrets.writeBatch", (tx, opened) => this.apply(tx, batch, prefetch && prefetch.read(opened)), prefetch?.opening);
     } catch (e) {
       if (batch.length === 1) {
         batch[0]!.reject(e);
@@ -216,9 +216,9 @@ class SecretWriteBatcher {
     outcomes.forEach((o, i) => (o.ok ? batch[i]!.resolve(o.value) : batch[i]!.reject(o.error)));
   }
 
-  private async apply(tx: HotTx, batch: Pending[]) {
+  private async apply(tx: HotTx, batch: Pending[], found: ReadForWrite | null) {
     const scope = new BatchState(tx);
-    await scope.lockAndPrefetch(batch.map((p) => p.write));
+    if (found) scope.prefetched(batch.map((p) => p.write), found);
     const audit: AuditRowInput[] = [];
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     for (const p of batch) {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AuditRowInput, auditLockKey, eventHash, GENESIS_HASH } from "../../server/audit/chain";
 import { appendAuditRowsOn, chainHead, LOCK_HEADS, StatementAppend } from "../../server/audit/repo";
 import type { CmekState } from "../../server/cmek/state";
-import { hotSql } from "../../server/db/hot";
+import { hotSql, jsonLiteral } from "../../server/db/hot";
 import { lockAndReadForWrite, secretPathKey, writeSecretVersions } from "../../server/secrets/repo";
 import { type BatchedWrite, writeInBatch } from "../../server/secrets/write-batch";
 import { signUpVerified } from "../helpers/accounts";
@@ -167,7 +167,8 @@ describe(`secret write batch and audit append, shared reads and writes (${testDi
       await probe.query("BEGIN");
       await probe.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`talon.secret:${vaultId}:w/a`]);
       await probe.query(`UPDATE "Secret" SET "rotationPolicy" = 'moved-while-locked' WHERE id = $1`, [before.id]);
-      const read = hotSql(server.rt.db).transaction("test.lockAndRead", (tx) => lockAndReadForWrite(tx, [{ vaultId, path: "w/a" }, { vaultId, path: "w/a" }], [vaultId]));
+      const { opening, read: readRows } = lockAndReadForWrite([{ vaultId, path: "w/a" }, { vaultId, path: "w/a" }], [vaultId]);
+      const read = hotSql(server.rt.db).transaction("test.lockAndRead", async (_tx, opened) => readRows(opened), opening);
       const early = await Promise.race([read.then(() => "answered"), new Promise((r) => setTimeout(() => r("waiting"), 300))]);
       expect(early).toBe("waiting");
       await probe.query("COMMIT");
@@ -177,6 +178,15 @@ describe(`secret write batch and audit append, shared reads and writes (${testDi
     } finally {
       await probe.end();
     }
+  });
+
+  it.runIf(testDialect === "postgres")("an opening statement's values are hex in its text and arrive unchanged, whatever they hold", async () => {
+    const values = ["'; DROP TABLE \"Secret\"; --", "\\' \\\\ $1 $J ünïcödé 🙂", "\u0001\n\t", "", "x".repeat(5000)];
+    const sql = `SELECT ARRAY(SELECT e FROM json_array_elements_text(${jsonLiteral(values)}) WITH ORDINALITY AS t(e, n) ORDER BY n) AS "v"`;
+    expect(sql).toMatch(/decode\('[0-9a-f]+', 'hex'\)/);
+    expect(sql).not.toContain("DROP");
+    const got = await hotSql(server.rt.db).transaction("test.opening", async (_tx, opened) => opened, { name: "test.opening", sql });
+    expect(got).toEqual([{ v: values }]);
   });
 
   it.runIf(testDialect === "postgres")("the batch's last write statement chains its events onto the heads the holder left, and holds the chain locks to COMMIT", async () => {
