@@ -6,12 +6,17 @@
  * the two, its p50/p99 the worse instance's, its non-2xx and errors the sum. The agent's token comes
  * from instance A and is read with on B as well: a row would fail its probe if the instances did not
  * share keys and database.
+ * With `delayMs` (BENCH_POSTGRES_DELAY_MS) the instances reach PostgreSQL through ./delay-proxy.mjs,
+ * which delays every chunk that long each way: a database on another machine, where a round trip costs
+ * network time (the rows' names say how much). Seeding goes direct.
  */
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import autocannon, { type Options as LoadOptions, type Result } from "autocannon";
 import pg from "pg";
+import { ROOT } from "../build-state.mjs";
 import { freePort, startTalon, type TalonProcess, waitHealthy } from "../talon-process";
 import { setupReadAgent } from "./agent";
 import { preloadEnv, profiled } from "./profile";
@@ -29,7 +34,26 @@ type Options = {
   secrets: number;
   connections: number;
   duration: number;
+  /** Each way, for every chunk between the instances and PostgreSQL (0: direct). */
+  delayMs: number;
 };
+
+/** ./delay-proxy.mjs in front of `url`'s server; resolves with the URL through it once it listens. */
+async function delayProxy(url: string, delayMs: number): Promise<{ url: string; child: ChildProcess }> {
+  const target = new URL(url);
+  const port = await freePort();
+  const child = spawn(process.execPath, [path.join(ROOT, "scripts/bench/delay-proxy.mjs"), String(port), target.hostname, target.port || "5432", String(delayMs)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`the delay proxy exited (${code})`)));
+    child.stdout!.once("data", () => resolve());
+  });
+  const through = new URL(url);
+  through.hostname = "127.0.0.1";
+  through.port = String(port);
+  return { url: through.toString(), child };
+}
 
 async function createDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `talon_bench_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
@@ -69,10 +93,14 @@ export async function benchPostgresTwoInstances(opts: Options): Promise<Row[]> {
   const dataDir = mkdtempSync(path.join(tmpdir(), "talon-bench-pg-"));
   const instances: TalonProcess[] = [];
   let db: Awaited<ReturnType<typeof createDatabase>> | undefined;
+  let proxy: ChildProcess | undefined;
   try {
     db = await createDatabase(opts.adminUrl);
+    let databaseUrl = db.url;
+    if (opts.delayMs > 0) ({ url: databaseUrl, child: proxy } = await delayProxy(db.url, opts.delayMs));
+    const over = opts.delayMs > 0 ? ` (+${2 * opts.delayMs} ms round trip)` : "";
     // The issuer is part of every token: identical on both, as behind one public URL.
-    const env = { TALON_LOG_LEVEL: "warn", DATABASE_URL: db.url, TALON_PUBLIC_URL: "http://talon-bench.test", ...RATE_LIMITS_OFF, ...preloadEnv([]) };
+    const env = { TALON_LOG_LEVEL: "warn", DATABASE_URL: databaseUrl, TALON_PUBLIC_URL: "http://talon-bench.test", ...RATE_LIMITS_OFF, ...preloadEnv([]) };
     // One after the other: the first creates the SoftHSM2 token and migrates, the second finds both.
     for (let n = 0; n < 2; n++) {
       const talon = startTalon({ dataDir, port: await freePort(), env });
@@ -101,13 +129,13 @@ export async function benchPostgresTwoInstances(opts: Options): Promise<Row[]> {
     if (opts.wanted("pg2-get")) {
       console.error("  PostgreSQL, 2 instances: GET secret, agent JWT…");
       const result = await both("pg2-get", { method: "GET", headers: { Authorization: `Bearer ${agent.token}` }, setupRequest: (req) => ({ ...req, path: pick() }) });
-      rows.push({ key: "pg2-get", name: "PostgreSQL ×2: GET secret, agent JWT", result });
+      rows.push({ key: "pg2-get", name: `PostgreSQL ×2${over}: GET secret, agent JWT`, result });
     }
     if (opts.wanted("pg2-put")) {
       console.error("  PostgreSQL, 2 instances: PUT secret…");
       const headers = { Authorization: `Bearer ${org.token}`, "Content-Type": "application/json" };
       const result = await both("pg2-put", { method: "PUT", headers, setupRequest: (req) => ({ ...req, path: pick(), body: JSON.stringify({ value: `rotated-${i}-${"y".repeat(32)}` }) }) });
-      rows.push({ key: "pg2-put", name: "PostgreSQL ×2: PUT secret", result });
+      rows.push({ key: "pg2-put", name: `PostgreSQL ×2${over}: PUT secret`, result });
     }
     return rows;
   } catch (e) {
@@ -115,6 +143,7 @@ export async function benchPostgresTwoInstances(opts: Options): Promise<Row[]> {
     throw e;
   } finally {
     await Promise.all(instances.map((t) => t.stop()));
+    proxy?.kill();
     await db?.drop().catch(() => {});
     rmSync(dataDir, { recursive: true, force: true });
   }

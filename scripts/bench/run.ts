@@ -18,7 +18,9 @@
  *      PostgreSQL rows write one per instance, `<row key>-a` and `-b`),
  *      BENCH_POSTGRES_URL (for the rows pg2-get and pg2-put: a PostgreSQL server whose user may create
  *      databases; default TEST_DATABASE_URL, else postgresql://postgres@127.0.0.1:5432/postgres; an
- *      unreachable server skips those rows, it never fails the run)
+ *      unreachable server skips those rows, it never fails the run),
+ *      BENCH_POSTGRES_DELAY_MS (default 0: those rows' instances reach PostgreSQL through a proxy that
+ *      delays each chunk that long each way, as a database on another machine; ./delay-proxy.mjs)
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -42,6 +44,8 @@ const SECRETS = Number(process.env.BENCH_SECRETS ?? 1000);
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",").map((k) => k.trim())) : null;
 const wanted = (key: string) => ONLY === null || ONLY.has(key);
 /** Where the two-instance rows create (and drop) their database: a server whose user may create databases. */
+/** Each way, between the two-instance rows' instances and PostgreSQL (BENCH_POSTGRES_DELAY_MS; 0: direct). */
+const POSTGRES_DELAY_MS = Number(process.env.BENCH_POSTGRES_DELAY_MS ?? 0);
 const POSTGRES_ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 
 /** The server's resident set: start.mjs runs dist/server.mjs as its child, so the figure is the child's (Linux /proc). */
@@ -225,7 +229,7 @@ async function main() {
     // The PostgreSQL rows run on their own two instances; this one stops first so it does not compete.
     await talon.stop();
     try {
-      rows.push(...(await benchPostgresTwoInstances({ adminUrl: POSTGRES_ADMIN_URL, wanted, secrets: SECRETS, connections: CONNECTIONS, duration: DURATION })));
+      rows.push(...(await benchPostgresTwoInstances({ adminUrl: POSTGRES_ADMIN_URL, wanted, secrets: SECRETS, connections: CONNECTIONS, duration: DURATION, delayMs: POSTGRES_DELAY_MS })));
     } catch (e) {
       console.error(`PostgreSQL two-instance rows skipped: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`);
     }
