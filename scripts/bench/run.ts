@@ -226,8 +226,10 @@ async function main() {
     // quiet): what is still held 15 s after the run is what the instance keeps, not garbage in waiting.
     await new Promise((r) => setTimeout(r, 14_000));
     const settledMemory = await serverMemory(memoryFile);
-    // The PostgreSQL rows run on their own two instances; this one stops first so it does not compete.
+    // The PostgreSQL rows run on their own two instances; this one and the chain stop first so they do not compete.
     await talon.stop();
+    await chain?.close();
+    chain = undefined;
     try {
       rows.push(...(await benchPostgresTwoInstances({ adminUrl: POSTGRES_ADMIN_URL, wanted, secrets: SECRETS, connections: CONNECTIONS, duration: DURATION, delayMs: POSTGRES_DELAY_MS })));
     } catch (e) {
