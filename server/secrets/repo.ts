@@ -250,8 +250,6 @@ export async function lockSecretPath(tx: Tx, dialect: Dialect, vaultId: string, 
   }
 }
 
-// The sorted subquery is not flattened, so the locks are taken in the order of their ids: two batches
-// (or two instances) holding some of the same paths cannot deadlock on them.
 export type CurrentSecretRow = { id: string; currentVersion: number; deletedAt: Date | null; rotationPolicy: string | null; type: string | null; metadata: string | null };
 
 // currentVersion is the latest version: only a new version moves it, always to n + 1.
