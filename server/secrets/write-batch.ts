@@ -138,7 +138,7 @@ class BatchState implements BatchScope {
 
   /**
    * Writes what is pending (secret rows first: the versions reference them); resolves once every earlier
-   * flush is done. PostgreSQL: when there were writes to make, the same statement then makes `append`
+   * flush is done. `append` (PostgreSQL only): when there were writes to make, the same statement then makes it
    * (the audit events chained and inserted under the chain's locks), and this resolves with what it
    * answered, for `append.finish`; else with null, and the events are still to append.
    */
@@ -150,13 +150,12 @@ class BatchState implements BatchScope {
       this.pendingHeads = new Map();
       this.pendingVersions = [];
       const before = this.flushing;
-      const withAppend = this.raw.dialect === "postgres" ? append : undefined;
       const written = (async () => {
         await before;
-        return writeSecretVersions(this.raw, heads, versions, withAppend);
+        return writeSecretVersions(this.raw, heads, versions, append);
       })();
       this.flushing = written.then(() => undefined);
-      if (withAppend) appended = written;
+      if (append) appended = written;
     }
     await this.flushing;
     return appended;
@@ -236,7 +235,7 @@ class SecretWriteBatcher {
     }
     // PostgreSQL: the events are chained and appended by the batch's last write statement, when it has
     // one, so the chain's lock is held from there to COMMIT only; else (and on SQLite) appended here.
-    const append = audit.length ? new StatementAppend(audit) : undefined;
+    const append = audit.length && tx.dialect === "postgres" ? new StatementAppend(audit) : undefined;
     const appended = await scope.flush(append);
     if (append && appended) await append.finish(tx, appended);
     else if (audit.length) await appendAuditRowsOn(tx, audit);
