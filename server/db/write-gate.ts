@@ -18,6 +18,11 @@ export class WriteGate {
 
   constructor(private readonly slowMs = SLOW_WAIT_MS) {}
 
+  /** Whether someone holds the gate now (a transaction or a write in progress on the writer). */
+  get busy(): boolean {
+    return this.held;
+  }
+
   /** The gate at once (a release function), or null when it is held. */
   tryAcquire(): (() => void) | null {
     if (this.held) return null;

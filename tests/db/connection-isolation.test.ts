@@ -137,6 +137,12 @@ describe("statements outside a transaction while one is open", () => {
     expect(await hotSql(db).get("test.orgById", HOT_BY_ID, [inTx])).toEqual({ id: inTx });
   });
 
+  it.runIf(testDialect === "sqlite")("a hot-path read that would write is refused, also when the writer is idle", async () => {
+    const id = uid("read-write");
+    await expect(hotSql(db).all("test.insertReturning", `${HOT_INSERT} RETURNING id`, [id, "through a read"])).rejects.toThrow(/readonly/i);
+    expect(await existing([id])).toEqual([]);
+  });
+
   it("a read right after a top-level or hot-path write sees it", async () => {
     for (let i = 0; i < 20; i++) {
       const [a, b] = [uid("rw-prisma"), uid("rw-hot")];
