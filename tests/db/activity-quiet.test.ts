@@ -124,17 +124,27 @@ describe.runIf(testDialect === "postgres")("the cache triggers skip activity-onl
     await listener?.end();
   });
 
-  /** Runs `sql`, then a marker notification: notifications arrive in commit order, so once the marker is heard, anything `sql` notified has been too. */
+  /**
+   * Runs `sql` between two marker notifications and returns what was heard between them. Notifications
+   * arrive in commit order, so once the first marker is heard, everything committed before (an agent or
+   * key the test just created over HTTP, whose notification can reach the listener after the response)
+   * has been heard too; once the second is, anything `sql` notified has been.
+   */
   async function notifiedBy(sql: string, params: unknown[]): Promise<string[]> {
-    heard.length = 0;
     const other = new pg.Client({ connectionString: server.databaseUrl });
     await other.connect();
-    try {
-      await other.query(sql, params);
+    const mark = async () => {
       const marker = `marker-${randomUUID()}`;
       await other.query("SELECT pg_notify('talon_cache', $1)", [marker]);
       await waitFor("the marker notification", () => heard.includes(marker));
-      return heard.filter((p) => p !== marker);
+      return marker;
+    };
+    try {
+      const before = await mark();
+      heard.splice(0, heard.indexOf(before) + 1);
+      await other.query(sql, params);
+      const after = await mark();
+      return heard.slice(0, heard.indexOf(after));
     } finally {
       await other.end();
     }
