@@ -30,6 +30,29 @@ describe("API responses", () => {
     }
   });
 
+  it("carry their request id and no-store, which a cacheable route's own Cache-Control replaces, over the network and in process", async () => {
+    const app = createApiApp(server.rt);
+    const http = client(server.url);
+    const overHttp = async (p: string) => {
+      const r = await http.get(p);
+      return { headers: r.headers, body: r.body };
+    };
+    const inProcess = async (p: string) => {
+      const r = await app.request(p);
+      return { headers: r.headers, body: await r.json() };
+    };
+    for (const get of [overHttp, inProcess]) {
+      const missing = await get("/v1/nothing-here");
+      expect(missing.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+      expect(missing.body.request_id).toBe(missing.headers.get("x-request-id"));
+      expect(missing.headers.get("cache-control")).toBe("no-store");
+      const jwks = await get("/.well-known/jwks.json");
+      expect(jwks.headers.get("cache-control")).toBe("public, max-age=300");
+      expect(jwks.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+      expect(jwks.headers.get("x-content-type-options")).toBe("nosniff");
+    }
+  });
+
   it.each([
     ["an https public URL", { publicUrl: "https://talon.example.com" }],
     ["TLS terminated by Talon", { tls: { certFile: "/unused/cert.pem", keyFile: "/unused/key.pem" } }],
