@@ -16,8 +16,11 @@ const FREE_PREFIXES = ["/v1/auth/", "/v1/health", "/v1/audit/", "/v1/org/", "/v1
  */
 const METERED_IN_FREE_GROUPS = new Set(["/v1/audit/verify"]);
 
+/** Each free prefix with its group's own path (`/v1/auth/` → `/v1/auth`), cut once rather than on every request. */
+const FREE_GROUPS = FREE_PREFIXES.map((prefix) => ({ prefix, root: prefix.replace(/\/$/, "") }));
+
 export const isMeteredPath = (path: string) =>
-  path.startsWith("/v1/") && (METERED_IN_FREE_GROUPS.has(path) || !FREE_PREFIXES.some((p) => path === p.replace(/\/$/, "") || path.startsWith(p)));
+  path.startsWith("/v1/") && (METERED_IN_FREE_GROUPS.has(path) || !FREE_GROUPS.some((g) => path === g.root || path.startsWith(g.prefix)));
 
 /**
  * Runs after authentication: counts the request against the org's monthly quota (or draws credits),
