@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { sha256 } from "../crypto/digest";
 import type { Db, Dialect, Tx } from "../db";
 import { onAuditAppended, type OutboxStore, prismaOutbox } from "../webhooks/outbox";
 
@@ -56,7 +56,7 @@ export function encodingAround(row: AuditRowInput): [before: string, between: st
   return [`${head.slice(0, -1)},`, `,${middle.slice(1, -1)},`];
 }
 
-export const eventHash = (row: AuditRowInput & ChainedFields) => createHash("sha256").update(canonicalEncoding(row)).digest("hex");
+export const eventHash = (row: AuditRowInput & ChainedFields) => sha256(canonicalEncoding(row), "hex");
 
 type Client = Db | Tx;
 

@@ -16,23 +16,28 @@ const TAG_BYTES = 16;
  * its UTF-8 bytes (numbers as 4-byte unsigned integers), so no two field lists encode alike.
  */
 export function encodeAad(purpose: string, fields: (string | number)[]): Buffer {
-  const parts: Buffer[] = [];
-  for (const f of [purpose, ...fields]) {
+  let size = 5 + Buffer.byteLength(purpose, "utf8");
+  for (const f of fields) size += typeof f === "number" ? 5 : 5 + Buffer.byteLength(f, "utf8");
+  // One buffer, written field by field: a secret's read builds one, so no part gets a buffer of its own.
+  const out = Buffer.allocUnsafe(size);
+  let at = writeString(out, 0, purpose);
+  for (const f of fields) {
     if (typeof f === "number") {
       if (!Number.isInteger(f) || f < 0 || f > 0xffffffff) throw new RangeError("AAD numbers are 32-bit unsigned integers");
-      const n = Buffer.alloc(5);
-      n[0] = 0x4e; // "N": a number can never be read as a string field of the same bytes.
-      n.writeUInt32BE(f, 1);
-      parts.push(n);
+      out[at] = 0x4e; // "N": a number can never be read as a string field of the same bytes.
+      at = out.writeUInt32BE(f, at + 1);
     } else {
-      const s = Buffer.from(f, "utf8");
-      const len = Buffer.alloc(5);
-      len[0] = 0x53; // "S"
-      len.writeUInt32BE(s.length, 1);
-      parts.push(len, s);
+      at = writeString(out, at, f);
     }
   }
-  return Buffer.concat(parts);
+  return out;
+}
+
+function writeString(out: Buffer, at: number, s: string): number {
+  const written = out.write(s, at + 5, "utf8");
+  out[at] = 0x53; // "S"
+  out.writeUInt32BE(written, at + 1);
+  return at + 5 + written;
 }
 
 export const secretAad = (aad: SecretAad) => encodeAad("talon/secret-version/v1", [aad.vaultId, aad.secretId, aad.version]);

@@ -265,7 +265,8 @@ export class GenerationCache<V> {
     private readonly maxAgeMs = 30_000,
   ) {}
 
-  async get(db: object, key: string, load: () => Promise<V>): Promise<V> {
+  /** A hit answers without an async function's own promise and turn (the hot path makes several lookups a request). */
+  get(db: object, key: string, load: () => Promise<V>): Promise<V> {
     const inv = invalidationOf(db);
     const stamp = inv?.stamp() ?? null;
     if (inv === undefined || stamp === null) return load();
@@ -274,9 +275,13 @@ export class GenerationCache<V> {
     const now = Date.now();
     const e = entries.get(key);
     if (e !== undefined) {
-      if (inv.current(e.stamp) && now - e.at < this.maxAgeMs) return e.value;
+      if (inv.current(e.stamp) && now - e.at < this.maxAgeMs) return Promise.resolve(e.value);
       entries.delete(key);
     }
+    return this.fill(inv, entries, key, stamp, now, load);
+  }
+
+  private async fill(inv: Invalidation, entries: Map<string, { value: V; stamp: number; at: number }>, key: string, stamp: number, now: number, load: () => Promise<V>): Promise<V> {
     const value = await load();
     if (value !== undefined && inv.current(stamp)) {
       if (entries.size >= this.maxEntries) entries.clear();

@@ -1,5 +1,6 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { importJWK, jwtVerify, type JWTPayload, type JWTHeaderParameters } from "jose";
+import { sha256 } from "../crypto/digest";
 import { AGENT_TOKEN_TTL_MAX_SECONDS } from "../../lib/contract/agents";
 import type { Config } from "../config";
 import { ApiError } from "../http/errors";
@@ -97,7 +98,7 @@ export class TokenService {
    */
   async verify(token: string, audience: string = TOKEN_AUDIENCE): Promise<VerifiedClaims> {
     const cacheable = audience === TOKEN_AUDIENCE;
-    const digest = cacheable ? createHash("sha256").update(token).digest("base64") : "";
+    const digest = cacheable ? sha256(token, "base64") : "";
     if (cacheable) {
       const hit = this.verified.get(digest);
       if (hit !== undefined) {

@@ -7,6 +7,9 @@ const key = randomBytes(32);
 const aad = { vaultId: randomUUID(), secretId: randomUUID(), version: 3 };
 const value = Buffer.from("sk-live-0123456789abcdef");
 
+/** Sealed by the build before encodeAad wrote one buffer: key 32 × 0x07, vault v, secret s, version 3, "hello". */
+const SEALED_BEFORE = "019351206b89c0f37a19ac107560ecf13e5a425c9cd6e4d1d79ca04728b5d2a8b117";
+
 describe("secret version envelope", () => {
   it("seals as [0x01][12-byte IV][ciphertext][16-byte tag] and opens again", () => {
     const blob = sealSecretVersion(key, aad, value);
@@ -56,5 +59,18 @@ describe("secret version envelope", () => {
     expect(new Set(distinct).size).toBe(distinct.length);
     expect(encodeAad("p", ["a", 1]).equals(encodeAad("p", ["a", 1]))).toBe(true);
     expect(() => encodeAad("p", [-1])).toThrow(RangeError);
+  });
+
+  it("encodes associated data in the stored format, byte for byte (every sealed blob depends on it)", () => {
+    // "S" + 4-byte big-endian UTF-8 length + bytes for strings (the purpose first), "N" + 4-byte value for numbers.
+    expect(encodeAad("p", ["é", 258, "", 0xffffffff]).toString("hex")).toBe(
+      ["53", "00000001", "70", "53", "00000002", "c3a9", "4e", "00000102", "53", "00000000", "4e", "ffffffff"].join(""),
+    );
+    const purpose = Buffer.from("talon/secret-version/v1").toString("hex");
+    expect(encodeAad("talon/secret-version/v1", ["v", "s", 3]).toString("hex")).toBe(`5300000017${purpose}530000000176530000000173${"4e00000003"}`);
+    // A blob sealed by an earlier build (fixed key, AAD vault v / secret s / version 3) still opens.
+    const key = Buffer.alloc(32, 7);
+    const blob = Buffer.from(SEALED_BEFORE, "hex");
+    expect(openSecretVersion(key, { vaultId: "v", secretId: "s", version: 3 }, blob).toString()).toBe("hello");
   });
 });

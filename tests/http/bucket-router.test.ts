@@ -113,6 +113,31 @@ describe("BucketRouter", () => {
     expect(bucket.match("GET", "/v1/b")[0].map(([h]) => h)).toEqual([0, 8, 9]);
   });
 
+  it("remembers answers per method and path without mixing them up, past its capacity and for long paths", () => {
+    const table = [
+      { method: "ALL", path: "*" },
+      { method: "GET", path: "/v1/vaults/:id/secrets/:path{.+}" },
+      { method: "PUT", path: "/v1/vaults/:id/secrets/:path{.+}" },
+      { method: "GET", path: "/v1/vaults/:id" },
+    ];
+    const { pattern, bucket } = both(table);
+    const asked: [string, string][] = [];
+    // More distinct paths than the memo keeps (4,096), each asked twice: once to fill, once from memory
+    // (or, past capacity, after the memo was emptied); a long path is never remembered.
+    for (let i = 0; i < 5_000; i++) {
+      asked.push(["GET", `/v1/vaults/v${i % 7}/secrets/p/${i}`], ["PUT", `/v1/vaults/v${i % 7}/secrets/p/${i}`], ["GET", `/v1/vaults/v${i}`]);
+    }
+    asked.push(["GET", `/v1/vaults/v/secrets/${"x".repeat(600)}`], ["GET", `/v1/vaults/v/secrets/${"y".repeat(600)}`]);
+    for (const round of [1, 2]) {
+      for (const [m, p] of asked) expect(bucket.match(m, p), `round ${round}: ${m} ${p}`).toEqual(pattern.match(m, p));
+    }
+    // A repeated request gets the answer it got before, parameters included.
+    const first = bucket.match("GET", "/v1/vaults/a/secrets/db/url");
+    expect(bucket.match("GET", "/v1/vaults/a/secrets/db/url")).toBe(first);
+    expect(first[0].map(([h, params]) => [h, params.id, params.path])).toEqual([[0, undefined, undefined], [1, "a", "db/url"]]);
+    expect(bucket.match("PUT", "/v1/vaults/a/secrets/db/url")[0].map(([h]) => h)).toEqual([0, 2]);
+  });
+
   it("refuses a route added after the first match, as Hono's own routers do", () => {
     const { bucket } = both([{ method: "GET", path: "/v1/a" }]);
     bucket.match("GET", "/v1/a");
