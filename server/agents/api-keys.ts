@@ -1,4 +1,5 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import { sha256 } from "../crypto/digest";
 
 /**
  * Agent keys: `ocv_` + 32 random bytes (base64url, 43 characters). As with personal `1ck_` keys, the
@@ -13,7 +14,7 @@ export type ParsedAgentKey = { keyPrefix: string; hash: Buffer };
 
 export function parseAgentKey(key: string): ParsedAgentKey | null {
   if (!KEY_FORMAT.test(key)) return null;
-  return { keyPrefix: key.slice(0, AGENT_KEY_PREFIX.length + LOOKUP_CHARS), hash: createHash("sha256").update(key).digest() };
+  return { keyPrefix: key.slice(0, AGENT_KEY_PREFIX.length + LOOKUP_CHARS), hash: sha256(key) };
 }
 
 export function newAgentKey(): { key: string; keyPrefix: string; keyHash: string } {

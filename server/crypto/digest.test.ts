@@ -10,4 +10,11 @@ describe("sha256", () => {
       for (const enc of ["hex", "base64", "base64url"] as const) expect(sha256(s, enc)).toBe(createHash("sha256").update(s).digest(enc));
     }
   });
+
+  it("gives the 32 raw bytes when no encoding is asked for", () => {
+    const raw = sha256("abc");
+    expect(Buffer.isBuffer(raw)).toBe(true);
+    expect(raw.toString("hex")).toBe(sha256("abc", "hex"));
+    expect(sha256(Buffer.from("é ✓ 𝄞")).equals(createHash("sha256").update("é ✓ 𝄞").digest())).toBe(true);
+  });
 });

@@ -10,5 +10,14 @@ type OneShot = (algorithm: string, data: string | Buffer, outputEncoding: Encodi
  */
 const oneShot = (nodeCrypto as unknown as { hash?: OneShot }).hash;
 
-export const sha256 = (data: string | Buffer, encoding: Encoding): string =>
-  oneShot ? oneShot("sha256", data, encoding) : nodeCrypto.createHash("sha256").update(data).digest(encoding);
+/**
+ * SHA-256 of a string (UTF-8) or bytes, in one call: the project's single way to take a one-shot digest
+ * (token and key hashes, thumbprints, checksums). Without an encoding, the 32 raw bytes, for
+ * `timingSafeEqual` and binary columns. Incremental hashing (streams, parts fed one by one) keeps createHash.
+ */
+export function sha256(data: string | Buffer): Buffer;
+export function sha256(data: string | Buffer, encoding: Encoding): string;
+export function sha256(data: string | Buffer, encoding?: Encoding): string | Buffer {
+  if (!encoding) return nodeCrypto.createHash("sha256").update(data).digest();
+  return oneShot ? oneShot("sha256", data, encoding) : nodeCrypto.createHash("sha256").update(data).digest(encoding);
+}

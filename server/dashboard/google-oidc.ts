@@ -1,5 +1,6 @@
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, timingSafeEqual } from "node:crypto";
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Config } from "../config";
+import { sha256 } from "../crypto/digest";
 
 /**
  * The dashboard's Google sign-in: an OpenID Connect authorization-code flow with PKCE, state and
@@ -46,7 +47,7 @@ export function newFlow(): GoogleFlow {
 }
 
 /** RFC 7636 S256: base64url(SHA-256(verifier)). */
-export const pkceChallenge = (verifier: string) => createHash("sha256").update(verifier).digest("base64url");
+export const pkceChallenge = (verifier: string) => sha256(verifier, "base64url");
 
 /** One key per cookie purpose, derived from the dashboard secret (never the secret itself). */
 function sealingKey(secret: string, purpose: string): Buffer {
@@ -90,8 +91,7 @@ export function openFlow(secret: string, sealed: string | undefined, now = Date.
 /** Constant-time comparison of the state Google sent back with the one in the cookie. */
 export function sameState(returned: string | null, expected: string): boolean {
   if (!returned || returned.length > 256) return false;
-  const hash = (s: string) => createHash("sha256").update(s).digest();
-  return timingSafeEqual(hash(returned), hash(expected));
+  return timingSafeEqual(sha256(returned), sha256(expected));
 }
 
 type Discovery = { authorizationEndpoint: string; tokenEndpoint: string; authMethods: string[] };

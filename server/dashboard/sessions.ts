@@ -1,9 +1,10 @@
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { ApiError } from "../http/errors";
 import type { OrgRole, PublicCtx, UserPrincipal } from "../http/principal";
 import { userActor } from "../identity/service";
 import type { Runtime } from "../runtime";
 import type { SessionSummary } from "../../lib/dashboard/sessions";
+import { sha256 } from "../crypto/digest";
 
 /**
  * Dashboard sessions. Every browser sign-in (password, password + TOTP, passkey) ends in a
@@ -25,13 +26,12 @@ const TICKET_PURPOSE = "signin_ticket:";
 export type SignInMethod = "password" | "password+totp" | "password+recovery_code" | "passkey" | "google" | "google+totp" | "google+recovery_code";
 export type SessionClient = { ip: string; userAgent: string };
 
-const hashOf = (s: string) => createHash("sha256").update(s).digest("hex");
 
 /** A ticket for `userId`, to be redeemed by `redeemTicket` within a minute. */
 export async function mintTicket(rt: Pick<Runtime, "db">, userId: string, method: SignInMethod): Promise<string> {
   const ticket = randomBytes(32).toString("base64url");
   await rt.db.emailToken.create({
-    data: { id: randomUUID(), userId, purpose: TICKET_PURPOSE + method, tokenHash: hashOf(ticket), expiresAt: new Date(Date.now() + TICKET_TTL_MS) },
+    data: { id: randomUUID(), userId, purpose: TICKET_PURPOSE + method, tokenHash: sha256(ticket, "hex"), expiresAt: new Date(Date.now() + TICKET_TTL_MS) },
   });
   return ticket;
 }
@@ -42,7 +42,7 @@ export async function mintTicket(rt: Pick<Runtime, "db">, userId: string, method
  */
 export async function redeemTicket(ctx: PublicCtx, ticket: string, userAgent: string): Promise<string | null> {
   if (typeof ticket !== "string" || ticket.length === 0 || ticket.length > 128) return null;
-  const tokenHash = hashOf(ticket);
+  const tokenHash = sha256(ticket, "hex");
   const row = await ctx.rt.db.emailToken.findUnique({ where: { tokenHash }, select: { id: true, userId: true, purpose: true } });
   if (!row || !row.purpose.startsWith(TICKET_PURPOSE)) return null;
   const claimed = await ctx.rt.db.emailToken.updateMany({ where: { id: row.id, usedAt: null, expiresAt: { gt: new Date() } }, data: { usedAt: new Date() } });

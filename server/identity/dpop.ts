@@ -1,10 +1,11 @@
-import { createHash, createPublicKey, type JsonWebKey, type KeyObject } from "node:crypto";
+import { createPublicKey, type JsonWebKey, type KeyObject } from "node:crypto";
 import { compactVerify, decodeProtectedHeader } from "jose";
 import { type DpopJwk, ZDpopJwk } from "../../lib/contract/auth";
 import type { Config } from "../config";
 import type { Db } from "../db";
 import { ApiError } from "../http/errors";
 import { log } from "../log";
+import { sha256 } from "../crypto/digest";
 
 /**
  * DPoP (RFC 9449): an agent token bound to a key (`cnf.jkt`, the key's RFC 7638 thumbprint) is only
@@ -38,7 +39,7 @@ export class DpopProofError extends Error {}
 /** RFC 7638: SHA-256 over the key's required members, in lexicographic order, without whitespace. */
 export function jwkThumbprint(jwk: DpopJwk): string {
   const required = jwk.kty === "EC" ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y } : { crv: jwk.crv, kty: jwk.kty, x: jwk.x };
-  return createHash("sha256").update(JSON.stringify(required)).digest("base64url");
+  return sha256(JSON.stringify(required), "base64url");
 }
 
 /** The JWS algorithm a key signs with: one per key type, so a proof cannot pick a weaker reading. */
@@ -59,7 +60,7 @@ export function thumbprintOfBodyKey(jwk: DpopJwk): string {
   return jwkThumbprint(jwk);
 }
 
-const sha256b64url = (s: string) => createHash("sha256").update(s).digest("base64url");
+const sha256b64url = (s: string) => sha256(s, "base64url");
 const upperEscapes = (s: string) => s.replace(/%[0-9a-f]{2}/gi, (m) => m.toUpperCase());
 const isLoopbackIp = (ip: string) => ip === "::1" || /^(::ffff:)?127\./.test(ip);
 const isLoopbackHost = (host: string) => host === "localhost" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);

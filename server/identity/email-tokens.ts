@@ -1,5 +1,6 @@
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import type { Db, Tx } from "../db";
+import { sha256 } from "../crypto/digest";
 
 /**
  * Single-use tokens mailed to an address (verification, password reset): 32 random bytes, of which
@@ -9,12 +10,11 @@ export const VERIFY_EMAIL_PURPOSE = "verify_email";
 export const RESET_PASSWORD_PURPOSE = "reset_password";
 export type EmailTokenPurpose = typeof VERIFY_EMAIL_PURPOSE | typeof RESET_PASSWORD_PURPOSE;
 
-export const sha256Hex = (s: string) => createHash("sha256").update(s).digest("hex");
 
 export const newEmailToken = () => randomBytes(32).toString("base64url");
 
 export async function storeEmailToken(db: Db | Tx, userId: string, purpose: EmailTokenPurpose, token: string, ttlMs: number): Promise<void> {
-  await db.emailToken.create({ data: { id: randomUUID(), userId, purpose, tokenHash: sha256Hex(token), expiresAt: new Date(Date.now() + ttlMs) } });
+  await db.emailToken.create({ data: { id: randomUUID(), userId, purpose, tokenHash: sha256(token, "hex"), expiresAt: new Date(Date.now() + ttlMs) } });
 }
 
 /** The link a mail carries: the token in the fragment, which browsers never send to a server or a Referer. */

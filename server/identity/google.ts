@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import type { LoginResponse } from "../../lib/contract/auth";
 import { cleanDisplayName } from "../../lib/contract/names";
@@ -11,6 +11,7 @@ import { recordAnonymousFailure } from "./failures";
 import { completeSignIn } from "./mfa";
 import { hashPassword } from "./passwords";
 import { revokeUserRefreshTokens } from "./refresh";
+import { sha256 } from "../crypto/digest";
 
 /**
  * Google sign-in with an ID token: verified here against the issuer's JWKS (RS256 pinned, issuer,
@@ -35,8 +36,6 @@ function jwksFor(url: string) {
   return jwks;
 }
 
-const digest = (s: string) => createHash("sha256").update(s).digest();
-
 async function verifyIdToken(ctx: PublicCtx, idToken: string, nonce?: string): Promise<GoogleIdentity> {
   const g = ctx.rt.config.google;
   // Google writes its issuer with and without the scheme; a custom issuer must match exactly.
@@ -45,7 +44,7 @@ async function verifyIdToken(ctx: PublicCtx, idToken: string, nonce?: string): P
   try {
     ({ payload } = await jwtVerify(idToken, jwksFor(g.jwksUrl), { issuer, audience: g.clientId, algorithms: ["RS256"], requiredClaims: ["sub", "exp", "iat"] }));
     // The nonce binds the token to the browser that started the flow (a replayed token has another).
-    if (nonce !== undefined && (typeof payload.nonce !== "string" || !timingSafeEqual(digest(payload.nonce), digest(nonce)))) throw new Error("nonce");
+    if (nonce !== undefined && (typeof payload.nonce !== "string" || !timingSafeEqual(sha256(payload.nonce), sha256(nonce)))) throw new Error("nonce");
   } catch {
     await recordAnonymousFailure(ctx, null, { method: "google" });
     throw ApiError.unauthorized("The Google ID token is invalid or expired");

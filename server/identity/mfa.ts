@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import type { LoginResponse, MfaSetupResponse, MfaStatusResponse, TokenResponse } from "../../lib/contract/auth";
 import { hit, release } from "../abuse/counters";
 import { auditRow } from "../audit/writer";
@@ -11,6 +11,7 @@ import type { Runtime } from "../runtime";
 import { recordAnonymousFailure } from "./failures";
 import { issueSession } from "./refresh";
 import { base32Encode, matchTotp, newTotpSecret, otpauthUri } from "./totp";
+import { sha256 } from "../crypto/digest";
 
 /**
  * TOTP second factor. The secret is sealed by the keystore (AES-GCM under the master key, associated
@@ -23,7 +24,7 @@ const MFA_FAILURE_WINDOW_MS = 15 * 60 * 1000;
 const mfaAad = (userId: string) => encodeAad("talon:mfa", [userId]);
 const mfaFailureKey = (userId: string) => `mfa:user:${userId}`;
 const normaliseRecoveryCode = (code: string) => code.toUpperCase().replace(/[\s-]/g, "");
-const recoveryHash = (code: string) => createHash("sha256").update(normaliseRecoveryCode(code)).digest("hex");
+const recoveryHash = (code: string) => sha256(normaliseRecoveryCode(code), "hex");
 const invalidCode = () => ApiError.badRequest("The code is invalid or was already used", [{ field: "code", message: "invalid or already used" }]);
 const userActor = (u: { id: string; orgId: string }) => ({ orgId: u.orgId, actorId: `user:${u.id}`, actorType: "user" as const });
 

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { ResetPasswordRequest } from "../../lib/contract/auth";
 import { hit } from "../abuse/counters";
 import { appendAudit } from "../audit/chain";
@@ -7,9 +6,10 @@ import type { Tx } from "../db";
 import { ApiError } from "../http/errors";
 import type { PublicCtx } from "../http/principal";
 import { log } from "../log";
-import { newEmailToken, RESET_PASSWORD_PURPOSE, sha256Hex, storeEmailToken, tokenLink, VERIFY_EMAIL_PURPOSE } from "./email-tokens";
+import { newEmailToken, RESET_PASSWORD_PURPOSE, storeEmailToken, tokenLink, VERIFY_EMAIL_PURPOSE } from "./email-tokens";
 import { hashPassword } from "./passwords";
 import { revokeUserRefreshTokens } from "./refresh";
+import { sha256 } from "../crypto/digest";
 
 export const RESET_TOKEN_TTL_MS = 30 * 60 * 1000;
 /** Reset mails per address per hour: enough for a person, too few to bomb a mailbox with. */
@@ -55,7 +55,7 @@ export async function forgotPassword(ctx: PublicCtx, email: string): Promise<{ m
 }
 
 async function sendResetLink(ctx: PublicCtx, email: string): Promise<void> {
-  const digest = createHash("sha256").update(email).digest("hex").slice(0, 32);
+  const digest = sha256(email, "hex").slice(0, 32);
   const { count } = await hit(ctx.rt.db, `reset:mail:${digest}`, HOUR_MS);
   if (count > RESET_MAILS_PER_HOUR) return;
   const user = await ctx.rt.db.user.findUnique({ where: { email }, select: { id: true } });
@@ -87,7 +87,7 @@ async function sendResetLink(ctx: PublicCtx, email: string): Promise<void> {
  */
 export async function resetPassword(ctx: PublicCtx, input: ResetPasswordRequest): Promise<void> {
   const row = await ctx.rt.db.emailToken.findUnique({
-    where: { tokenHash: sha256Hex(input.token) },
+    where: { tokenHash: sha256(input.token, "hex") },
     select: { id: true, purpose: true, usedAt: true, expiresAt: true, user: { select: { id: true, orgId: true } } },
   });
   if (!row || row.purpose !== RESET_PASSWORD_PURPOSE || row.usedAt || row.expiresAt.getTime() <= Date.now()) throw badResetToken();

@@ -1,9 +1,10 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import argon2 from "argon2";
 import { hit, release } from "../abuse/counters";
 import { ApiError } from "../http/errors";
 import { ipBucketKey } from "../http/rate-limit";
 import type { Runtime } from "../runtime";
+import { sha256 } from "../crypto/digest";
 
 /**
  * Argon2id with OWASP's first recommended parameter set (m = 19 MiB, t = 2, p = 1). argon2 hashes in
@@ -109,7 +110,7 @@ export async function verifyPassword(hash: string | null, password: string): Pro
 }
 
 const HOUR_MS = 60 * 60 * 1000;
-const digest = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 32);
+const digest = (s: string) => sha256(s, "hex").slice(0, 32);
 /** Keyed by the address as typed (normalised), not the user id: unknown addresses are limited alike. */
 export const accountFailureKey = (email: string) => `login:account:${digest(email)}`;
 /** An IPv6 client usually holds a whole /64: it gets one budget, as with the request rate limits. */

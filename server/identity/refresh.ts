@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import type { TokenResponse } from "../../lib/contract/auth";
 import { auditRow } from "../audit/writer";
 import { appendAudit } from "../audit/chain";
@@ -6,6 +6,7 @@ import type { Db, Tx } from "../db";
 import { ApiError } from "../http/errors";
 import type { PublicCtx } from "../http/principal";
 import type { Runtime } from "../runtime";
+import { sha256 } from "../crypto/digest";
 
 /**
  * Rotating refresh tokens: 32 random bytes (base64url), stored only as their SHA-256, valid 30 days.
@@ -16,7 +17,6 @@ import type { Runtime } from "../runtime";
 export const REFRESH_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 const TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}$/;
 
-const hashOf = (token: string) => createHash("sha256").update(token).digest("hex");
 const invalid = () => ApiError.unauthorized("The refresh token is invalid, expired or revoked; sign in again");
 
 type SessionUser = { id: string; orgId: string; tokenVersion: number };
@@ -25,7 +25,7 @@ type SessionUser = { id: string; orgId: string; tokenVersion: number };
 export async function createRefreshToken(db: Db | Tx, userId: string, familyId: string = randomUUID()): Promise<string> {
   const token = randomBytes(32).toString("base64url");
   await db.refreshToken.create({
-    data: { id: randomUUID(), userId, familyId, tokenHash: hashOf(token), expiresAt: new Date(Date.now() + REFRESH_TTL_MS) },
+    data: { id: randomUUID(), userId, familyId, tokenHash: sha256(token, "hex"), expiresAt: new Date(Date.now() + REFRESH_TTL_MS) },
   });
   return token;
 }
@@ -56,7 +56,7 @@ export async function refreshSession(ctx: PublicCtx, token: string): Promise<Tok
   const { db } = ctx.rt;
   if (!TOKEN_FORMAT.test(token)) throw invalid();
   const row = await db.refreshToken.findUnique({
-    where: { tokenHash: hashOf(token) },
+    where: { tokenHash: sha256(token, "hex") },
     select: { id: true, familyId: true, expiresAt: true, usedAt: true, revokedAt: true, user: { select: { id: true, orgId: true, tokenVersion: true, emailVerifiedAt: true } } },
   });
   if (!row) throw invalid();

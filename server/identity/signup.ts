@@ -8,11 +8,12 @@ import type { PublicCtx } from "../http/principal";
 import { log } from "../log";
 import type { MailMessage } from "../mail";
 import { isUniqueViolation } from "../secrets/repo";
-import { newEmailToken, sha256Hex, storeEmailToken, tokenLink, VERIFY_EMAIL_PURPOSE } from "./email-tokens";
+import { newEmailToken, storeEmailToken, tokenLink, VERIFY_EMAIL_PURPOSE } from "./email-tokens";
 import { replacePassword } from "./password-reset";
 import { hashPassword } from "./passwords";
 import { issueSession } from "./refresh";
 import { userActor } from "./service";
+import { sha256 } from "../crypto/digest";
 
 /**
  * Sign-up and email verification, built so that signing up with someone else's address gains nothing:
@@ -169,7 +170,7 @@ export async function verifyEmail(ctx: PublicCtx, input: VerifyEmailRequest): Pr
  */
 export async function confirmEmail(ctx: PublicCtx, input: VerifyEmailRequest) {
   const row = await ctx.rt.db.emailToken.findUnique({
-    where: { tokenHash: sha256Hex(input.token) },
+    where: { tokenHash: sha256(input.token, "hex") },
     select: { id: true, purpose: true, usedAt: true, expiresAt: true, user: { select: { id: true, orgId: true, email: true, tokenVersion: true, emailVerifiedAt: true } } },
   });
   if (!row || row.purpose !== VERIFY_EMAIL_PURPOSE || row.usedAt || row.expiresAt.getTime() <= Date.now()) throw badVerificationToken();

@@ -1,5 +1,6 @@
-import { createHash, createPublicKey, randomBytes, verify } from "node:crypto";
+import { createPublicKey, randomBytes, verify } from "node:crypto";
 import { type Keystore, KeystoreIntegrityError } from "./types";
+import { sha256 } from "../crypto/digest";
 
 /** Both providers write wrapped keys as `[format 0x01][12-byte IV][ciphertext + 16-byte tag]`. */
 export const BLOB_FORMAT = Buffer.from([0x01]);
@@ -16,7 +17,7 @@ export function checkBlob(blob: Buffer): { iv: Buffer; body: Buffer } {
 /** The public JWK with its RFC 7638 thumbprint as kid (members in lexicographic order, no spaces). */
 export function ed25519Jwk(publicKey: Buffer): SigningJwk {
   const x = publicKey.toString("base64url");
-  const kid = createHash("sha256").update(`{"crv":"Ed25519","kty":"OKP","x":"${x}"}`).digest("base64url");
+  const kid = sha256(`{"crv":"Ed25519","kty":"OKP","x":"${x}"}`, "base64url");
   return { kty: "OKP", crv: "Ed25519", x, kid, alg: "EdDSA", use: "sig" };
 }
 

@@ -4,6 +4,7 @@ import { open, rename, rm, stat } from "node:fs/promises";
 import { once } from "node:events";
 import { pipeline } from "node:stream/promises";
 import { type BackupManifest, ZBackupManifest } from "./manifest";
+import { sha256 } from "../crypto/digest";
 
 /**
  * The backup file: one file, readable with a text editor up to its payload.
@@ -35,7 +36,7 @@ export async function sha256File(file: string): Promise<string> {
 /** Writes manifest and parts (files on disk, in manifest order) to `out`, atomically. */
 export async function writeBackupFile(out: string, manifest: BackupManifest, partFiles: string[]): Promise<void> {
   const line = JSON.stringify(ZBackupManifest.parse(manifest));
-  const header = `${MAGIC} sha256=${createHash("sha256").update(line).digest("hex")}\n${line}\n`;
+  const header = `${MAGIC} sha256=${sha256(line, "hex")}\n${line}\n`;
   const tmp = `${out}.partial-${process.pid}`;
   try {
     const ws = createWriteStream(tmp, { mode: 0o600, flags: "wx" });
@@ -90,7 +91,7 @@ export async function openBackupFile(file: string): Promise<OpenedBackup> {
       pos += bytesRead;
     }
     const line = Buffer.concat(chunks);
-    if (createHash("sha256").update(line).digest("hex") !== m[2]) throw new BackupFileError(`${file} is damaged: the manifest does not match its checksum`);
+    if (sha256(line, "hex") !== m[2]) throw new BackupFileError(`${file} is damaged: the manifest does not match its checksum`);
     const parsed = ZBackupManifest.safeParse(JSON.parse(line.toString("utf8")));
     if (!parsed.success) throw new BackupFileError(`${file} has a manifest this Talon does not understand (${parsed.error.issues[0]?.path.join(".")})`);
     manifest = parsed.data;

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import type { TokenResponse } from "../../lib/contract/auth";
 import type { AcceptInvitationRequest, CreateInvitationRequest, InvitationResponse } from "../../lib/contract/org";
 import { auditRow } from "../audit/writer";
@@ -11,12 +11,12 @@ import { issueSession } from "../identity/refresh";
 import { log } from "../log";
 import { quoteName } from "../mail/quote";
 import { isUniqueViolation } from "../secrets/repo";
+import { sha256 } from "../crypto/digest";
 
 export const INVITE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 const LIST_LIMIT = 500;
 
 /** Invitation tokens are 32 random bytes: a fast hash is enough, and only the hash is stored. */
-const hashOf = (token: string) => createHash("sha256").update(token).digest("hex");
 
 const badToken = () =>
   ApiError.badRequest("The invitation token is invalid, expired, revoked or already used", [{ field: "token", message: "invalid, expired, revoked or already used" }]);
@@ -71,7 +71,7 @@ export async function createInvitation(anyCtx: Ctx, input: CreateInvitationReque
         orgId,
         email: input.email,
         role: input.role,
-        tokenHash: hashOf(token),
+        tokenHash: sha256(token, "hex"),
         invitedBy: `user:${userId}`,
         expiresAt: new Date(Date.now() + INVITE_TTL_MS),
       },
@@ -138,7 +138,7 @@ export async function acceptInvitation(ctx: PublicCtx, input: AcceptInvitationRe
 /** The account creation behind `acceptInvitation`, without the API session (the dashboard signs in its own way). */
 export async function joinByInvitation(ctx: PublicCtx, input: AcceptInvitationRequest) {
   const invite = await ctx.rt.db.orgInvite.findUnique({
-    where: { tokenHash: hashOf(input.token) },
+    where: { tokenHash: sha256(input.token, "hex") },
     select: { id: true, orgId: true, email: true, role: true, expiresAt: true, acceptedAt: true },
   });
   if (!invite || invite.acceptedAt || invite.expiresAt.getTime() <= Date.now()) throw badToken();

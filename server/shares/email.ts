@@ -1,8 +1,9 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import { ApiError } from "../http/errors";
 import type { UserCtx } from "../http/principal";
 import { log } from "../log";
 import { quoteName } from "../mail/quote";
+import { sha256 } from "../crypto/digest";
 
 /**
  * `external_email` shares: the recipient has no account, so the share's link itself is the
@@ -12,7 +13,7 @@ import { quoteName } from "../mail/quote";
  * The sharer's own answer has the share page without the token: only the mailbox holds it.
  */
 export const newLinkToken = () => randomBytes(32).toString("base64url");
-export const linkTokenHash = (token: string) => createHash("sha256").update(token).digest("hex");
+export const linkTokenHash = (token: string) => sha256(token, "hex");
 
 /** Constant-time comparison of a presented token with the stored hash; a missing token never matches. */
 export function linkTokenMatches(storedHash: string | null, token: string | undefined): boolean {

@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
 import { WEBHOOK_EVENTS, type WebhookEventFilter } from "../../lib/contract/webhooks";
+import { sha256 } from "../crypto/digest";
 
 /**
  * What a webhook receives: events `{ id, type, created_at, org_id, data }`, batched as
@@ -34,7 +34,7 @@ export type AuditEventForSinks = {
 export type WebhookEvent = { id: string; type: string; created_at: string; org_id: string; data: Record<string, unknown> };
 
 /** `evt_` + 32 hex, from the event type and the id of what it is about. */
-export const eventIdFor = (type: string, sourceId: string) => `evt_${createHash("sha256").update(`${type}:${sourceId}`).digest("hex").slice(0, 32)}`;
+export const eventIdFor = (type: string, sourceId: string) => `evt_${sha256(`${type}:${sourceId}`, "hex").slice(0, 32)}`;
 
 /** The audit export's record shape (lib/contract/audit AuditExportRecord): the fields a chain check needs. */
 export function auditRecord(r: AuditEventForSinks) {
