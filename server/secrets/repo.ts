@@ -88,9 +88,13 @@ const READ_VERSION = readOne("$1", "$2", "$3", "$4");
 // PostgreSQL: the reads of one turn of the event loop in one statement (./read-batch's ReadBatch). Each
 // element runs the single read's joins as a LATERAL subquery, so every one is the same index lookups
 // whatever the batch's size; `n` is the element's position, and an element whose vault is not the
-// org's has no row.
-const READ_MANY = `SELECT q.n AS "n", r.*
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) WITH ORDINALITY AS q("orgId", "vaultId", path, version, n)
+// org's has no row. The arrays reach `unnest` through a subquery the planner keeps (OFFSET 0), so it
+// estimates ten elements whatever their number: a custom plan then looks no cheaper than the generic
+// one, and the prepared statement keeps its generic plan instead of being planned on every execution
+// (which cost more than running it: docs/perf/README.md, tests/db/generic-plans.test.ts).
+export const READ_MANY = `SELECT q.n AS "n", r.*
+  FROM (SELECT $1::text[] AS o, $2::text[] AS v, $3::text[] AS p, $4::int[] AS ver OFFSET 0) AS a
+  CROSS JOIN LATERAL unnest(a.o, a.v, a.p, a.ver) WITH ORDINALITY AS q("orgId", "vaultId", path, version, n)
   CROSS JOIN LATERAL (${readOne(`q."orgId"`, `q."vaultId"`, "q.path", `COALESCE(q.version, s."currentVersion")`)}) AS r`;
 
 type ReadKey = { orgId: string; vaultId: string; path: string; version: number | null };
@@ -381,7 +385,7 @@ const WRITE_VERSIONS = (append: boolean) => `WITH ins AS (
       : ""
   }
   FROM written w`;
-const WRITE_VERSIONS_ONLY = WRITE_VERSIONS(false);
+export const WRITE_VERSIONS_ONLY = WRITE_VERSIONS(false);
 const WRITE_VERSIONS_APPENDING = WRITE_VERSIONS(true);
 
 /**
