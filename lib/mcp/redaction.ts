@@ -9,6 +9,8 @@ export const REDACTED = "[REDACTED]";
 export const MIN_REDACTED_LENGTH = 4;
 /** From this many remembered values on, `text` first looks values up by their leading characters instead of searching for each. */
 const INDEXED_FROM = 16;
+const PAIR_BITS = 4096;
+const pairHash = (s: string, i: number) => ((s.charCodeAt(i) << 5) ^ s.charCodeAt(i + 1)) & (PAIR_BITS - 1);
 
 export class Redactor {
   private readonly values = new Set<string>();
@@ -16,6 +18,8 @@ export class Redactor {
   private ordered: string[] | null = null;
   /** The values by their first MIN_REDACTED_LENGTH characters: where a string holds none of those, no value can start. */
   private readonly byHead = new Map<string, string[]>();
+  /** One bit per hash of a value's first two characters (PAIR_BITS of them): most positions are ruled out without a slice. */
+  private readonly pairs = new Uint32Array(PAIR_BITS / 32);
 
   remember(value: string): void {
     if (typeof value !== "string" || value.length < MIN_REDACTED_LENGTH || this.values.has(value)) return;
@@ -24,6 +28,8 @@ export class Redactor {
     const same = this.byHead.get(head);
     if (same) same.push(value);
     else this.byHead.set(head, [value]);
+    const h = pairHash(value, 0);
+    this.pairs[h >>> 5]! |= 1 << (h & 31);
     this.ordered = null;
   }
 
@@ -48,9 +54,14 @@ export class Redactor {
     return out;
   }
 
-  /** Whether any remembered value occurs in `s`: at each position, only the values starting with the characters there. */
+  /**
+   * Whether any remembered value occurs in `s`: at each position whose two characters begin some value
+   * (by their hash: a collision only costs a lookup), only the values starting with the characters there.
+   */
   private containsAny(s: string): boolean {
     for (let i = 0, end = s.length - MIN_REDACTED_LENGTH; i <= end; i++) {
+      const h = pairHash(s, i);
+      if ((this.pairs[h >>> 5]! & (1 << (h & 31))) === 0) continue;
       const candidates = this.byHead.get(s.slice(i, i + MIN_REDACTED_LENGTH));
       if (candidates) for (const v of candidates) if (s.startsWith(v, i)) return true;
     }

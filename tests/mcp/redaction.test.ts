@@ -43,6 +43,29 @@ describe("Redactor", () => {
     expect(r.text("nothing here")).toBe("nothing here");
     expect(r.deep({ secret: ["tail end", { k: "value-p5-" }], n: 3 })).toEqual({ [REDACTED]: [`${REDACTED} end`, { k: REDACTED }], n: 3 });
   });
+
+  test("with hundreds of random values, any text is redacted exactly as the plain replacement does", () => {
+    // A fixed generator, so a failure can be replayed; the alphabet mixes ASCII, accents and a surrogate pair.
+    let seed = 12345;
+    const next = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const alphabet = ["a", "b", "c", "x", "Z", "0", "9", "-", "_", "/", "é", "✓", "\u{1D11E}", " ", "="];
+    const word = (len: number) => Array.from({ length: len }, () => alphabet[next(alphabet.length)]).join("");
+    const values = Array.from({ length: 300 }, () => word(4 + next(10)));
+    const r = new Redactor();
+    for (const v of values) r.remember(v);
+    const plain = (s: string) => [...new Set(values)].sort((a, b) => b.length - a.length).reduce((out, v) => out.split(v).join(REDACTED), s);
+    let redacted = 0;
+    for (let i = 0; i < 400; i++) {
+      const parts = Array.from({ length: 1 + next(6) }, () => (next(4) === 0 ? values[next(values.length)]! : word(next(12))));
+      const s = parts.join(next(2) ? "" : " ");
+      const want = plain(s);
+      if (want !== s) redacted++;
+      expect(r.text(s)).toBe(want);
+    }
+    // Both kinds were met: strings with a value in them and strings without.
+    expect(redacted).toBeGreaterThan(50);
+    expect(redacted).toBeLessThan(400);
+  });
 });
 
 let server: TestServer;
