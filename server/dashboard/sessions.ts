@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from "node:crypto";
+import { sha256 } from "../crypto/digest";
 import { ApiError } from "../http/errors";
 import type { OrgRole, PublicCtx, UserPrincipal } from "../http/principal";
 import { userActor } from "../identity/service";
 import type { Runtime } from "../runtime";
 import type { SessionSummary } from "../../lib/dashboard/sessions";
-import { sha256 } from "../crypto/digest";
 
 /**
  * Dashboard sessions. Every browser sign-in (password, password + TOTP, passkey) ends in a
@@ -25,7 +25,6 @@ const TICKET_PURPOSE = "signin_ticket:";
 
 export type SignInMethod = "password" | "password+totp" | "password+recovery_code" | "passkey" | "google" | "google+totp" | "google+recovery_code";
 export type SessionClient = { ip: string; userAgent: string };
-
 
 /** A ticket for `userId`, to be redeemed by `redeemTicket` within a minute. */
 export async function mintTicket(rt: Pick<Runtime, "db">, userId: string, method: SignInMethod): Promise<string> {

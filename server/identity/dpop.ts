@@ -2,10 +2,10 @@ import { createPublicKey, type JsonWebKey, type KeyObject } from "node:crypto";
 import { compactVerify, decodeProtectedHeader } from "jose";
 import { type DpopJwk, ZDpopJwk } from "../../lib/contract/auth";
 import type { Config } from "../config";
+import { sha256 } from "../crypto/digest";
 import type { Db } from "../db";
 import { ApiError } from "../http/errors";
 import { log } from "../log";
-import { sha256 } from "../crypto/digest";
 
 /**
  * DPoP (RFC 9449): an agent token bound to a key (`cnf.jkt`, the key's RFC 7638 thumbprint) is only

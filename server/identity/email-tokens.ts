@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import type { Db, Tx } from "../db";
 import { sha256 } from "../crypto/digest";
+import type { Db, Tx } from "../db";
 
 /**
  * Single-use tokens mailed to an address (verification, password reset): 32 random bytes, of which
@@ -9,7 +9,6 @@ import { sha256 } from "../crypto/digest";
 export const VERIFY_EMAIL_PURPOSE = "verify_email";
 export const RESET_PASSWORD_PURPOSE = "reset_password";
 export type EmailTokenPurpose = typeof VERIFY_EMAIL_PURPOSE | typeof RESET_PASSWORD_PURPOSE;
-
 
 export const newEmailToken = () => randomBytes(32).toString("base64url");
 

@@ -4,6 +4,7 @@ import type { LoginResponse } from "../../lib/contract/auth";
 import { cleanDisplayName } from "../../lib/contract/names";
 import { auditRow } from "../audit/writer";
 import { appendAudit } from "../audit/chain";
+import { sha256 } from "../crypto/digest";
 import { ApiError } from "../http/errors";
 import type { PublicCtx } from "../http/principal";
 import { isUniqueViolation } from "../secrets/repo";
@@ -11,7 +12,6 @@ import { recordAnonymousFailure } from "./failures";
 import { completeSignIn } from "./mfa";
 import { hashPassword } from "./passwords";
 import { revokeUserRefreshTokens } from "./refresh";
-import { sha256 } from "../crypto/digest";
 
 /**
  * Google sign-in with an ID token: verified here against the issuer's JWKS (RS256 pinned, issuer,

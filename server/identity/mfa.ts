@@ -3,6 +3,7 @@ import type { LoginResponse, MfaSetupResponse, MfaStatusResponse, TokenResponse 
 import { hit, release } from "../abuse/counters";
 import { auditRow } from "../audit/writer";
 import { appendAudit } from "../audit/chain";
+import { sha256 } from "../crypto/digest";
 import { encodeAad } from "../crypto/envelope";
 import { ApiError } from "../http/errors";
 import { type Ctx, type PublicCtx, requireInteractiveUser, requireUser, type UserCtx } from "../http/principal";
@@ -11,7 +12,6 @@ import type { Runtime } from "../runtime";
 import { recordAnonymousFailure } from "./failures";
 import { issueSession } from "./refresh";
 import { base32Encode, matchTotp, newTotpSecret, otpauthUri } from "./totp";
-import { sha256 } from "../crypto/digest";
 
 /**
  * TOTP second factor. The secret is sealed by the keystore (AES-GCM under the master key, associated

@@ -2,6 +2,7 @@ import type { ResetPasswordRequest } from "../../lib/contract/auth";
 import { hit } from "../abuse/counters";
 import { appendAudit } from "../audit/chain";
 import { auditRow } from "../audit/writer";
+import { sha256 } from "../crypto/digest";
 import type { Tx } from "../db";
 import { ApiError } from "../http/errors";
 import type { PublicCtx } from "../http/principal";
@@ -9,7 +10,6 @@ import { log } from "../log";
 import { newEmailToken, RESET_PASSWORD_PURPOSE, storeEmailToken, tokenLink, VERIFY_EMAIL_PURPOSE } from "./email-tokens";
 import { hashPassword } from "./passwords";
 import { revokeUserRefreshTokens } from "./refresh";
-import { sha256 } from "../crypto/digest";
 
 export const RESET_TOKEN_TTL_MS = 30 * 60 * 1000;
 /** Reset mails per address per hour: enough for a person, too few to bomb a mailbox with. */

@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
 import argon2 from "argon2";
 import { hit, release } from "../abuse/counters";
+import { sha256 } from "../crypto/digest";
 import { ApiError } from "../http/errors";
 import { ipBucketKey } from "../http/rate-limit";
 import type { Runtime } from "../runtime";
-import { sha256 } from "../crypto/digest";
 
 /**
  * Argon2id with OWASP's first recommended parameter set (m = 19 MiB, t = 2, p = 1). argon2 hashes in

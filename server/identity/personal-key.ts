@@ -1,3 +1,4 @@
+import { sha256 } from "../crypto/digest";
 
 /**
  * Personal API keys: `1ck_` + 32 random bytes (base64url, 43 characters). The first 12 characters
@@ -5,7 +6,6 @@
  * as its SHA-256 — 256 random bits need no slow hash, and a fast one keeps every request cheap.
  */
 export const PERSONAL_KEY_PREFIX = "1ck_";
-import { sha256 } from "../crypto/digest";
 const KEY_FORMAT = /^1ck_[A-Za-z0-9_-]{43}$/;
 const LOOKUP_CHARS = 12;
 

@@ -2,11 +2,11 @@ import { randomBytes, randomUUID } from "node:crypto";
 import type { TokenResponse } from "../../lib/contract/auth";
 import { auditRow } from "../audit/writer";
 import { appendAudit } from "../audit/chain";
+import { sha256 } from "../crypto/digest";
 import type { Db, Tx } from "../db";
 import { ApiError } from "../http/errors";
 import type { PublicCtx } from "../http/principal";
 import type { Runtime } from "../runtime";
-import { sha256 } from "../crypto/digest";
 
 /**
  * Rotating refresh tokens: 32 random bytes (base64url), stored only as their SHA-256, valid 30 days.

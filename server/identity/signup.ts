@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { SignupRequest, SignupResponse, TokenResponse, VerifyEmailRequest } from "../../lib/contract/auth";
 import { appendAudit } from "../audit/chain";
 import { auditRow } from "../audit/writer";
+import { sha256 } from "../crypto/digest";
 import type { Tx } from "../db";
 import { ApiError } from "../http/errors";
 import type { PublicCtx } from "../http/principal";
@@ -13,7 +14,6 @@ import { replacePassword } from "./password-reset";
 import { hashPassword } from "./passwords";
 import { issueSession } from "./refresh";
 import { userActor } from "./service";
-import { sha256 } from "../crypto/digest";
 
 /**
  * Sign-up and email verification, built so that signing up with someone else's address gains nothing:

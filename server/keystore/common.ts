@@ -1,6 +1,6 @@
 import { createPublicKey, randomBytes, verify } from "node:crypto";
-import { type Keystore, KeystoreIntegrityError } from "./types";
 import { sha256 } from "../crypto/digest";
+import { type Keystore, KeystoreIntegrityError } from "./types";
 
 /** Both providers write wrapped keys as `[format 0x01][12-byte IV][ciphertext + 16-byte tag]`. */
 export const BLOB_FORMAT = Buffer.from([0x01]);

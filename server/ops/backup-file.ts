@@ -3,8 +3,8 @@ import { createReadStream, createWriteStream, type ReadStream } from "node:fs";
 import { open, rename, rm, stat } from "node:fs/promises";
 import { once } from "node:events";
 import { pipeline } from "node:stream/promises";
-import { type BackupManifest, ZBackupManifest } from "./manifest";
 import { sha256 } from "../crypto/digest";
+import { type BackupManifest, ZBackupManifest } from "./manifest";
 
 /**
  * The backup file: one file, readable with a text editor up to its payload.

@@ -3,6 +3,7 @@ import type { TokenResponse } from "../../lib/contract/auth";
 import type { AcceptInvitationRequest, CreateInvitationRequest, InvitationResponse } from "../../lib/contract/org";
 import { auditRow } from "../audit/writer";
 import { appendAudit } from "../audit/chain";
+import { sha256 } from "../crypto/digest";
 import { ApiError } from "../http/errors";
 import { type Ctx, type OrgRole, type PublicCtx, requireInteractiveUser, requireUser, type UserCtx } from "../http/principal";
 import { hashPassword } from "../identity/passwords";
@@ -11,7 +12,6 @@ import { issueSession } from "../identity/refresh";
 import { log } from "../log";
 import { quoteName } from "../mail/quote";
 import { isUniqueViolation } from "../secrets/repo";
-import { sha256 } from "../crypto/digest";
 
 export const INVITE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 const LIST_LIMIT = 500;

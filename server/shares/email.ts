@@ -1,9 +1,9 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
+import { sha256 } from "../crypto/digest";
 import { ApiError } from "../http/errors";
 import type { UserCtx } from "../http/principal";
 import { log } from "../log";
 import { quoteName } from "../mail/quote";
-import { sha256 } from "../crypto/digest";
 
 /**
  * `external_email` shares: the recipient has no account, so the share's link itself is the
