@@ -60,7 +60,6 @@ export function thumbprintOfBodyKey(jwk: DpopJwk): string {
   return jwkThumbprint(jwk);
 }
 
-const sha256b64url = (s: string) => sha256(s, "base64url");
 const upperEscapes = (s: string) => s.replace(/%[0-9a-f]{2}/gi, (m) => m.toUpperCase());
 const isLoopbackIp = (ip: string) => ip === "::1" || /^(::ffff:)?127\./.test(ip);
 const isLoopbackHost = (host: string) => host === "localhost" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
@@ -130,11 +129,11 @@ async function checkProof(config: Config, req: DpopRequest, expect: { jkt?: stri
   if (typeof iat !== "number" || !Number.isFinite(iat) || iat > now + DPOP_PROOF_MAX_FUTURE_SECONDS || iat < now - DPOP_PROOF_MAX_AGE_SECONDS) {
     throw new DpopProofError(`the proof's iat must be within ${DPOP_PROOF_MAX_AGE_SECONDS} s of the server's time`);
   }
-  if (expect.accessToken !== undefined && ath !== sha256b64url(expect.accessToken)) {
+  if (expect.accessToken !== undefined && ath !== sha256(expect.accessToken, "base64url")) {
     throw new DpopProofError("the proof's ath must be the SHA-256 (base64url) of the access token");
   }
   // Keyed by key and jti, hashed: the table holds no caller-chosen text, and every row is one size.
-  return { jkt, replayKey: REPLAY_KEY_PREFIX + sha256b64url(`${jkt}:${jti}`), expiresAtMs: (Math.floor(iat) + DPOP_PROOF_MAX_AGE_SECONDS + 1) * 1000 };
+  return { jkt, replayKey: REPLAY_KEY_PREFIX + sha256(`${jkt}:${jti}`, "base64url"), expiresAtMs: (Math.floor(iat) + DPOP_PROOF_MAX_AGE_SECONDS + 1) * 1000 };
 }
 
 let lastPrune = 0;

@@ -8,7 +8,7 @@ import { ApiError } from "../http/errors";
 import type { PublicCtx } from "../http/principal";
 import { log } from "../log";
 import { newEmailToken, RESET_PASSWORD_PURPOSE, storeEmailToken, tokenLink, VERIFY_EMAIL_PURPOSE } from "./email-tokens";
-import { hashPassword } from "./passwords";
+import { emailDigest, hashPassword } from "./passwords";
 import { revokeUserRefreshTokens } from "./refresh";
 
 export const RESET_TOKEN_TTL_MS = 30 * 60 * 1000;
@@ -55,8 +55,7 @@ export async function forgotPassword(ctx: PublicCtx, email: string): Promise<{ m
 }
 
 async function sendResetLink(ctx: PublicCtx, email: string): Promise<void> {
-  const digest = sha256(email, "hex").slice(0, 32);
-  const { count } = await hit(ctx.rt.db, `reset:mail:${digest}`, HOUR_MS);
+  const { count } = await hit(ctx.rt.db, `reset:mail:${emailDigest(email)}`, HOUR_MS);
   if (count > RESET_MAILS_PER_HOUR) return;
   const user = await ctx.rt.db.user.findUnique({ where: { email }, select: { id: true } });
   if (!user) return;

@@ -110,9 +110,10 @@ export async function verifyPassword(hash: string | null, password: string): Pro
 }
 
 const HOUR_MS = 60 * 60 * 1000;
-const digest = (s: string) => sha256(s, "hex").slice(0, 32);
+/** An address as an abuse counter's key: its digest, so the counters table never holds the address. */
+export const emailDigest = (email: string) => sha256(email, "hex").slice(0, 32);
 /** Keyed by the address as typed (normalised), not the user id: unknown addresses are limited alike. */
-export const accountFailureKey = (email: string) => `login:account:${digest(email)}`;
+export const accountFailureKey = (email: string) => `login:account:${emailDigest(email)}`;
 /** An IPv6 client usually holds a whole /64: it gets one budget, as with the request rate limits. */
 export const ipFailureKey = (ip: string) => `login:ip:${ipBucketKey(ip)}`;
 

@@ -9,6 +9,10 @@ import { MIN_REDACTED_LENGTH, REDACTED, Redactor } from "../../lib/mcp/redaction
 import { startTestServer, type TestServer } from "../helpers/server";
 import { agentWithVault, call, connectHttp, connectStdio, NO_LIMITS } from "./helpers";
 
+/** The replacement Redactor always made: every distinct value, longest first, on the result so far. */
+const plainRedaction = (values: string[], s: string) =>
+  [...new Set(values)].sort((a, b) => b.length - a.length).reduce((out, v) => out.split(v).join(REDACTED), s);
+
 describe("Redactor", () => {
   test("replaces remembered values anywhere, keys included, longest first; short values are left alone", () => {
     const r = new Redactor();
@@ -27,8 +31,7 @@ describe("Redactor", () => {
     for (let i = 0; i < 40; i++) values.push(`value-p${i}-${"x".repeat(i % 5)}`);
     const r = new Redactor();
     for (const v of values) r.remember(v);
-    // The replacement Redactor always made: every value longest first, on the result so far.
-    const plain = (s: string) => [...values].sort((a, b) => b.length - a.length).reduce((out, v) => out.split(v).join(REDACTED), s);
+    const plain = (s: string) => plainRedaction(values, s);
     const inputs = [
       "nothing here",
       "secre",
@@ -53,7 +56,7 @@ describe("Redactor", () => {
     const values = Array.from({ length: 300 }, () => word(4 + next(10)));
     const r = new Redactor();
     for (const v of values) r.remember(v);
-    const plain = (s: string) => [...new Set(values)].sort((a, b) => b.length - a.length).reduce((out, v) => out.split(v).join(REDACTED), s);
+    const plain = (s: string) => plainRedaction(values, s);
     let redacted = 0;
     for (let i = 0; i < 400; i++) {
       const parts = Array.from({ length: 1 + next(6) }, () => (next(4) === 0 ? values[next(values.length)]! : word(next(12))));
