@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { buildState, ROOT } from "./build-state.mjs";
@@ -43,10 +43,62 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Builds when the build is missing or stale; throws with the tail of the build output when it fails. */
+const BUILD_LOCK = path.join(ROOT, ".next-build.lock");
+const BUILD_WAIT_MS = 20 * 60_000;
+
+/**
+ * The right to build, across processes: test files run in parallel workers, and two `next build`s in
+ * one checkout refuse each other ("Another next build process is already running"). The lock file
+ * holds its owner's pid; one whose owner is gone is taken over. Returns the release function.
+ */
+function takeBuildLock(): () => void {
+  const until = Date.now() + BUILD_WAIT_MS;
+  for (;;) {
+    try {
+      writeFileSync(BUILD_LOCK, String(process.pid), { flag: "wx" });
+      return () => rmSync(BUILD_LOCK, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+    let owner: number;
+    let age: number;
+    try {
+      owner = Number(readFileSync(BUILD_LOCK, "utf8"));
+      age = Date.now() - statSync(BUILD_LOCK).mtimeMs;
+    } catch {
+      continue; // released meanwhile: try again
+    }
+    // An empty file is a lock being written (its owner's pid follows at once), unless it stays empty.
+    if (owner > 0 ? !alive(owner) : age > 5_000) rmSync(BUILD_LOCK, { force: true });
+    else if (Date.now() > until) throw new Error(`Waited ${BUILD_WAIT_MS / 60_000} min for another process's build (${BUILD_LOCK})`);
+    else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Builds when the build is missing or stale (one build at a time across processes); throws with the tail of the build output when it fails. */
 export function ensureBuild(): void {
   if (process.env.TALON_TEST_BUILD_FAILED) throw new Error("The production build failed earlier in this run (see its output above)");
   if (buildState() === "current") return;
+  const release = takeBuildLock();
+  try {
+    // Another process may have built while this one waited.
+    if (buildState() === "current") return;
+    build();
+  } finally {
+    release();
+  }
+}
+
+function build(): void {
   const r = spawnSync(process.execPath, [path.join(ROOT, "scripts/build.mjs")], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
   if (r.status !== 0) {
     const tail = `${r.stdout ?? ""}${r.stderr ?? ""}`.trim().split("\n").slice(-30).join("\n");
