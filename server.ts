@@ -10,6 +10,7 @@ import { createServer as createTlsServer } from "node:https";
 import path from "node:path";
 import { createApiApp } from "./server/api/app";
 import { type Config, ConfigError, loadConfig } from "./server/config";
+import { claimSqliteDatabase, SqliteInUseError } from "./server/db/sqlite-owner";
 import { CLIENT_IP_HEADER, resolveClientIp } from "./server/http/client-ip";
 import { createDispatcher } from "./server/http/node-listener";
 import { strictTransportSecurity } from "./server/http/security-headers";
@@ -122,6 +123,16 @@ async function main() {
   } catch (e) {
     if (e instanceof ConfigError) fail(e.message);
     throw e;
+  }
+
+  // Before anything touches the data dir: a second server on the same SQLite database stops here.
+  if (config.dialect === "sqlite") {
+    try {
+      claimSqliteDatabase(config.databaseUrl);
+    } catch (e) {
+      if (e instanceof SqliteInUseError) fail(e.message);
+      throw e;
+    }
   }
 
   // A self-hoster's first start: SoftHSM2 with no token in the data dir gets one, its PIN in a 0600

@@ -1,6 +1,6 @@
-import path from "node:path";
 import pg from "pg";
 import { log } from "../log";
+import { sqliteFileOf } from "./sqlite-owner";
 
 /**
  * Invalidation of the in-process caches of principal state, policies, IP rules and hosted MCP's vault
@@ -72,7 +72,7 @@ const shared = (gs[SHARED] ??= new Map<string, Shared>());
  */
 export async function acquireInvalidation(url: string): Promise<{ inv: Invalidation; release(): Promise<void> }> {
   const postgres = !url.startsWith("file:");
-  const key = postgres ? url : path.resolve(url.slice("file:".length).split("?")[0]!);
+  const key = postgres ? url : sqliteFileOf(url);
   let s = shared.get(key);
   if (!s) {
     const inv = new Invalidation(!postgres);

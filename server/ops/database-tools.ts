@@ -1,5 +1,4 @@
 import { spawn, spawnSync } from "node:child_process";
-import path from "node:path";
 import type { Readable } from "node:stream";
 
 /**
@@ -7,9 +6,7 @@ import type { Readable } from "node:stream";
  * (pg_dump, pg_restore) run without a password on their command line, where every local user could
  * read it in /proc.
  */
-export function sqliteFileOf(databaseUrl: string): string {
-  return path.resolve(databaseUrl.slice("file:".length).split("?", 1)[0]!);
-}
+export { sqliteFileOf } from "../db/sqlite-owner";
 
 /** Query parameters libpq understands; Prisma-only ones (schema, connection_limit, …) are dropped. */
 const LIBPQ_PARAMS = new Set(["sslmode", "sslcert", "sslkey", "sslrootcert", "sslcrl", "sslpassword", "application_name", "connect_timeout", "options", "target_session_attrs", "host", "port", "dbname", "user", "passfile", "gssencmode", "channel_binding"]);

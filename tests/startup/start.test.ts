@@ -168,6 +168,19 @@ describe("production start-up", () => {
     expect((await api(p.url, "GET", "/v1/vaults", undefined, firstToken)).status).toBe(200);
   });
 
+  test.skipIf(testDialect !== "sqlite")("a second server on a SQLite database in use stops at once with one line naming it; the first keeps serving", async () => {
+    const first = restarted!;
+    const p = await start(a.dataDir, a.env);
+    expect(await p.exited).toBe(1);
+    const out = p.output();
+    expect(outputLines(out)).toEqual([expect.stringMatching(/^talon: another Talon server is using the database .*: one server per SQLite database/)]);
+    expect(out).toContain(path.join(a.dataDir, "talon.db"));
+    // Not the migrator's busy timeout on the first server's lock, in the schema engine's words.
+    expect(out).not.toMatch(/SocketTimeout|WASM_ERROR/);
+    expect(first.child.exitCode).toBeNull();
+    expect((await api(first.url, "GET", "/v1/vaults", undefined, firstToken)).status).toBe(200);
+  });
+
   test("two instances run side by side on their own ports, data dirs and tokens", async () => {
     const first = restarted;
     expect(first?.child.exitCode).toBeNull();
