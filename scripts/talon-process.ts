@@ -60,13 +60,13 @@ function takeBuildLock(): () => void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
     }
-    let owner: number;
-    let age: number;
+    let owner = Number.NaN;
+    let age = 0;
     try {
       owner = Number(readFileSync(BUILD_LOCK, "utf8"));
       age = Date.now() - statSync(BUILD_LOCK).mtimeMs;
     } catch {
-      continue; // released meanwhile: try again
+      // Released meanwhile (the next turn takes it), or unreadable: wait, within the bound.
     }
     // An empty file is a lock being written (its owner's pid follows at once), unless it stays empty.
     if (owner > 0 ? !alive(owner) : age > 5_000) rmSync(BUILD_LOCK, { force: true });

@@ -8,6 +8,9 @@ export function sqliteFileOf(databaseUrl: string): string {
 
 export class SqliteInUseError extends Error {}
 
+// Referenced for the life of the process: the lock lasts as long as its connection.
+const held: Database.Database[] = [];
+
 /**
  * One Talon server per SQLite database, enforced. The write gate and the caches of principals,
  * policies and IP rules are per process (./invalidation.ts): a second server on the same file would
@@ -39,6 +42,3 @@ export function claimSqliteDatabase(databaseUrl: string): void {
   }
   held.push(db);
 }
-
-// Referenced for the life of the process: the lock lasts as long as its connection.
-const held: Database.Database[] = [];
