@@ -6,10 +6,11 @@ import { createGzip } from "node:zlib";
 import Database from "better-sqlite3";
 import pg from "pg";
 import type { Config } from "../config";
+import { sqliteFileOf } from "../db/sqlite-owner";
 import { masterLabel } from "../keystore/pkcs11";
 import { TALON_VERSION } from "../version";
 import { BackupFileError, sha256File, writeBackupFile } from "./backup-file";
-import { libpqTarget, runTool, sqliteFileOf, toolVersion } from "./database-tools";
+import { libpqTarget, runTool, toolVersion } from "./database-tools";
 import type { BackupManifest, BackupPart, SnapshotFacts } from "./manifest";
 import { snapshotFacts } from "./manifest";
 

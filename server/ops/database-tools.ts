@@ -2,11 +2,10 @@ import { spawn, spawnSync } from "node:child_process";
 import type { Readable } from "node:stream";
 
 /**
- * The database side of backups: where a SQLite URL's file is, and PostgreSQL's client tools
- * (pg_dump, pg_restore) run without a password on their command line, where every local user could
- * read it in /proc.
+ * The database side of backups: PostgreSQL's client tools (pg_dump, pg_restore) run without a
+ * password on their command line, where every local user could read it in /proc. (A SQLite URL's
+ * file: ../db/sqlite-owner's sqliteFileOf.)
  */
-export { sqliteFileOf } from "../db/sqlite-owner";
 
 /** Query parameters libpq understands; Prisma-only ones (schema, connection_limit, …) are dropped. */
 const LIBPQ_PARAMS = new Set(["sslmode", "sslcert", "sslkey", "sslrootcert", "sslcrl", "sslpassword", "application_name", "connect_timeout", "options", "target_session_attrs", "host", "port", "dbname", "user", "passfile", "gssencmode", "channel_binding"]);

@@ -6,8 +6,9 @@ import { createGunzip } from "node:zlib";
 import Database from "better-sqlite3";
 import pg from "pg";
 import type { Config } from "../config";
+import { sqliteFileOf } from "../db/sqlite-owner";
 import { BackupFileError, openBackupFile, type OpenedBackup } from "./backup-file";
-import { libpqTarget, runTool, sqliteFileOf, toolVersion } from "./database-tools";
+import { libpqTarget, runTool, toolVersion } from "./database-tools";
 import { type BackupManifest, factsMismatch, snapshotFacts } from "./manifest";
 
 /**
