@@ -9,6 +9,8 @@ export default defineConfig({
     // Each test file in its own process: PKCS#11 library state and SOFTHSM2_CONF are process-wide.
     pool: "forks",
     isolate: true,
+    // Each file's worker records which file it runs, for npm test's watchdog (scripts/test-watchdog.mjs).
+    setupFiles: ["tests/helpers/progress-setup.ts"],
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 120_000,

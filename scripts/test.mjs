@@ -3,12 +3,13 @@
 // tests), then vitest on SQLite and — when TEST_DATABASE_URL is set — again on PostgreSQL. Ends with
 // one line "N passed, N failed" over everything (each check counts as one test). Extra arguments go
 // to vitest (`npm test -- tests/api`).
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { buildState, ROOT } from "./build-state.mjs";
 import { ensureSystemPackages, SystemDepsError } from "./system-deps.mjs";
+import { watchTestFiles } from "./test-watchdog.mjs";
 
 const vitestArgs = process.argv.slice(2);
 const totals = { passed: 0, failed: 0 };
@@ -85,14 +86,32 @@ if (buildState() !== "current") {
   if (!ok) buildEnv.TALON_TEST_BUILD_FAILED = "1";
 }
 
-// 4. vitest, once per database.
-function vitest(label, env) {
+// 4. vitest, once per database. No test file runs anywhere near this long (the slowest take about two
+// minutes): one that does is stuck where vitest's own timeouts cannot reach (scripts/test-watchdog.mjs).
+const HUNG_FILE_MS = Number(process.env.TALON_TEST_HUNG_FILE_MINUTES ?? 15) * 60_000;
+
+async function vitest(label, env) {
   const dir = mkdtempSync(path.join(tmpdir(), "talon-vitest-"));
   const out = path.join(dir, "report.json");
+  const progress = path.join(dir, "progress");
+  mkdirSync(progress);
   console.error(`\n▸ vitest (${label})`);
-  timed(`vitest ${label}`, () =>
-    run(process.execPath, [path.join(ROOT, "node_modules/vitest/vitest.mjs"), "run", "--reporter=default", "--reporter=json", `--outputFile.json=${out}`, ...vitestArgs], env),
-  );
+  const stopWatching = watchTestFiles(progress, { limitMs: HUNG_FILE_MS, root: ROOT });
+  const t = Date.now();
+  const failedBefore = totals.failed;
+  const exit = await new Promise((resolve) => {
+    const args = [path.join(ROOT, "node_modules/vitest/vitest.mjs"), "run", "--reporter=default", "--reporter=json", `--outputFile.json=${out}`, ...vitestArgs];
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      stdio: "inherit",
+      env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", TALON_TEST_PROGRESS_DIR: progress, ...env },
+    });
+    child.on("exit", (code, signal) => resolve(code ?? signal));
+    child.on("error", (e) => resolve(e.message));
+  });
+  const hung = stopWatching();
+  for (const file of hung) record(`${label}: ${file} (hung: killed by the watchdog, see its report above)`, false);
+  timings.push(`vitest ${label} ${((Date.now() - t) / 1000).toFixed(1)} s`);
   try {
     const report = JSON.parse(readFileSync(out, "utf8"));
     totals.passed += report.numPassedTests;
@@ -105,6 +124,8 @@ function vitest(label, env) {
         failures.push(`${label}: ${path.relative(ROOT, file.name)} (${(file.message ?? "failed to run").split("\n")[0]})`);
       }
     }
+    // Errors outside any test (an unhandled rejection, a worker that died) fail vitest without a failed test.
+    if (exit !== 0 && totals.failed === failedBefore) record(`vitest ${label} (exited ${exit}: errors outside the tests, see above)`, false);
   } catch {
     record(`vitest ${label} (no report: vitest crashed)`, false);
   } finally {
@@ -112,8 +133,8 @@ function vitest(label, env) {
   }
 }
 
-vitest("sqlite", { ...buildEnv, TALON_TEST_DB: "sqlite" });
-if (pgUrl) vitest("postgres", { ...buildEnv, TALON_TEST_DB: "postgres", TEST_DATABASE_URL: pgUrl });
+await vitest("sqlite", { ...buildEnv, TALON_TEST_DB: "sqlite" });
+if (pgUrl) await vitest("postgres", { ...buildEnv, TALON_TEST_DB: "postgres", TEST_DATABASE_URL: pgUrl });
 else console.error("\nTEST_DATABASE_URL is not set: skipped the PostgreSQL run");
 
 console.error(`\nTimings: ${timings.join(", ")}`);
