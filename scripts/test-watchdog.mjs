@@ -67,7 +67,8 @@ function tree(pid, children, depth = 0) {
 
 /**
  * Starts watching `dir` (the workers' records). Returns stop(), which removes the records and returns
- * the files it killed (relative to `root`): vitest has no result for them, so the caller fails them.
+ * the files it killed (relative to `root`, each with where it was stuck): vitest has no result for
+ * them, so the caller fails them.
  */
 export function watchTestFiles(dir, { limitMs, root, log = (s) => console.error(s), everyMs = 15_000 }) {
   const reported = new Set();
@@ -89,10 +90,12 @@ export function watchTestFiles(dir, { limitMs, root, log = (s) => console.error(
       const ranMs = Date.now() - Number(since);
       if (!(ranMs > limitMs) || reported.has(name)) continue;
       reported.add(name);
-      killed.push(path.relative(root, file));
       const children = childrenByParent();
+      // One line for the run's summary: where the worker's main thread waits, and its children.
+      const kids = (children.get(pid) ?? []).map((c) => `${read(`/proc/${c}/cmdline`).replaceAll("\0", " ").slice(0, 60).trim()} in ${read(`/proc/${c}/wchan`)}`);
+      killed.push(`${path.relative(root, file)} (main thread in ${read(`/proc/${pid}/wchan`)}${kids.length ? `; children: ${kids.join(", ")}` : ""})`);
       const lines = [
-        `\n▸ watchdog: ${killed.at(-1)} has run for ${Math.round(ranMs / 60_000)} min (limit ${limitMs / 60_000}); its worker and what each process waits on:`,
+        `\n▸ watchdog: ${path.relative(root, file)} has run for ${Math.round(ranMs / 60_000)} min (limit ${limitMs / 60_000}); its worker and what each process waits on:`,
         ...tree(pid, children),
       ];
       try {

@@ -110,7 +110,7 @@ async function vitest(label, env) {
     child.on("error", (e) => resolve(e.message));
   });
   const hung = stopWatching();
-  for (const file of hung) record(`${label}: ${file} (hung: killed by the watchdog, see its report above)`, false);
+  for (const file of hung) record(`${label}: ${file}: hung, killed by the watchdog (its report is above)`, false);
   timings.push(`vitest ${label} ${((Date.now() - t) / 1000).toFixed(1)} s`);
   try {
     const report = JSON.parse(readFileSync(out, "utf8"));
