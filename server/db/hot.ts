@@ -97,7 +97,21 @@ function connectionUnavailable(): Error {
   return Object.assign(new Error("The database connection is closed"), { code: "ECONNRESET" });
 }
 
-type Prepared = { stmt: BetterSqlite3.Statement; order: number[] };
+/** `row`: the statement's rows as objects, for one that returns data (see rowBuilder). */
+type Prepared = { stmt: BetterSqlite3.Statement; order: number[]; row: ((values: unknown[]) => HotRow) | null };
+
+/**
+ * Rows as objects, built here rather than by better-sqlite3, whose statements return arrays (`raw`): the
+ * driver sets each column of each row as a property through V8's API, a third of a 20-column secret
+ * read's statement, while an object literal of the statement's column names is one allocation of a shape
+ * V8 already knows (docs/perf: 10.5 → 7.7 µs a read). The names are the statement's, each JSON-quoted
+ * into the literal, so a name is only ever a string key; a later duplicate wins, as in the driver's
+ * objects. `__proto__` would set the prototype in a literal, so it is refused (no statement here names it).
+ */
+function rowBuilder(columns: readonly string[]): (values: unknown[]) => HotRow {
+  if (columns.includes("__proto__")) throw new Error("A hot-path statement may not name a column __proto__");
+  return new Function("v", `return {${columns.map((n, i) => `${JSON.stringify(n)}: v[${i}]`).join(", ")}};`) as (values: unknown[]) => HotRow;
+}
 
 /** `$1 … $n` → `?` in order of appearance, with the parameter index each `?` takes. */
 function positional(sql: string): { sql: string; order: number[] } {
@@ -132,12 +146,24 @@ class SqliteHot implements HotSql {
     if (!p) {
       const { sql: text, order } = positional(sql);
       const stmt = conn.prepare(text);
-      // Epoch-ms timestamps and counters fit in a double; the adapter's connection default is BigInt.
-      if (stmt.reader) stmt.safeIntegers(false);
-      p = { stmt, order };
+      let row = null;
+      if (stmt.reader) {
+        // Epoch-ms timestamps and counters fit in a double; the adapter's connection default is BigInt.
+        stmt.safeIntegers(false);
+        stmt.raw(true);
+        row = rowBuilder(stmt.columns().map((c) => c.name));
+      }
+      p = { stmt, order, row };
       byName.set(name, p);
     }
     return p;
+  }
+
+  /** Every row of a prepared statement that returns data, as objects. */
+  private rows(p: Prepared, params: readonly unknown[]): HotRow[] {
+    // The driver refuses `all` on a statement that returns no data, so `row` is there past this line.
+    const values = p.stmt.all(...bind(p, params)) as unknown[][];
+    return values.map(p.row as (values: unknown[]) => HotRow);
   }
 
   /** The connections Prisma has open now, or fresh ones Prisma opens for us (an outage throws). */
@@ -147,8 +173,7 @@ class SqliteHot implements HotSql {
   }
 
   private allOn(conn: BetterSqlite3.Database, name: string, sql: string, params: readonly unknown[]): HotRow[] {
-    const p = this.statement(conn, name, sql);
-    return p.stmt.all(...bind(p, params)) as HotRow[];
+    return this.rows(this.statement(conn, name, sql), params);
   }
 
   /**
@@ -161,7 +186,7 @@ class SqliteHot implements HotSql {
   private readOn(c: SqliteConnections, name: string, sql: string, params: readonly unknown[]): HotRow[] {
     if (!c.gate.busy && !c.writer.inTransaction) {
       const p = this.statement(c.writer, name, sql);
-      if (p.stmt.readonly) return p.stmt.all(...bind(p, params)) as HotRow[];
+      if (p.stmt.readonly) return this.rows(p, params);
     }
     return this.allOn(c.reader, name, sql, params);
   }
