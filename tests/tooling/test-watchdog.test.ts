@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -16,6 +16,18 @@ function stuckWorker() {
   return spawn(process.execPath, ["-e", code], { stdio: "ignore" });
 }
 
+/** Until the stand-in's main thread is blocked and its child started (a loaded machine may take seconds). */
+async function blocked(pid: number) {
+  const read = (f: string) => {
+    try {
+      return readFileSync(f, "utf8");
+    } catch {
+      return "";
+    }
+  };
+  await expect.poll(() => read(`/proc/${pid}/wchan`).startsWith("futex") && read(`/proc/${pid}/task/${pid}/children`).trim() !== "", { timeout: 20_000 }).toBe(true);
+}
+
 const exited = (p: ReturnType<typeof spawn>) => new Promise<string | null>((resolve) => p.once("exit", (_code, signal) => resolve(signal)));
 
 describe("npm test's watchdog", () => {
@@ -23,7 +35,7 @@ describe("npm test's watchdog", () => {
     dir = mkdtempSync(path.join(tmpdir(), "talon-watchdog-"));
     const worker = stuckWorker();
     const done = exited(worker);
-    await new Promise((r) => setTimeout(r, 600));
+    await blocked(worker.pid!);
     writeFileSync(path.join(dir, String(worker.pid)), `${Date.now() - 120_000}\t${path.join(ROOT, "tests/api/example.test.ts")}`);
     const reports: string[] = [];
     const stop = watchTestFiles(dir, { limitMs: 60_000, root: ROOT, everyMs: 100, log: (s) => reports.push(s) });
@@ -39,12 +51,12 @@ describe("npm test's watchdog", () => {
   it("leaves a file within its limit running, and forgets the records of processes that ended", async () => {
     dir = mkdtempSync(path.join(tmpdir(), "talon-watchdog-"));
     const worker = stuckWorker();
-    await new Promise((r) => setTimeout(r, 600));
+    await blocked(worker.pid!);
     writeFileSync(path.join(dir, String(worker.pid)), `${Date.now()}\ttests/a.test.ts`);
     writeFileSync(path.join(dir, "999999999"), `${Date.now() - 3_600_000}\ttests/ended.test.ts`);
     const stop = watchTestFiles(dir, { limitMs: 60_000, root: ROOT, everyMs: 100, log: () => {} });
-    await new Promise((r) => setTimeout(r, 500));
-    expect(readdirSync(dir)).toEqual([String(worker.pid)]);
+    await expect.poll(() => readdirSync(dir)).toEqual([String(worker.pid)]);
+    await new Promise((r) => setTimeout(r, 300));
     expect(worker.exitCode).toBeNull();
     expect(stop()).toEqual([]);
     const gone = exited(worker);
