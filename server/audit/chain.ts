@@ -41,8 +41,13 @@ export type StoredAuditEvent = AuditRowInput & { seq: number | null; prevHash: s
  * alike, and no key ordering question arises. The leading 1 is the encoding's version.
  */
 export function canonicalEncoding(row: AuditRowInput & ChainedFields): string {
+  return encodingAt(row, row.seq, row.prevHash);
+}
+
+/** `row`'s canonical encoding with the chain fields given apart (chainOnto: no row object is built to hash). */
+function encodingAt(row: AuditRowInput, seq: number, prevHash: string): string {
   const [before, between] = encodingAround(row);
-  return `${before}${row.seq}${between}${JSON.stringify(row.prevHash)}]`;
+  return `${before}${seq}${between}${JSON.stringify(prevHash)}]`;
 }
 
 /**
@@ -131,10 +136,27 @@ export function chainOnto(rows: readonly AuditRowInput[], orgIds: readonly strin
     let head = last ? { seq: last.seq, hash: last.hash ?? GENESIS_HASH } : { seq: 0, hash: GENESIS_HASH };
     for (const r of rows) {
       if (r.orgId !== orgId) continue;
-      const row = { ...r, seq: head.seq + 1, prevHash: head.hash };
-      const hash = eventHash(row);
-      chained.push({ ...row, hash });
-      head = { seq: row.seq, hash };
+      const seq = head.seq + 1;
+      const hash = sha256(encodingAt(r, seq, head.hash), "hex");
+      // Every field named, in one order: one object shape for every event (a spread of callers' rows
+      // was ≈ 2 % of a read's main thread under load, docs/perf), and nothing but the event's columns.
+      chained.push({
+        id: r.id,
+        orgId: r.orgId,
+        actorId: r.actorId,
+        actorType: r.actorType,
+        action: r.action,
+        resourceType: r.resourceType,
+        resourceId: r.resourceId,
+        details: r.details,
+        ipAddress: r.ipAddress,
+        requestId: r.requestId,
+        createdAt: r.createdAt,
+        seq,
+        prevHash: head.hash,
+        hash,
+      });
+      head = { seq, hash };
     }
   }
   return chained;

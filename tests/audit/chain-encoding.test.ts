@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type AuditRowInput, canonicalEncoding, encodingAround, eventHash, GENESIS_HASH } from "../../server/audit/chain";
+import { type AuditRowInput, canonicalEncoding, chainOnto, encodingAround, eventHash, GENESIS_HASH } from "../../server/audit/chain";
 
 /**
  * The chain's canonical encoding is version 1 for every event ever stored: verifying an old chain needs
@@ -46,5 +46,25 @@ describe("audit chain encoding", () => {
     expect(`${before}7${between}"${"cd".repeat(32)}"]`).toBe(canonicalEncoding({ ...r, seq: 7, prevHash: "cd".repeat(32) }));
     // A known hash: a change of the encoding would break every stored chain.
     expect(eventHash({ ...r, seq: 1, prevHash: GENESIS_HASH })).toBe("1821fa5ae1da001e4cfab379582b5d2423f48b7f08cde7a1df5839627d0adb0c");
+  });
+
+  it("chains each org's events onto its head, each row the event's columns and nothing else", () => {
+    const a1 = row({ id: "a1" });
+    const b1 = { ...row({ id: "b1", orgId: "org_2" }), secretValue: "must not be stored" };
+    const a2 = row({ id: "a2", action: "secret.write" });
+    const heads = new Map([
+      ["org_1", { seq: 41, hash: "ef".repeat(32) }],
+      ["org_2", null],
+    ]);
+    const chained = chainOnto([a1, b1, a2], ["org_1", "org_2"], heads);
+    expect(chained.map((r) => [r.id, r.seq])).toEqual([["a1", 42], ["a2", 43], ["b1", 1]]);
+    expect(chained[0]!.prevHash).toBe("ef".repeat(32));
+    expect(chained[1]!.prevHash).toBe(chained[0]!.hash);
+    expect(chained[2]!.prevHash).toBe(GENESIS_HASH);
+    for (const r of chained) {
+      expect(r.hash).toBe(eventHash(r));
+      expect(Object.keys(r).sort()).toEqual([...Object.keys(a1), "seq", "prevHash", "hash"].sort());
+    }
+    expect(chained[0]).toEqual({ ...a1, seq: 42, prevHash: "ef".repeat(32), hash: chained[0]!.hash });
   });
 });
