@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync 
 import { createServer } from "node:net";
 import path from "node:path";
 import { buildState, ROOT } from "./build-state.mjs";
+import { alive } from "./process-alive.mjs";
 
 /**
  * The production server as a child process (`node scripts/start.mjs`, exactly what `npm start` runs),
@@ -72,15 +73,6 @@ function takeBuildLock(): () => void {
     if (owner > 0 ? !alive(owner) : age > 5_000) rmSync(BUILD_LOCK, { force: true });
     else if (Date.now() > until) throw new Error(`Waited ${BUILD_WAIT_MS / 60_000} min for another process's build (${BUILD_LOCK})`);
     else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

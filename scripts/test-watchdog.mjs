@@ -6,21 +6,13 @@
 // in the kernel, then its worker is killed, so vitest fails that file by name and the run goes on.
 import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import path from "node:path";
+import { alive } from "./process-alive.mjs";
 
 function read(file) {
   try {
     return readFileSync(file, "utf8").trim();
   } catch {
     return "?";
-  }
-}
-
-function alive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
