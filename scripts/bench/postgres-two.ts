@@ -17,12 +17,14 @@ import path from "node:path";
 import autocannon, { type Options as LoadOptions, type Result } from "autocannon";
 import pg from "pg";
 import { ROOT } from "../build-state.mjs";
-import { freePort, startTalon, type TalonProcess, waitHealthy } from "../talon-process";
+import { freePort, serverPid, startTalon, type TalonProcess, waitHealthy } from "../talon-process";
+import { withCpuPerRequest } from "./cpu";
 import { setupReadAgent } from "./agent";
 import { preloadEnv, profiled } from "./profile";
 import { RATE_LIMITS_OFF, seedBenchOrg } from "./seed";
 
-export type Row = { key: string; name: string; result: Result };
+/** `cpuUs`: the servers' CPU µs per request under the row (./cpu.ts), null where it cannot be read. */
+export type Row = { key: string; name: string; result: Result; cpuUs: number | null };
 type LoadRequest = NonNullable<LoadOptions["requests"]>[number];
 
 export const POSTGRES_ROW_KEYS = ["pg2-get", "pg2-put"] as const;
@@ -118,24 +120,27 @@ export async function benchPostgresTwoInstances(opts: Options): Promise<Row[]> {
       if (r.status !== 200) throw new Error(`probe read on ${talon.url} answered ${r.status}: ${await r.text()}`);
       await r.text();
     }
-    const both = async (key: string, request: LoadRequest): Promise<Result> =>
-      combined(
-        await profiled(
-          [{ launcherPid: a.child.pid, name: `${key}-a` }, { launcherPid: b.child.pid, name: `${key}-b` }],
-          () => Promise.all([a, b].map((t) => autocannon({ url: t.url, connections: Math.max(1, Math.floor(opts.connections / 2)), duration: opts.duration, requests: [request] }))),
+    // The CPU per request is both instances' (PostgreSQL's own is not in it).
+    const both = (key: string, request: LoadRequest): Promise<{ result: Result; cpuUs: number | null }> =>
+      withCpuPerRequest([serverPid(a.child.pid), serverPid(b.child.pid)], async () =>
+        combined(
+          await profiled(
+            [{ launcherPid: a.child.pid, name: `${key}-a` }, { launcherPid: b.child.pid, name: `${key}-b` }],
+            () => Promise.all([a, b].map((t) => autocannon({ url: t.url, connections: Math.max(1, Math.floor(opts.connections / 2)), duration: opts.duration, requests: [request] }))),
+          ),
         ),
       );
     const rows: Row[] = [];
     if (opts.wanted("pg2-get")) {
       console.error("  PostgreSQL, 2 instances: GET secret, agent JWT…");
-      const result = await both("pg2-get", { method: "GET", headers: { Authorization: `Bearer ${agent.token}` }, setupRequest: (req) => ({ ...req, path: pick() }) });
-      rows.push({ key: "pg2-get", name: `PostgreSQL ×2${over}: GET secret, agent JWT`, result });
+      const measured = await both("pg2-get", { method: "GET", headers: { Authorization: `Bearer ${agent.token}` }, setupRequest: (req) => ({ ...req, path: pick() }) });
+      rows.push({ key: "pg2-get", name: `PostgreSQL ×2${over}: GET secret, agent JWT`, ...measured });
     }
     if (opts.wanted("pg2-put")) {
       console.error("  PostgreSQL, 2 instances: PUT secret…");
       const headers = { Authorization: `Bearer ${org.token}`, "Content-Type": "application/json" };
-      const result = await both("pg2-put", { method: "PUT", headers, setupRequest: (req) => ({ ...req, path: pick(), body: JSON.stringify({ value: `rotated-${i}-${"y".repeat(32)}` }) }) });
-      rows.push({ key: "pg2-put", name: `PostgreSQL ×2${over}: PUT secret`, result });
+      const measured = await both("pg2-put", { method: "PUT", headers, setupRequest: (req) => ({ ...req, path: pick(), body: JSON.stringify({ value: `rotated-${i}-${"y".repeat(32)}` }) }) });
+      rows.push({ key: "pg2-put", name: `PostgreSQL ×2${over}: PUT secret`, ...measured });
     }
     return rows;
   } catch (e) {

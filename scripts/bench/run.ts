@@ -6,8 +6,9 @@
  * is printed after the table, beside the raw PKCS#11 rate.
  * Rows: the issue-10 scenarios (agent JWT read, policy-checked and audited; `ocv_` key read; user JWT
  * read; PUT; agent-token exchange; hosted MCP `tools/call get_secret`; and the agent JWT read by one
- * connection alone, for the latency of a lone client), each with req/s, × floor,
- * p50/p99 and non-2xx, then the server's RSS after the run and what it is made of (heap, outside the
+ * connection alone, for the latency of a lone client), each with req/s, × floor, the server's CPU
+ * µs per request (all its threads, ./cpu.ts: comparable across runs when the floor is not), p50/p99
+ * and non-2xx, then the server's RSS after the run and what it is made of (heap, outside the
  * heap; ./memory-preload.mjs), then two Talon instances on one PostgreSQL database with the load split
  * across both (./postgres-two.ts: GET and PUT, summed req/s, the worse p99). Writes JSON to bench-results/ and an SVG
  * chart to docs/perf/bench.svg.
@@ -28,12 +29,13 @@ import { cpus, tmpdir } from "node:os";
 import path from "node:path";
 import autocannon, { type Result } from "autocannon";
 import { ROOT } from "../build-state.mjs";
-import { ensureBuild, freePort, startTalon, type TalonProcess, waitHealthy } from "../talon-process";
+import { ensureBuild, freePort, serverPid, startTalon, type TalonProcess, waitHealthy } from "../talon-process";
 import { benchSecp256k1, formatSecp256k1Bench } from "./hsm-secp256k1";
 import { type EvmNode, startEvmNode } from "../../tests/helpers/evm-node";
 import { BENCH_RECIPIENT, setupCryptoProxyAgent } from "./crypto-proxy";
 import { checkMcpGetSecret, mcpGetSecretBody, openMcpSession, setupReadAgent } from "./agent";
 import { benchChartSvg } from "./chart";
+import { withCpuPerRequest } from "./cpu";
 import { benchPostgresTwoInstances, type Row } from "./postgres-two";
 import { preloadEnv, profiled } from "./profile";
 import { RATE_LIMITS_OFF, seedBenchOrg } from "./seed";
@@ -100,11 +102,12 @@ async function startBare(): Promise<{ child: ChildProcess; url: string }> {
 }
 
 function table(rows: Row[], baseline: number) {
-  const head = ["scenario", "req/s", "× floor", "p50 ms", "p99 ms", "non-2xx", "errors"];
-  const lines = rows.map(({ name, result: r }) => [
+  const head = ["scenario", "req/s", "× floor", "CPU µs/req", "p50 ms", "p99 ms", "non-2xx", "errors"];
+  const lines = rows.map(({ name, result: r, cpuUs }) => [
     name,
     r.requests.average.toFixed(0),
     (r.requests.average / baseline).toFixed(3),
+    cpuUs === null ? "-" : cpuUs.toFixed(0),
     r.latency.p50.toFixed(1),
     r.latency.p99.toFixed(1),
     String(r.non2xx),
@@ -174,8 +177,9 @@ async function main() {
     const measure = async (key: string, name: string, go: () => Promise<Result>) => {
       if (key !== "floor" && !wanted(key)) return;
       console.error(`  ${name}…`);
-      const result = key === "floor" ? await go() : await profiled([{ launcherPid: talon!.child.pid, name: key }], go);
-      rows.push({ key, name, result });
+      const pid = key === "floor" ? (bare!.pid ?? null) : serverPid(talon!.child.pid);
+      const measured = await withCpuPerRequest([pid], () => (key === "floor" ? go() : profiled([{ launcherPid: talon!.child.pid, name: key }], go)));
+      rows.push({ key, name, ...measured });
     };
     await measure("floor", "bare node:http JSON", () => run(bareServer.url));
     await measure("health", "GET /v1/health", () => run(`${talon!.url}/v1/health`));
@@ -249,11 +253,12 @@ async function main() {
     const outDir = path.join(ROOT, "bench-results");
     mkdirSync(outDir, { recursive: true });
     const file = path.join(outDir, `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-    const summary = rows.map(({ key, name, result: r }) => ({
+    const summary = rows.map(({ key, name, result: r, cpuUs }) => ({
       key,
       name,
       rps: r.requests.average,
       xFloor: r.requests.average / baseline,
+      cpuUsPerRequest: cpuUs,
       p50: r.latency.p50,
       p99: r.latency.p99,
       non2xx: r.non2xx,

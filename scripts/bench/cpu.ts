@@ -1,0 +1,39 @@
+/**
+ * The servers' own CPU time per request under a row: user + system time of each server process (all its
+ * threads: the event loop, the checkpoint worker, libuv's pool) from /proc/<pid>/stat, before and after
+ * the load, over the requests it answered. Unlike req/s it does not move with what the load generator and
+ * the rest of the machine take from the same two cores, so two builds compare on it across runs.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+
+/** Clock ticks per second of /proc's times (sysconf(_SC_CLK_TCK)); 100 on Linux unless told otherwise. */
+const TICKS_PER_SECOND = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout?.trim()) || 100;
+
+/** A process's user + system time in ms, or null without /proc or once it has ended. */
+function cpuMs(pid: number): number | null {
+  const file = `/proc/${pid}/stat`;
+  if (!existsSync(file)) return null;
+  // Fields after the command name (which may hold spaces, inside parentheses): utime is the 14th field, stime the 15th.
+  const stat = readFileSync(file, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+}
+
+/** Runs `load` and gives its result with the CPU µs the processes `pids` spent per request (null when unmeasurable). */
+export async function withCpuPerRequest<T extends { requests: { total: number } }>(pids: (number | null)[], load: () => Promise<T>): Promise<{ result: T; cpuUs: number | null }> {
+  const sum = () => {
+    let total = 0;
+    for (const pid of pids) {
+      const ms = pid === null ? null : cpuMs(pid);
+      if (ms === null) return null;
+      total += ms;
+    }
+    return total;
+  };
+  const before = sum();
+  const result = await load();
+  const after = sum();
+  const cpuUs = before === null || after === null || result.requests.total === 0 ? null : ((after - before) * 1000) / result.requests.total;
+  return { result, cpuUs };
+}
