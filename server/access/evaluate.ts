@@ -61,15 +61,28 @@ const principalWhere = (p: Principal) => ({
   principalId: p.kind === "user" ? p.userId : p.agentId,
 });
 
-/** Per-request memo: a request loads the principal's policies on a vault once, with one indexed query. */
-const loaded = new WeakMap<Ctx, Map<string, Promise<PolicyRule[]>>>();
+/**
+ * Rules compiled once per row list: ./repo's cache hands out the same list until a change to the org's
+ * policies replaces it (or, with the cache bypassed, a fresh one per load), so a rule is never older
+ * than the rows it came from. Shared between requests, hence read-only.
+ */
+const compiled = new WeakMap<readonly PolicyRow[], readonly PolicyRule[]>();
 
-export function policiesOnVault(ctx: Ctx, vaultId: string): Promise<PolicyRule[]> {
+function rulesOf(rows: readonly PolicyRow[]): readonly PolicyRule[] {
+  let rules = compiled.get(rows);
+  if (!rules) compiled.set(rows, (rules = rows.map(toRule)));
+  return rules;
+}
+
+/** Per-request memo: a request loads the principal's policies on a vault once, with one indexed query. */
+const loaded = new WeakMap<Ctx, Map<string, Promise<readonly PolicyRule[]>>>();
+
+export function policiesOnVault(ctx: Ctx, vaultId: string): Promise<readonly PolicyRule[]> {
   let byVault = loaded.get(ctx);
   if (!byVault) loaded.set(ctx, (byVault = new Map()));
   let rules = byVault.get(vaultId);
   if (!rules) {
-    rules = policiesForPrincipalOnVault(ctx.rt.db, principalWhere(ctx.principal), vaultId).then((rows) => rows.map(toRule));
+    rules = policiesForPrincipalOnVault(ctx.rt.db, principalWhere(ctx.principal), vaultId).then(rulesOf);
     // A caller that throws before awaiting (e.g. unknown vault) must not leave an unhandled rejection.
     rules.catch(() => undefined);
     byVault.set(vaultId, rules);
