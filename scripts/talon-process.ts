@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync 
 import { createServer } from "node:net";
 import path from "node:path";
 import { buildState, ROOT } from "./build-state.mjs";
-import { alive } from "./process-alive.mjs";
+import { alive } from "./processes.mjs";
 
 /**
  * The production server as a child process (`node scripts/start.mjs`, exactly what `npm start` runs),

@@ -6,7 +6,7 @@
 // in the kernel, then its worker is killed, so vitest fails that file by name and the run goes on.
 import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import path from "node:path";
-import { alive } from "./process-alive.mjs";
+import { alive, statFields } from "./processes.mjs";
 
 function read(file) {
   try {
@@ -21,8 +21,9 @@ function childrenByParent() {
   const out = new Map();
   for (const d of readdirSync("/proc")) {
     if (!/^\d+$/.test(d)) continue;
-    const stat = read(`/proc/${d}/stat`);
-    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    const fields = statFields(d);
+    if (!fields) continue; // Gone meanwhile.
+    const ppid = Number(fields[1]);
     if (!out.has(ppid)) out.set(ppid, []);
     out.get(ppid).push(Number(d));
   }

@@ -5,19 +5,15 @@
  * the rest of the machine take from the same two cores, so two builds compare on it across runs.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { statFields } from "../processes.mjs";
 
 /** Clock ticks per second of /proc's times (sysconf(_SC_CLK_TCK)); 100 on Linux unless told otherwise. */
 const TICKS_PER_SECOND = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout?.trim()) || 100;
 
 /** A process's user + system time in ms, or null without /proc or once it has ended. */
 function cpuMs(pid: number): number | null {
-  const file = `/proc/${pid}/stat`;
-  if (!existsSync(file)) return null;
-  // Fields after the command name (which may hold spaces, inside parentheses): utime is the 14th field, stime the 15th.
-  const stat = readFileSync(file, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  const fields = statFields(pid);
+  return fields ? ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND : null;
 }
 
 /** Runs `load` and gives its result with the CPU µs the processes `pids` spent per request (null when unmeasurable). */

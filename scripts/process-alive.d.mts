@@ -1,1 +1,0 @@
-export function alive(pid: number): boolean;

@@ -1,0 +1,2 @@
+export function alive(pid: number): boolean;
+export function statFields(pid: number): string[] | null;
