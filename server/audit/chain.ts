@@ -61,7 +61,10 @@ export function encodingAround(row: AuditRowInput): [before: string, between: st
   return [`${head.slice(0, -1)},`, `,${middle.slice(1, -1)},`];
 }
 
-export const eventHash = (row: AuditRowInput & ChainedFields) => sha256(canonicalEncoding(row), "hex");
+/** The hash of `row` chained at `seq` after `prevHash` (chainOnto hashes from the parts, eventHash from a chained row). */
+const hashAt = (row: AuditRowInput, seq: number, prevHash: string) => sha256(encodingAt(row, seq, prevHash), "hex");
+
+export const eventHash = (row: AuditRowInput & ChainedFields) => hashAt(row, row.seq, row.prevHash);
 
 type Client = Db | Tx;
 
@@ -137,7 +140,7 @@ export function chainOnto(rows: readonly AuditRowInput[], orgIds: readonly strin
     for (const r of rows) {
       if (r.orgId !== orgId) continue;
       const seq = head.seq + 1;
-      const hash = sha256(encodingAt(r, seq, head.hash), "hex");
+      const hash = hashAt(r, seq, head.hash);
       // Every field named, in one order: one object shape for every event (a spread of callers' rows
       // was ≈ 2 % of a read's main thread under load, docs/perf), and nothing but the event's columns.
       chained.push({

@@ -169,7 +169,8 @@ async function authenticateAgentJwt(rt: Runtime, claims: VerifiedClaims, token: 
   if (jkt === null && meta.dpop?.scheme === "dpop") throw notDpopBound();
   // The proof (signature, then its jti insert) runs beside the principal's query, not after it; a
   // bearer token (the common case) awaits the query alone, without Promise.all's arrays and promises.
-  const found = jkt === null ? await agentForJwt(rt.db, agentId, claims.jti) : (await Promise.all([agentForJwt(rt.db, agentId, claims.jti), provePossession(rt, jkt, token, meta.dpop)]))[0];
+  const query = agentForJwt(rt.db, agentId, claims.jti);
+  const found = jkt === null ? await query : (await Promise.all([query, provePossession(rt, jkt, token, meta.dpop)]))[0];
   const row = found as AgentJwtRow | undefined;
   if (!row || row.revoked !== null || row.orgId !== claims.org || Number(row.tokenVersion) !== claims.tv || !truthy(row.isActive) || !live(row.expiresAt)) {
     throw ApiError.unauthorized();
