@@ -36,6 +36,8 @@ type Options = {
   secrets: number;
   connections: number;
   duration: number;
+  /** Seconds of each row's load, unmeasured, before its measured run. */
+  warmup: number;
   /** Each way, for every chunk between the instances and PostgreSQL (0: direct). */
   delayMs: number;
 };
@@ -120,16 +122,17 @@ export async function benchPostgresTwoInstances(opts: Options): Promise<Row[]> {
       if (r.status !== 200) throw new Error(`probe read on ${talon.url} answered ${r.status}: ${await r.text()}`);
       await r.text();
     }
+    const load = (request: LoadRequest, duration: number) =>
+      Promise.all([a, b].map((t) => autocannon({ url: t.url, connections: Math.max(1, Math.floor(opts.connections / 2)), duration, requests: [request] })));
     // The CPU per request is both instances' (PostgreSQL's own is not in it).
-    const both = (key: string, request: LoadRequest): Promise<{ result: Result; cpuUs: number | null }> =>
-      withCpuPerRequest([serverPid(a.child.pid), serverPid(b.child.pid)], async () =>
+    const both = async (key: string, request: LoadRequest): Promise<{ result: Result; cpuUs: number | null }> => {
+      if (opts.warmup > 0) await load(request, opts.warmup);
+      return withCpuPerRequest([serverPid(a.child.pid), serverPid(b.child.pid)], async () =>
         combined(
-          await profiled(
-            [{ launcherPid: a.child.pid, name: `${key}-a` }, { launcherPid: b.child.pid, name: `${key}-b` }],
-            () => Promise.all([a, b].map((t) => autocannon({ url: t.url, connections: Math.max(1, Math.floor(opts.connections / 2)), duration: opts.duration, requests: [request] }))),
-          ),
+          await profiled([{ launcherPid: a.child.pid, name: `${key}-a` }, { launcherPid: b.child.pid, name: `${key}-b` }], () => load(request, opts.duration)),
         ),
       );
+    };
     const rows: Row[] = [];
     if (opts.wanted("pg2-get")) {
       console.error("  PostgreSQL, 2 instances: GET secret, agent JWT…");

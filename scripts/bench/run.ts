@@ -12,7 +12,11 @@
  * heap; ./memory-preload.mjs), then two Talon instances on one PostgreSQL database with the load split
  * across both (./postgres-two.ts: GET and PUT, summed req/s, the worse p99). Writes JSON to bench-results/ and an SVG
  * chart to docs/perf/bench.svg.
- * env: BENCH_DURATION (seconds, default 10), BENCH_CONNECTIONS (default 32), BENCH_SECRETS (default 1000),
+ * Each row first runs its own load unmeasured for BENCH_WARMUP seconds: a row measures the server's
+ * steady state, not V8 compiling the row's code path for the first time (measured: in a cold row's first
+ * seconds, V8's compiler threads used about a quarter of the server's CPU).
+ * env: BENCH_DURATION (seconds, default 10), BENCH_WARMUP (seconds per row before it is measured, default
+ *      3; 0 measures from cold), BENCH_CONNECTIONS (default 32), BENCH_SECRETS (default 1000),
  *      BENCH_ONLY (comma-separated row keys, e.g. "agent-jwt,put"; the floor always runs),
  *      BENCH_CHART (path of the SVG, default docs/perf/bench.svg; "off" writes none),
  *      BENCH_PROFILE_DIR (one V8 CPU profile of the server per row there, `<row key>.cpuprofile`; the
@@ -41,6 +45,7 @@ import { preloadEnv, profiled } from "./profile";
 import { RATE_LIMITS_OFF, seedBenchOrg } from "./seed";
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SECRETS = Number(process.env.BENCH_SECRETS ?? 1000);
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",").map((k) => k.trim())) : null;
@@ -155,8 +160,9 @@ async function main() {
     const auth = { Authorization: `Bearer ${token}` };
     let i = 0;
     const pick = () => `${base}/${paths[i++ % paths.length]}`;
-    const run = (url: string, extra: Partial<Parameters<typeof autocannon>[0]> = {}) =>
-      autocannon({ url, connections: CONNECTIONS, duration: DURATION, ...extra });
+    // A row's load, run for `duration` seconds (measure's warm-up, then its measured run).
+    let duration = DURATION;
+    const run = (url: string, extra: Partial<Parameters<typeof autocannon>[0]> = {}) => autocannon({ url, connections: CONNECTIONS, duration, ...extra });
 
     const agent = await setupReadAgent(talon.url, token, vaultId);
     const agentAuth = { Authorization: `Bearer ${agent.token}` };
@@ -171,12 +177,16 @@ async function main() {
       await r.text();
     }
 
-    console.error(`Warming up, then ${DURATION} s per scenario at ${CONNECTIONS} connections…`);
-    await run(`${talon.url}/v1/health`, { duration: 2 });
+    console.error(`${WARMUP} s of warm-up, then ${DURATION} s per scenario at ${CONNECTIONS} connections…`);
     const rows: Row[] = [];
     const measure = async (key: string, name: string, go: () => Promise<Result>) => {
       if (key !== "floor" && !wanted(key)) return;
       console.error(`  ${name}…`);
+      if (WARMUP > 0) {
+        duration = WARMUP;
+        await go();
+      }
+      duration = DURATION;
       const pid = key === "floor" ? (bare!.pid ?? null) : serverPid(talon!.child.pid);
       const measured = await withCpuPerRequest([pid], () => (key === "floor" ? go() : profiled([{ launcherPid: talon!.child.pid, name: key }], go)));
       rows.push({ key, name, ...measured });
@@ -235,13 +245,13 @@ async function main() {
     await chain?.close();
     chain = undefined;
     try {
-      rows.push(...(await benchPostgresTwoInstances({ adminUrl: POSTGRES_ADMIN_URL, wanted, secrets: SECRETS, connections: CONNECTIONS, duration: DURATION, delayMs: POSTGRES_DELAY_MS })));
+      rows.push(...(await benchPostgresTwoInstances({ adminUrl: POSTGRES_ADMIN_URL, wanted, secrets: SECRETS, connections: CONNECTIONS, duration: DURATION, warmup: WARMUP, delayMs: POSTGRES_DELAY_MS })));
     } catch (e) {
       console.error(`PostgreSQL two-instance rows skipped: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`);
     }
 
     const baseline = rows[0]!.result.requests.average;
-    const title = `Talon benchmark — ${cpus().length} CPUs, Node ${process.version}, SQLite + SoftHSM2, ${CONNECTIONS} connections, ${DURATION} s each, rate limits off`;
+    const title = `Talon benchmark — ${cpus().length} CPUs, Node ${process.version}, SQLite + SoftHSM2, ${CONNECTIONS} connections, ${DURATION} s each after ${WARMUP} s of warm-up, rate limits off`;
     console.log(`\n${title}\n`);
     console.log(table(rows, baseline));
     console.log(`\nRSS of the Talon server after the run: ${rssMb === null ? "unavailable (no /proc)" : `${rssMb.toFixed(0)} MB`}`);
@@ -264,7 +274,7 @@ async function main() {
       non2xx: r.non2xx,
       errors: r.errors + r.timeouts,
     }));
-    writeFileSync(file, JSON.stringify({ cpus: cpus().length, node: process.version, connections: CONNECTIONS, durationSeconds: DURATION, rssMb, idleMemory, memory, settledMemory, summary, rows, secp256k1 }, null, 2));
+    writeFileSync(file, JSON.stringify({ cpus: cpus().length, node: process.version, connections: CONNECTIONS, durationSeconds: DURATION, warmupSeconds: WARMUP, rssMb, idleMemory, memory, settledMemory, summary, rows, secp256k1 }, null, 2));
     const chartPath = process.env.BENCH_CHART ?? path.join(ROOT, "docs/perf/bench.svg");
     if (chartPath !== "off") {
       mkdirSync(path.dirname(chartPath), { recursive: true });
