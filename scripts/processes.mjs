@@ -1,6 +1,6 @@
 // What the scripts read about other processes by pid (a build lock's owner, a test worker, a bench's
 // server), from signals and Linux's /proc.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 /** Whether a process exists: signal 0 checks without signalling. EPERM means it exists under another user. */
 export function alive(pid) {
@@ -25,4 +25,24 @@ export function statFields(pid) {
     return null;
   }
   return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
+/** The pids of the processes whose command name (/proc/<pid>/comm) is `name`; empty without /proc. */
+export function pidsNamed(name) {
+  let entries;
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return [];
+  }
+  const pids = [];
+  for (const entry of entries) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, "utf8").trim() === name) pids.push(Number(entry));
+    } catch {
+      // Ended while we looked.
+    }
+  }
+  return pids;
 }

@@ -5,7 +5,7 @@
  * the rest of the machine take from the same two cores, so two builds compare on it across runs.
  */
 import { spawnSync } from "node:child_process";
-import { statFields } from "../processes.mjs";
+import { pidsNamed, statFields } from "../processes.mjs";
 
 /** Clock ticks per second of /proc's times (sysconf(_SC_CLK_TCK)); 100 on Linux unless told otherwise. */
 const TICKS_PER_SECOND = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout?.trim()) || 100;
@@ -14,6 +14,19 @@ const TICKS_PER_SECOND = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "u
 function cpuMs(pid: number): number | null {
   const fields = statFields(pid);
   return fields ? ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND : null;
+}
+
+/**
+ * The CPU ms the processes named `name` spent while `load` ran (one that started meanwhile counts from its
+ * start; a PostgreSQL server's backends are the pools' connections, open before a row starts), or null
+ * when there was none to read (no /proc, or the server runs on another machine).
+ */
+export async function withCpuOfProcessesNamed<T>(name: string, load: () => Promise<T>): Promise<{ result: T; cpuMs: number | null }> {
+  const before = new Map(pidsNamed(name).map((pid) => [pid, cpuMs(pid)]));
+  const result = await load();
+  let total = 0;
+  for (const pid of pidsNamed(name)) total += (cpuMs(pid) ?? 0) - (before.get(pid) ?? 0);
+  return { result, cpuMs: before.size === 0 ? null : total };
 }
 
 /** Runs `load` and gives its result with the CPU µs the processes `pids` spent per request (null when unmeasurable). */

@@ -18,13 +18,17 @@ import autocannon, { type Options as LoadOptions, type Result } from "autocannon
 import pg from "pg";
 import { ROOT } from "../build-state.mjs";
 import { freePort, serverPid, startTalon, type TalonProcess, waitHealthy } from "../talon-process";
-import { withCpuPerRequest } from "./cpu";
+import { withCpuOfProcessesNamed, withCpuPerRequest } from "./cpu";
 import { setupReadAgent } from "./agent";
 import { preloadEnv, profiled } from "./profile";
 import { RATE_LIMITS_OFF, seedBenchOrg } from "./seed";
 
-/** `cpuUs`: the servers' CPU µs per request under the row (./cpu.ts), null where it cannot be read. */
-export type Row = { key: string; name: string; result: Result; cpuUs: number | null };
+/**
+ * `cpuUs`: the servers' CPU µs per request under the row (./cpu.ts), null where it cannot be read;
+ * `databaseCpuUs`: on the PostgreSQL rows, PostgreSQL's own (its processes on this machine), null when
+ * it runs elsewhere.
+ */
+export type Row = { key: string; name: string; result: Result; cpuUs: number | null; databaseCpuUs?: number | null };
 type LoadRequest = NonNullable<LoadOptions["requests"]>[number];
 
 export const POSTGRES_ROW_KEYS = ["pg2-get", "pg2-put"] as const;
@@ -125,13 +129,17 @@ export async function benchPostgresTwoInstances(opts: Options): Promise<Row[]> {
     const load = (request: LoadRequest, duration: number) =>
       Promise.all([a, b].map((t) => autocannon({ url: t.url, connections: Math.max(1, Math.floor(opts.connections / 2)), duration, requests: [request] })));
     // The CPU per request is both instances' (PostgreSQL's own is not in it).
-    const both = async (key: string, request: LoadRequest): Promise<{ result: Result; cpuUs: number | null }> => {
+    const both = async (key: string, request: LoadRequest): Promise<Omit<Row, "key" | "name">> => {
       if (opts.warmup > 0) await load(request, opts.warmup);
-      return withCpuPerRequest([serverPid(a.child.pid), serverPid(b.child.pid)], async () =>
-        combined(
-          await profiled([{ launcherPid: a.child.pid, name: `${key}-a` }, { launcherPid: b.child.pid, name: `${key}-b` }], () => load(request, opts.duration)),
+      const { result: measured, cpuMs: databaseMs } = await withCpuOfProcessesNamed("postgres", () =>
+        withCpuPerRequest([serverPid(a.child.pid), serverPid(b.child.pid)], async () =>
+          combined(
+            await profiled([{ launcherPid: a.child.pid, name: `${key}-a` }, { launcherPid: b.child.pid, name: `${key}-b` }], () => load(request, opts.duration)),
+          ),
         ),
       );
+      const requests = measured.result.requests.total;
+      return { ...measured, databaseCpuUs: databaseMs === null || requests === 0 ? null : (databaseMs * 1000) / requests };
     };
     const rows: Row[] = [];
     if (opts.wanted("pg2-get")) {

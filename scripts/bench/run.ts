@@ -254,6 +254,10 @@ async function main() {
     const title = `Talon benchmark — ${cpus().length} CPUs, Node ${process.version}, SQLite + SoftHSM2, ${CONNECTIONS} connections, ${DURATION} s each after ${WARMUP} s of warm-up, rate limits off`;
     console.log(`\n${title}\n`);
     console.log(table(rows, baseline));
+    const onPostgres = rows.filter((r) => r.databaseCpuUs != null);
+    if (onPostgres.length > 0) {
+      console.log(`\nPostgreSQL's own CPU µs per request (its processes on this machine): ${onPostgres.map((r) => `${r.key} ${r.databaseCpuUs!.toFixed(0)}`).join(", ")}`);
+    }
     console.log(`\nRSS of the Talon server after the run: ${rssMb === null ? "unavailable (no /proc)" : `${rssMb.toFixed(0)} MB`}`);
     if (idleMemory) console.log(`  idle, before the load: ${formatMemory(idleMemory)}`);
     if (memory) console.log(`  after the run:         ${formatMemory(memory)}`);
@@ -263,12 +267,13 @@ async function main() {
     const outDir = path.join(ROOT, "bench-results");
     mkdirSync(outDir, { recursive: true });
     const file = path.join(outDir, `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-    const summary = rows.map(({ key, name, result: r, cpuUs }) => ({
+    const summary = rows.map(({ key, name, result: r, cpuUs, databaseCpuUs }) => ({
       key,
       name,
       rps: r.requests.average,
       xFloor: r.requests.average / baseline,
       cpuUsPerRequest: cpuUs,
+      ...(databaseCpuUs !== undefined && { databaseCpuUsPerRequest: databaseCpuUs }),
       p50: r.latency.p50,
       p99: r.latency.p99,
       non2xx: r.non2xx,
