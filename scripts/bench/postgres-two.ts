@@ -128,7 +128,7 @@ export async function benchPostgresTwoInstances(opts: Options): Promise<Row[]> {
     }
     const load = (request: LoadRequest, duration: number) =>
       Promise.all([a, b].map((t) => autocannon({ url: t.url, connections: Math.max(1, Math.floor(opts.connections / 2)), duration, requests: [request] })));
-    // The CPU per request is both instances' (PostgreSQL's own is not in it).
+    // The CPU per request is both instances'; PostgreSQL's own is measured beside it (databaseCpuUs).
     const both = async (key: string, request: LoadRequest): Promise<Omit<Row, "key" | "name">> => {
       if (opts.warmup > 0) await load(request, opts.warmup);
       const { result: measured, cpuMs: databaseMs } = await withCpuOfProcessesNamed("postgres", () =>
