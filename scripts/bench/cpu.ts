@@ -29,6 +29,9 @@ export async function withCpuOfProcessesNamed<T>(name: string, load: () => Promi
   return { result, cpuMs: before.size === 0 ? null : total };
 }
 
+/** `ms` of CPU spread over `requests`, in µs a request; null when either is unknown or nothing was answered. */
+export const usPerRequest = (ms: number | null, requests: number): number | null => (ms === null || requests === 0 ? null : (ms * 1000) / requests);
+
 /** Runs `load` and gives its result with the CPU µs the processes `pids` spent per request (null when unmeasurable). */
 export async function withCpuPerRequest<T extends { requests: { total: number } }>(pids: (number | null)[], load: () => Promise<T>): Promise<{ result: T; cpuUs: number | null }> {
   const sum = () => {
@@ -43,6 +46,5 @@ export async function withCpuPerRequest<T extends { requests: { total: number } 
   const before = sum();
   const result = await load();
   const after = sum();
-  const cpuUs = before === null || after === null || result.requests.total === 0 ? null : ((after - before) * 1000) / result.requests.total;
-  return { result, cpuUs };
+  return { result, cpuUs: usPerRequest(before === null || after === null ? null : after - before, result.requests.total) };
 }

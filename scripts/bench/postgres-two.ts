@@ -18,7 +18,7 @@ import autocannon, { type Options as LoadOptions, type Result } from "autocannon
 import pg from "pg";
 import { ROOT } from "../build-state.mjs";
 import { freePort, serverPid, startTalon, type TalonProcess, waitHealthy } from "../talon-process";
-import { withCpuOfProcessesNamed, withCpuPerRequest } from "./cpu";
+import { usPerRequest, withCpuOfProcessesNamed, withCpuPerRequest } from "./cpu";
 import { setupReadAgent } from "./agent";
 import { preloadEnv, profiled } from "./profile";
 import { RATE_LIMITS_OFF, seedBenchOrg } from "./seed";
@@ -138,8 +138,7 @@ export async function benchPostgresTwoInstances(opts: Options): Promise<Row[]> {
           ),
         ),
       );
-      const requests = measured.result.requests.total;
-      return { ...measured, databaseCpuUs: databaseMs === null || requests === 0 ? null : (databaseMs * 1000) / requests };
+      return { ...measured, databaseCpuUs: usPerRequest(databaseMs, measured.result.requests.total) };
     };
     const rows: Row[] = [];
     if (opts.wanted("pg2-get")) {
