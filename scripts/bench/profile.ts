@@ -1,12 +1,14 @@
 /**
- * CPU profiles of the servers under a row (BENCH_PROFILE_DIR), for the SQLite instance and the two
- * PostgreSQL instances alike. `--cpu-prof` is refused inside NODE_OPTIONS, so each server preloads
- * ./cpu-profile-preload.mjs, which starts and stops V8's profiler on SIGUSR2.
+ * CPU profiles of the servers under a row (BENCH_PROFILE_DIR; and perf's, BENCH_PERF_DIR: ./perf.ts),
+ * for the SQLite instance and the two PostgreSQL instances alike. `--cpu-prof` is refused inside
+ * NODE_OPTIONS, so each server preloads ./cpu-profile-preload.mjs, which starts and stops V8's
+ * profiler on SIGUSR2.
  */
 import { mkdirSync, readdirSync, renameSync } from "node:fs";
 import path from "node:path";
 import { ROOT } from "../build-state.mjs";
 import { serverPid } from "../talon-process";
+import { perfDir, perfRecorded } from "./perf";
 
 /** The directory profiles go to, resolved, or null when the run takes none. */
 export function profileDir(): string | null {
@@ -16,25 +18,31 @@ export function profileDir(): string | null {
   return path.resolve(dir);
 }
 
-/** The server environment that loads the given preloads of scripts/bench (plus the profiler when profiling). */
+/**
+ * The server environment that loads the given preloads of scripts/bench, plus the V8 profiler when
+ * profiling (BENCH_PROFILE_DIR) and V8's perf map when perf records (BENCH_PERF_DIR, ./perf.ts).
+ */
 export function preloadEnv(preloads: string[]): Record<string, string> {
   const dir = profileDir();
   const all = [...preloads, ...(dir ? ["cpu-profile-preload.mjs"] : [])];
-  if (all.length === 0) return {};
-  return {
-    NODE_OPTIONS: all.map((p) => `--import=${path.join(ROOT, "scripts/bench", p)}`).join(" "),
-    ...(dir ? { BENCH_PROFILE_DIR: dir } : {}),
-  };
+  const options = [...(perfDir() ? ["--perf-basic-prof"] : []), ...all.map((p) => `--import=${path.join(ROOT, "scripts/bench", p)}`)];
+  if (options.length === 0) return {};
+  return { NODE_OPTIONS: options.join(" "), ...(dir ? { BENCH_PROFILE_DIR: dir } : {}) };
 }
 
-/** Starts the servers' profilers (launcher pids of startTalon), runs the load, and names each profile `<name>.cpuprofile`. */
+/**
+ * Runs the load with the servers (launcher pids of startTalon) profiled: their V8 profilers, each
+ * profile named `<name>.cpuprofile` (BENCH_PROFILE_DIR), and perf (BENCH_PERF_DIR, ./perf.ts).
+ */
 export async function profiled<T>(servers: { launcherPid: number | undefined; name: string }[], load: () => Promise<T>): Promise<T> {
-  const dir = profileDir();
   const pids = servers.map((s) => serverPid(s.launcherPid));
-  if (!dir || pids.some((p) => p === null)) return load();
+  if (pids.some((p) => p === null)) return load();
+  const recorded = () => perfRecorded(servers.map((s, i) => ({ pid: pids[i]!, name: s.name })), load);
+  const dir = profileDir();
+  if (!dir) return recorded();
   for (const pid of pids) process.kill(pid!, "SIGUSR2");
   const before = new Set(readdirSync(dir));
-  const result = await load();
+  const result = await recorded();
   for (const [n, pid] of pids.entries()) {
     process.kill(pid!, "SIGUSR2");
     await collect(dir, pid!, before, servers[n]!.name);
