@@ -15,9 +15,10 @@
  * the JIT's code.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
+import { ROOT } from "../build-state.mjs";
 
 /** The directory the summaries go to, resolved, or null when the run takes none. */
 export function perfDir(): string | null {
@@ -74,6 +75,20 @@ export async function perfRecorded<T>(servers: { pid: number; name: string }[], 
       rmSync(r.data, { force: true });
     }
   }
+}
+
+const V8_LOG = /^isolate-0x[0-9a-f]+-\d+-v8\.log$/;
+const v8LogsBefore = new Set(readdirSync(ROOT).filter((f) => V8_LOG.test(f)));
+
+/**
+ * `--perf-basic-prof` also makes V8 write an `isolate-…-v8.log` into the working directory of every
+ * Node process that inherits it (the servers, their launchers and the launchers' children), a name
+ * NODE_OPTIONS cannot change: at the end of a run, those the run made in the project's directory are
+ * removed (a process still running writes on to its unlinked file).
+ */
+export function removeRunV8Logs(): void {
+  if (!perfDir()) return;
+  for (const f of readdirSync(ROOT)) if (V8_LOG.test(f) && !v8LogsBefore.has(f)) rmSync(path.join(ROOT, f), { force: true });
 }
 
 async function summarise(r: Recording, dir: string): Promise<void> {

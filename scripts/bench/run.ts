@@ -43,6 +43,7 @@ import { checkMcpGetSecret, mcpGetSecretBody, openMcpSession, setupReadAgent } f
 import { benchChartSvg } from "./chart";
 import { withCpuPerRequest } from "./cpu";
 import { benchPostgresTwoInstances, type Row } from "./postgres-two";
+import { removeRunV8Logs } from "./perf";
 import { preloadEnv, profiled } from "./profile";
 import { RATE_LIMITS_OFF, seedBenchOrg } from "./seed";
 
@@ -298,6 +299,7 @@ async function main() {
     await talon?.stop();
     await chain?.close();
     rmSync(dataDir, { recursive: true, force: true });
+    removeRunV8Logs();
   }
 }
 

@@ -39,7 +39,7 @@ describe("bench perf summary", () => {
     expect(t.samples).toBe(6);
     const report = t.report("put");
     expect(report).toMatch(/^put: 6 CPU samples/);
-    const [byModule, byFunction] = report.split("By function:");
+    const [byModule = "", byFunction = ""] = report.split("By function:");
     expect(byModule).toContain(" 33.33 %  node:internal/deps/undici/undici\n");
     expect(byModule).toContain(" 16.67 %  @hono/node-server\n");
     expect(byModule).toContain(" 16.67 %  hono\n");
