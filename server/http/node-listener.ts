@@ -20,7 +20,7 @@ export function isApiPath(pathname: string): boolean {
 type Listener = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
 /** The path of a raw request target (origin-form, or absolute-form as proxies may send it), query and fragment cut off. */
-function rawPathOf(target: string): string {
+export function rawPathOf(target: string): string {
   const path = target.split(/[?#]/, 1)[0]!;
   const authority = /^[a-z][a-z0-9+.-]*:\/\/[^/\\]*/i.exec(path);
   return authority ? path.slice(authority[0].length) : path;
@@ -56,6 +56,23 @@ function refuseDotSegments(res: ServerResponse) {
 }
 
 /**
+ * An origin-form target whose path holds only characters the URL parser keeps as they are (letters,
+ * digits, `-._~`, the sub-delimiters, `:@/` and `%`), not starting with `//` (which it would read as a
+ * host), up to its query.
+ */
+const PLAIN_TARGET = /^\/(?!\/)[\w\-.~!$&'()*+,;=:@/%]*(?=\?|$)/;
+
+/**
+ * The path of a plain target (above) without dot segments, which is what `new URL(target, base).pathname`
+ * would give and its raw path as well; null for any other target. The dispatcher parses a URL only for
+ * those (parsing one was ≈ 3 % of a `GET /v1/health`'s CPU).
+ */
+export function plainPathOf(target: string): string | null {
+  const path = PLAIN_TARGET.exec(target)?.[0];
+  return path !== undefined && !hasDotSegment(path) ? path : null;
+}
+
+/**
  * One Node request listener: API paths straight to the Hono app (the fast path), the rest to `fallback`
  * (Next.js in production; a 404 in tests). Dispatches on the normalised path so `/x/../v1/…` cannot
  * slip past the prefix check. An API request whose raw path has dot segments is refused first: routes
@@ -64,14 +81,17 @@ function refuseDotSegments(res: ServerResponse) {
 export function createDispatcher(app: ApiApp, fallback?: Listener): Listener {
   const api = getRequestListener(app.fetch, { overrideGlobalObjects: true });
   return (req, res) => {
+    const target = req.url ?? "/";
+    const plain = plainPathOf(target);
+    if (plain !== null) return isApiPath(plain) || !fallback ? api(req, res) : fallback(req, res);
     let pathname: string;
     try {
-      pathname = new URL(req.url ?? "/", "http://localhost").pathname;
+      pathname = new URL(target, "http://localhost").pathname;
     } catch {
       res.writeHead(400).end();
       return;
     }
-    const raw = rawPathOf(req.url ?? "/");
+    const raw = rawPathOf(target);
     if (hasDotSegment(raw) && (isApiPath(pathname) || isApiPath(raw) || !fallback)) return refuseDotSegments(res);
     if (isApiPath(pathname) || !fallback) return api(req, res);
     return fallback(req, res);
