@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { RequestHistogram } from "./request-histogram";
 
 /**
  * Talon's Prometheus metrics, one registry per runtime (tests run many runtimes in one process;
@@ -66,21 +67,16 @@ export type KeystoreOperation =
 
 export type DbPoolStats = { total: number; idle: number; waiting: number };
 
-type Observe = (seconds: number) => void;
-
 export class Metrics {
   readonly registry = new Registry();
   private processMetrics = false;
 
-  private readonly httpDuration = new Histogram({
-    name: "talon_http_request_duration_seconds",
-    help: "API requests by method, route template (the router's, never the raw path) and status code; _count is the request rate",
-    labelNames: ["method", "route", "status"] as const,
-    buckets: HTTP_BUCKETS,
-    registers: [this.registry],
-  });
-  /** route → method → status → observe: a request's labels are found without building a key. */
-  private readonly httpChildren = new Map<string, Map<string, Map<number, Observe>>>();
+  private readonly httpDuration = new RequestHistogram(
+    "talon_http_request_duration_seconds",
+    "API requests by method, route template (the router's, never the raw path) and status code; _count is the request rate",
+    HTTP_BUCKETS,
+    this.registry,
+  );
 
   private readonly secretReads = new Counter({
     name: "talon_secret_reads_total",
@@ -150,14 +146,7 @@ export class Metrics {
 
   /** Records one API request. `route` is the router's template or UNMATCHED_ROUTE. */
   observeRequest(method: string, route: string, status: number, seconds: number): void {
-    const m = METHODS.has(method) ? method : "OTHER";
-    let byMethod = this.httpChildren.get(route);
-    if (byMethod === undefined) this.httpChildren.set(route, (byMethod = new Map()));
-    let byStatus = byMethod.get(m);
-    if (byStatus === undefined) byMethod.set(m, (byStatus = new Map()));
-    let observe = byStatus.get(status);
-    if (observe === undefined) byStatus.set(status, (observe = this.httpDuration.labels(m, route, String(status)).observe));
-    observe(seconds);
+    this.httpDuration.observe(METHODS.has(method) ? method : "OTHER", route, status, seconds);
   }
 
   secretRead(source: SecretReadSource): void {
