@@ -38,7 +38,7 @@ function perfUsable(): boolean {
   return usable;
 }
 
-/** One `perf record` of a process, until `stop`. */
+/** One `perf record` of a process, until perfRecorded ends it with SIGINT. */
 type Recording = { name: string; data: string; child: ChildProcess; exited: Promise<number | null> };
 
 function record(pid: number, dir: string, name: string): Recording {
@@ -143,8 +143,9 @@ export class Tally {
     this.samples++;
     let module: string | null = null;
     let fn: string | null = null;
-    for (const frame of frames) {
-      const m = FRAME.exec(frame);
+    const leaf = FRAME.exec(frames[0]!);
+    for (let i = 0; i < frames.length; i++) {
+      const m = i === 0 ? leaf : FRAME.exec(frames[i]!);
       const js = m && JS_FRAME.exec(m[1]!);
       if (js) {
         module = moduleOf(js[2]!);
@@ -158,8 +159,7 @@ export class Tally {
       }
     }
     if (module === null) {
-      const m = FRAME.exec(frames[0]!);
-      module = fn = `native:${path.basename(m?.[2] ?? "unknown")}`;
+      module = fn = `native:${path.basename(leaf?.[2] ?? "unknown")}`;
     }
     this.byModule.set(module, (this.byModule.get(module) ?? 0) + 1);
     this.byFunction.set(fn!, (this.byFunction.get(fn!) ?? 0) + 1);

@@ -7,7 +7,10 @@ import type { Principal } from "./principals";
 export type ApiEnv = {
   /** `ctxs`: every Ctx ctxOf built for the request, so a failed request can give back the approvals it took. */
   Variables: { rt: Runtime; requestId: string; ip: string; principal: Principal; bearer: string; ctxs: Ctx[] };
-  /** `dpopAttestedJkt`: set only by in-process callers (hosted MCP), see DpopPresentation. */
-  Bindings: { incoming?: { socket?: { remoteAddress?: string } }; dpopAttestedJkt?: string };
+  /**
+   * `incoming` and `outgoing`: the Node request and response, which @hono/node-server passes for a request
+   * from the network. `dpopAttestedJkt`: set only by in-process callers (hosted MCP), see DpopPresentation.
+   */
+  Bindings: { incoming?: { socket?: { remoteAddress?: string } }; outgoing?: unknown; dpopAttestedJkt?: string };
 };
 export type ApiApp = OpenAPIHono<ApiEnv>;

@@ -2,6 +2,7 @@ import type { Context, Next } from "hono";
 import { meterFor, type MeterReading, usageEventsFor } from "../billing/metering";
 import { payPastQuota } from "../billing/x402";
 import type { ApiEnv } from "./env";
+import { presetHeaders } from "./preset-headers";
 import { routeTemplateOf } from "./route-template";
 
 /**
@@ -41,8 +42,8 @@ export async function meterRequest(c: Context<ApiEnv>, next: Next): Promise<void
     headers = (await payPastQuota(ctx, e, { method: c.req.method, path: c.req.path, paymentHeader: c.req.header("x-payment") })).headers;
     charge = { priceMillicents: 0n, isPaid: true };
   }
-  // Before the handler: prepared headers reach success and error responses alike (see requestContext).
-  for (const [name, value] of Object.entries(headers)) c.header(name, value);
+  // Before the handler, so they reach success and error responses alike.
+  presetHeaders(c, Object.entries(headers));
   await next();
   // Per-request history (GET /v1/billing/history), queued: the response does not wait for its row.
   if (c.get("rt").config.billing === "on") {

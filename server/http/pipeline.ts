@@ -17,6 +17,7 @@ import { ApiError, databaseOutage, internalProblem, type Problem, problemBody } 
 import { resolveClientIp } from "./client-ip";
 import { guardAuthenticatedRequest } from "./ip-rules";
 import { apiSecurityHeaders } from "./security-headers";
+import { presetHeaders } from "./preset-headers";
 import { meterRequest } from "./metering";
 import { routeTemplateOf } from "./route-template";
 import type { ApiApp, ApiEnv } from "./env";
@@ -28,19 +29,16 @@ export const MAX_BODY_BYTES = 64 * 1024;
 
 /** Request id, client IP, the headers every API response carries, and the request's metrics. */
 export function requestContext(rt: Runtime): MiddlewareHandler<ApiEnv> {
-  const securityHeaders = Object.entries(apiSecurityHeaders(rt.config));
+  // A route that may be cached (JWKS) sets its own Cache-Control.
+  const fixedHeaders: [string, string][] = [["Cache-Control", "no-store"], ...Object.entries(apiSecurityHeaders(rt.config))];
   return async (c, next) => {
     const started = performance.now();
     const requestId = randomUUID();
     c.set("rt", rt);
     c.set("requestId", requestId);
     c.set("ip", resolveClientIp(c.env?.incoming?.socket?.remoteAddress, c.req.header("x-forwarded-for"), rt.config.trustedProxyHops));
-    // Prepared before the handler runs, so c.json() builds the response with them. Touching c.res
-    // afterwards would turn @hono/node-server's light response into a full Response and cost ~4x
-    // throughput. A route that may be cached (JWKS) overrides Cache-Control itself.
-    c.header("X-Request-Id", requestId);
-    c.header("Cache-Control", "no-store");
-    for (const [name, value] of securityHeaders) c.header(name, value);
+    presetHeaders(c, [["X-Request-Id", requestId]]);
+    presetHeaders(c, fixedHeaders);
     // A request from the network (not one hosted MCP makes in process, which its own request covers)
     // is one the audit writer's group commit may wait for (server/audit/writer.ts).
     const counted = c.env?.incoming instanceof IncomingMessage;
