@@ -46,9 +46,10 @@ export function canonicalEncoding(row: AuditRowInput & ChainedFields): string {
 
 /** `row`'s canonical encoding with the chain fields given apart (chainOnto: no row object is built to hash). */
 function encodingAt(row: AuditRowInput, seq: number, prevHash: string): string {
-  const [before, between] = encodingAround(row);
-  return `${before}${seq}${between}${JSON.stringify(prevHash)}]`;
+  return encodingFrom(encodingAround(row), seq, prevHash);
 }
+
+const encodingFrom = ([before, between]: readonly [string, string], seq: number, prevHash: string) => `${before}${seq}${between}${JSON.stringify(prevHash)}]`;
 
 /**
  * The canonical encoding of `row` less its chain fields: the text before `seq` and the text between
@@ -65,6 +66,30 @@ export function encodingAround(row: AuditRowInput): [before: string, between: st
 const hashAt = (row: AuditRowInput, seq: number, prevHash: string) => sha256(encodingAt(row, seq, prevHash), "hex");
 
 export const eventHash = (row: AuditRowInput & ChainedFields) => hashAt(row, row.seq, row.prevHash);
+
+/** The hash of an event whose encodingAround is `around`, chained at `seq` after `prevHash`: eventHash without encoding it again. */
+export const hashFromAround = (around: readonly [string, string], seq: number, prevHash: string) => sha256(encodingFrom(around, seq, prevHash), "hex");
+
+/**
+ * `r` chained: every field named, in one order, so every event has one object shape (a spread of
+ * callers' rows was ≈ 2 % of a read's main thread under load, docs/perf), and nothing but its columns.
+ */
+export const chainedRow = (r: AuditRowInput, seq: number, prevHash: string, hash: string): ChainedRow => ({
+  id: r.id,
+  orgId: r.orgId,
+  actorId: r.actorId,
+  actorType: r.actorType,
+  action: r.action,
+  resourceType: r.resourceType,
+  resourceId: r.resourceId,
+  details: r.details,
+  ipAddress: r.ipAddress,
+  requestId: r.requestId,
+  createdAt: r.createdAt,
+  seq,
+  prevHash,
+  hash,
+});
 
 type Client = Db | Tx;
 
@@ -141,24 +166,7 @@ export function chainOnto(rows: readonly AuditRowInput[], orgIds: readonly strin
       if (r.orgId !== orgId) continue;
       const seq = head.seq + 1;
       const hash = hashAt(r, seq, head.hash);
-      // Every field named, in one order: one object shape for every event (a spread of callers' rows
-      // was ≈ 2 % of a read's main thread under load, docs/perf), and nothing but the event's columns.
-      chained.push({
-        id: r.id,
-        orgId: r.orgId,
-        actorId: r.actorId,
-        actorType: r.actorType,
-        action: r.action,
-        resourceType: r.resourceType,
-        resourceId: r.resourceId,
-        details: r.details,
-        ipAddress: r.ipAddress,
-        requestId: r.requestId,
-        createdAt: r.createdAt,
-        seq,
-        prevHash: head.hash,
-        hash,
-      });
+      chained.push(chainedRow(r, seq, head.hash, hash));
       head = { seq, hash };
     }
   }

@@ -5,13 +5,14 @@ import {
   type AuditRowInput,
   appendToChain,
   auditLockKey,
+  chainedRow,
   chainOnto,
   type ChainedRow,
   chainOrgs,
   type ChainHead,
   type ChainStore,
   encodingAround,
-  eventHash,
+  hashFromAround,
 } from "./chain";
 
 /**
@@ -119,11 +120,13 @@ export class StatementAppend {
   /** How many parameters `call` takes. */
   static readonly PARAMS = 16;
   private readonly orgIds: string[];
+  /** Each row's encodingAround, sent to the database and kept to check the hashes it answers. */
+  private readonly around: [string, string][];
   readonly params: unknown[];
 
   constructor(private readonly rows: readonly AuditRowInput[]) {
     this.orgIds = chainOrgs(rows);
-    const around = rows.map(encodingAround);
+    const around = (this.around = rows.map(encodingAround));
     this.params = [this.orgIds.map(auditLockKey), this.orgIds, ...rowColumns(rows), around.map((a) => a[0]), around.map((a) => a[1]), webhookOrgIds(rows)];
   }
 
@@ -144,13 +147,13 @@ export class StatementAppend {
     // In chainOnto's order: by org as locked, each org's events in their given order.
     const chained: ChainedRow[] = [];
     for (const orgId of this.orgIds) {
-      for (const r of this.rows) {
+      for (let i = 0; i < this.rows.length; i++) {
+        const r = this.rows[i]!;
         if (r.orgId !== orgId) continue;
         const m = made.get(r.id);
         if (!m) throw new Error("The database did not chain every event of the batch");
-        const row = { ...r, seq: m.seq, prevHash: m.prevHash };
-        if (eventHash(row) !== m.hash) throw new Error("The database chained an event with another hash than its encoding's");
-        chained.push({ ...row, hash: m.hash });
+        if (hashFromAround(this.around[i]!, m.seq, m.prevHash) !== m.hash) throw new Error("The database chained an event with another hash than its encoding's");
+        chained.push(chainedRow(r, m.seq, m.prevHash, m.hash));
       }
     }
     const outbox = hotOutbox(tx);

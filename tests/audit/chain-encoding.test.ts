@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type AuditRowInput, canonicalEncoding, chainOnto, encodingAround, eventHash, GENESIS_HASH } from "../../server/audit/chain";
+import { type AuditRowInput, canonicalEncoding, chainOnto, encodingAround, eventHash, GENESIS_HASH, hashFromAround } from "../../server/audit/chain";
 
 /**
  * The chain's canonical encoding is version 1 for every event ever stored: verifying an old chain needs
@@ -46,6 +46,13 @@ describe("audit chain encoding", () => {
     expect(`${before}7${between}"${"cd".repeat(32)}"]`).toBe(canonicalEncoding({ ...r, seq: 7, prevHash: "cd".repeat(32) }));
     // A known hash: a change of the encoding would break every stored chain.
     expect(eventHash({ ...r, seq: 1, prevHash: GENESIS_HASH })).toBe("1821fa5ae1da001e4cfab379582b5d2423f48b7f08cde7a1df5839627d0adb0c");
+    // From the parts (how the PostgreSQL write batch checks what the database chained), the same hash.
+    expect(hashFromAround(encodingAround(r), 1, GENESIS_HASH)).toBe("1821fa5ae1da001e4cfab379582b5d2423f48b7f08cde7a1df5839627d0adb0c");
+    for (const t of ['"', "\\", "\n", "🙂", "\ud800", ""]) {
+      const odd = row({ details: t, requestId: t });
+      expect(hashFromAround(encodingAround(odd), 9, "ab".repeat(32))).toBe(eventHash({ ...odd, seq: 9, prevHash: "ab".repeat(32) }));
+      expect(hashFromAround(encodingAround(odd), 9, "ab".repeat(32))).not.toBe(eventHash({ ...odd, seq: 10, prevHash: "ab".repeat(32) }));
+    }
   });
 
   it("chains each org's events onto its head, each row the event's columns and nothing else", () => {
