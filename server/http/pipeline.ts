@@ -37,8 +37,7 @@ export function requestContext(rt: Runtime): MiddlewareHandler<ApiEnv> {
     c.set("rt", rt);
     c.set("requestId", requestId);
     c.set("ip", resolveClientIp(c.env?.incoming?.socket?.remoteAddress, c.req.header("x-forwarded-for"), rt.config.trustedProxyHops));
-    presetHeaders(c, [["X-Request-Id", requestId]]);
-    presetHeaders(c, fixedHeaders);
+    presetHeaders(c, fixedHeaders, ["X-Request-Id", requestId]);
     // A request from the network (not one hosted MCP makes in process, which its own request covers)
     // is one the audit writer's group commit may wait for (server/audit/writer.ts).
     const counted = c.env?.incoming instanceof IncomingMessage;

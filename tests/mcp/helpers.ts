@@ -72,14 +72,14 @@ const INITIALIZE = {
   params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
 };
 
-/** A raw `initialize` POST to hosted /mcp: its status, session id, body and Retry-After. */
+/** A raw `initialize` POST to hosted /mcp: its status, session id, body, Retry-After and all its headers. */
 export async function initialize(baseUrl: string, headers: Record<string, string>) {
   const res = await fetch(`${baseUrl}/mcp`, {
     method: "POST",
     headers: { "Content-Type": "application/json", Accept: "application/json, text/event-stream", ...headers },
     body: JSON.stringify(INITIALIZE),
   });
-  return { status: res.status, sessionId: res.headers.get("mcp-session-id"), body: await res.text(), retryAfter: res.headers.get("retry-after") };
+  return { status: res.status, sessionId: res.headers.get("mcp-session-id"), body: await res.text(), retryAfter: res.headers.get("retry-after"), headers: res.headers };
 }
 
 /** One raw request of an open hosted session with the given bearer, vault and body (a tools/list by default). */

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import nextConfig from "../../next.config";
 import { createApiApp } from "../../server/api/app";
 import { client } from "../helpers/http";
-import { agentWithVault } from "../mcp/helpers";
+import { agentWithVault, initialize } from "../mcp/helpers";
 import { startTestServer, type TestServer } from "../helpers/server";
 
 /**
@@ -56,18 +56,13 @@ describe("API responses", () => {
 
   it("are on a raw Response a handler returns (hosted MCP) over the network, under the handler's own headers", async () => {
     const w = await agentWithVault(server);
-    const res = await fetch(`${server.url}/mcp`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json, text/event-stream", Authorization: `Bearer ${w.apiKey}`, "X-Vault-ID": w.vaultId },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } } }),
-    });
+    const res = await initialize(server.url, { Authorization: `Bearer ${w.apiKey}`, "X-Vault-ID": w.vaultId });
     expect(res.status).toBe(200);
-    expect(res.headers.get("mcp-session-id")).toBeTruthy();
+    expect(res.sessionId).toBeTruthy();
     expect(res.headers.get("content-type")).toMatch(/^(application\/json|text\/event-stream)/);
     expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     expect(res.headers.get("referrer-policy")).toBe("no-referrer");
-    await res.body?.cancel();
   });
 
   it.each([
