@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 import { log } from "../log";
+import type { WriteGate } from "./write-gate";
 
 /**
  * SQLite's WAL checkpoints, off the event loop. By default the connection whose COMMIT takes the WAL
@@ -11,11 +12,24 @@ import { log } from "../log";
  * never waits for, nor blocks, the writer or the readers, and once it has copied every frame the next
  * write transaction starts the WAL from its beginning again, as after any checkpoint.
  *
+ * Under a steady stream of writes that restart rarely comes: it needs a write to begin just when the
+ * checkpoint has copied the last frame, and a commit lands during almost every checkpoint. The WAL then
+ * grew to the fallback (10,068 frames in a PUT run, one sample in ten above 9,000), where the
+ * writer checkpoints on the event loop after every COMMIT until it catches up. So once the WAL holds
+ * `RESTART_PAGES` and a PASSIVE checkpoint has copied all of it, the worker asks the main thread for the
+ * writer's turn (the WriteGate, ./write-gate.ts). Holding it, nothing writes, so a RESTART checkpoint
+ * copies the few frames committed since and, unless a reader is still on the WAL, starts it again; the
+ * worker answers and the gate passes on. Writers wait for it as they wait for a transaction, without
+ * blocking the event loop: had the worker taken SQLite's write lock on its own, the writer's BEGIN would
+ * have slept in SQLite's busy handler (42 sleeps in 8 s of a PUT run, tried). The worker has no busy
+ * timeout, so a RESTART that would have to wait is only a PASSIVE one; the next tick asks again.
+ *
  * The writer keeps an automatic checkpoint as a fallback (`FALLBACK_PAGES`), so the WAL stays bounded
  * if the worker falls behind or is gone. A worker that stops on its own is started again after `IDLE_MS`.
  * Durability is unchanged: the same checkpoint, with the same syncs (synchronous = NORMAL), in another thread.
  */
 export const FALLBACK_PAGES = 10_000;
+const RESTART_PAGES = 4_000;
 const BUSY_MS = 100;
 const IDLE_MS = 1_000;
 
@@ -23,12 +37,18 @@ const IDLE_MS = 1_000;
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);
-const db = new Database(workerData.file, { fileMustExist: true });
+// No busy timeout: a checkpoint that would have to wait returns busy instead.
+const db = new Database(workerData.file, { fileMustExist: true, timeout: 0 });
 db.pragma("synchronous = NORMAL");
 let timer;
 let delay = workerData.busyMs;
 let lastLog = -1;
 let reported = false;
+function failed(e) {
+  if (!reported) parentPort.postMessage({ failed: String(e && e.code || "error") });
+  reported = true;
+  delay = workerData.idleMs;
+}
 function tick() {
   try {
     const [r] = db.pragma("wal_checkpoint(PASSIVE)");
@@ -36,15 +56,25 @@ function tick() {
     delay = r.log !== lastLog ? workerData.busyMs : Math.min(delay * 2, workerData.idleMs);
     lastLog = r.log;
     reported = false;
+    // A long WAL all in the database file: ask for the writer's turn to start it again ("restart" below).
+    if (r.log >= workerData.restartPages && r.checkpointed === r.log) return parentPort.postMessage({ restart: true });
   } catch (e) {
-    if (!reported) parentPort.postMessage({ failed: String(e && e.code || "error") });
-    reported = true;
-    delay = workerData.idleMs;
+    failed(e);
   }
   timer = setTimeout(tick, delay);
 }
 parentPort.on("message", (m) => {
-  if (m === "close") {
+  if (m === "restart") {
+    // The main thread holds the write gate until this answers.
+    try {
+      db.pragma("wal_checkpoint(RESTART)");
+    } catch (e) {
+      failed(e);
+    } finally {
+      parentPort.postMessage({ restarted: true });
+    }
+    timer = setTimeout(tick, delay);
+  } else if (m === "close") {
     clearTimeout(timer);
     db.close();
     parentPort.close();
@@ -56,38 +86,62 @@ timer = setTimeout(tick, delay);
 export class Checkpointer {
   private worker: Worker | null = null;
   private file: string | null = null;
-  private restart: NodeJS.Timeout | null = null;
+  private gate: WriteGate | null = null;
+  private respawn: NodeJS.Timeout | null = null;
   private closed = false;
+  /** Gives the write gate back: set while the worker runs a RESTART checkpoint on the writer's turn. */
+  private lent: (() => void) | null = null;
 
-  /** Starts checkpointing `file` (the writer's database file); idempotent, so every reconnect may call it. */
-  start(file: string): void {
-    if (this.closed || this.worker || this.restart) return;
+  /**
+   * Starts checkpointing `file` (the writer's database file), whose writers take turns through `gate`;
+   * idempotent, so every reconnect may call it.
+   */
+  start(file: string, gate: WriteGate): void {
+    if (this.closed || this.worker || this.respawn) return;
     this.file = file;
+    this.gate = gate;
     const driver = createRequire(import.meta.url).resolve("better-sqlite3");
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { file, driver, busyMs: BUSY_MS, idleMs: IDLE_MS },
+      workerData: { file, driver, busyMs: BUSY_MS, idleMs: IDLE_MS, restartPages: RESTART_PAGES },
       // A connection and a timer: a small heap is plenty.
       resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 },
       stdout: false,
       stderr: false,
     });
     worker.unref();
-    worker.on("message", (m: { failed?: string }) => {
+    worker.on("message", (m: { failed?: string; restart?: true; restarted?: true }) => {
       if (m.failed) log.warn("sqlite: background checkpoint failed; the writer's automatic checkpoint still bounds the WAL", { code: m.failed });
+      if (m.restart) void this.lendWriterTo(worker, gate);
+      if (m.restarted) this.giveBack();
     });
     worker.on("error", (e) => log.warn("sqlite: background checkpointer stopped", { error: e.name }));
     worker.on("exit", () => {
       if (this.worker !== worker) return;
       this.worker = null;
+      this.giveBack();
       if (this.closed) return;
-      this.restart = setTimeout(() => {
-        this.restart = null;
-        if (this.file) this.start(this.file);
+      this.respawn = setTimeout(() => {
+        this.respawn = null;
+        if (this.file && this.gate) this.start(this.file, this.gate);
       }, IDLE_MS);
-      this.restart.unref();
+      this.respawn.unref();
     });
     this.worker = worker;
+  }
+
+  /** Waits for the writer's turn, then lets the worker restart the WAL; the turn passes on when it answers (or exits). */
+  private async lendWriterTo(worker: Worker, gate: WriteGate): Promise<void> {
+    const release = await gate.acquire("checkpoint");
+    if (this.closed || this.worker !== worker || this.lent) return release();
+    this.lent = release;
+    worker.postMessage("restart");
+  }
+
+  private giveBack(): void {
+    const release = this.lent;
+    this.lent = null;
+    release?.();
   }
 
   /** The worker's thread id while it runs (tests). */
@@ -98,8 +152,8 @@ export class Checkpointer {
   /** Stops the worker after its current checkpoint (closing its connection); resolves when it has exited. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.restart) clearTimeout(this.restart);
-    this.restart = null;
+    if (this.respawn) clearTimeout(this.respawn);
+    this.respawn = null;
     const worker = this.worker;
     if (!worker) return;
     const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
@@ -108,5 +162,6 @@ export class Checkpointer {
     await exited;
     clearTimeout(stuck);
     this.worker = null;
+    this.giveBack();
   }
 }

@@ -39,13 +39,13 @@ export async function openDatabase(url: string): Promise<Database> {
     // automatic checkpoint is only the fallback.
     const checkpointer = new Checkpointer();
     const adapter = isolatingSqliteAdapter(url, { timestampFormat: "unixepoch-ms" }, {
-      writer(conn) {
+      writer(conn, gate) {
         conn.pragma("journal_mode = WAL");
         conn.pragma("synchronous = NORMAL");
         conn.pragma("busy_timeout = 5000");
         conn.pragma("foreign_keys = ON");
         conn.pragma(`wal_autocheckpoint = ${FALLBACK_PAGES}`);
-        checkpointer.start(conn.name);
+        checkpointer.start(conn.name, gate);
       },
       reader(conn) {
         conn.pragma("busy_timeout = 5000");

@@ -139,8 +139,8 @@ class IsolatingSqliteAdapter implements SqlDriverAdapter, SqliteConnections {
 }
 
 export type SqliteSettings = {
-  /** Runs on each new writing connection (journal mode, synchronous, busy timeout, foreign keys). */
-  writer(conn: BetterSqlite3.Database): void;
+  /** Runs on each new writing connection (journal mode, synchronous, busy timeout, foreign keys), with the gate that orders its users. */
+  writer(conn: BetterSqlite3.Database, gate: WriteGate): void;
   /** Runs on each new read-only connection (what applies to a reader: the busy timeout). */
   reader(conn: BetterSqlite3.Database): void;
 };
@@ -158,7 +158,7 @@ export function isolatingSqliteAdapter(url: string, options: ConstructorParamete
       let read: SqlDriverAdapter;
       try {
         // The writer's settings first: the reader opens a database already in WAL mode.
-        settings.writer(driverOf(main));
+        settings.writer(driverOf(main), gate);
         read = await readerFactory.connect();
       } catch (e) {
         await main.dispose();

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, openSync, closeSync, readFileSync, readSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Worker } from "node:worker_threads";
@@ -60,6 +60,41 @@ describe.skipIf(testDialect !== "sqlite")("SQLite checkpoints in a worker thread
     expect(readFileSync(`${file}-wal`).includes(marker)).toBe(true);
     expect(await reachesMainFile(marker, 3_000)).toBe(true);
   });
+
+  it("starts the WAL again under a steady stream of writes, long before the writer's fallback", async () => {
+    // The WAL file keeps its largest size (no journal_size_limit), so its length gives the most frames it
+    // ever held; its header's checkpoint sequence number (bytes 12–15, big-endian) counts its restarts.
+    const [row] = await database.db.$queryRawUnsafe<{ page_size: number | bigint }[]>("PRAGMA page_size");
+    const frameBytes = Number(row!.page_size) + 24;
+    const walFrames = () => Math.floor((statSync(`${file}-wal`).size - 32) / frameBytes);
+    const restarts = () => {
+      const fd = openSync(`${file}-wal`, "r");
+      try {
+        const header = Buffer.alloc(16);
+        readSync(fd, header, 0, 16, 0);
+        return header.readUInt32BE(12);
+      } finally {
+        closeSync(fd);
+      }
+    };
+    await database.db.$executeRawUnsafe("CREATE TABLE wal_fill (b BLOB)");
+    const first = restarts();
+    // Eight writers without a pause (each yields to the event loop between writes, as requests arrive):
+    // a commit lands during every checkpoint, so without the worker's RESTART the WAL would only start
+    // again once the writer's own checkpoint ran at FALLBACK_PAGES.
+    const end = Date.now() + 60_000;
+    const done = () => restarts() - first >= 3 || walFrames() >= FALLBACK_PAGES || Date.now() > end;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (!done()) {
+          await database.db.$executeRawUnsafe("INSERT INTO wal_fill (b) VALUES (randomblob(3000))");
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      }),
+    );
+    expect(restarts() - first).toBeGreaterThanOrEqual(3);
+    expect(walFrames()).toBeLessThan(FALLBACK_PAGES);
+  }, 90_000);
 
   it("starts the worker again when it stops", async () => {
     const before = checkpointer().threadId;
