@@ -17,6 +17,7 @@ import { ApiError, databaseOutage, internalProblem, type Problem, problemBody } 
 import { resolveClientIp } from "./client-ip";
 import { guardAuthenticatedRequest } from "./ip-rules";
 import { apiSecurityHeaders } from "./security-headers";
+import { parseAuthorization } from "./authorization";
 import { presetHeaders } from "./preset-headers";
 import { meterRequest } from "./metering";
 import { routeTemplateOf } from "./route-template";
@@ -129,24 +130,23 @@ export const limitBody: MiddlewareHandler<ApiEnv> = async (c, next) => {
  * this request's method and URL.
  */
 export const requireAuth: MiddlewareHandler<ApiEnv> = async (c, next) => {
-  const header = c.req.header("authorization") ?? "";
-  const m = /^(Bearer|DPoP)\s+(\S{1,4096})\s*$/i.exec(header);
-  if (!m) {
+  const auth = parseAuthorization(c.req.header("authorization") ?? "");
+  if (!auth) {
     c.get("rt").metrics.authFailure("missing_credentials");
     throw ApiError.unauthorized("Missing or malformed Authorization header (expected: Bearer <token>, or DPoP <token> for a DPoP-bound token)");
   }
   const ip = c.get("ip");
   const dpop = {
-    scheme: m[1]!.toLowerCase() === "dpop" ? ("dpop" as const) : ("bearer" as const),
+    scheme: auth.scheme,
     request: { proof: c.req.header("dpop"), method: c.req.method, url: c.req.url, ip },
     attestedJkt: c.env?.dpopAttestedJkt,
   };
-  c.set("bearer", m[2]!);
+  c.set("bearer", auth.credential);
   let principal: Principal;
   try {
-    principal = await authenticateBearer(c.get("rt"), m[2]!, { ip, requestId: c.get("requestId"), dpop });
+    principal = await authenticateBearer(c.get("rt"), auth.credential, { ip, requestId: c.get("requestId"), dpop });
   } catch (e) {
-    if (e instanceof ApiError && e.status === 401) c.get("rt").metrics.authFailure(bearerKind(dpop.scheme, m[2]!));
+    if (e instanceof ApiError && e.status === 401) c.get("rt").metrics.authFailure(bearerKind(dpop.scheme, auth.credential));
     throw e;
   }
   c.set("principal", principal);
