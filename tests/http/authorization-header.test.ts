@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { CREDENTIAL_MAX, parseAuthorization } from "../../server/http/authorization";
 
 /**
- * `Authorization` parsing (server/http/authorization.ts): the loop that takes what clients send must
+ * `Authorization` parsing (server/http/authorization.ts): the plain match that takes what clients send must
  * agree with the grammar's regex, the one requireAuth used alone before, on every header.
  */
 const GRAMMAR = /^(Bearer|DPoP)\s+(\S{1,4096})\s*$/i;
