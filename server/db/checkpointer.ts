@@ -36,6 +36,7 @@ import type { WriteGate } from "./write-gate";
  */
 export const FALLBACK_PAGES = 10_000;
 const RESTART_PAGES = 4_000;
+const URGENT_PAGES = 7_000;
 const CATCH_UP_ROUNDS = 16;
 const CATCH_UP_FRAMES = 128;
 const BUSY_MS = 100;
@@ -61,19 +62,19 @@ function failed(e) {
 // during the last, until one finds nothing new: the round before it then reached the WAL's end, and so
 // synced the database file. The writer's turn then covers only the frames committed while it is asked
 // for, and their sync. Failing that within catchUpRounds, a last round that copied few frames will do
-// (its copies since the last sync are synced on the writer's turn). False if the WAL was started again
-// meanwhile, or a reader held back the last round.
+// (its copies since the last sync are synced on the writer's turn), and so will any once the WAL is past
+// urgentPages (a longer turn, but no fallback checkpoint on the event loop). A round a reader held back
+// copied an unknown amount. False if the WAL was started again meanwhile.
 function caughtUp(r) {
   let copied = Infinity;
   for (let round = 0; round < workerData.catchUpRounds; round++) {
     const before = r.log;
     [r] = db.pragma("wal_checkpoint(PASSIVE)");
     if (r.log < workerData.restartPages) return false;
-    // A reader held this round back: the next one copies the rest.
     copied = r.checkpointed === r.log ? r.log - before : Infinity;
     if (copied === 0) return true;
   }
-  return copied <= workerData.catchUpFrames;
+  return copied <= workerData.catchUpFrames || r.log >= workerData.urgentPages;
 }
 function tick() {
   try {
@@ -129,7 +130,7 @@ export class Checkpointer {
     const driver = createRequire(import.meta.url).resolve("better-sqlite3");
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { file, driver, busyMs: BUSY_MS, idleMs: IDLE_MS, restartPages: RESTART_PAGES, catchUpRounds: CATCH_UP_ROUNDS, catchUpFrames: CATCH_UP_FRAMES },
+      workerData: { file, driver, busyMs: BUSY_MS, idleMs: IDLE_MS, restartPages: RESTART_PAGES, urgentPages: URGENT_PAGES, catchUpRounds: CATCH_UP_ROUNDS, catchUpFrames: CATCH_UP_FRAMES },
       // A connection and a timer: a small heap is plenty.
       resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 },
       stdout: false,
