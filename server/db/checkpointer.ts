@@ -136,8 +136,10 @@ parentPort.on("message", (m) => {
     // The main thread holds the write gate until this answers.
     try {
       const [r] = db.pragma("wal_checkpoint(RESTART)");
-      // Unless a reader kept it, the WAL starts from its first frame with the next write.
+      // The WAL starts from its first frame with the next write; unless a reader kept it, and then asking
+      // again before busyMs would only hold the writers again for nothing.
       if (r.busy === 0) [lastLog, lastAt] = [0, Date.now()];
+      else delay = workerData.busyMs;
     } catch (e) {
       failed(e);
     } finally {
