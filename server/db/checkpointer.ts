@@ -163,6 +163,8 @@ export class Checkpointer {
   private target: { file: string; gate: WriteGate } | null = null;
   private respawn: NodeJS.Timeout | null = null;
   private closed = false;
+  /** How many times a worker asked for the writer's turn (tests). */
+  private asked = 0;
   /** Gives the write gate back: set while the worker runs a RESTART checkpoint on the writer's turn. */
   private lent: (() => void) | null = null;
 
@@ -185,7 +187,10 @@ export class Checkpointer {
     worker.unref();
     worker.on("message", (m: { failed?: string; restart?: true; restarted?: true }) => {
       if (m.failed) log.warn("sqlite: background checkpoint failed; the writer's automatic checkpoint still bounds the WAL", { code: m.failed });
-      if (m.restart) void this.lendWriterTo(worker, gate);
+      if (m.restart) {
+        this.asked++;
+        void this.lendWriterTo(worker, gate);
+      }
       if (m.restarted) this.giveBack();
     });
     worker.on("error", (e) => log.warn("sqlite: background checkpointer stopped", { error: e.name }));
@@ -222,6 +227,11 @@ export class Checkpointer {
     const release = this.lent;
     this.lent = null;
     release?.();
+  }
+
+  /** How many times a worker asked for the writer's turn to restart the WAL (tests). */
+  get asks(): number {
+    return this.asked;
   }
 
   /** The worker's thread id while it runs (tests). */

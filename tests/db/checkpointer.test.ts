@@ -1,3 +1,4 @@
+import BetterSqlite3 from "better-sqlite3";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, openSync, closeSync, readFileSync, readSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -48,6 +49,41 @@ describe.skipIf(testDialect !== "sqlite")("SQLite checkpoints in a worker thread
 
   const checkpointer = () => database.checkpointer!;
 
+  /** The first `length` bytes of a file. */
+  function head(name: string, length: number): Buffer {
+    const fd = openSync(name, "r");
+    try {
+      const bytes = Buffer.alloc(length);
+      readSync(fd, bytes, 0, length, 0);
+      return bytes;
+    } finally {
+      closeSync(fd);
+    }
+  }
+  // The WAL file keeps its largest size (no journal_size_limit), so its length gives the most frames it
+  // ever held; its header holds the page size (bytes 8–11, big-endian) and a checkpoint sequence number
+  // that counts its restarts (bytes 12–15). The WAL index (the -shm file, native byte order: x86 here)
+  // holds the last committed frame at byte 16.
+  const walFrames = () => Math.floor((statSync(`${file}-wal`).size - 32) / (head(`${file}-wal`, 16).readUInt32BE(8) + 24));
+  const restarts = () => head(`${file}-wal`, 16).readUInt32BE(12);
+  const walLast = () => head(`${file}-shm`, 20).readUInt32LE(16);
+
+  /**
+   * `writers` writers of 1,000-byte rows into wal_fill until `done()`; each yields to the event loop
+   * between writes (as requests arrive), and waits `pauseMs` if given. Rows of 1,000 bytes share pages, as
+   * secret versions and audit rows do, so a checkpoint copies a page once however many commits rewrote it.
+   */
+  async function writeUntil(done: () => boolean, writers = 8, pauseMs = 0): Promise<void> {
+    await Promise.all(
+      Array.from({ length: writers }, async () => {
+        while (!done()) {
+          await database.db.$executeRawUnsafe("INSERT INTO wal_fill (b) VALUES (randomblob(1000))");
+          await new Promise((resolve) => (pauseMs ? setTimeout(resolve, pauseMs) : setImmediate(resolve)));
+        }
+      }),
+    );
+  }
+
   it("leaves the writer's own automatic checkpoint only as the fallback", async () => {
     // Not a SELECT, so it runs on the writing connection (server/db/sqlite-adapter.ts).
     const [row] = await database.db.$queryRawUnsafe<{ wal_autocheckpoint: number | bigint }[]>("PRAGMA wal_autocheckpoint");
@@ -62,44 +98,47 @@ describe.skipIf(testDialect !== "sqlite")("SQLite checkpoints in a worker thread
   });
 
   it("starts the WAL again under a steady stream of writes, long before the writer's fallback", async () => {
-    // The WAL file keeps its largest size (no journal_size_limit), so its length gives the most frames it
-    // ever held; its header's checkpoint sequence number (bytes 12–15, big-endian) counts its restarts.
-    const [row] = await database.db.$queryRawUnsafe<{ page_size: number | bigint }[]>("PRAGMA page_size");
-    const frameBytes = Number(row!.page_size) + 24;
-    const walFrames = () => Math.floor((statSync(`${file}-wal`).size - 32) / frameBytes);
-    const restarts = () => {
-      const fd = openSync(`${file}-wal`, "r");
-      try {
-        const header = Buffer.alloc(16);
-        readSync(fd, header, 0, 16, 0);
-        return header.readUInt32BE(12);
-      } finally {
-        closeSync(fd);
-      }
-    };
     await database.db.$executeRawUnsafe("CREATE TABLE wal_fill (b BLOB)");
     const first = restarts();
-    // Eight writers without a pause (each yields to the event loop between writes, as requests arrive):
-    // a commit lands during every checkpoint, so without the worker's RESTART the WAL would only start
-    // again once the writer's own checkpoint ran at FALLBACK_PAGES (0 or 1 restarts, tried). Rows of
-    // 1,000 bytes share pages, as secret versions and audit rows do, so a checkpoint copies a page once
-    // however many commits rewrote it; the WAL still grows by ≈ 20,000 frames a second.
+    // Eight writers without a pause: a commit lands during every checkpoint, so without the worker's
+    // RESTART the WAL would only start again once the writer's own checkpoint ran at FALLBACK_PAGES (0 or
+    // 1 restarts, tried); the WAL grows by ≈ 20,000 frames a second.
     const started = Date.now();
     const end = started + 60_000;
-    const done = () => restarts() - first >= 3 || walFrames() >= FALLBACK_PAGES || Date.now() > end;
-    await Promise.all(
-      Array.from({ length: 8 }, async () => {
-        while (!done()) {
-          await database.db.$executeRawUnsafe("INSERT INTO wal_fill (b) VALUES (randomblob(1000))");
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-      }),
-    );
+    await writeUntil(() => restarts() - first >= 3 || walFrames() >= FALLBACK_PAGES || Date.now() > end);
     // Said on failure: how far the stream got, for telling a slow machine from a WAL that never restarted.
     const seen = `${restarts() - first} restarts and a WAL of ${walFrames()} frames after ${Date.now() - started} ms`;
     expect(restarts() - first, seen).toBeGreaterThanOrEqual(3);
     expect(walFrames(), seen).toBeLessThan(FALLBACK_PAGES);
   }, 90_000);
+
+  it("leaves a WAL a reader still needs, asking for the writer's turn at most once per 100 ms, and starts it again once the reader ends", async () => {
+    const reader = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
+    try {
+      // The reader's transaction keeps the snapshot of its first read: no checkpoint copies past it.
+      reader.exec("BEGIN");
+      reader.prepare("SELECT count(*) FROM wal_fill").get();
+      // Past 7,000 frames the worker asks whatever its catch-up found; its RESTART cannot finish. (A
+      // reader that began on a WAL copied to its end reads the database file alone, and the first write
+      // may still start the WAL again; after that nothing can be copied until the reader ends.)
+      await writeUntil(() => walLast() >= 7_500);
+      const first = restarts();
+      const asked = checkpointer().asks;
+      const since = Date.now();
+      await writeUntil(() => Date.now() - since >= 600, 1, 2);
+      const held = Date.now() - since;
+      const asks = checkpointer().asks - asked;
+      expect(restarts()).toBe(first);
+      expect(asks, `${asks} asks in ${held} ms`).toBeGreaterThan(0);
+      expect(asks, `${asks} asks in ${held} ms`).toBeLessThanOrEqual(Math.floor(held / 100) + 1);
+      reader.exec("COMMIT");
+      const end = Date.now() + 10_000;
+      await writeUntil(() => restarts() > first || Date.now() > end, 1, 2);
+      expect(restarts()).toBeGreaterThan(first);
+    } finally {
+      reader.close();
+    }
+  });
 
   it("starts the worker again when it stops", async () => {
     const before = checkpointer().threadId;
