@@ -17,17 +17,18 @@ import type { WriteGate } from "./write-gate";
  * checkpoint has copied the last frame, and a commit lands during almost every checkpoint. The WAL then
  * grew to the fallback (10,068 frames in a PUT run, one sample in ten above 9,000), where the
  * writer checkpoints on the event loop after every COMMIT until it catches up. So once the WAL holds
- * `RESTART_PAGES` and a PASSIVE checkpoint has copied all of it, the worker asks the main thread for the
+ * `RESTART_PAGES` and the worker has caught up with it (below), it asks the main thread for the
  * writer's turn (the WriteGate, ./write-gate.ts). Holding it, nothing writes, so a RESTART checkpoint
  * copies the few frames committed since and, unless a reader is still on the WAL, starts it again; the
  * worker answers and the gate passes on. Writers wait for it as they wait for a transaction, without
  * blocking the event loop: had the worker taken SQLite's write lock on its own, the writer's BEGIN would
  * have slept in SQLite's busy handler (42 sleeps in 8 s of a PUT run, tried). The worker has no busy
- * timeout, so a RESTART that would have to wait is only a PASSIVE one; the next tick asks again.
+ * timeout, so a RESTART that would have to wait (a reader still on the WAL) is only a PASSIVE one; the
+ * worker asks again `BUSY_MS` later.
  *
  * A checkpoint syncs the database file only when it reaches the WAL's end, and that sync covers every
  * page copied since the last one: a RESTART asked for once a PASSIVE round had copied few frames held
- * the writers 3.6–17.7 ms (median ≈ 10) in a PUT run. So the worker first catches up (`caughtUp`
+ * the writers 3.6–17.7 ms (median ≈ 10) in a PUT run. So the worker first catches up (`catchUp`
  * below) until a round finds nothing new, the one before it having synced off the writer's turn: held
  * writes then waited 0.9–4.6 ms for 28 restarts in 31 of a PUT run, 11–18 ms for the other three.
  *
