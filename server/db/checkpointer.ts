@@ -54,7 +54,7 @@ const db = new Database(workerData.file, { fileMustExist: true, timeout: 0 });
 db.pragma("synchronous = NORMAL");
 let timer;
 let delay = workerData.busyMs;
-// The WAL's length at the last look, and when: its growth since says how soon it reaches restartPages.
+// The WAL's length at the last look, and when: its growth since says how soon it reaches the next mark.
 let lastLog = -1;
 let lastAt = Date.now();
 // The wait before looking again after a checkpoint that could not run, doubled before each use.
@@ -164,7 +164,6 @@ export class Checkpointer {
   private target: { file: string; gate: WriteGate } | null = null;
   private respawn: NodeJS.Timeout | null = null;
   private closed = false;
-  /** How many times a worker asked for the writer's turn (tests). */
   private asked = 0;
   /** Gives the write gate back: set while the worker runs a RESTART checkpoint on the writer's turn. */
   private lent: (() => void) | null = null;
