@@ -47,8 +47,10 @@ export async function authenticateBearer(rt: Runtime, bearer: string, meta: Auth
     if (dpopScheme) throw notDpopBound();
     return authenticateAgentKey(rt, bearer, meta);
   }
-  if (JWT_SHAPE.test(bearer)) {
-    const verified = await rt.tokens.verify(bearer);
+  // A token verified before is JWT-shaped; the shape is checked (and the signature) only on a miss.
+  const known = rt.tokens.verifiedBefore(bearer);
+  if (known !== undefined || JWT_SHAPE.test(bearer)) {
+    const verified = known ?? (await rt.tokens.verify(bearer));
     if (AGENT_SUB.test(verified.sub)) return authenticateAgentJwt(rt, verified, bearer, meta);
     if (dpopScheme) throw notDpopBound();
     return authenticateUserJwt(rt, verified);

@@ -109,3 +109,29 @@ describe("a token lives no longer than its kind's TTL", () => {
     expect((await client(server.url, issued.token).get("/v1/agents/me")).status).toBe(200);
   });
 });
+
+describe("the verified-token cache", () => {
+  it("remembers an API token only once verified, and only until its exp", async () => {
+    const exp = now() + 2;
+    const token = await signedByUs(userClaims(now(), exp));
+    expect(server.rt.tokens.verifiedBefore(token)).toBeUndefined();
+    expect((await client(server.url, token).get("/v1/auth/me")).status).toBe(200);
+    expect(server.rt.tokens.verifiedBefore(token)).toMatchObject({ sub: `user:${account.userId}`, exp });
+    // A different token (one character inside the signature changed) is not a hit, and is refused.
+    const at = token.length - 10;
+    const forged = token.slice(0, at) + (token[at] === "A" ? "B" : "A") + token.slice(at + 1);
+    expect(server.rt.tokens.verifiedBefore(forged)).toBeUndefined();
+    expect401(await client(server.url, forged).get("/v1/auth/me"));
+    while (now() <= exp) await new Promise((r) => setTimeout(r, 100));
+    expect(server.rt.tokens.verifiedBefore(token)).toBeUndefined();
+    expect401(await client(server.url, token).get("/v1/auth/me"));
+  });
+
+  it("never holds a token of another audience (MFA challenges)", async () => {
+    const t = now();
+    const mfaToken = await signedByUs({ sub: `mfa:${account.userId}`, org: account.orgId, tv: 0, iss: server.rt.config.publicUrl, aud: MFA_TOKEN_AUDIENCE, iat: t, exp: t + 300, jti: randomUUID() });
+    await expect(server.rt.tokens.verifyMfaToken(mfaToken)).resolves.toMatchObject({ userId: account.userId });
+    expect(server.rt.tokens.verifiedBefore(mfaToken)).toBeUndefined();
+    expect401(await client(server.url, mfaToken).get("/v1/auth/me"));
+  });
+});
