@@ -22,8 +22,23 @@ describe("matchPathPattern", () => {
     ["stripe-*", "stripe/live", false],
     ["exact/path", "exact/path", true],
     ["exact/path", "exact/path2", false],
+    ["*-live/key", "stripe-live/key", true],
+    ["*-live/key", "stripe-test/key", false],
+    ["a*b/**", "axxb/c/d", true],
+    ["a*b/**", "ab", true],
+    ["a*b/**", "axxc/d", false],
   ])("%s vs %s → %s", (pattern, path, expected) => {
+    // Twice: the second match uses the pattern as compiled by the first.
     expect(matchPathPattern(pattern, path)).toBe(expected);
+    expect(matchPathPattern(pattern, path)).toBe(expected);
+  });
+
+  it("matches the same past the bound on remembered patterns", () => {
+    for (let i = 0; i < 10_050; i++) {
+      expect(matchPathPattern(`p${i}-*/x`, `p${i}-a/x`)).toBe(true);
+      expect(matchPathPattern(`p${i}-*/x`, `p${i + 1}-a/x`)).toBe(false);
+    }
+    expect(matchPathPattern("p0-*/x", "p0-b/x")).toBe(true);
   });
 
   it("stays fast on adversarial patterns", () => {
@@ -55,6 +70,9 @@ describe("patternCouldMatchUnder", () => {
     ["db/**", "db", true],
     ["db/x", "d", true],
     ["db/x", "e", false],
+    ["stripe-*/x", "stripe-live/", true],
+    ["stripe-*/x", "paypal/", false],
+    ["stripe-*", "str", true],
   ])("%s under %s → %s", (pattern, prefix, expected) => {
     expect(patternCouldMatchUnder(pattern, prefix)).toBe(expected);
   });

@@ -17,15 +17,36 @@ export function pathPatternProblem(pattern: string): string | null {
   return null;
 }
 
-function segmentMatches(pattern: string, segment: string): boolean {
-  if (pattern === "*") return true;
-  if (!pattern.includes("*")) return pattern === segment;
-  const re = new RegExp("^" + pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\-]/g, "\\$&")).join("[^/]*") + "$");
-  return re.test(segment);
+/**
+ * A pattern's segments as matching needs them: `*` and `**` as themselves, a segment with a `*` inside
+ * (`stripe-*`) as its RegExp, any other as the literal it must equal. Policies are matched on every
+ * request, so each pattern is split and its RegExps built once (bounded: past COMPILED_MAX patterns the
+ * memo starts over).
+ */
+type Segment = string | RegExp;
+const COMPILED_MAX = 10_000;
+const compiled = new Map<string, readonly Segment[]>();
+
+function compileSegment(seg: string): Segment {
+  if (seg === "*" || seg === "**" || !seg.includes("*")) return seg;
+  return new RegExp("^" + seg.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\-]/g, "\\$&")).join("[^/]*") + "$");
 }
 
+function segmentsOf(pattern: string): readonly Segment[] {
+  let segs = compiled.get(pattern);
+  if (segs === undefined) {
+    if (compiled.size >= COMPILED_MAX) compiled.clear();
+    segs = pattern.split("/").map(compileSegment);
+    compiled.set(pattern, segs);
+  }
+  return segs;
+}
+
+const segmentMatches = (pattern: Segment, segment: string): boolean =>
+  pattern === "*" || (typeof pattern === "string" ? pattern === segment : pattern.test(segment));
+
 export function matchPathPattern(pattern: string, path: string): boolean {
-  const pat = pattern.split("/");
+  const pat = segmentsOf(pattern);
   const segs = path.split("/");
   // Iterative matcher with backtracking on the last `**` seen (linear-ish, no exponential blow-up).
   let p = 0;
@@ -56,14 +77,14 @@ export function matchPathPattern(pattern: string, path: string): boolean {
  */
 export function patternCouldMatchUnder(pattern: string, prefix: string): boolean {
   if (prefix === "") return true;
-  const pat = pattern.split("/");
+  const pat = segmentsOf(pattern);
   const pre = prefix.replace(/\/$/, "").split("/");
   for (let i = 0; i < pre.length; i++) {
     const seg = pat[i];
     if (seg === undefined) return false;
     if (seg === "**") return true;
     const last = i === pre.length - 1 && !prefix.endsWith("/");
-    if (last) return seg.includes("*") || seg.startsWith(pre[i]!);
+    if (last) return typeof seg !== "string" || seg === "*" || seg.startsWith(pre[i]!);
     if (!segmentMatches(seg, pre[i]!)) return false;
   }
   return true;
