@@ -3,6 +3,7 @@
  * `fetch`, no Node imports. Every call resolves to `{ data, error, meta }`; HTTP and network failures
  * are values, never exceptions (only programmer errors throw). Nothing is retried silently.
  */
+import { isJwtShaped } from "../jwt-shape";
 import { createDpopProof, type DpopKey, dpopKeyFromKeyPair } from "./dpop";
 
 export type SdkError = {
@@ -48,8 +49,6 @@ export type ClientOptions = {
    */
   dpopKey?: DpopKey | CryptoKeyPair;
 };
-
-const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 type Query = Record<string, string | number | boolean | undefined | null>;
 export type RequestOptions = { query?: Query; body?: unknown; auth?: boolean; headers?: Record<string, string>; signal?: AbortSignal };
@@ -210,7 +209,7 @@ export class Transport {
     if (opts.body !== undefined) headers["Content-Type"] = "application/json";
     if (token) {
       // A JWT with a DPoP key is sent bound: scheme DPoP and a proof for exactly this request.
-      const dpop = this.dpopKey && JWT_SHAPE.test(token) ? await this.dpopKey : null;
+      const dpop = this.dpopKey && isJwtShaped(token) ? await this.dpopKey : null;
       headers.Authorization = `${dpop ? "DPoP" : "Bearer"} ${token}`;
       if (dpop) headers.DPoP = await createDpopProof(dpop, { htm: method, htu: url.href, accessToken: token });
     }

@@ -62,7 +62,7 @@ async function buildSdk() {
     metafile: true,
     logLevel: "warning",
   });
-  const shared = ["lib/crypto/cmek.ts", "lib/eip3009.ts", "lib/chains.ts"];
+  const shared = ["lib/crypto/cmek.ts", "lib/eip3009.ts", "lib/chains.ts", "lib/jwt-shape.ts"];
   assertInputs("talon-sdk", result.metafile, ["lib/sdk/", ...shared]);
   emitSdkDeclarations(ROOT, path.join(dir, "types"), shared);
   writePackage(

@@ -1,4 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
+import { isJwtShaped } from "../../lib/jwt-shape";
 import { pathPatternProblem } from "../../lib/path-glob";
 import { AGENT_KEY_PREFIX, agentKeyMatches, parseAgentKey } from "../agents/api-keys";
 import { parseList } from "../agents/records";
@@ -12,7 +13,6 @@ import { DpopProofError, type DpopRequest, dpopUnauthorized, verifyDpopProof } f
 import { agentByKeyPrefix, agentForJwt, personalKeyByPrefix, userForJwt } from "./repo";
 import { userClaimsOf, type VerifiedClaims } from "./tokens";
 
-const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const AGENT_SUB = /^agent:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
 /**
@@ -23,8 +23,6 @@ const AGENT_SUB = /^agent:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a
  */
 export type DpopPresentation = { scheme: "bearer" | "dpop"; request: DpopRequest; attestedJkt?: string };
 export type AuthMeta = { ip: string; requestId: string; dpop?: DpopPresentation };
-
-export const isJwtShaped = (bearer: string) => JWT_SHAPE.test(bearer);
 
 /**
  * Turns a bearer credential into a principal, or throws the one 401. Runs on every authenticated
@@ -49,7 +47,7 @@ export async function authenticateBearer(rt: Runtime, bearer: string, meta: Auth
   }
   // A token verified before is JWT-shaped; the shape is checked (and the signature) only on a miss.
   const known = rt.tokens.verifiedBefore(bearer);
-  if (known !== undefined || JWT_SHAPE.test(bearer)) {
+  if (known !== undefined || isJwtShaped(bearer)) {
     const verified = known ?? (await rt.tokens.verify(bearer));
     if (AGENT_SUB.test(verified.sub)) return authenticateAgentJwt(rt, verified, bearer, meta);
     if (dpopScheme) throw notDpopBound();

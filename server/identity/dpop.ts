@@ -1,6 +1,7 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from "node:crypto";
 import { compactVerify, decodeProtectedHeader } from "jose";
 import { type DpopJwk, ZDpopJwk } from "../../lib/contract/auth";
+import { isJwtShaped } from "../../lib/jwt-shape";
 import type { Config } from "../config";
 import { sha256 } from "../crypto/digest";
 import type { Db } from "../db";
@@ -28,7 +29,6 @@ const PROOF_MAX_CHARS = 4096;
 const JTI_MAX_CHARS = 256;
 const REPLAY_KEY_PREFIX = "dpop-jti:";
 const PRUNE_EVERY_MS = 60_000;
-const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /** What a proof is checked against: the request as it reached Talon. */
 export type DpopRequest = { proof: string | undefined; method: string; url: string; ip: string };
@@ -88,7 +88,7 @@ type Proven = { jkt: string; replayKey: string; expiresAtMs: number };
 async function checkProof(config: Config, req: DpopRequest, expect: { jkt?: string; accessToken?: string }): Promise<Proven> {
   const proof = req.proof;
   if (proof === undefined || proof === "") throw new DpopProofError("a DPoP proof header is required with this token");
-  if (proof.length > PROOF_MAX_CHARS || !JWT_SHAPE.test(proof)) throw new DpopProofError("the DPoP header must hold exactly one proof JWT");
+  if (proof.length > PROOF_MAX_CHARS || !isJwtShaped(proof)) throw new DpopProofError("the DPoP header must hold exactly one proof JWT");
   let header: ReturnType<typeof decodeProtectedHeader>;
   try {
     header = decodeProtectedHeader(proof);

@@ -2,7 +2,7 @@ import { auditRow } from "../audit/writer";
 import { appendAudit } from "../audit/chain";
 import { ApiError } from "../http/errors";
 import type { Ctx } from "../http/principal";
-import { isJwtShaped } from "./authenticate";
+import { isJwtShaped } from "../../lib/jwt-shape";
 import { revokeRefreshFamily } from "./refresh";
 import { refreshFamilyOf } from "./tokens";
 

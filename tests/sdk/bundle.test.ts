@@ -14,8 +14,8 @@ test("lib/sdk bundles for the browser without Node built-ins or runtime dependen
     logLevel: "silent",
   });
   const inputs = Object.keys(result.metafile.inputs);
-  // lib/sdk plus the dependency-free pieces it shares with the server: the CMEK blob, EIP-3009 types, the chain list.
-  expect(inputs.filter((i) => !i.startsWith("lib/sdk/") && !["lib/crypto/cmek.ts", "lib/eip3009.ts", "lib/chains.ts"].includes(i))).toEqual([]);
+  // lib/sdk plus the dependency-free pieces it shares with the server: the CMEK blob, EIP-3009 types, the chain list, the JWT shape.
+  expect(inputs.filter((i) => !i.startsWith("lib/sdk/") && !["lib/crypto/cmek.ts", "lib/eip3009.ts", "lib/chains.ts", "lib/jwt-shape.ts"].includes(i))).toEqual([]);
   const code = result.outputFiles[0]!.text;
   expect(code).not.toMatch(/from\s*["']node:|require\(["']/);
   expect(code).toContain("createClient");
