@@ -136,6 +136,8 @@ export class Tally {
   samples = 0;
   private readonly byModule = new Map<string, number>();
   private readonly byFunction = new Map<string, number>();
+  /** Samples with a function anywhere on their stack (each function counted once a sample). */
+  private readonly onStack = new Map<string, number>();
 
   /** One sample: its frames, leaf first, as perf script prints them. */
   add(frames: readonly string[]): void {
@@ -161,15 +163,21 @@ export class Tally {
     if (module === null) {
       module = fn = `native:${path.basename(leaf?.[2] ?? "unknown")}`;
     }
+    const seen = new Set<string>();
+    for (const frame of frames) {
+      const js = JS_FRAME.exec(FRAME.exec(frame)?.[1] ?? "");
+      if (js) seen.add(`${js[1] || "(anonymous)"} ${fileOf(js[2]!)}:${js[3]}`);
+    }
+    for (const f of seen) this.onStack.set(f, (this.onStack.get(f) ?? 0) + 1);
     this.byModule.set(module, (this.byModule.get(module) ?? 0) + 1);
     this.byFunction.set(fn!, (this.byFunction.get(fn!) ?? 0) + 1);
   }
 
   report(name: string, top = 40): string {
-    const table = (m: Map<string, number>) =>
+    const table = (m: Map<string, number>, rows = top) =>
       [...m]
         .sort((a, b) => b[1] - a[1])
-        .slice(0, top)
+        .slice(0, rows)
         .map(([k, n]) => `${((100 * n) / this.samples).toFixed(2).padStart(6)} %  ${k}`)
         .join("\n");
     return [
@@ -180,6 +188,9 @@ export class Tally {
       "",
       "By function:",
       table(this.byFunction),
+      "",
+      "On the stack (the function and what it called synchronously; an async function's awaited work is not its own):",
+      table(this.onStack, 80),
       "",
     ].join("\n");
   }
