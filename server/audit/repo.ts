@@ -79,9 +79,8 @@ function hotChain(tx: HotTx): ChainStore {
     },
     async insert(rows) {
       if (tx.dialect === "sqlite") {
-        for (const r of rows) {
-          await tx.run("audit.insert", INSERT_ONE, [r.id, r.orgId, r.action, r.actorId, r.actorType, r.resourceType, r.resourceId, r.details, r.ipAddress, r.requestId, r.createdAt, r.seq, r.prevHash, r.hash]);
-        }
+        const values = rows.map((r) => [r.id, r.orgId, r.action, r.actorId, r.actorType, r.resourceType, r.resourceId, r.details, r.ipAddress, r.requestId, r.createdAt, r.seq, r.prevHash, r.hash]);
+        await tx.runEach("audit.insert", INSERT_ONE, values);
         return;
       }
       const orgIds = webhookOrgIds(rows);

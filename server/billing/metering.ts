@@ -93,22 +93,23 @@ export class Meter {
     this.timer.unref();
   }
 
+  /**
+   * Counts one request for the org from this instance's reserved block, at once (no promise: the hot
+   * path), or null when the block is spent or stale and `draw` must refill it first.
+   */
+  drawReserved(orgId: string): MeterReading | null {
+    const s = this.state(orgId);
+    s.lastUse = Date.now();
+    return this.takeReserved(s, s.lastUse);
+  }
+
   /** Counts one request for the org, or throws 402 when neither quota nor credits are left. */
   async draw(orgId: string): Promise<MeterReading> {
     const s = this.state(orgId);
     s.lastUse = Date.now();
     for (;;) {
-      const now = Date.now();
-      const period = periodOf(now);
-      const day = dayOf(now);
-      if (s.quota && s.quota.left > 0 && s.quota.period === period && s.quota.day === day) {
-        s.quota.left--;
-        return this.reading(s, false);
-      }
-      if (s.credit && s.credit.left > 0 && s.credit.period === period && s.credit.day === day) {
-        s.credit.left--;
-        return this.reading(s, true);
-      }
+      const taken = this.takeReserved(s, Date.now());
+      if (taken) return taken;
       if (s.pending) {
         await s.pending;
         continue;
@@ -117,6 +118,20 @@ export class Meter {
       await s.pending;
       if (s.dry) throw this.exhausted(s);
     }
+  }
+
+  private takeReserved(s: OrgMeter, now: number): MeterReading | null {
+    const period = periodOf(now);
+    const day = dayOf(now);
+    if (s.quota && s.quota.left > 0 && s.quota.period === period && s.quota.day === day) {
+      s.quota.left--;
+      return this.reading(s, false);
+    }
+    if (s.credit && s.credit.left > 0 && s.credit.period === period && s.credit.day === day) {
+      s.credit.left--;
+      return this.reading(s, true);
+    }
+    return null;
   }
 
   /** Forgets what this instance knows about an org (after a plan or method change) and returns its blocks. */

@@ -67,18 +67,27 @@ export class VaultKeyService {
     return { key, wrappedKey, masterKeyVersion };
   }
 
+  /**
+   * The vault's data key if it is cached (a copy, at once: no promise on the hot path), else undefined:
+   * call vaultKey then.
+   */
+  cachedVaultKey(v: Pick<VaultKeyRecord, "id">): Buffer | undefined {
+    const hit = this.cache.get(v.id);
+    if (!hit) return undefined;
+    this.cache.delete(v.id);
+    if (hit.expiresAt <= Date.now()) {
+      hit.key.fill(0);
+      return undefined;
+    }
+    this.cache.set(v.id, hit);
+    this.metrics?.vaultKeyLookup(true);
+    return Buffer.from(hit.key);
+  }
+
   /** The vault's data key; concurrent misses for the same vault share one unwrap. */
   async vaultKey(v: VaultKeyRecord): Promise<Buffer> {
-    const hit = this.cache.get(v.id);
-    if (hit) {
-      this.cache.delete(v.id);
-      if (hit.expiresAt > Date.now()) {
-        this.cache.set(v.id, hit);
-        this.metrics?.vaultKeyLookup(true);
-        return Buffer.from(hit.key);
-      }
-      hit.key.fill(0);
-    }
+    const hit = this.cachedVaultKey(v);
+    if (hit) return hit;
     this.metrics?.vaultKeyLookup(false);
     // A row wrapped under a newer version than ours means a rotation happened elsewhere: follow it now.
     if (this.current && v.masterKeyVersion > this.current.version) this.current.version = v.masterKeyVersion;

@@ -41,6 +41,8 @@ export interface HotTx {
   get(name: string, sql: string, params: readonly unknown[]): Promise<HotRow | undefined>;
   /** A write; resolves with the number of rows it changed. */
   run(name: string, sql: string, params: readonly unknown[]): Promise<number>;
+  /** The same write once per parameter list, in order (SQLite: all at once, one promise); resolves with the rows changed by all. */
+  runEach(name: string, sql: string, paramLists: readonly (readonly unknown[])[]): Promise<number>;
 }
 
 /** Outside a transaction: `all`/`get` read committed data, `run` is one statement in its own implicit transaction. */
@@ -279,6 +281,16 @@ class SqliteHot implements HotSql {
     return this.onWriter(name, (writer) => this.runOn(writer, name, sql, params));
   }
 
+  runEach(name: string, sql: string, paramLists: readonly (readonly unknown[])[]): Promise<number> {
+    return this.onWriter(name, (writer) => this.runEachOn(writer, name, sql, paramLists));
+  }
+
+  runEachOn(conn: BetterSqlite3.Database, name: string, sql: string, paramLists: readonly (readonly unknown[])[]): number {
+    let changes = 0;
+    for (const params of paramLists) changes += this.runOn(conn, name, sql, params);
+    return changes;
+  }
+
   transaction<T>(name: string, fn: (tx: HotTx, opened: HotRow[]) => Promise<T>, opening?: Opening): Promise<T> {
     return this.onWriter(name, async (writer) => {
       // IMMEDIATE: the write lock now, so a transaction that reads first never fails to upgrade.
@@ -332,6 +344,14 @@ class SqliteHotTx implements HotTx {
       return Promise.reject(e as Error);
     }
   }
+
+  runEach(name: string, sql: string, paramLists: readonly (readonly unknown[])[]): Promise<number> {
+    try {
+      return Promise.resolve(this.hot.runEachOn(this.live(), name, sql, paramLists));
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+  }
 }
 
 /** `timestamp(3)` without time zone holds UTC (as Prisma writes it); pg would read it as local time. */
@@ -361,6 +381,12 @@ abstract class PostgresStatements implements HotTx {
 
   async run(name: string, sql: string, params: readonly unknown[]): Promise<number> {
     return (await this.query(name, sql, params)).rowCount ?? 0;
+  }
+
+  async runEach(name: string, sql: string, paramLists: readonly (readonly unknown[])[]): Promise<number> {
+    let changes = 0;
+    for (const params of paramLists) changes += await this.run(name, sql, params);
+    return changes;
   }
 }
 

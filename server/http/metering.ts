@@ -23,15 +23,26 @@ const FREE_GROUPS = FREE_PREFIXES.map((prefix) => ({ prefix, root: prefix.replac
 export const isMeteredPath = (path: string) =>
   path.startsWith("/v1/") && (METERED_IN_FREE_GROUPS.has(path) || !FREE_GROUPS.some((g) => path === g.root || path.startsWith(g.prefix)));
 
+type Charge = { priceMillicents: bigint; isPaid: boolean };
+
 /**
  * Runs after authentication: counts the request against the org's monthly quota (or draws credits),
  * answers 402 when neither is left, and puts the quota headers on the response — errors included.
+ * Not an async function: a request counted from this instance's reserved block goes on at once.
  */
-export async function meterRequest(c: Context<ApiEnv>, next: Next): Promise<void> {
+export function meterRequest(c: Context<ApiEnv>, next: Next): Promise<void> {
   if (!isMeteredPath(c.req.path)) return next();
   const meter = meterFor(c.get("rt"));
+  const reading = meter.drawReserved(c.get("principal").orgId);
+  if (reading === null) return drawThenRun(c, next);
+  return run(c, next, meter.headersOf(reading), { priceMillicents: reading.priceMillicents, isPaid: reading.overage });
+}
+
+/** The reserved block was spent: refill it (or 402, or an x402 payment for this one request), then run. */
+async function drawThenRun(c: Context<ApiEnv>, next: Next): Promise<void> {
+  const meter = meterFor(c.get("rt"));
   let headers: Record<string, string>;
-  let charge = { priceMillicents: 0n, isPaid: false };
+  let charge: Charge;
   try {
     const reading: MeterReading = await meter.draw(c.get("principal").orgId);
     headers = meter.headersOf(reading);
@@ -42,11 +53,15 @@ export async function meterRequest(c: Context<ApiEnv>, next: Next): Promise<void
     headers = (await payPastQuota(ctx, e, { method: c.req.method, path: c.req.path, paymentHeader: c.req.header("x-payment") })).headers;
     charge = { priceMillicents: 0n, isPaid: true };
   }
+  await run(c, next, headers, charge);
+}
+
+function run(c: Context<ApiEnv>, next: Next, headers: Record<string, string>, charge: Charge): Promise<void> {
   // Before the handler, so they reach success and error responses alike.
   presetHeaders(c, Object.entries(headers));
-  await next();
+  if (c.get("rt").config.billing !== "on") return next();
   // Per-request history (GET /v1/billing/history), queued: the response does not wait for its row.
-  if (c.get("rt").config.billing === "on") {
+  return next().then(() => {
     const p = c.get("principal");
     usageEventsFor(c.get("rt")).record({
       orgId: p.orgId,
@@ -57,5 +72,5 @@ export async function meterRequest(c: Context<ApiEnv>, next: Next): Promise<void
       statusCode: c.res.status,
       ...charge,
     });
-  }
+  });
 }

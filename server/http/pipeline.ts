@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { IncomingMessage } from "node:http";
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler, Next } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { ZodError } from "zod";
@@ -104,13 +104,20 @@ function readCapped(incoming: IncomingMessage): Promise<Buffer | null> {
  * `c.req.raw` (the MCP transport, the Stripe webhook), to the full Request it builds then. GET and
  * HEAD requests never have a body here (the node adapter gives them none, whatever they send).
  */
-export const limitBody: MiddlewareHandler<ApiEnv> = async (c, next) => {
+export const limitBody: MiddlewareHandler<ApiEnv> = (c, next) => {
+  // Not an async function: a GET goes on without a promise of its own.
   if (c.req.method === "GET" || c.req.method === "HEAD") return next();
+  return limitBodyOf(c, next);
+};
+
+async function limitBodyOf(c: Context<ApiEnv>, next: Next): Promise<Response | void> {
   const incoming = c.env?.incoming;
   if (!(incoming instanceof IncomingMessage)) return limitRequestBody(c, next);
   const declared = c.req.header("content-length");
   if (declared !== undefined && c.req.header("transfer-encoding") === undefined) {
-    return Number(declared) > MAX_BODY_BYTES ? tooLarge(c) : next();
+    if (Number(declared) > MAX_BODY_BYTES) return tooLarge(c);
+    await next();
+    return;
   }
   const withRaw = incoming as IncomingMessage & { rawBody?: Buffer };
   if (!(withRaw.rawBody instanceof Buffer)) {
@@ -121,8 +128,8 @@ export const limitBody: MiddlewareHandler<ApiEnv> = async (c, next) => {
     }
     withRaw.rawBody = body;
   }
-  return next();
-};
+  await next();
+}
 
 /**
  * Route middleware: the caller must present valid credentials — `Bearer <token or key>`, or
@@ -150,7 +157,10 @@ export const requireAuth: MiddlewareHandler<ApiEnv> = async (c, next) => {
     throw e;
   }
   c.set("principal", principal);
-  await guardAuthenticatedRequest(c);
+  // Each answers at once when it can (a bucket, a cached rule, a reserved block): no promise then.
+  // (Awaited, not returned: an async function resolved with a promise costs a thenable job and its promise.)
+  const guarded = guardAuthenticatedRequest(c);
+  if (guarded) await guarded;
   await meterRequest(c, next);
 };
 

@@ -102,8 +102,11 @@ export function rateLimitersFor(rt: Runtime): RateLimiters {
   return l;
 }
 
-/** Takes one hit from a budget: in this process, or in the shared store. 0 when allowed, else the seconds to wait. */
-async function take(l: RateLimiters, budget: Budget, key: string): Promise<number> {
+/**
+ * Takes one hit from a budget: in this process (a number at once, no promise or turn on the hot path),
+ * or in the shared store (a promise). 0 when allowed, else the seconds to wait.
+ */
+function take(l: RateLimiters, budget: Budget, key: string): number | Promise<number> {
   const bucket = l[budget];
   if (bucket.perMinute === 0) return 0;
   return l.shared ? takeShared(l.shared, `${budget}:${key}`, bucket.perMinute) : bucket.take(key);
@@ -164,17 +167,31 @@ function tooMany(rt: Runtime, limit: RateLimitName, what: string, seconds: numbe
  */
 export function rateLimitByIp(rt: Runtime): MiddlewareHandler<ApiEnv> {
   const l = rateLimitersFor(rt);
-  return async (c, next) => {
+  const refuse = (wait: number) => {
+    if (wait > 0) throw tooMany(rt, "ip", "from your IP address", wait);
+  };
+  const limitAuthRoute = async (key: string, taken: number | Promise<number>, next: () => Promise<void>) => {
+    refuse(await taken);
+    const authWait = await take(l, "auth", key);
+    if (authWait > 0) throw tooMany(rt, "auth", "to authentication endpoints from your IP address", authWait);
+    await next();
+  };
+  // Not an async function: a request within its budget (a number from this process's buckets) goes
+  // on without a promise and a turn of its own.
+  return (c, next) => {
     const ip = c.get("ip");
     if (ip === "") return next();
     const key = ipBucketKey(ip);
-    const wait = await take(l, "ip", key);
-    if (wait > 0) throw tooMany(rt, "ip", "from your IP address", wait);
-    if (isAuthRoute(c)) {
-      const authWait = await take(l, "auth", key);
-      if (authWait > 0) throw tooMany(rt, "auth", "to authentication endpoints from your IP address", authWait);
+    const wait = take(l, "ip", key);
+    if (isAuthRoute(c)) return limitAuthRoute(key, wait, next);
+    if (typeof wait === "number") {
+      refuse(wait);
+      return next();
     }
-    await next();
+    return wait.then((w) => {
+      refuse(w);
+      return next();
+    });
   };
 }
 
@@ -194,11 +211,19 @@ export async function checkAuthStepRate(rt: Runtime, ip: string): Promise<void> 
 
 /** The per-principal budget, for callers outside the API pipeline (dashboard actions). */
 export async function checkPrincipalBudget(rt: Runtime, principal: Principal): Promise<void> {
-  const wait = await take(rateLimitersFor(rt), "principal", principalRef(principal));
-  if (wait > 0) throw tooMany(rt, "principal", "for this credential's user or agent", wait);
+  await principalBudget(rt, principal);
 }
 
-/** Per-principal limit, called by `requireAuth` right after the caller is known. */
-export function checkPrincipalRate(c: Context<ApiEnv>): Promise<void> {
-  return checkPrincipalBudget(c.get("rt"), c.get("principal"));
+/** The per-principal budget: at once from this process's buckets, a promise from the shared store. */
+function principalBudget(rt: Runtime, principal: Principal): void | Promise<void> {
+  const wait = take(rateLimitersFor(rt), "principal", principalRef(principal));
+  const refuse = (w: number) => {
+    if (w > 0) throw tooMany(rt, "principal", "for this credential's user or agent", w);
+  };
+  return typeof wait === "number" ? refuse(wait) : wait.then(refuse);
+}
+
+/** Per-principal limit, called by `requireAuth` right after the caller is known (throws at once, or a promise). */
+export function checkPrincipalRate(c: Context<ApiEnv>): void | Promise<void> {
+  return principalBudget(c.get("rt"), c.get("principal"));
 }

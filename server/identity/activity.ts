@@ -30,17 +30,23 @@ const marks = new WeakMap<Db, Map<string, number>>();
 
 /**
  * Records a use of row `id` now, if neither `last` (the column as the caller read it, epoch ms or null)
- * nor this process's own last write is within the resolution. Resolves once the statement ran (at once
- * when none was due); a failed write is not retried before the resolution has passed again.
+ * nor this process's own last write is within the resolution. Returns the write's promise, or undefined
+ * when none was due (decided at once: the hot path makes no promise for it); a failed write is not
+ * retried before the resolution has passed again.
  */
-export async function recordActivity(db: Db, column: ActivityColumn, id: string, last: number | null): Promise<void> {
+export function recordActivity(db: Db, column: ActivityColumn, id: string, last: number | null): Promise<void> | undefined {
   const now = Date.now();
   let byRow = marks.get(db);
   if (!byRow) marks.set(db, (byRow = new Map()));
   const key = `${column}:${id}`;
   const latest = Math.max(last ?? -Infinity, byRow.get(key) ?? -Infinity);
-  if (now - latest < ACTIVITY_RESOLUTION_MS) return;
+  if (now - latest < ACTIVITY_RESOLUTION_MS) return undefined;
   if (byRow.size >= MAX_MARKS) byRow.clear();
   byRow.set(key, now);
+  return writeActivity(db, column, id, now);
+}
+
+/** An async function: whatever fails (even at once) is the returned promise's rejection, which callers log. */
+async function writeActivity(db: Db, column: ActivityColumn, id: string, now: number): Promise<void> {
   await hotSql(db).run(`activity.${column}`, STATEMENTS[column], [new Date(now), id, new Date(now - ACTIVITY_RESOLUTION_MS)]);
 }

@@ -39,19 +39,20 @@ export async function authenticateBearer(rt: Runtime, bearer: string, meta: Auth
   const dpopScheme = meta.dpop?.scheme === "dpop";
   if (bearer.startsWith(PERSONAL_KEY_PREFIX)) {
     if (dpopScheme) throw notDpopBound();
-    return authenticatePersonalKey(rt, bearer, meta);
+    return await authenticatePersonalKey(rt, bearer, meta);
   }
   if (bearer.startsWith(AGENT_KEY_PREFIX)) {
     if (dpopScheme) throw notDpopBound();
-    return authenticateAgentKey(rt, bearer, meta);
+    return await authenticateAgentKey(rt, bearer, meta);
   }
   // A token verified before is JWT-shaped; the shape is checked (and the signature) only on a miss.
+  // Awaited, not returned: an async function resolved with a promise costs a thenable job and its promise.
   const known = rt.tokens.verifiedBefore(bearer);
   if (known !== undefined || isJwtShaped(bearer)) {
     const verified = known ?? (await rt.tokens.verify(bearer));
-    if (AGENT_SUB.test(verified.sub)) return authenticateAgentJwt(rt, verified, bearer, meta);
+    if (AGENT_SUB.test(verified.sub)) return await authenticateAgentJwt(rt, verified, bearer, meta);
     if (dpopScheme) throw notDpopBound();
-    return authenticateUserJwt(rt, verified);
+    return await authenticateUserJwt(rt, verified);
   }
   throw ApiError.unauthorized();
 }
@@ -234,7 +235,7 @@ async function authenticateAgentKey(rt: Runtime, key: string, meta: AuthMeta): P
 
 function recordAgentActivity(rt: Runtime, agentId: string, lastActiveAt: unknown, meta: AuthMeta) {
   // Not awaited: advisory bookkeeping must not add a round trip to the request.
-  recordActivity(rt.db, "agent", agentId, epochMs(lastActiveAt)).catch((e: unknown) =>
+  recordActivity(rt.db, "agent", agentId, epochMs(lastActiveAt))?.catch((e: unknown) =>
     log.warn("could not record agent activity", { requestId: meta.requestId, error: e instanceof Error ? e.name : "unknown" }),
   );
 }
@@ -261,7 +262,7 @@ async function authenticatePersonalKey(rt: Runtime, key: string, meta: AuthMeta)
   if (!row || !stored || stored.length !== parsed.hash.length || !timingSafeEqual(stored, parsed.hash)) throw ApiError.unauthorized();
   const now = Date.now();
   if (!truthy(row.isActive) || !live(row.expiresAt, now) || row.userOrgId !== row.orgId) throw ApiError.unauthorized();
-  await recordActivity(rt.db, "apiKey", row.id, epochMs(row.lastUsedAt)).catch((e: unknown) =>
+  await recordActivity(rt.db, "apiKey", row.id, epochMs(row.lastUsedAt))?.catch((e: unknown) =>
     log.warn("could not record api key use", { requestId: meta.requestId, error: e instanceof Error ? e.name : "unknown" }),
   );
   return { kind: "user", userId: row.userId, orgId: row.orgId, role: row.role as OrgRole, via: "api_key", credentialId: row.id, scopes: personalKeyScopes(row.scopes) };

@@ -25,7 +25,9 @@ const AGENT_JWT = `SELECT a."orgId" AS "orgId", a."isActive" AS "isActive", a."e
   LEFT JOIN "RevokedToken" r ON r."jti" = $2
   WHERE a."id" = $1`;
 
-export async function agentForJwt(db: Db, agentId: string, jti: string): Promise<HotRow | undefined> {
+// Not async functions: a cache hit is the cache's settled promise itself (an async function returning a
+// promise would add its own and a thenable job to every authenticated request).
+export function agentForJwt(db: Db, agentId: string, jti: string): Promise<HotRow | undefined> {
   return agentJwtCache.get(db, `${agentId}\0${jti}`, async () => (await hotSql(db).all("auth.agentJwt", AGENT_JWT, [agentId, jti]))[0]);
 }
 
@@ -37,7 +39,7 @@ const USER_JWT = `SELECT u."orgId" AS "orgId", u."role" AS "role", u."tokenVersi
   WHERE u."id" = $1`;
 
 /** `akid` "" when the token was not minted from a personal key (no key row then matches). */
-export async function userForJwt(db: Db, userId: string, jti: string, akid: string): Promise<HotRow | undefined> {
+export function userForJwt(db: Db, userId: string, jti: string, akid: string): Promise<HotRow | undefined> {
   return userJwtCache.get(db, `${userId}\0${jti}\0${akid}`, async () => (await hotSql(db).all("auth.userJwt", USER_JWT, [userId, jti, akid]))[0]);
 }
 
@@ -46,7 +48,7 @@ const PERSONAL_KEY = `SELECT k."id" AS "id", k."orgId" AS "orgId", k."userId" AS
   FROM "ApiKey" k JOIN "User" u ON u."id" = k."userId"
   WHERE k."keyPrefix" = $1`;
 
-export async function personalKeyByPrefix(db: Db, keyPrefix: string): Promise<HotRow | undefined> {
+export function personalKeyByPrefix(db: Db, keyPrefix: string): Promise<HotRow | undefined> {
   return personalKeyCache.get(db, keyPrefix, async () => (await hotSql(db).all("auth.personalKey", PERSONAL_KEY, [keyPrefix]))[0]);
 }
 
@@ -56,6 +58,6 @@ const AGENT_KEY = `SELECT a."id" AS "id", a."orgId" AS "orgId", a."keyHash" AS "
   FROM "Agent" a
   WHERE a."keyPrefix" = $1`;
 
-export async function agentByKeyPrefix(db: Db, keyPrefix: string): Promise<HotRow | undefined> {
+export function agentByKeyPrefix(db: Db, keyPrefix: string): Promise<HotRow | undefined> {
   return agentKeyCache.get(db, keyPrefix, async () => (await hotSql(db).all("auth.agentKey", AGENT_KEY, [keyPrefix]))[0]);
 }

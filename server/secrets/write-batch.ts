@@ -89,6 +89,11 @@ class BatchState implements BatchScope {
         this.heads.clear();
         return raw.run(name, sql, params);
       },
+      runEach: async (name, sql, paramLists) => {
+        await this.flush();
+        this.heads.clear();
+        return raw.runEach(name, sql, paramLists);
+      },
     };
   }
 

@@ -95,6 +95,28 @@ describe("vault key service", () => {
     expect(calls.unwrap).toBe(2);
   });
 
+  it("answers a cached key at once (no promise) as a copy, and nothing once it is forgotten, expired or never unwrapped", async () => {
+    const { rec, key } = await newVault(new VaultKeyService(hsm, { ttlSeconds: 0, maxEntries: 10 }));
+    const { ks, calls } = counting(hsm);
+    const svc = new VaultKeyService(ks, { ttlSeconds: 60, maxEntries: 10 });
+    vi.useFakeTimers({ toFake: ["Date"] });
+    expect(svc.cachedVaultKey(rec)).toBeUndefined();
+    expect(calls.unwrap).toBe(0);
+    await svc.vaultKey(rec);
+    const hit = svc.cachedVaultKey(rec);
+    expect(hit).toBeInstanceOf(Buffer);
+    expect(hit!.equals(key)).toBe(true);
+    hit!.fill(0);
+    expect(svc.cachedVaultKey(rec)!.equals(key)).toBe(true);
+    vi.advanceTimersByTime(60_001);
+    expect(svc.cachedVaultKey(rec)).toBeUndefined();
+    expect((await svc.vaultKey(rec)).equals(key)).toBe(true);
+    expect(calls.unwrap).toBe(2);
+    svc.forget(rec.id);
+    expect(svc.cachedVaultKey(rec)).toBeUndefined();
+    expect(svc.cachedVaultKey({ id: randomUUID() })).toBeUndefined();
+  });
+
   it("shares one unwrap among concurrent misses for the same vault", async () => {
     const maker = new VaultKeyService(hsm, { ttlSeconds: 0, maxEntries: 10 });
     const a = await newVault(maker);

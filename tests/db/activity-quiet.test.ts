@@ -74,14 +74,14 @@ describe(`activity writes (${testDialect})`, () => {
   it("writes at most once a minute per row, whatever the row it was given says", async () => {
     const agent = await newAgent();
     const db = server.rt.db;
-    const written = await statementsDuring(() => recordActivity(db, "agent", agent.id, null));
+    const written = await statementsDuring(async () => recordActivity(db, "agent", agent.id, null));
     const first = await lastActiveAt(agent.id);
     expect(first).toBeInstanceOf(Date);
     expect(Date.now() - first!.getTime()).toBeLessThan(30_000);
     // A cached row can be older than this process's own write: it costs no statement.
     const twoMinutesAgo = new Date(Date.now() - 120_000);
     await hotSql(db).run("test.ageActivity", `UPDATE "Agent" SET "lastActiveAt" = $1 WHERE id = $2`, [twoMinutesAgo, agent.id]);
-    const skipped = await statementsDuring(() => recordActivity(db, "agent", agent.id, twoMinutesAgo.getTime()));
+    const skipped = await statementsDuring(async () => recordActivity(db, "agent", agent.id, twoMinutesAgo.getTime()));
     expect((await lastActiveAt(agent.id))?.getTime()).toBe(twoMinutesAgo.getTime());
     // A row last used within the minute (as read) is not written either; another row is.
     const other = await newAgent();
