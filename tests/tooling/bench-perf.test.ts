@@ -39,7 +39,8 @@ describe("bench perf summary", () => {
     expect(t.samples).toBe(6);
     const report = t.report("put");
     expect(report).toMatch(/^put: 6 CPU samples/);
-    const [byModule = "", byFunction = ""] = report.split("By function:");
+    const [byModule = "", rest = ""] = report.split("By function:");
+    const [byFunction = "", onStack = ""] = rest.split("On the stack");
     expect(byModule).toContain(" 33.33 %  node:internal/deps/undici/undici\n");
     expect(byModule).toContain(" 16.67 %  @hono/node-server\n");
     expect(byModule).toContain(" 16.67 %  hono\n");
@@ -52,6 +53,22 @@ describe("bench perf summary", () => {
     expect(byFunction).toContain(" 16.67 %  RegExp:[\\0\\r\\n]\n");
     // Sorted, largest first.
     expect(byFunction.trim().split("\n")[0]).toContain("set node:internal/deps/undici/undici:9131");
+    expect(byFunction).not.toContain("dist/server.mjs");
+    // On the stack: every JavaScript frame of a sample, its callers included, once a sample.
+    expect(onStack).toContain(" 33.33 %  set node:internal/deps/undici/undici:9131\n");
+    expect(onStack).toContain(" 33.33 %  (anonymous) dist/server.mjs:5517\n");
+    expect(onStack).toContain(" 16.67 %  get @hono/node-server/dist/index.mjs:113\n");
+    expect(onStack).not.toContain("RegExp:");
+    expect(onStack).not.toContain("native:");
+  });
+
+  it("counts a function once a sample on the stack, however often it recurs there", () => {
+    const t = new Tally();
+    const frame = `7f27aaa9d5b9 JS:*dispatch file:///work/main/node_modules/hono/dist/compose.js:24:26+0x10 ${MAP}`;
+    t.add([frame, frame, frame]);
+    t.add(sample.native);
+    const onStack = t.report("get").split("On the stack")[1]!;
+    expect(onStack).toContain(" 50.00 %  dispatch hono/dist/compose.js:24\n");
   });
 
   it("names files inside node_modules, Node's own modules and the project's", () => {
