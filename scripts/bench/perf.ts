@@ -60,7 +60,8 @@ function record(pid: number, dir: string, name: string): Recording {
 
 /**
  * Runs `load` with each server (pid, row name) recorded by perf, then writes `<name>.perf.txt`: the
- * CPU samples by module and by function (see above). The raw `.perf.data` is removed afterwards.
+ * CPU samples by module and by function (see above), and each function's samples with it anywhere on
+ * the stack (Tally.report). The raw `.perf.data` is removed afterwards.
  */
 export async function perfRecorded<T>(servers: { pid: number; name: string }[], load: () => Promise<T>): Promise<T> {
   const dir = perfDir();

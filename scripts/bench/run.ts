@@ -22,7 +22,8 @@
  *      BENCH_PROFILE_DIR (one V8 CPU profile of the server per row there, `<row key>.cpuprofile`; the
  *      PostgreSQL rows write one per instance, `<row key>-a` and `-b`),
  *      BENCH_PERF_DIR (`perf record` of the server per row, summarised there as `<row key>.perf.txt`: CPU
- *      samples by module and function, each booked to its leaf-most JavaScript frame; ./perf.ts),
+ *      samples by module and function, each booked to its leaf-most JavaScript frame, and by function
+ *      anywhere on the stack; ./perf.ts),
  *      BENCH_POSTGRES_URL (for the rows pg2-get and pg2-put: a PostgreSQL server whose user may create
  *      databases; default TEST_DATABASE_URL, else postgresql://postgres@127.0.0.1:5432/postgres; an
  *      unreachable server skips those rows, it never fails the run),
