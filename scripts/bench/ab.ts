@@ -19,9 +19,11 @@ import { spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import autocannon, { type Options } from "autocannon";
+import autocannon from "autocannon";
 import { ROOT } from "../build-state.mjs";
-import { statFields } from "../processes.mjs";
+import { ensureBuild } from "../talon-process";
+import { withCpuPerRequest } from "./cpu";
+import { type LoadRequest, secretRequests } from "./seed";
 
 const ROUNDS = Number(process.env.AB_ROUNDS ?? 10);
 const SECONDS = Number(process.env.AB_SECONDS ?? 3);
@@ -29,61 +31,43 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SECRETS = Number(process.env.BENCH_SECRETS ?? 1000);
 const ROWS = (process.env.AB_ROWS ?? "agent-jwt,put").split(",").map((r) => r.trim());
 const KNOWN_ROWS = ["agent-jwt", "user-jwt", "agent-key", "put"];
-const TICKS_PER_SECOND = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout?.trim()) || 100;
 
-const cpuMs = (pid: number) => {
-  const f = statFields(pid);
-  if (!f) throw new Error(`server ${pid} has gone`);
-  return ((Number(f[11]) + Number(f[12])) * 1000) / TICKS_PER_SECOND;
-};
+type Build = { label: string; url: string; pid: number; rows: Record<string, LoadRequest>; stop(): Promise<void> };
 
-type Load = () => Partial<Options>;
-type Build = { label: string; url: string; pid: number; rows: Record<string, Load>; stop(): Promise<void> };
-
-/** One build's server (the checkout at `root`, started with that checkout's own scripts), seeded. */
+/**
+ * One build's server (the checkout at `root`, started and seeded with that checkout's own scripts),
+ * loaded with this checkout's requests: both builds get the same load.
+ */
 async function serve(root: string, label: string): Promise<Build> {
   const tp = (await import(path.join(root, "scripts/talon-process.ts"))) as typeof import("../talon-process");
   const seed = (await import(path.join(root, "scripts/bench/seed.ts"))) as typeof import("./seed");
   const agents = (await import(path.join(root, "scripts/bench/agent.ts"))) as typeof import("./agent");
   const dataDir = mkdtempSync(path.join(tmpdir(), "talon-ab-"));
   const talon = tp.startTalon({ dataDir, port: await tp.freePort(), env: { TALON_LOG_LEVEL: "warn", ...seed.RATE_LIMITS_OFF } });
-  try {
-    await tp.waitHealthy(talon);
-    const { token, vaultId, base, paths } = await seed.seedBenchOrg(talon, "", SECRETS);
-    const agent = await agents.setupReadAgent(talon.url, token, vaultId);
-    let i = 0;
-    const pick = () => `${base}/${paths[i++ % paths.length]}`;
-    const read = (credential: string): Load => () => ({
-      requests: [{ method: "GET", headers: { Authorization: `Bearer ${credential}` }, setupRequest: (req) => ({ ...req, path: pick() }) }],
-    });
-    const put: Load = () => ({
-      requests: [
-        {
-          method: "PUT",
-          headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-          setupRequest: (req) => ({ ...req, path: pick(), body: JSON.stringify({ value: `rotated-${i}-${"y".repeat(32)}` }) }),
-        },
-      ],
-    });
-    const pid = tp.serverPid(talon.child.pid);
-    if (pid === null) throw new Error(`${label}: no server process`);
-    const stop = async () => {
-      await talon.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    };
-    return { label, url: talon.url, pid, rows: { "agent-jwt": read(agent.token), "user-jwt": read(token), "agent-key": read(agent.apiKey), put }, stop };
-  } catch (e) {
+  const stop = async () => {
     await talon.stop();
     rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await tp.waitHealthy(talon);
+    const org = await seed.seedBenchOrg(talon, "", SECRETS);
+    const agent = await agents.setupReadAgent(talon.url, org.token, org.vaultId);
+    const requests = secretRequests(org);
+    const pid = tp.serverPid(talon.child.pid);
+    if (pid === null) throw new Error(`${label}: no server process`);
+    const rows = { "agent-jwt": requests.read(agent.token), "user-jwt": requests.read(org.token), "agent-key": requests.read(agent.apiKey), put: requests.put(org.token) };
+    return { label, url: talon.url, pid, rows, stop };
+  } catch (e) {
+    await stop();
     throw e;
   }
 }
 
-async function burst(b: Build, row: string, seconds: number): Promise<{ requests: number; cpuMs: number }> {
-  const before = cpuMs(b.pid);
-  const r = await autocannon({ url: b.url, connections: CONNECTIONS, duration: seconds, ...b.rows[row]!() });
+async function burst(b: Build, row: string, seconds: number): Promise<{ requests: number; cpuUs: number }> {
+  const { result: r, cpuUs } = await withCpuPerRequest([b.pid], () => autocannon({ url: b.url, connections: CONNECTIONS, duration: seconds, requests: [b.rows[row]!] }));
   if (r.non2xx > 0 || r.errors > 0) throw new Error(`${b.label} ${row}: ${r.non2xx} non-2xx, ${r.errors} errors`);
-  return { requests: r.requests.total, cpuMs: cpuMs(b.pid) - before };
+  if (cpuUs === null) throw new Error(`${b.label}: its server's CPU time cannot be read (gone, or no /proc)`);
+  return { requests: r.requests.total, cpuUs };
 }
 
 /** The other revision built in a temporary worktree; `remove` deletes it. */
@@ -129,24 +113,25 @@ async function main() {
   const other = worktreeOf(rev);
   const builds: Build[] = [];
   try {
-    spawnSync(process.execPath, ["scripts/build.mjs"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+    ensureBuild();
     builds.push(await serve(other.root, rev), await serve(ROOT, "this checkout"));
     console.error(`${ROUNDS} rounds of ${SECONDS} s bursts per row, the order swapped each round…`);
     for (const row of ROWS) {
       for (const b of builds) await burst(b, row, SECONDS);
-      const totals = builds.map(() => ({ requests: 0, cpuMs: 0 }));
+      // CPU summed as µs a request × requests: the total µs, divided by all requests below.
+      const totals = builds.map(() => ({ requests: 0, cpuUs: 0 }));
       const ratios: number[] = [];
       for (let round = 0; round < ROUNDS; round++) {
-        const got: { requests: number; cpuMs: number }[] = [];
+        const got: { requests: number; cpuUs: number }[] = [];
         for (const k of round % 2 === 0 ? [0, 1] : [1, 0]) {
           got[k] = await burst(builds[k]!, row, SECONDS);
           totals[k]!.requests += got[k]!.requests;
-          totals[k]!.cpuMs += got[k]!.cpuMs;
+          totals[k]!.cpuUs += got[k]!.cpuUs * got[k]!.requests;
         }
         ratios.push(got[1]!.requests / got[0]!.requests);
       }
       const r = ratioSummary(ratios);
-      const each = builds.map((b, k) => `${b.label}: ${Math.round(totals[k]!.requests / (ROUNDS * SECONDS))} req/s, ${((totals[k]!.cpuMs * 1000) / totals[k]!.requests).toFixed(1)} µs CPU/req`);
+      const each = builds.map((b, k) => `${b.label}: ${Math.round(totals[k]!.requests / (ROUNDS * SECONDS))} req/s, ${(totals[k]!.cpuUs / totals[k]!.requests).toFixed(1)} µs CPU/req`);
       console.log(`${row}  ${each.join("  |  ")}  |  this/other per round: median ${r.median.toFixed(3)} (${r.min.toFixed(3)}–${r.max.toFixed(3)})`);
     }
   } finally {

@@ -14,14 +14,14 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import autocannon, { type Options as LoadOptions, type Result } from "autocannon";
+import autocannon, { type Result } from "autocannon";
 import pg from "pg";
 import { ROOT } from "../build-state.mjs";
 import { freePort, serverPid, startTalon, type TalonProcess, waitHealthy } from "../talon-process";
 import { usPerRequest, withCpuOfProcessesNamed, withCpuPerRequest } from "./cpu";
 import { setupReadAgent } from "./agent";
 import { preloadEnv, profiled } from "./profile";
-import { RATE_LIMITS_OFF, seedBenchOrg } from "./seed";
+import { type LoadRequest, RATE_LIMITS_OFF, secretRequests, seedBenchOrg } from "./seed";
 
 /**
  * `cpuUs`: the servers' CPU µs per request under the row (./cpu.ts), null where it cannot be read;
@@ -29,7 +29,6 @@ import { RATE_LIMITS_OFF, seedBenchOrg } from "./seed";
  * it runs elsewhere.
  */
 export type Row = { key: string; name: string; result: Result; cpuUs: number | null; databaseCpuUs?: number | null };
-type LoadRequest = NonNullable<LoadOptions["requests"]>[number];
 
 export const POSTGRES_ROW_KEYS = ["pg2-get", "pg2-put"] as const;
 
@@ -119,10 +118,9 @@ export async function benchPostgresTwoInstances(opts: Options): Promise<Row[]> {
     console.error(`PostgreSQL: two instances healthy; seeding ${opts.secrets} secrets…`);
     const org = await seedBenchOrg(a, db.url, opts.secrets);
     const agent = await setupReadAgent(a.url, org.token, org.vaultId);
-    let i = 0;
-    const pick = () => `${org.base}/${org.paths[i++ % org.paths.length]}`;
+    const requests = secretRequests(org);
     for (const talon of instances) {
-      const r = await fetch(`${talon.url}${pick()}`, { headers: { Authorization: `Bearer ${agent.token}` } });
+      const r = await fetch(`${talon.url}${requests.pick()}`, { headers: { Authorization: `Bearer ${agent.token}` } });
       if (r.status !== 200) throw new Error(`probe read on ${talon.url} answered ${r.status}: ${await r.text()}`);
       await r.text();
     }
@@ -143,13 +141,12 @@ export async function benchPostgresTwoInstances(opts: Options): Promise<Row[]> {
     const rows: Row[] = [];
     if (opts.wanted("pg2-get")) {
       console.error("  PostgreSQL, 2 instances: GET secret, agent JWT…");
-      const measured = await both("pg2-get", { method: "GET", headers: { Authorization: `Bearer ${agent.token}` }, setupRequest: (req) => ({ ...req, path: pick() }) });
+      const measured = await both("pg2-get", requests.read(agent.token));
       rows.push({ key: "pg2-get", name: `PostgreSQL ×2${over}: GET secret, agent JWT`, ...measured });
     }
     if (opts.wanted("pg2-put")) {
       console.error("  PostgreSQL, 2 instances: PUT secret…");
-      const headers = { Authorization: `Bearer ${org.token}`, "Content-Type": "application/json" };
-      const measured = await both("pg2-put", { method: "PUT", headers, setupRequest: (req) => ({ ...req, path: pick(), body: JSON.stringify({ value: `rotated-${i}-${"y".repeat(32)}` }) }) });
+      const measured = await both("pg2-put", requests.put(org.token));
       rows.push({ key: "pg2-put", name: `PostgreSQL ×2${over}: PUT secret`, ...measured });
     }
     return rows;

@@ -46,7 +46,7 @@ import { withCpuPerRequest } from "./cpu";
 import { benchPostgresTwoInstances, type Row } from "./postgres-two";
 import { removeRunV8Logs } from "./perf";
 import { preloadEnv, profiled } from "./profile";
-import { RATE_LIMITS_OFF, seedBenchOrg } from "./seed";
+import { RATE_LIMITS_OFF, secretRequests, seedBenchOrg } from "./seed";
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
@@ -161,22 +161,16 @@ async function main() {
 
     const bareServer = await startBare();
     bare = bareServer.child;
-    const auth = { Authorization: `Bearer ${token}` };
-    let i = 0;
-    const pick = () => `${base}/${paths[i++ % paths.length]}`;
+    const requests = secretRequests({ base, paths });
     // A row's load, run for `duration` seconds (measure's warm-up, then its measured run).
     let duration = DURATION;
     const run = (url: string, extra: Partial<Parameters<typeof autocannon>[0]> = {}) => autocannon({ url, connections: CONNECTIONS, duration, ...extra });
 
     const agent = await setupReadAgent(talon.url, token, vaultId);
-    const agentAuth = { Authorization: `Bearer ${agent.token}` };
-    const keyAuth = { Authorization: `Bearer ${agent.apiKey}` };
-    const readAs = (headers: Record<string, string>): Partial<Parameters<typeof autocannon>[0]> => ({
-      requests: [{ method: "GET", headers, setupRequest: (req) => ({ ...req, path: pick() }) }],
-    });
+    const readAs = (credential: string) => ({ requests: [requests.read(credential)] });
     // Each read row is checked once before it is measured: a refusal must fail the bench, not be timed.
-    for (const h of [auth, agentAuth, keyAuth]) {
-      const r = await fetch(`${talon.url}${pick()}`, { headers: h });
+    for (const credential of [token, agent.token, agent.apiKey]) {
+      const r = await fetch(`${talon.url}${requests.pick()}`, { headers: { Authorization: `Bearer ${credential}` } });
       if (r.status !== 200) throw new Error(`probe read answered ${r.status}: ${await r.text()}`);
       await r.text();
     }
@@ -197,22 +191,13 @@ async function main() {
     };
     await measure("floor", "bare node:http JSON", () => run(bareServer.url));
     await measure("health", "GET /v1/health", () => run(`${talon!.url}/v1/health`));
-    await measure("agent-jwt", "GET secret, agent JWT (policy, audit)", () => run(talon!.url, readAs(agentAuth)));
-    await measure("agent-key", "GET secret, ocv_ key", () => run(talon!.url, readAs(keyAuth)));
-    await measure("user-jwt", "GET secret, user JWT", () => run(talon!.url, readAs(auth)));
+    await measure("agent-jwt", "GET secret, agent JWT (policy, audit)", () => run(talon!.url, readAs(agent.token)));
+    await measure("agent-key", "GET secret, ocv_ key", () => run(talon!.url, readAs(agent.apiKey)));
+    await measure("user-jwt", "GET secret, user JWT", () => run(talon!.url, readAs(token)));
     // One client reading in sequence: the latency an agent sees when it is alone on the server.
-    await measure("agent-jwt-1", "GET secret, agent JWT, 1 connection", () => run(talon!.url, { ...readAs(agentAuth), connections: 1 }));
+    await measure("agent-jwt-1", "GET secret, agent JWT, 1 connection", () => run(talon!.url, { ...readAs(agent.token), connections: 1 }));
     await measure("put", "PUT secret (new version)", () =>
-      run(talon!.url, {
-        requests: [
-          {
-            method: "PUT",
-            headers: { ...auth, "Content-Type": "application/json" },
-            setupRequest: (req) => ({ ...req, path: pick(), body: JSON.stringify({ value: `rotated-${i}-${"y".repeat(32)}` }) }),
-          },
-        ],
-      }),
-    );
+run(talon!.url, { requests: [requests.put(token)] }));
     await measure("exchange", "POST /v1/auth/agent-token", () =>
       run(`${talon!.url}/v1/auth/agent-token`, {
         method: "POST",

@@ -4,6 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import path from "node:path";
+import type { Options } from "autocannon";
 import { ROOT } from "../build-state.mjs";
 import { api, signUpVerified, type TalonProcess } from "../talon-process";
 
@@ -19,6 +20,27 @@ export const RATE_LIMITS_OFF: Record<string, string> = {
 };
 
 export type BenchOrg = { token: string; vaultId: string; base: string; paths: string[] };
+
+/** One request of an autocannon load. */
+export type LoadRequest = NonNullable<Options["requests"]>[number];
+
+/**
+ * The bench's secret requests on `org`, every one naming the next of its secrets in turn: a read and a
+ * PUT of a new version, each sent with `credential` as its bearer. `pick` gives the next secret's path.
+ */
+export function secretRequests(org: Pick<BenchOrg, "base" | "paths">) {
+  let i = 0;
+  const pick = () => `${org.base}/${org.paths[i++ % org.paths.length]}`;
+  return {
+    pick,
+    read: (credential: string): LoadRequest => ({ method: "GET", headers: { Authorization: `Bearer ${credential}` }, setupRequest: (req) => ({ ...req, path: pick() }) }),
+    put: (credential: string): LoadRequest => ({
+      method: "PUT",
+      headers: { Authorization: `Bearer ${credential}`, "Content-Type": "application/json" },
+      setupRequest: (req) => ({ ...req, path: pick(), body: JSON.stringify({ value: `rotated-${i}-${"y".repeat(32)}` }) }),
+    }),
+  };
+}
 
 async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>) {
   let next = 0;
