@@ -154,11 +154,14 @@ function isAuthRoute(c: Context<ApiEnv>): boolean {
   );
 }
 
-function tooMany(rt: Runtime, limit: RateLimitName, what: string, seconds: number) {
+/** Throws the 429 (counted in the metrics) when `wait`, the seconds `take` answered, says the budget is spent. */
+function refuseIfWaiting(rt: Runtime, limit: RateLimitName, what: string, wait: number): void {
+  if (wait <= 0) return;
   rt.metrics.rateLimited(limit);
-  const retry = Math.max(1, Math.ceil(seconds));
-  return ApiError.tooManyRequests(`Too many requests ${what}; retry after ${retry} second${retry === 1 ? "" : "s"}`, retry);
+  const retry = Math.max(1, Math.ceil(wait));
+  throw ApiError.tooManyRequests(`Too many requests ${what}; retry after ${retry} second${retry === 1 ? "" : "s"}`, retry);
 }
+const FROM_IP = "from your IP address";
 
 /**
  * Per-IP limits, before authentication (every route, health included: a check costs a Map lookup).
@@ -167,13 +170,10 @@ function tooMany(rt: Runtime, limit: RateLimitName, what: string, seconds: numbe
  */
 export function rateLimitByIp(rt: Runtime): MiddlewareHandler<ApiEnv> {
   const l = rateLimitersFor(rt);
-  const refuse = (wait: number) => {
-    if (wait > 0) throw tooMany(rt, "ip", "from your IP address", wait);
-  };
+  const refuse = (wait: number) => refuseIfWaiting(rt, "ip", FROM_IP, wait);
   const limitAuthRoute = async (key: string, taken: number | Promise<number>, next: () => Promise<void>) => {
     refuse(await taken);
-    const authWait = await take(l, "auth", key);
-    if (authWait > 0) throw tooMany(rt, "auth", "to authentication endpoints from your IP address", authWait);
+    refuseIfWaiting(rt, "auth", "to authentication endpoints from your IP address", await take(l, "auth", key));
     await next();
   };
   // Not an async function: a request within its budget (a number from this process's buckets) goes
@@ -203,10 +203,8 @@ export async function checkAuthStepRate(rt: Runtime, ip: string): Promise<void> 
   if (ip === "") return;
   const l = rateLimitersFor(rt);
   const key = ipBucketKey(ip);
-  const wait = await take(l, "ip", key);
-  if (wait > 0) throw tooMany(rt, "ip", "from your IP address", wait);
-  const authWait = await take(l, "auth", key);
-  if (authWait > 0) throw tooMany(rt, "auth", "to sign-in and sign-up from your IP address", authWait);
+  refuseIfWaiting(rt, "ip", FROM_IP, await take(l, "ip", key));
+  refuseIfWaiting(rt, "auth", "to sign-in and sign-up from your IP address", await take(l, "auth", key));
 }
 
 /** The per-principal budget, for callers outside the API pipeline (dashboard actions). */
@@ -217,9 +215,7 @@ export async function checkPrincipalBudget(rt: Runtime, principal: Principal): P
 /** The per-principal budget: at once from this process's buckets, a promise from the shared store. */
 function principalBudget(rt: Runtime, principal: Principal): void | Promise<void> {
   const wait = take(rateLimitersFor(rt), "principal", principalRef(principal));
-  const refuse = (w: number) => {
-    if (w > 0) throw tooMany(rt, "principal", "for this credential's user or agent", w);
-  };
+  const refuse = (w: number) => refuseIfWaiting(rt, "principal", "for this credential's user or agent", w);
   return typeof wait === "number" ? refuse(wait) : wait.then(refuse);
 }
 

@@ -13,34 +13,40 @@ export const parseMetadata = (json: string) => JSON.parse(json) as Record<string
 
 const exhausted = (max: number) => ApiError.gone(`Secret has reached its max_access_count (${max} reads); store a new version`);
 
+type Opening = Pick<Ctx, "rt" | "requestId">;
+type Sealed = Pick<SecretVersionRow, "version" | "ciphertext">;
+
+/** An integrity failure becomes a logged 500 that names the request (never the blob or key material); anything else passes on. */
+function refuseUnopened(e: unknown, ctx: Opening, vault: VaultKeyRecord, secretId: string, v: Sealed): never {
+  if (!(e instanceof KeystoreIntegrityError)) throw e;
+  log.error("secret integrity check failed", { requestId: ctx.requestId, vaultId: vault.id, resourceId: secretId, version: v.version });
+  throw new ApiError(500, `The stored secret failed its integrity check and was not returned. Quote request id ${ctx.requestId}.`);
+}
+
+/** Opens with the vault key `key` (a copy: zeroed here, whatever happens). */
+function openWith(key: Buffer, ctx: Opening, vault: VaultKeyRecord, secretId: string, v: Sealed): string {
+  try {
+    return openSecretVersion(key, { vaultId: vault.id, secretId, version: v.version }, v.ciphertext).toString("utf8");
+  } catch (e) {
+    return refuseUnopened(e, ctx, vault, secretId, v);
+  } finally {
+    key.fill(0);
+  }
+}
+
 /**
  * Opens a version's ciphertext. A blob that fails to open (altered, or copied from another row) is
  * never returned: the request fails with a 500 that says why, and the event is logged without the
- * blob or any key material. With the vault's key cached the value is returned at once (no promise:
- * the hot path); otherwise a promise of it, once the key is unwrapped.
+ * blob or any key material. With the vault's key cached the value is returned at once (no promise and
+ * no closure: the hot path); otherwise a promise of it, once the key is unwrapped.
  */
-export function openValue(
-  ctx: Pick<Ctx, "rt" | "requestId">,
-  vault: VaultKeyRecord,
-  secretId: string,
-  v: Pick<SecretVersionRow, "version" | "ciphertext">,
-): string | Promise<string> {
-  const refuse = (e: unknown): never => {
-    if (!(e instanceof KeystoreIntegrityError)) throw e;
-    log.error("secret integrity check failed", { requestId: ctx.requestId, vaultId: vault.id, resourceId: secretId, version: v.version });
-    throw new ApiError(500, `The stored secret failed its integrity check and was not returned. Quote request id ${ctx.requestId}.`);
-  };
-  const open = (key: Buffer) => {
-    try {
-      return openSecretVersion(key, { vaultId: vault.id, secretId, version: v.version }, v.ciphertext).toString("utf8");
-    } catch (e) {
-      return refuse(e);
-    } finally {
-      key.fill(0);
-    }
-  };
+export function openValue(ctx: Opening, vault: VaultKeyRecord, secretId: string, v: Sealed): string | Promise<string> {
   const cached = ctx.rt.vaultKeys.cachedVaultKey(vault);
-  return cached ? open(cached) : ctx.rt.vaultKeys.vaultKey(vault).then(open, refuse);
+  if (cached) return openWith(cached, ctx, vault, secretId, v);
+  return ctx.rt.vaultKeys.vaultKey(vault).then(
+    (key) => openWith(key, ctx, vault, secretId, v),
+    (e: unknown) => refuseUnopened(e, ctx, vault, secretId, v),
+  );
 }
 
 /**
