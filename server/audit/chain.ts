@@ -154,18 +154,26 @@ export const chainOrgs = (rows: readonly AuditRowInput[]): string[] => [...new S
 
 /**
  * `rows` chained onto each org's head (`heads` must hold every org of `orgIds`, null for an org without
- * events yet): grouped by org in `orgIds`' order, each org's rows in their given order.
+ * events yet): grouped by org in `orgIds`' order, each org's rows in their given order. `around`, when
+ * given, holds each row's encodingAround (in `rows`' order), made once by a caller that chains a batch
+ * more than once or sends it too.
  */
-export function chainOnto(rows: readonly AuditRowInput[], orgIds: readonly string[], heads: ReadonlyMap<string, ChainHead | null>): ChainedRow[] {
+export function chainOnto(
+  rows: readonly AuditRowInput[],
+  orgIds: readonly string[],
+  heads: ReadonlyMap<string, ChainHead | null>,
+  around?: readonly (readonly [string, string])[],
+): ChainedRow[] {
   const chained: ChainedRow[] = [];
   for (const orgId of orgIds) {
     const last = heads.get(orgId);
     if (last === undefined) throw new Error("The chain store did not read the head of an org it locked");
     let head = last ? { seq: last.seq, hash: last.hash ?? GENESIS_HASH } : { seq: 0, hash: GENESIS_HASH };
-    for (const r of rows) {
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
       if (r.orgId !== orgId) continue;
       const seq = head.seq + 1;
-      const hash = hashAt(r, seq, head.hash);
+      const hash = around ? hashFromAround(around[i]!, seq, head.hash) : hashAt(r, seq, head.hash);
       chained.push(chainedRow(r, seq, head.hash, hash));
       head = { seq, hash };
     }

@@ -40,7 +40,7 @@ type Hook = { id: string; orgId: string; events: string };
 
 /**
  * Chained events as one array per column, in COLUMNS' order: the parameters of a PostgreSQL `unnest`
- * insert (INSERT_MANY here, talon_audit_append's events). timestamp(3) without time zone holds UTC: an
+ * insert (INSERT_MANY here, talon_audit_record's events). timestamp(3) without time zone holds UTC: an
  * ISO string's zone is ignored on input, leaving UTC.
  */
 function eventColumns(rows: readonly ChainedRow[]): unknown[][] {
@@ -160,13 +160,15 @@ export class StatementAppend {
   }
 }
 
-// PostgreSQL: a whole batch in one statement when the chain heads and webhooks were guessed right (the
-// talon_audit_append migration); it commits on its own, outside any transaction block.
-const APPEND = `SELECT kind AS "kind", "orgId" AS "orgId", seq AS "seq", hash AS "hash", id AS "id", events AS "events"
-  FROM talon_audit_append($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[],
+// PostgreSQL: a whole batch in one statement (the talon_audit_record migration): inserted as chained here
+// when the chain heads and webhooks were guessed right, chained again by the database onto the heads it
+// finds when only a head was wrong and the batch makes no webhook delivery. It commits on its own,
+// outside any transaction block.
+const RECORD = `SELECT kind AS "kind", "orgId" AS "orgId", seq AS "seq", "prevHash" AS "prevHash", hash AS "hash", id AS "id", events AS "events"
+  FROM talon_audit_record($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[],
     $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[],
     $18::timestamp(3)[], $19::int[], $20::text[], $21::text[],
-    $22::text[], $23::text[], $24::text[], $25::text[], $26::text[], $27::timestamp(3)[])`;
+    $22::text[], $23::text[], $24::text[], $25::text[], $26::text[], $27::timestamp(3)[], $28::text[], $29::text[])`;
 
 /** Bounds what an instance remembers (orgs); past it, it starts over and guesses again. */
 const MAX_GUESSED_ORGS = 10_000;
@@ -216,35 +218,61 @@ export class ChainGuesses {
 
 /**
  * PostgreSQL: appends `rows` in one statement that commits on its own, chained onto the heads and with
- * the webhook deliveries `guesses` predicts; the database takes the chain locks, checks the guess and
- * writes only if it holds (talon_audit_append). A wrong guess is corrected from the answer and tried
- * again, up to `attempts` times; resolves false if none held, and the caller appends under the locks
- * instead (appendAuditRowsOn in a transaction). So the chain's lock is held only while that statement
- * runs, never across a round trip to this process: under several instances appending to one org, the
- * time each holds the lock was the limit. A batch that commits is told to the file sinks once, as
- * committed.
+ * the webhook deliveries `guesses` predicts; the database takes the chain locks and checks the guess
+ * (talon_audit_record). A right guess is written as sent. A wrong head, in a batch that makes no
+ * webhook delivery (a delivery names its event's seq and hash), is chained again by the database onto
+ * the heads it finds, after checking that each event's hash as made here is its encoding's as the
+ * database concatenates it (so every hash it makes is one verifyChain accepts), and answered event by
+ * event. Otherwise (other webhooks than guessed, or a wrong head with deliveries) nothing is written and
+ * the answer corrects the guess for another attempt, up to `attempts`; resolves false if none went in,
+ * and the caller appends under the locks instead (appendAuditRowsOn in a transaction). So the chain's
+ * lock is held only while that statement runs, never across a round trip to this process, and two
+ * instances appending to one org no longer take turns failing each other's guesses. A batch that
+ * commits is told to the file sinks once, as committed.
  */
 export async function appendGuessed(sql: HotSql, rows: readonly AuditRowInput[], guesses: ChainGuesses, attempts = 3): Promise<boolean> {
   const orgIds = chainOrgs(rows);
   const hookOrgs = webhookOrgIds(rows);
+  const around = rows.map(encodingAround);
   for (let attempt = 0; attempt < attempts; attempt++) {
     const heads = new Map(orgIds.map((o) => [o, guesses.head(o)]));
-    const chained = chainOnto(rows, orgIds, heads);
+    const chained = chainOnto(rows, orgIds, heads, around);
     const hooks = guesses.hooksOf(hookOrgs);
     const deliveries = webhookDeliveries(hooks, chained, new Date());
-    const answer = await sql.all("audit.append", APPEND, [
+    const sent = inChainOrder(rows, orgIds, around);
+    const answer = await sql.all("audit.append", RECORD, [
       orgIds.map(auditLockKey), orgIds, orgIds.map((o) => heads.get(o)?.seq ?? null), orgIds.map((o) => heads.get(o)?.hash ?? null),
       hooks.map((h) => h.id), hooks.map((h) => h.orgId), hooks.map((h) => h.events),
       ...eventColumns(chained),
       deliveries.map((d) => d.id), deliveries.map((d) => d.webhookId), deliveries.map((d) => d.eventId), deliveries.map((d) => d.eventType),
       deliveries.map((d) => d.payload), deliveries.map((d) => d.nextAttemptAt.toISOString()),
+      sent.map((a) => a[0]), sent.map((a) => a[1]),
     ]);
-    if (answer.length === 1 && answer[0]!.kind === "ok") {
-      guesses.appended(chained);
-      noteAuditSinks(chained);
+    const committed = answer.length === 1 && answer[0]!.kind === "ok" ? chained : answer[0]?.kind === "event" ? rechained(chained, answer) : null;
+    if (committed) {
+      guesses.appended(committed);
+      noteAuditSinks(committed);
       return true;
     }
     guesses.found(orgIds, answer);
   }
   return false;
+}
+
+/** Each row's encodingAround in chainOnto's order: by org as locked, each org's rows in their given order. */
+function inChainOrder(rows: readonly AuditRowInput[], orgIds: readonly string[], around: readonly (readonly [string, string])[]): (readonly [string, string])[] {
+  if (orgIds.length === 1) return around as (readonly [string, string])[];
+  const out: (readonly [string, string])[] = [];
+  for (const orgId of orgIds) for (let i = 0; i < rows.length; i++) if (rows[i]!.orgId === orgId) out.push(around[i]!);
+  return out;
+}
+
+/** `chained` (as sent) with the chain fields the database gave each event instead, answered in the same order. */
+function rechained(chained: readonly ChainedRow[], answer: readonly HotRow[]): ChainedRow[] {
+  if (answer.length !== chained.length) throw new Error("The database did not chain every event of the batch");
+  return chained.map((r, i) => {
+    const a = answer[i]!;
+    if (String(a.id) !== r.id) throw new Error("The database answered the batch's events out of order");
+    return chainedRow(r, Number(a.seq), String(a.prevHash), String(a.hash));
+  });
 }

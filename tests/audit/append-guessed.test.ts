@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AuditRowInput, auditLockKey, GENESIS_HASH } from "../../server/audit/chain";
+import { type AuditRowInput, auditLockKey, encodingAround, GENESIS_HASH, hashFromAround } from "../../server/audit/chain";
 import { appendGuessed, ChainGuesses } from "../../server/audit/repo";
 import { hotSql } from "../../server/db/hot";
 import { signUpVerified } from "../helpers/accounts";
@@ -52,30 +52,99 @@ describe.runIf(testDialect === "postgres")("audit append on a guessed chain head
     await server?.close();
   });
 
-  it("a stale head is corrected from the answer: the batch goes in on the retry, onto the real head", async () => {
+  it("a stale head, in a batch without webhook deliveries, is chained again by the database in the same statement", async () => {
     const before = await chainOf(owner.orgId);
     expect(before.length).toBeGreaterThan(0); // the sign-up's own events
     const rows = [row(owner.orgId), row(owner.orgId)];
-    // Knows nothing, so guesses an empty chain: wrong, and told so.
-    const { result, statements } = await appendStatements(() => appendGuessed(hotSql(server.rt.db), rows, new ChainGuesses()));
+    // Knows nothing, so guesses an empty chain: wrong, and the database chains the batch onto the real head.
+    const guesses = new ChainGuesses();
+    const { result, statements } = await appendStatements(() => appendGuessed(hotSql(server.rt.db), rows, guesses));
     expect(result).toBe(true);
-    expect(statements).toEqual(["audit.append", "audit.append"]);
+    expect(statements).toEqual(["audit.append"]);
     const after = await chainOf(owner.orgId);
     expect(after.slice(before.length).map((r) => r.id)).toEqual(rows.map((r) => r.id));
     expect(after[before.length]!.prevHash).toBe(before.at(-1)!.hash);
+    expect(after[before.length]!.seq).toBe(before.at(-1)!.seq! + 1);
     expect((await client(server.url, owner.token).get("/v1/audit/verify")).body.chain_valid).toBe(true);
+    // The answer taught it the head: the next batch goes in as sent.
+    expect(guesses.head(owner.orgId)).toEqual({ seq: after.at(-1)!.seq, hash: after.at(-1)!.hash });
+    const next = row(owner.orgId);
+    expect((await appendStatements(() => appendGuessed(hotSql(server.rt.db), [next], guesses))).statements).toEqual(["audit.append"]);
+    expect((await chainOf(owner.orgId)).at(-1)).toMatchObject({ id: next.id, seq: after.at(-1)!.seq! + 1, prevHash: after.at(-1)!.hash });
   });
 
-  it("a right guess is one statement; a guess that stays wrong writes nothing and says so", async () => {
+  it("several orgs in one batch with stale heads: each chained onto its own head, in the batch's order", async () => {
+    const [a, b] = [`guessed-${randomUUID()}`, `guessed-${randomUUID()}`];
+    const first = [row(a), row(b)];
+    expect(await appendGuessed(hotSql(server.rt.db), first, new ChainGuesses())).toBe(true);
+    // Interleaved orgs, and guesses that know neither head.
+    const rows = [row(b), row(a), row(b), row(a)];
+    expect(await appendGuessed(hotSql(server.rt.db), rows, new ChainGuesses(), 1)).toBe(true);
+    for (const orgId of [a, b]) {
+      const chain = await chainOf(orgId);
+      const mine = [...first, ...rows].filter((r) => r.orgId === orgId).map((r) => r.id);
+      expect(chain.map((r) => r.id)).toEqual(mine);
+      expect(chain.map((r) => r.seq)).toEqual([1, 2, 3]);
+      for (let i = 1; i < chain.length; i++) expect(chain[i]!.prevHash).toBe(chain[i - 1]!.hash);
+    }
+  });
+
+  it("a right guess is one statement; a stale guess with webhook deliveries writes nothing and says so", async () => {
     const guesses = new ChainGuesses();
     expect(await appendGuessed(hotSql(server.rt.db), [row(owner.orgId)], guesses)).toBe(true);
     const { result, statements } = await appendStatements(() => appendGuessed(hotSql(server.rt.db), [row(owner.orgId)], guesses));
     expect(result).toBe(true);
     expect(statements).toEqual(["audit.append"]);
 
-    const stale = [row(owner.orgId)];
-    expect(await appendGuessed(hotSql(server.rt.db), stale, new ChainGuesses(), 1)).toBe(false);
-    expect(await server.rt.db.auditEvent.count({ where: { id: stale[0]!.id } })).toBe(0);
+    const hookId = randomUUID();
+    await server.rt.db.webhook.create({
+      data: { id: hookId, orgId: owner.orgId, url: "https://hooks.example.com/stale", events: JSON.stringify(["audit.*"]), sealedSecret: randomBytes(32), createdBy: owner.userId },
+    });
+    try {
+      // Knows the webhook (so its batch makes a delivery, which names the event's seq and hash) but not the head.
+      const knowing = new ChainGuesses();
+      knowing.found([owner.orgId], [{ kind: "hook", orgId: owner.orgId, id: hookId, events: JSON.stringify(["audit.*"]) }]);
+      const stale = [row(owner.orgId)];
+      expect(await appendGuessed(hotSql(server.rt.db), stale, knowing, 1)).toBe(false);
+      expect(await server.rt.db.auditEvent.count({ where: { id: stale[0]!.id } })).toBe(0);
+      // With attempts left, the answer corrects the head and the next statement goes in, with its delivery.
+      const { result: retried, statements: again } = await appendStatements(() => appendGuessed(hotSql(server.rt.db), stale, knowing));
+      expect(retried).toBe(true);
+      expect(again).toEqual(["audit.append"]);
+      const delivery = await server.rt.db.webhookDelivery.findFirst({ where: { webhookId: hookId, payload: { contains: stale[0]!.id } }, select: { payload: true } });
+      const event = (await chainOf(owner.orgId)).at(-1)!;
+      expect(event.id).toBe(stale[0]!.id);
+      expect(delivery?.payload).toContain(event.hash!);
+    } finally {
+      await server.rt.db.webhookDelivery.deleteMany({ where: { webhookId: hookId } });
+      await server.rt.db.webhook.delete({ where: { id: hookId } });
+    }
+    expect((await client(server.url, owner.token).get("/v1/audit/verify")).body.chain_valid).toBe(true);
+  });
+
+  it("the database refuses, writing nothing, an event whose hash is not its encoding's", async () => {
+    const orgId = `guessed-${randomUUID()}`;
+    const db = new pg.Client({ connectionString: server.databaseUrl });
+    await db.connect();
+    try {
+      const r = row(orgId);
+      const around = encodingAround(r);
+      const hash = hashFromAround(around, 1, GENESIS_HASH);
+      // Guessed head (seq 5) is stale (the org has none): the database checks each hash before chaining again.
+      const call = (eventHash: string) =>
+        db.query(
+          `SELECT kind FROM talon_audit_record($1::text[], $2::text[], $3::int[], $4::text[], '{}'::text[], '{}'::text[], '{}'::text[],
+             $5::text[], $2::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
+             $14::timestamp(3)[], $15::int[], $16::text[], $17::text[], '{}'::text[], '{}'::text[], '{}'::text[], '{}'::text[], '{}'::text[], '{}'::timestamp(3)[], $18::text[], $19::text[])`,
+          [[auditLockKey(orgId)], [orgId], [5], ["e".repeat(64)], [r.id], [r.action], [r.actorId], [r.actorType], [r.resourceType], [r.resourceId], [r.details], [r.ipAddress], [r.requestId], [r.createdAt.toISOString()], [1], [GENESIS_HASH], [eventHash], [around[0]], [around[1]]],
+        );
+      await expect(call("a".repeat(64))).rejects.toThrow(/not the hash of its encoding/);
+      expect(await chainOf(orgId)).toEqual([]);
+      expect((await call(hash)).rows.map((x) => x.kind)).toEqual(["event"]);
+      expect(await chainOf(orgId)).toEqual([{ id: r.id, seq: 1, prevHash: GENESIS_HASH, hash }]);
+    } finally {
+      await db.end();
+    }
   });
 
   it("a webhook added since the guess still gets the batch's deliveries", async () => {

@@ -83,7 +83,7 @@ describe.skipIf(testDialect !== "postgres")("PostgreSQL hot path statements keep
   it("the audit chain's functions run with generic plans, set on the functions alone", async () => {
     const { rows } = await db.query(`SELECT proname, proconfig FROM pg_proc WHERE proname LIKE 'talon\\_%' ORDER BY proname`);
     const config = Object.fromEntries(rows.map((r) => [r.proname, r.proconfig]));
-    for (const f of ["talon_audit_append", "talon_audit_chain", "talon_audit_lock_heads"]) expect(config[f]).toEqual(["plan_cache_mode=force_generic_plan"]);
+    for (const f of ["talon_audit_append", "talon_audit_chain", "talon_audit_lock_heads", "talon_audit_record"]) expect(config[f]).toEqual(["plan_cache_mode=force_generic_plan"]);
     // Its generic plan would hash-join a scan of the secrets while the table is small: left to choose.
     expect(config.talon_secret_lock_heads).toBeNull();
     // The connections themselves keep PostgreSQL's default, for Prisma's statements.
