@@ -74,20 +74,36 @@ function rulesOf(rows: readonly PolicyRow[]): readonly PolicyRule[] {
   return rules;
 }
 
-/** Per-request memo: a request loads the principal's policies on a vault once, with one indexed query. */
-const loaded = new WeakMap<Ctx, Map<string, Promise<readonly PolicyRule[]>>>();
+type Rules = readonly PolicyRule[];
 
-export function policiesOnVault(ctx: Ctx, vaultId: string): Promise<readonly PolicyRule[]> {
+/** Per-request memo: a request loads the principal's policies on a vault once, with one indexed query. */
+const loaded = new WeakMap<Ctx, Map<string, Rules | Promise<Rules>>>();
+
+/**
+ * The principal's rules on a vault: at once when ./repo's cache holds them (no promise, no turn: the
+ * hot path's decision), else the promise of their load, which every later ask in the request shares.
+ */
+export function policiesOnVault(ctx: Ctx, vaultId: string): Rules | Promise<Rules> {
   let byVault = loaded.get(ctx);
   if (!byVault) loaded.set(ctx, (byVault = new Map()));
   let rules = byVault.get(vaultId);
-  if (!rules) {
-    rules = policiesForPrincipalOnVault(ctx.rt.db, principalWhere(ctx.principal), vaultId).then(rulesOf);
-    // A caller that throws before awaiting (e.g. unknown vault) must not leave an unhandled rejection.
-    rules.catch(() => undefined);
+  if (rules === undefined) {
+    const rows = policiesForPrincipalOnVault(ctx.rt.db, principalWhere(ctx.principal), vaultId);
+    if (rows instanceof Promise) {
+      const later = rows.then(rulesOf);
+      // A caller that throws before awaiting (e.g. unknown vault) must not leave an unhandled rejection.
+      later.catch(() => undefined);
+      rules = later;
+    } else rules = rulesOf(rows);
     byVault.set(vaultId, rules);
   }
   return rules;
+}
+
+/** `policiesOnVault`, awaited only when it has to load. */
+async function policiesLoaded(ctx: Ctx, vaultId: string): Promise<Rules> {
+  const rules = policiesOnVault(ctx, vaultId);
+  return rules instanceof Promise ? await rules : rules;
 }
 
 /** Every policy naming the principal in its org (vault listings). */
@@ -180,20 +196,27 @@ export const useOnly = () =>
  */
 export type ApprovalMode = "enforce" | "skip" | "probe";
 
-/** The full decision for one operation on one secret path. */
-export async function assertPathAccess(ctx: Ctx, vault: VaultForAccess, path: string, op: Operation, approval: ApprovalMode = "enforce"): Promise<void> {
+/**
+ * The full decision for one operation on one secret path. Decided at once (returning, or throwing, with
+ * no promise) when the principal's policies are cached and nothing more is asked; a promise when they
+ * load, when a deny is checked for a break-glass grant, or at the approval gate.
+ */
+export function assertPathAccess(ctx: Ctx, vault: VaultForAccess, path: string, op: Operation, approval: ApprovalMode = "enforce"): void | Promise<void> {
   assertSameOrg(ctx, vault);
   if (isSystemVault(vault)) return assertSystemVaultPathAccess(ctx.principal, path, op, withinScopes(ctx.principal, path));
   assertBinding(ctx, vault);
   if (!withinScopes(ctx.principal, path)) {
     throw ApiError.forbidden("Your token's scopes do not cover this path. Ask a human to widen the scopes, then get a new token.");
   }
-  const rules = (await policiesOnVault(ctx, vault.id)).filter(applies(ctx, new Date()));
+  const rules = policiesOnVault(ctx, vault.id);
+  return rules instanceof Promise ? rules.then((r) => decidePath(ctx, vault, path, op, approval, r)) : decidePath(ctx, vault, path, op, approval, rules);
+}
+
+/** assertPathAccess once the principal's rules on the vault are known. */
+function decidePath(ctx: Ctx, vault: VaultForAccess, path: string, op: Operation, approval: ApprovalMode, all: Rules): void | Promise<void> {
+  const rules = all.filter(applies(ctx, new Date()));
   const verdict = policyVerdict(rules, path, op);
-  if (verdict === "deny") {
-    if (await breakGlassActive(ctx, vault.id, path, op)) return;
-    throw denied(op);
-  }
+  if (verdict === "deny") return refuseUnlessBrokenGlass(ctx, vault.id, path, op);
   if (verdict === "allow" && approval !== "skip" && !ownerBypass(ctx.principal, vault) && allowWaitsForApproval(rules, path, op)) {
     if (approval === "probe") throw ApiError.forbidden(`The policies granting ${op} here require a human's approval for each ${op} (require_approval).`);
     return passApprovalGate(ctx, vault, op, path);
@@ -201,6 +224,12 @@ export async function assertPathAccess(ctx: Ctx, vault: VaultForAccess, path: st
   if (verdict === "allow" || ownerBypass(ctx.principal, vault)) return;
   if (op === "read" && policyVerdict(rules, path, "use") === "allow") throw useOnly();
   throw noPolicy(op);
+}
+
+/** A denying policy holds unless a break-glass grant covers this path and operation now. */
+async function refuseUnlessBrokenGlass(ctx: Ctx, vaultId: string, path: string, op: Operation): Promise<void> {
+  if (await breakGlassActive(ctx, vaultId, path, op)) return;
+  throw denied(op);
 }
 
 /**
@@ -213,7 +242,7 @@ export async function readablePathFilter(ctx: Ctx, vault: VaultForAccess): Promi
   assertSameOrg(ctx, vault);
   if (isSystemVault(vault)) return systemVaultReadablePaths(ctx.principal, (path) => withinScopes(ctx.principal, path));
   assertBinding(ctx, vault);
-  const rules = (await policiesOnVault(ctx, vault.id)).filter(applies(ctx, new Date()));
+  const rules = (await policiesLoaded(ctx, vault.id)).filter(applies(ctx, new Date()));
   const bypass = ownerBypass(ctx.principal, vault);
   if (!bypass && !rules.some((r) => r.effect === "allow" && coversOp(r, "use"))) throw noPolicy("read");
   const p = ctx.principal;
@@ -230,7 +259,7 @@ export async function assertVaultVisible(ctx: Ctx, vault: VaultForAccess): Promi
   if (isSystemVault(vault)) return assertSystemVaultVisible(ctx.principal);
   assertBinding(ctx, vault);
   if (ownerBypass(ctx.principal, vault)) return;
-  const rules = (await policiesOnVault(ctx, vault.id)).filter(applies(ctx, new Date()));
+  const rules = (await policiesLoaded(ctx, vault.id)).filter(applies(ctx, new Date()));
   if (!rules.some((r) => r.effect === "allow")) {
     throw ApiError.forbidden("No policy grants you access to this vault. Ask a human to grant access with a policy (POST /v1/vaults/{id}/policies).");
   }

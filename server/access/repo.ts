@@ -22,14 +22,15 @@ const ON_VAULT = `SELECT p."vaultId" AS "vaultId", p."secretPathPattern" AS "sec
 /**
  * The principal's policies on one vault: one indexed SELECT on the driver, prepared once. Cached (the
  * list is shared: read-only) until the next write to Policy on any instance, or 30 s
- * (server/db/invalidation.ts); an empty list is cached the same way. `expiresAt` is compared by the caller.
+ * (server/db/invalidation.ts); an empty list is cached the same way. A cached list is answered at once,
+ * a load as a promise. `expiresAt` is compared by the caller.
  */
 export function policiesForPrincipalOnVault(
   db: Db,
   p: { orgId: string; principalType: string; principalId: string },
   vaultId: string,
-): Promise<readonly PolicyRow[]> {
-  return policyCache.get(db, `${p.orgId}\0${p.principalType}\0${p.principalId}\0${vaultId}`, () => load(db, p, vaultId));
+): readonly PolicyRow[] | Promise<readonly PolicyRow[]> {
+  return policyCache.lookup(db, `${p.orgId}\0${p.principalType}\0${p.principalId}\0${vaultId}`, () => load(db, p, vaultId));
 }
 
 const policyCache = new GenerationCache<readonly PolicyRow[]>();

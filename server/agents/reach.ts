@@ -90,10 +90,12 @@ export async function agentReach(ctx: Ctx, agentId: string): Promise<AgentReach>
     for (const r of rows.slice(0, AGENT_REACH_PATHS_MAX)) {
       // Listed for `use` alone or for `read`: the read decision's own refusal tells which (policies are
       // memoised per ctx); a read waiting for approval is still a read, not use only.
-      const useOnly = await assertPathAccess(actx, vault, r.path, "read", "probe").then(
-        () => false,
-        (e: unknown) => reason(e) === USE_ONLY_DETAIL,
-      );
+      let useOnly = false;
+      try {
+        await assertPathAccess(actx, vault, r.path, "read", "probe");
+      } catch (e) {
+        useOnly = reason(e) === USE_ONLY_DETAIL;
+      }
       let refused = false;
       try {
         assertMayReceiveValue(actx.principal, r.path, r.type);

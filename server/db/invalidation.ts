@@ -265,8 +265,17 @@ export class GenerationCache<V> {
     private readonly maxAgeMs = 30_000,
   ) {}
 
-  /** A hit answers without an async function's own promise and turn (the hot path makes several lookups a request). */
+  /** `lookup`, always as a promise (a hit's already settled). */
   get(db: object, key: string, load: () => Promise<V>): Promise<V> {
+    const found = this.lookup(db, key, load);
+    return found instanceof Promise ? found : Promise.resolve(found);
+  }
+
+  /**
+   * The value cached for `key`, at once (no promise, no turn of the event loop: the hot path makes
+   * several lookups a request, each awaited only when it has to load), or the promise of `load`'s.
+   */
+  lookup(db: object, key: string, load: () => Promise<V>): V | Promise<V> {
     const inv = invalidationOf(db);
     const stamp = inv?.stamp() ?? null;
     if (inv === undefined || stamp === null) return load();
@@ -275,7 +284,7 @@ export class GenerationCache<V> {
     const now = Date.now();
     const e = entries.get(key);
     if (e !== undefined) {
-      if (inv.current(e.stamp) && now - e.at < this.maxAgeMs) return Promise.resolve(e.value);
+      if (inv.current(e.stamp) && now - e.at < this.maxAgeMs) return e.value;
       entries.delete(key);
     }
     return this.fill(inv, entries, key, stamp, now, load);

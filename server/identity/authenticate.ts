@@ -138,7 +138,8 @@ async function authenticateUserJwt(rt: Runtime, verified: VerifiedClaims): Promi
   const claims = userClaimsOf(verified);
   if (!claims) throw ApiError.unauthorized();
   const akid = typeof verified.akid === "string" ? verified.akid : null;
-  const row = (await userForJwt(rt.db, claims.userId, claims.jti, akid ?? "")) as UserJwtRow | undefined;
+  const found = userForJwt(rt.db, claims.userId, claims.jti, akid ?? "");
+  const row = (found instanceof Promise ? await found : found) as UserJwtRow | undefined;
   if (!row || row.revoked !== null || Number(row.tokenVersion) !== claims.tokenVersion || row.orgId !== claims.orgId) throw ApiError.unauthorized();
   const base = { kind: "user" as const, userId: claims.userId, orgId: row.orgId, role: row.role as OrgRole, credentialId: claims.jti, expiresAt: claims.expiresAt };
   if (akid === null) return { ...base, via: "jwt" };
@@ -169,9 +170,9 @@ async function authenticateAgentJwt(rt: Runtime, claims: VerifiedClaims, token: 
   const jkt = boundKeyOf(claims);
   if (jkt === null && meta.dpop?.scheme === "dpop") throw notDpopBound();
   // The proof (signature, then its jti insert) runs beside the principal's query, not after it; a
-  // bearer token (the common case) awaits the query alone, without Promise.all's arrays and promises.
+  // bearer token (the common case) takes a cached row at once, or awaits the query alone.
   const query = agentForJwt(rt.db, agentId, claims.jti);
-  const found = jkt === null ? await query : (await Promise.all([query, provePossession(rt, jkt, token, meta.dpop)]))[0];
+  const found = jkt !== null ? (await Promise.all([query, provePossession(rt, jkt, token, meta.dpop)]))[0] : query instanceof Promise ? await query : query;
   const row = found as AgentJwtRow | undefined;
   if (!row || row.revoked !== null || row.orgId !== claims.org || Number(row.tokenVersion) !== claims.tv || !truthy(row.isActive) || !live(row.expiresAt)) {
     throw ApiError.unauthorized();
@@ -215,7 +216,8 @@ type AgentKeyRow = {
 /** An `ocv_` key used directly as Bearer: the same checks as the exchange, on every request. */
 async function authenticateAgentKey(rt: Runtime, key: string, meta: AuthMeta): Promise<AgentPrincipal> {
   const parsed = parseAgentKey(key);
-  const agent = parsed ? ((await agentByKeyPrefix(rt.db, parsed.keyPrefix)) as AgentKeyRow | undefined) : undefined;
+  const found = parsed ? agentByKeyPrefix(rt.db, parsed.keyPrefix) : undefined;
+  const agent = (found instanceof Promise ? await found : found) as AgentKeyRow | undefined;
   if (!agentKeyMatches(agent?.keyHash, parsed) || !agent || agent.authMethod !== "api_key") throw ApiError.unauthorized();
   if (!truthy(agent.isActive) || !live(agent.expiresAt)) throw ApiError.unauthorized();
   recordAgentActivity(rt, agent.id, agent.lastActiveAt, meta);
@@ -257,7 +259,8 @@ async function authenticatePersonalKey(rt: Runtime, key: string, meta: AuthMeta)
   const parsed = parsePersonalKey(key);
   if (!parsed) throw ApiError.unauthorized();
   // One round trip: the key with its owner's role (Prisma's `include` would cost a second query).
-  const row = (await personalKeyByPrefix(rt.db, parsed.keyPrefix)) as KeyRow | undefined;
+  const found = personalKeyByPrefix(rt.db, parsed.keyPrefix);
+  const row = (found instanceof Promise ? await found : found) as KeyRow | undefined;
   const stored = row ? Buffer.from(row.keyHash, "hex") : null;
   if (!row || !stored || stored.length !== parsed.hash.length || !timingSafeEqual(stored, parsed.hash)) throw ApiError.unauthorized();
   const now = Date.now();

@@ -25,10 +25,11 @@ const AGENT_JWT = `SELECT a."orgId" AS "orgId", a."isActive" AS "isActive", a."e
   LEFT JOIN "RevokedToken" r ON r."jti" = $2
   WHERE a."id" = $1`;
 
-// Not async functions: a cache hit is the cache's settled promise itself (an async function returning a
-// promise would add its own and a thenable job to every authenticated request).
-export function agentForJwt(db: Db, agentId: string, jti: string): Promise<HotRow | undefined> {
-  return agentJwtCache.get(db, `${agentId}\0${jti}`, async () => (await hotSql(db).all("auth.agentJwt", AGENT_JWT, [agentId, jti]))[0]);
+/** A cached row, at once; or the promise of the query's (GenerationCache.lookup). */
+type Found = HotRow | undefined | Promise<HotRow | undefined>;
+
+export function agentForJwt(db: Db, agentId: string, jti: string): Found {
+  return agentJwtCache.lookup(db, `${agentId}\0${jti}`, async () => (await hotSql(db).all("auth.agentJwt", AGENT_JWT, [agentId, jti]))[0]);
 }
 
 const USER_JWT = `SELECT u."orgId" AS "orgId", u."role" AS "role", u."tokenVersion" AS "tokenVersion", r."jti" AS "revoked",
@@ -39,8 +40,8 @@ const USER_JWT = `SELECT u."orgId" AS "orgId", u."role" AS "role", u."tokenVersi
   WHERE u."id" = $1`;
 
 /** `akid` "" when the token was not minted from a personal key (no key row then matches). */
-export function userForJwt(db: Db, userId: string, jti: string, akid: string): Promise<HotRow | undefined> {
-  return userJwtCache.get(db, `${userId}\0${jti}\0${akid}`, async () => (await hotSql(db).all("auth.userJwt", USER_JWT, [userId, jti, akid]))[0]);
+export function userForJwt(db: Db, userId: string, jti: string, akid: string): Found {
+  return userJwtCache.lookup(db, `${userId}\0${jti}\0${akid}`, async () => (await hotSql(db).all("auth.userJwt", USER_JWT, [userId, jti, akid]))[0]);
 }
 
 const PERSONAL_KEY = `SELECT k."id" AS "id", k."orgId" AS "orgId", k."userId" AS "userId", k."keyHash" AS "keyHash", k."scopes" AS "scopes",
@@ -48,8 +49,8 @@ const PERSONAL_KEY = `SELECT k."id" AS "id", k."orgId" AS "orgId", k."userId" AS
   FROM "ApiKey" k JOIN "User" u ON u."id" = k."userId"
   WHERE k."keyPrefix" = $1`;
 
-export function personalKeyByPrefix(db: Db, keyPrefix: string): Promise<HotRow | undefined> {
-  return personalKeyCache.get(db, keyPrefix, async () => (await hotSql(db).all("auth.personalKey", PERSONAL_KEY, [keyPrefix]))[0]);
+export function personalKeyByPrefix(db: Db, keyPrefix: string): Found {
+  return personalKeyCache.lookup(db, keyPrefix, async () => (await hotSql(db).all("auth.personalKey", PERSONAL_KEY, [keyPrefix]))[0]);
 }
 
 const AGENT_KEY = `SELECT a."id" AS "id", a."orgId" AS "orgId", a."keyHash" AS "keyHash", a."authMethod" AS "authMethod", a."isActive" AS "isActive",
@@ -58,6 +59,6 @@ const AGENT_KEY = `SELECT a."id" AS "id", a."orgId" AS "orgId", a."keyHash" AS "
   FROM "Agent" a
   WHERE a."keyPrefix" = $1`;
 
-export function agentByKeyPrefix(db: Db, keyPrefix: string): Promise<HotRow | undefined> {
-  return agentKeyCache.get(db, keyPrefix, async () => (await hotSql(db).all("auth.agentKey", AGENT_KEY, [keyPrefix]))[0]);
+export function agentByKeyPrefix(db: Db, keyPrefix: string): Found {
+  return agentKeyCache.lookup(db, keyPrefix, async () => (await hotSql(db).all("auth.agentKey", AGENT_KEY, [keyPrefix]))[0]);
 }

@@ -59,7 +59,9 @@ export async function readSecret(ctx: Ctx, input: { vaultId: string; path: strin
   prefetchSecretAccess(ctx, vaultId);
   const row = await findSecretForRead(ctx.rt.db, ctx.principal.orgId, vaultId, path, version);
   if (!row) throw ApiError.notFound("Vault not found");
-  await assertCanReadSecret(ctx, row.vault, path);
+  // Decided at once when the caller's policies are cached: awaited only when it returns a promise.
+  const decided = assertCanReadSecret(ctx, row.vault, path);
+  if (decided) await decided;
   const { secret, version: v } = row;
   if (!secret) throw ApiError.notFound("Secret not found; list the vault's secrets to find its path");
   if (secret.deletedAt) throw ApiError.gone("Secret has been deleted");
