@@ -233,20 +233,24 @@ export class ChainGuesses {
 export async function appendGuessed(sql: HotSql, rows: readonly AuditRowInput[], guesses: ChainGuesses, attempts = 3): Promise<boolean> {
   const orgIds = chainOrgs(rows);
   const hookOrgs = webhookOrgIds(rows);
-  const around = rows.map(encodingAround);
+  // In chainOnto's order (by org as locked, each org's rows in their given order: a stable sort), so the
+  // encodings, made once, line up with the chained events every attempt sends.
+  const inOrder = [...rows].sort((a, b) => (a.orgId < b.orgId ? -1 : a.orgId > b.orgId ? 1 : 0));
+  const around = inOrder.map(encodingAround);
+  const befores = around.map((a) => a[0]);
+  const betweens = around.map((a) => a[1]);
   for (let attempt = 0; attempt < attempts; attempt++) {
     const heads = new Map(orgIds.map((o) => [o, guesses.head(o)]));
-    const chained = chainOnto(rows, orgIds, heads, around);
+    const chained = chainOnto(inOrder, orgIds, heads, around);
     const hooks = guesses.hooksOf(hookOrgs);
     const deliveries = webhookDeliveries(hooks, chained, new Date());
-    const sent = inChainOrder(rows, orgIds, around);
     const answer = await sql.all("audit.append", RECORD, [
       orgIds.map(auditLockKey), orgIds, orgIds.map((o) => heads.get(o)?.seq ?? null), orgIds.map((o) => heads.get(o)?.hash ?? null),
       hooks.map((h) => h.id), hooks.map((h) => h.orgId), hooks.map((h) => h.events),
       ...eventColumns(chained),
       deliveries.map((d) => d.id), deliveries.map((d) => d.webhookId), deliveries.map((d) => d.eventId), deliveries.map((d) => d.eventType),
       deliveries.map((d) => d.payload), deliveries.map((d) => d.nextAttemptAt.toISOString()),
-      sent.map((a) => a[0]), sent.map((a) => a[1]),
+      befores, betweens,
     ]);
     const committed = answer.length === 1 && answer[0]!.kind === "ok" ? chained : answer[0]?.kind === "event" ? rechained(chained, answer) : null;
     if (committed) {
@@ -259,20 +263,12 @@ export async function appendGuessed(sql: HotSql, rows: readonly AuditRowInput[],
   return false;
 }
 
-/** Each row's encodingAround in chainOnto's order: by org as locked, each org's rows in their given order. */
-function inChainOrder(rows: readonly AuditRowInput[], orgIds: readonly string[], around: readonly (readonly [string, string])[]): (readonly [string, string])[] {
-  if (orgIds.length === 1) return around as (readonly [string, string])[];
-  const out: (readonly [string, string])[] = [];
-  for (const orgId of orgIds) for (let i = 0; i < rows.length; i++) if (rows[i]!.orgId === orgId) out.push(around[i]!);
-  return out;
-}
-
-/** `chained` (as sent) with the chain fields the database gave each event instead, answered in the same order. */
+/** `chained` (as sent) with the chain fields the database gave each event instead (its answer: one 'event' row per event). */
 function rechained(chained: readonly ChainedRow[], answer: readonly HotRow[]): ChainedRow[] {
-  if (answer.length !== chained.length) throw new Error("The database did not chain every event of the batch");
-  return chained.map((r, i) => {
-    const a = answer[i]!;
-    if (String(a.id) !== r.id) throw new Error("The database answered the batch's events out of order");
+  const made = new Map(answer.map((a) => [String(a.id), a]));
+  return chained.map((r) => {
+    const a = made.get(r.id);
+    if (!a) throw new Error("The database did not chain every event of the batch");
     return chainedRow(r, Number(a.seq), String(a.prevHash), String(a.hash));
   });
 }

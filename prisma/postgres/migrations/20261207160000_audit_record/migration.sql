@@ -7,9 +7,10 @@
 -- wrong chain must be made again by the caller): the database first checks that every event's hash, as the
 -- caller made it, is SHA-256 over the event's canonical encoding as the database would concatenate it
 -- (`befores` and `betweens` are the caller's encodingAround, so the database only concatenates an integer
--- and a hex hash, as talon_audit_chain does), raising and writing nothing if one is not, then chains the
--- events onto the heads it reads under the locks and answers an 'event' row per event, in the given order,
--- with its seq, prevHash and hash. A right guess is inserted as sent and answered 'ok'. Webhooks other than
+-- and a hex hash, as talon_audit_chain does), raising and writing nothing if one is not, then has
+-- talon_audit_chain chain and insert the events onto the heads it reads under the same locks (advisory locks
+-- taken again in one transaction are held once), and answers an 'event' row per event with its seq,
+-- prevHash and hash. A right guess is inserted as sent and answered 'ok'. Webhooks other than
 -- the guessed ones, or a wrong head with deliveries, write nothing and answer the heads and active webhooks,
 -- as talon_audit_append does. Called outside any transaction block, so the statement commits on its own.
 -- talon_audit_append stays for instances not yet upgraded. VOLATILE, so in READ COMMITTED the checks take a
@@ -29,15 +30,9 @@ CREATE OR REPLACE FUNCTION "talon_audit_record"(
 SET plan_cache_mode = force_generic_plan AS U&'
 DECLARE
   k text\003B
-  o text\003B
   i integer\003B
   n integer := coalesce(array_length("ids", 1), 0)\003B
-  headSeq integer\003B
-  headHash text\003B
   stale boolean\003B
-  chainSeqs integer[] := "seqs"\003B
-  chainPrevs text[] := "prevHashes"\003B
-  chainHashes text[] := "hashes"\003B
 BEGIN
   FOREACH k IN ARRAY "keys" LOOP
     PERFORM pg_advisory_xact_lock(hashtextextended(k, 0))\003B
@@ -77,37 +72,18 @@ BEGIN
         RAISE EXCEPTION ''talon_audit_record: an event hash is not the hash of its encoding''\003B
       END IF\003B
     END LOOP\003B
-    chainSeqs := array_fill(NULL::integer, ARRAY[n])\003B
-    FOREACH o IN ARRAY "orgs" LOOP
-      SELECT e.seq, e.hash INTO headSeq, headHash FROM "AuditEvent" AS e WHERE e."orgId" = o AND e.seq IS NOT NULL ORDER BY e.seq DESC LIMIT 1\003B
-      IF NOT FOUND THEN
-        headSeq := 0\003B
-        headHash := NULL\003B
-      END IF\003B
-      headHash := coalesce(headHash, repeat(''0'', 64))\003B
-      FOR i IN 1..n LOOP
-        CONTINUE WHEN "orgIds"[i] IS DISTINCT FROM o\003B
-        chainSeqs[i] := headSeq + 1\003B
-        chainPrevs[i] := headHash\003B
-        headHash := encode(sha256(convert_to("befores"[i] || chainSeqs[i]::text || "betweens"[i] || ''"'' || headHash || ''"]'', ''UTF8'')), ''hex'')\003B
-        headSeq := chainSeqs[i]\003B
-        chainHashes[i] := headHash\003B
-      END LOOP\003B
-    END LOOP\003B
-    IF n > 0 AND array_position(chainSeqs, NULL) IS NOT NULL THEN
-      RAISE EXCEPTION ''talon_audit_record: an event of an org that is not in orgs''\003B
-    END IF\003B
+    RETURN QUERY
+      SELECT ''event'', NULL::text, c.seq, c."prevHash", c.hash, c.id, NULL::text
+      FROM talon_audit_chain("keys", "orgs", "ids", "orgIds", "actions", "actorIds", "actorTypes", "resourceTypes", "resourceIds",
+                             "details", "ipAddresses", "requestIds", "createdAts", "befores", "betweens", ARRAY[]::text[]) AS c
+      WHERE c.kind = ''event''\003B
+    RETURN\003B
   END IF\003B
   INSERT INTO "AuditEvent" (id, "orgId", action, "actorId", "actorType", "resourceType", "resourceId", details, "ipAddress", "requestId", "createdAt", seq, "prevHash", hash)
     SELECT * FROM unnest("ids", "orgIds", "actions", "actorIds", "actorTypes", "resourceTypes", "resourceIds",
-                         "details", "ipAddresses", "requestIds", "createdAts", chainSeqs, chainPrevs, chainHashes)\003B
+                         "details", "ipAddresses", "requestIds", "createdAts", "seqs", "prevHashes", "hashes")\003B
   INSERT INTO "WebhookDelivery" (id, "webhookId", "eventId", "eventType", payload, attempts, "nextAttemptAt", "createdAt")
     SELECT d.id, d.hook, d.event, d.type, d.payload, 0, d.at, d.at
     FROM unnest("deliveryIds", "deliveryHooks", "deliveryEvents", "deliveryTypes", "deliveryPayloads", "deliveryAt") AS d(id, hook, event, type, payload, at)\003B
-  IF stale THEN
-    RETURN QUERY SELECT ''event'', NULL::text, u.seq, u.prev, u.hash, u.id, NULL::text
-      FROM unnest("ids", chainSeqs, chainPrevs, chainHashes) WITH ORDINALITY AS u(id, seq, prev, hash, n) ORDER BY u.n\003B
-  ELSE
-    RETURN QUERY SELECT ''ok'', NULL::text, NULL::integer, NULL::text, NULL::text, NULL::text, NULL::text\003B
-  END IF\003B
+  RETURN QUERY SELECT ''ok'', NULL::text, NULL::integer, NULL::text, NULL::text, NULL::text, NULL::text\003B
 END';
