@@ -2,6 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { BucketRouter } from "../http/bucket-router";
 import { installErrorHandling, limitBody, requestContext, validationHook, type ApiApp, type ApiEnv } from "../http/pipeline";
 import { rateLimitByIp } from "../http/rate-limit";
+import { validateRequestsAtOnce } from "../http/route-validation";
 import type { Runtime } from "../runtime";
 import { registerAgentAuthRoutes } from "./agent-auth";
 import { registerAgentRoutes } from "./agents";
@@ -35,6 +36,7 @@ export function createApiApp(rt: Runtime): ApiApp {
   // catch-all followed by a segment (`secret-version/{path}/{version}`). PatternRouter matches both;
   // BucketRouter runs a PatternRouter over only the routes that can match the request's first segments.
   const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook as never, router: new BucketRouter() });
+  validateRequestsAtOnce(app);
   app.use("*", requestContext(rt));
   app.use("*", rateLimitByIp(rt));
   app.use("*", limitBody);
