@@ -54,6 +54,12 @@ export interface HotSql extends HotTx {
    * `fn` may await other work, but everything it waits on holds the database's one writer (SQLite).
    */
   transaction<T>(name: string, fn: (tx: HotTx, opened: HotRow[]) => Promise<T>, opening?: Opening): Promise<T>;
+  /**
+   * `all`, answered at once when the driver can: SQLite's rows on open connections are the array itself
+   * (and a failure is thrown, not a rejected promise); a promise only when it must wait (a reconnect,
+   * PostgreSQL always). For a hot path's one read, which then needs neither a promise nor a turn.
+   */
+  rowsAtOnce(name: string, sql: string, params: readonly unknown[]): HotRow[] | Promise<HotRow[]>;
 }
 
 /**
@@ -239,12 +245,17 @@ class SqliteHot implements HotSql {
     }
   }
 
+  rowsAtOnce(name: string, sql: string, params: readonly unknown[]): HotRow[] | Promise<HotRow[]> {
+    const c = this.connections();
+    if (!(c instanceof Promise)) return this.readOn(c, name, sql, params);
+    return c.then((now) => this.readOn(now, name, sql, params));
+  }
+
   all(name: string, sql: string, params: readonly unknown[]): Promise<HotRow[]> {
     try {
-      const c = this.connections();
       // The common case stays synchronous: no extra turn of the event loop for an open connection.
-      if (!(c instanceof Promise)) return Promise.resolve(this.readOn(c, name, sql, params));
-      return c.then((now) => this.readOn(now, name, sql, params));
+      const rows = this.rowsAtOnce(name, sql, params);
+      return rows instanceof Promise ? rows : Promise.resolve(rows);
     } catch (e) {
       return Promise.reject(e as Error);
     }
@@ -410,6 +421,10 @@ class PostgresHot extends PostgresStatements implements HotSql {
     // `ending` is set once the pool was ended (Prisma's $disconnect ends it): it can serve nothing more.
     if (pool && !(pool as pg.Pool & { ending?: boolean }).ending) return pool;
     return this.conns.reconnect();
+  }
+
+  rowsAtOnce(name: string, sql: string, params: readonly unknown[]): Promise<HotRow[]> {
+    return this.all(name, sql, params);
   }
 
   protected async query(name: string, sql: string, params: readonly unknown[]): Promise<pg.QueryResult> {

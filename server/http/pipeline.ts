@@ -151,7 +151,9 @@ export const requireAuth: MiddlewareHandler<ApiEnv> = async (c, next) => {
   c.set("bearer", auth.credential);
   let principal: Principal;
   try {
-    principal = await authenticateBearer(c.get("rt"), auth.credential, { ip, requestId: c.get("requestId"), dpop });
+    // At once (no promise) when the token and its principal are cached.
+    const authenticated = authenticateBearer(c.get("rt"), auth.credential, { ip, requestId: c.get("requestId"), dpop });
+    principal = authenticated instanceof Promise ? await authenticated : authenticated;
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) c.get("rt").metrics.authFailure(bearerKind(dpop.scheme, auth.credential));
     throw e;

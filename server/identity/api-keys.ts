@@ -3,7 +3,7 @@ import type { ApiKeyResponse, CreateApiKeyRequest, CreateApiKeyResponse, TokenRe
 import { auditRow } from "../audit/writer";
 import { appendAudit } from "../audit/chain";
 import { ApiError } from "../http/errors";
-import { type Ctx, type PublicCtx, requireInteractiveUser, requireUser } from "../http/principal";
+import { type Ctx, type Principal, type PublicCtx, requireInteractiveUser, requireUser } from "../http/principal";
 import { isUniqueViolation } from "../secrets/repo";
 import { authenticateBearer } from "./authenticate";
 import { parsePersonalKey, PERSONAL_KEY_PREFIX } from "./personal-key";
@@ -100,7 +100,12 @@ export async function exchangeApiKey(ctx: PublicCtx, apiKey: string): Promise<To
     return ApiError.unauthorized();
   };
   if (!apiKey.startsWith(PERSONAL_KEY_PREFIX)) throw await failure();
-  const principal = await authenticateBearer(ctx.rt, apiKey, { ip: ctx.ip, requestId: ctx.requestId }).catch(() => null);
+  let principal: Principal | null;
+  try {
+    principal = await authenticateBearer(ctx.rt, apiKey, { ip: ctx.ip, requestId: ctx.requestId });
+  } catch {
+    principal = null;
+  }
   if (!principal || principal.kind !== "user" || principal.via !== "api_key") throw await failure();
   const [user, key] = await Promise.all([
     ctx.rt.db.user.findUnique({ where: { id: principal.userId }, select: { id: true, orgId: true, tokenVersion: true } }),

@@ -33,28 +33,32 @@ export type AuthMeta = { ip: string; requestId: string; dpop?: DpopPresentation 
  * signature check is cached by token hash (TokenService); the principal rows are cached only until the
  * next write to a table they come from, on any instance (./repo.ts, server/db/invalidation.ts).
  * Keys (`1ck_`, `ocv_`) are looked up by their non-secret prefix and compared by hash in constant time.
+ * A JWT verified before whose principal's row is cached is answered at once (the principal, or the 401
+ * thrown), without a promise; otherwise a promise of it. Callers await it inside a `try` or an async
+ * function, so a throw and a rejection are handled alike.
  */
-export async function authenticateBearer(rt: Runtime, bearer: string, meta: AuthMeta): Promise<Principal> {
+export function authenticateBearer(rt: Runtime, bearer: string, meta: AuthMeta): Principal | Promise<Principal> {
   // Only agent tokens can be DPoP-bound: anything else sent with the DPoP scheme is refused.
   const dpopScheme = meta.dpop?.scheme === "dpop";
   if (bearer.startsWith(PERSONAL_KEY_PREFIX)) {
     if (dpopScheme) throw notDpopBound();
-    return await authenticatePersonalKey(rt, bearer, meta);
+    return authenticatePersonalKey(rt, bearer, meta);
   }
   if (bearer.startsWith(AGENT_KEY_PREFIX)) {
     if (dpopScheme) throw notDpopBound();
-    return await authenticateAgentKey(rt, bearer, meta);
+    return authenticateAgentKey(rt, bearer, meta);
   }
   // A token verified before is JWT-shaped; the shape is checked (and the signature) only on a miss.
-  // Awaited, not returned: an async function resolved with a promise costs a thenable job and its promise.
   const known = rt.tokens.verifiedBefore(bearer);
-  if (known !== undefined || isJwtShaped(bearer)) {
-    const verified = known ?? (await rt.tokens.verify(bearer));
-    if (AGENT_SUB.test(verified.sub)) return await authenticateAgentJwt(rt, verified, bearer, meta);
-    if (dpopScheme) throw notDpopBound();
-    return await authenticateUserJwt(rt, verified);
-  }
+  if (known !== undefined) return principalOfToken(rt, known, bearer, meta);
+  if (isJwtShaped(bearer)) return rt.tokens.verify(bearer).then((verified) => principalOfToken(rt, verified, bearer, meta));
   throw ApiError.unauthorized();
+}
+
+function principalOfToken(rt: Runtime, verified: VerifiedClaims, bearer: string, meta: AuthMeta): Principal | Promise<Principal> {
+  if (AGENT_SUB.test(verified.sub)) return authenticateAgentJwt(rt, verified, bearer, meta);
+  if (meta.dpop?.scheme === "dpop") throw notDpopBound();
+  return authenticateUserJwt(rt, verified);
 }
 
 const notDpopBound = () => dpopUnauthorized("only a DPoP-bound agent token is sent with the DPoP scheme; send this credential as Bearer", "invalid_token");
@@ -134,12 +138,15 @@ type UserJwtRow = {
  * for that key: it dies with the key, counts as key use (`via: "api_key"`), so it cannot mint keys,
  * and carries the key's scopes as read now, in the same query — never a copy frozen in the token.
  */
-async function authenticateUserJwt(rt: Runtime, verified: VerifiedClaims): Promise<Principal> {
+function authenticateUserJwt(rt: Runtime, verified: VerifiedClaims): Principal | Promise<Principal> {
   const claims = userClaimsOf(verified);
   if (!claims) throw ApiError.unauthorized();
   const akid = typeof verified.akid === "string" ? verified.akid : null;
   const found = userForJwt(rt.db, claims.userId, claims.jti, akid ?? "");
-  const row = (found instanceof Promise ? await found : found) as UserJwtRow | undefined;
+  return found instanceof Promise ? found.then((row) => userPrincipalOf(claims, akid, row as UserJwtRow | undefined)) : userPrincipalOf(claims, akid, found as UserJwtRow | undefined);
+}
+
+function userPrincipalOf(claims: NonNullable<ReturnType<typeof userClaimsOf>>, akid: string | null, row: UserJwtRow | undefined): Principal {
   if (!row || row.revoked !== null || Number(row.tokenVersion) !== claims.tokenVersion || row.orgId !== claims.orgId) throw ApiError.unauthorized();
   const base = { kind: "user" as const, userId: claims.userId, orgId: row.orgId, role: row.role as OrgRole, credentialId: claims.jti, expiresAt: claims.expiresAt };
   if (akid === null) return { ...base, via: "jwt" };
@@ -160,7 +167,7 @@ type AgentJwtRow = {
 const stringList = (v: unknown): string[] | null => (Array.isArray(v) && v.every((x) => typeof x === "string") ? (v as string[]) : null);
 
 /** An agent JWT: the agent still exists in that org, is active and unexpired, at the token's version. */
-async function authenticateAgentJwt(rt: Runtime, claims: VerifiedClaims, token: string, meta: AuthMeta): Promise<AgentPrincipal> {
+function authenticateAgentJwt(rt: Runtime, claims: VerifiedClaims, token: string, meta: AuthMeta): AgentPrincipal | Promise<AgentPrincipal> {
   const agentId = AGENT_SUB.exec(claims.sub)![1]!;
   const scopes = stringList(claims.scopes);
   const vaultIds = stringList(claims.vault_ids);
@@ -169,33 +176,39 @@ async function authenticateAgentJwt(rt: Runtime, claims: VerifiedClaims, token: 
   if (scopeSource !== undefined && scopeSource !== "explicit" && scopeSource !== "derived") throw ApiError.unauthorized();
   const jkt = boundKeyOf(claims);
   if (jkt === null && meta.dpop?.scheme === "dpop") throw notDpopBound();
-  // The proof (signature, then its jti insert) runs beside the principal's query, not after it; a
-  // bearer token (the common case) takes a cached row at once, or awaits the query alone.
-  const query = agentForJwt(rt.db, agentId, claims.jti);
-  const found = jkt !== null ? (await Promise.all([query, provePossession(rt, jkt, token, meta.dpop)]))[0] : query instanceof Promise ? await query : query;
-  const row = found as AgentJwtRow | undefined;
-  if (!row || row.revoked !== null || row.orgId !== claims.org || Number(row.tokenVersion) !== claims.tv || !truthy(row.isActive) || !live(row.expiresAt)) {
-    throw ApiError.unauthorized();
-  }
-  recordAgentActivity(rt, agentId, row.lastActiveAt, meta);
   // Explicit scopes, vault binding and the crypto flag come from the token: changing any of them
-  // bumps the agent's token version, so a token that got this far carries the current values.
+  // bumps the agent's token version, so a token that passes the row's checks carries the current values.
   // Derived scopes are only a summary of the agent's policies for clients to read; the policies
   // themselves are decided live on every request, so a derived list is no ceiling (it would go stale
   // the moment a human grants or revokes). A token minted before `scope_source` existed keeps its
   // list as a ceiling: it can only narrow what its policies allow.
+  const bound = { agentId, scopes: scopeSource === "derived" ? [] : scopes, vaultIds, cryptoProxyEnabled: claims.crypto_proxy_enabled, jkt };
+  // The proof (signature, then its jti insert) runs beside the principal's query, not after it; a
+  // bearer token (the common case) takes a cached row at once, or waits for the query alone.
+  const query = agentForJwt(rt.db, agentId, claims.jti);
+  if (jkt !== null) return Promise.all([query, provePossession(rt, jkt, token, meta.dpop)]).then(([row]) => agentPrincipalOf(rt, claims, bound, meta, row as AgentJwtRow | undefined));
+  return query instanceof Promise ? query.then((row) => agentPrincipalOf(rt, claims, bound, meta, row as AgentJwtRow | undefined)) : agentPrincipalOf(rt, claims, bound, meta, query as AgentJwtRow | undefined);
+}
+
+type AgentJwtClaims = { agentId: string; scopes: string[]; vaultIds: string[]; cryptoProxyEnabled: boolean; jkt: string | null };
+
+function agentPrincipalOf(rt: Runtime, claims: VerifiedClaims, token: AgentJwtClaims, meta: AuthMeta, row: AgentJwtRow | undefined): AgentPrincipal {
+  if (!row || row.revoked !== null || row.orgId !== claims.org || Number(row.tokenVersion) !== claims.tv || !truthy(row.isActive) || !live(row.expiresAt)) {
+    throw ApiError.unauthorized();
+  }
+  recordAgentActivity(rt, token.agentId, row.lastActiveAt, meta);
   return {
     kind: "agent",
-    agentId,
+    agentId: token.agentId,
     orgId: row.orgId,
     createdBy: row.createdBy,
     via: "jwt",
     credentialId: claims.jti,
     expiresAt: claims.exp,
-    scopes: scopeSource === "derived" ? [] : scopes,
-    vaultIds,
-    cryptoProxyEnabled: claims.crypto_proxy_enabled,
-    ...(jkt === null ? {} : { dpopJkt: jkt }),
+    scopes: token.scopes,
+    vaultIds: token.vaultIds,
+    cryptoProxyEnabled: token.cryptoProxyEnabled,
+    ...(token.jkt === null ? {} : { dpopJkt: token.jkt }),
   };
 }
 

@@ -57,7 +57,8 @@ export function openValue(ctx: Opening, vault: VaultKeyRecord, secretId: string,
 export async function readSecret(ctx: Ctx, input: { vaultId: string; path: string; version?: number }): Promise<SecretResponse> {
   const { vaultId, path, version } = input;
   prefetchSecretAccess(ctx, vaultId);
-  const row = await findSecretForRead(ctx.rt.db, ctx.principal.orgId, vaultId, path, version);
+  const found = findSecretForRead(ctx.rt.db, ctx.principal.orgId, vaultId, path, version);
+  const row = found instanceof Promise ? await found : found;
   if (!row) throw ApiError.notFound("Vault not found");
   // Decided at once when the caller's policies are cached: awaited only when it returns a promise.
   const decided = assertCanReadSecret(ctx, row.vault, path);

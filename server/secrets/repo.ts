@@ -115,16 +115,18 @@ const readBatch = batchPerClient(
  * One SELECT for a read, on the driver (server/db/hot.ts): the vault (always, when it is the caller's
  * org's — so access can be decided before existence is revealed), the secret at `path` and its current
  * version, or `version` if given. On PostgreSQL the reads of one turn of the event loop share one
- * statement (READ_MANY); SQLite's are synchronous calls in process, which a batch would not make cheaper.
+ * statement (READ_MANY); SQLite's are synchronous calls in process, which a batch would not make cheaper,
+ * answered at once (the row, no promise) on open connections. Called from async functions only: a
+ * failure SQLite throws becomes their rejection.
  */
-export async function findSecretForRead(db: Db, orgId: string, vaultId: string, path: string, version?: number): Promise<SecretForRead | null> {
+export function findSecretForRead(db: Db, orgId: string, vaultId: string, path: string, version?: number): SecretForRead | null | Promise<SecretForRead | null> {
   const sql = hotSql(db);
   if (sql.dialect === "postgres") return readBatch(db).load({ orgId, vaultId, path, version: version ?? null });
   const rows =
     version === undefined
-      ? await sql.all("secrets.read", READ_CURRENT, [orgId, vaultId, path])
-      : await sql.all("secrets.readVersion", READ_VERSION, [orgId, vaultId, path, version]);
-  return readRowFrom(rows[0]);
+      ? sql.rowsAtOnce("secrets.read", READ_CURRENT, [orgId, vaultId, path])
+      : sql.rowsAtOnce("secrets.readVersion", READ_VERSION, [orgId, vaultId, path, version]);
+  return rows instanceof Promise ? rows.then((r) => readRowFrom(r[0])) : readRowFrom(rows[0]);
 }
 
 const CONSUME_ACCESS = `UPDATE "SecretVersion" SET "accessCount" = "accessCount" + 1

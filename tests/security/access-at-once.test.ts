@@ -64,6 +64,26 @@ describe("the access decision answers at once from cached policies", () => {
     await expect(Promise.resolve().then(() => assertPathAccess(after, vault, "app/db", "read"))).rejects.toMatchObject({ status: 403 });
   });
 
+  it("authenticates a token verified before, whose principal's row is cached, at once; a revoked one is thrown at once", async () => {
+    const agent = await addAgent(server, owner.token);
+    const meta = () => ({ ip: "127.0.0.1", requestId: randomUUID() });
+    const first = authenticateBearer(server.rt, agent.token, meta());
+    expect(first).toBeInstanceOf(Promise); // the signature is verified and the row loaded
+    const loaded = await first;
+    const again = authenticateBearer(server.rt, agent.token, meta());
+    expect(again).not.toBeInstanceOf(Promise);
+    expect(again).toEqual(loaded);
+    expect(again).toMatchObject({ kind: "agent", agentId: agent.agentId, via: "jwt" });
+    const user = await authenticateBearer(server.rt, owner.token, meta());
+    expect(authenticateBearer(server.rt, owner.token, meta())).toEqual(user);
+
+    // Disabled: the row's cache is dropped by the write, so the next call loads it and refuses.
+    expect((await client(server.url, owner.token).patch(`/v1/agents/${agent.agentId}`, { is_active: false })).status).toBe(200);
+    await expect(Promise.resolve().then(() => authenticateBearer(server.rt, agent.token, meta()))).rejects.toMatchObject({ status: 401 });
+    // And refused at once once that row is cached again.
+    expect(() => authenticateBearer(server.rt, agent.token, meta())).toThrow(ApiError);
+  });
+
   it("an agent disabled after its row was cached is refused on its next request", async () => {
     const agent = await addAgent(server, owner.token);
     await grant(client(server.url, owner.token), vaultId, { principal_type: "agent", principal_id: agent.agentId, secret_path_pattern: "app/**", permissions: ["read"] });
