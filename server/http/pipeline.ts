@@ -134,9 +134,12 @@ async function limitBodyOf(c: Context<ApiEnv>, next: Next): Promise<Response | v
 /**
  * Route middleware: the caller must present valid credentials — `Bearer <token or key>`, or
  * `DPoP <token>` for a DPoP-bound agent token, whose proof (the `DPoP` header) is checked against
- * this request's method and URL.
+ * this request's method and URL. Not an async function: a credential known from the caches, within
+ * its budgets and IP rules, goes on to the meter without a promise of its own (each step below answers
+ * at once when it can, a promise only when it must wait); a refusal is thrown, which Hono's compose
+ * turns into the response as it does a rejection.
  */
-export const requireAuth: MiddlewareHandler<ApiEnv> = async (c, next) => {
+export const requireAuth: MiddlewareHandler<ApiEnv> = (c, next) => {
   const auth = parseAuthorization(c.req.header("authorization") ?? "");
   if (!auth) {
     c.get("rt").metrics.authFailure("missing_credentials");
@@ -149,22 +152,26 @@ export const requireAuth: MiddlewareHandler<ApiEnv> = async (c, next) => {
     attestedJkt: c.env?.dpopAttestedJkt,
   };
   c.set("bearer", auth.credential);
-  let principal: Principal;
-  try {
-    // At once (no promise) when the token and its principal are cached.
-    const authenticated = authenticateBearer(c.get("rt"), auth.credential, { ip, requestId: c.get("requestId"), dpop });
-    principal = authenticated instanceof Promise ? await authenticated : authenticated;
-  } catch (e) {
+  const refused = (e: unknown): never => {
     if (e instanceof ApiError && e.status === 401) c.get("rt").metrics.authFailure(bearerKind(dpop.scheme, auth.credential));
     throw e;
+  };
+  let authenticated: Principal | Promise<Principal>;
+  try {
+    authenticated = authenticateBearer(c.get("rt"), auth.credential, { ip, requestId: c.get("requestId"), dpop });
+  } catch (e) {
+    return refused(e);
   }
-  c.set("principal", principal);
-  // Each answers at once when it can (a bucket, a cached rule, a reserved block): no promise then.
-  // (Awaited, not returned: an async function resolved with a promise costs a thenable job and its promise.)
-  const guarded = guardAuthenticatedRequest(c);
-  if (guarded) await guarded;
-  await meterRequest(c, next);
+  if (authenticated instanceof Promise) return authenticated.then((principal) => admit(c, principal, next), refused);
+  return admit(c, authenticated, next);
 };
+
+/** The authenticated caller's budget and IP rules, then the meter and the route. */
+function admit(c: Context<ApiEnv>, principal: Principal, next: Next): Promise<void> {
+  c.set("principal", principal);
+  const guarded = guardAuthenticatedRequest(c);
+  return guarded ? guarded.then(() => meterRequest(c, next)) : meterRequest(c, next);
+}
 
 export function ctxOf(c: Context<ApiEnv>): Ctx {
   const reason = approvalReasonOf(c.req.header("x-approval-reason"));
