@@ -33,8 +33,8 @@ export type AuthMeta = { ip: string; requestId: string; dpop?: DpopPresentation 
  * signature check is cached by token hash (TokenService); the principal rows are cached only until the
  * next write to a table they come from, on any instance (./repo.ts, server/db/invalidation.ts).
  * Keys (`1ck_`, `ocv_`) are looked up by their non-secret prefix and compared by hash in constant time.
- * A JWT verified before whose principal's row is cached is answered at once (the principal, or the 401
- * thrown), without a promise; otherwise a promise of it. Callers await it inside a `try` or an async
+ * A JWT verified before, or an `ocv_` key, whose principal's row is cached is answered at once (the
+ * principal, or the 401 thrown), without a promise; otherwise a promise of it. Callers await it inside a `try` or an async
  * function, so a throw and a rejection are handled alike.
  */
 export function authenticateBearer(rt: Runtime, bearer: string, meta: AuthMeta): Principal | Promise<Principal> {
@@ -227,10 +227,14 @@ type AgentKeyRow = {
 };
 
 /** An `ocv_` key used directly as Bearer: the same checks as the exchange, on every request. */
-async function authenticateAgentKey(rt: Runtime, key: string, meta: AuthMeta): Promise<AgentPrincipal> {
+function authenticateAgentKey(rt: Runtime, key: string, meta: AuthMeta): AgentPrincipal | Promise<AgentPrincipal> {
   const parsed = parseAgentKey(key);
   const found = parsed ? agentByKeyPrefix(rt.db, parsed.keyPrefix) : undefined;
-  const agent = (found instanceof Promise ? await found : found) as AgentKeyRow | undefined;
+  if (found instanceof Promise) return found.then((agent) => agentKeyPrincipalOf(rt, parsed, agent as AgentKeyRow | undefined, meta));
+  return agentKeyPrincipalOf(rt, parsed, found as AgentKeyRow | undefined, meta);
+}
+
+function agentKeyPrincipalOf(rt: Runtime, parsed: ReturnType<typeof parseAgentKey>, agent: AgentKeyRow | undefined, meta: AuthMeta): AgentPrincipal {
   if (!agentKeyMatches(agent?.keyHash, parsed) || !agent || agent.authMethod !== "api_key") throw ApiError.unauthorized();
   if (!truthy(agent.isActive) || !live(agent.expiresAt)) throw ApiError.unauthorized();
   recordAgentActivity(rt, agent.id, agent.lastActiveAt, meta);

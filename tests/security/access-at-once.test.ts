@@ -84,6 +84,20 @@ describe("the access decision answers at once from cached policies", () => {
     expect(() => authenticateBearer(server.rt, agent.token, meta())).toThrow(ApiError);
   });
 
+  it("authenticates an ocv_ key whose row is cached at once; a wrong key with the same prefix is thrown at once", async () => {
+    const created = await client(server.url, owner.token).post("/v1/agents", { name: `key-${randomUUID().slice(0, 8)}` });
+    expect(created.status).toBe(201);
+    const key = created.body.api_key as string;
+    const meta = () => ({ ip: "127.0.0.1", requestId: randomUUID() });
+    const loaded = await authenticateBearer(server.rt, key, meta());
+    expect(loaded).toMatchObject({ kind: "agent", agentId: created.body.agent.id, via: "api_key" });
+    const again = authenticateBearer(server.rt, key, meta());
+    expect(again).not.toBeInstanceOf(Promise);
+    expect(again).toEqual(loaded);
+    const last = key.at(-1) === "A" ? "B" : "A";
+    expect(() => authenticateBearer(server.rt, key.slice(0, -1) + last, meta())).toThrow(ApiError);
+  });
+
   it("an agent disabled after its row was cached is refused on its next request", async () => {
     const agent = await addAgent(server, owner.token);
     await grant(client(server.url, owner.token), vaultId, { principal_type: "agent", principal_id: agent.agentId, secret_path_pattern: "app/**", permissions: ["read"] });
