@@ -7,6 +7,7 @@ import { outboxTokenFor } from "../helpers/accounts";
 import { type ApiProcess, startApiProcess } from "../helpers/api-process";
 import { client } from "../helpers/http";
 import { createPostgresDatabase, testDialect } from "../helpers/server";
+import { clearOfWindowEdge } from "../helpers/windows";
 
 /**
  * Two Talon processes on one database: with TALON_RATE_LIMIT_STORE=postgres or redis the per-IP
@@ -51,9 +52,7 @@ const randomIp = () => `10.${[1, 2, 3].map(() => Math.floor(Math.random() * 250)
 
 /** 12 concurrent requests alternating between the instances from one client address; the statuses. */
 async function burst(a: ApiProcess, b: ApiProcess): Promise<number[]> {
-  // A window edge inside the burst would split it over two windows: start early in a minute.
-  const intoMinute = Date.now() % 60_000;
-  if (intoMinute > 50_000) await new Promise((r) => setTimeout(r, 60_000 - intoMinute + 200));
+  await clearOfWindowEdge(60_000, 10_000);
   const ip = randomIp();
   const rs = await Promise.all(Array.from({ length: LIMIT + 2 }, (_, i) => fetch(`${(i % 2 ? a : b).url}/v1/health`, { headers: { "X-Forwarded-For": ip } })));
   return rs.map((r) => r.status);
