@@ -1,3 +1,4 @@
+import { type AtOnce, thenAtOnce } from "../../lib/at-once";
 import { matchPathPattern } from "../../lib/path-glob";
 import { parseStoredApproval, POLICY_PERMISSIONS, type PolicyPermission } from "../../lib/contract/policies";
 import { breakGlassActive, passApprovalGate } from "../approvals/gate";
@@ -77,13 +78,13 @@ function rulesOf(rows: readonly PolicyRow[]): readonly PolicyRule[] {
 type Rules = readonly PolicyRule[];
 
 /** Per-request memo: a request loads the principal's policies on a vault once, with one indexed query. */
-const loaded = new WeakMap<Ctx, Map<string, Rules | Promise<Rules>>>();
+const loaded = new WeakMap<Ctx, Map<string, AtOnce<Rules>>>();
 
 /**
  * The principal's rules on a vault: at once when ./repo's cache holds them (no promise, no turn: the
  * hot path's decision), else the promise of their load, which every later ask in the request shares.
  */
-export function policiesOnVault(ctx: Ctx, vaultId: string): Rules | Promise<Rules> {
+export function policiesOnVault(ctx: Ctx, vaultId: string): AtOnce<Rules> {
   let byVault = loaded.get(ctx);
   if (!byVault) loaded.set(ctx, (byVault = new Map()));
   let rules = byVault.get(vaultId);
@@ -201,19 +202,18 @@ export type ApprovalMode = "enforce" | "skip" | "probe";
  * no promise) when the principal's policies are cached and nothing more is asked; a promise when they
  * load, when a deny is checked for a break-glass grant, or at the approval gate.
  */
-export function assertPathAccess(ctx: Ctx, vault: VaultForAccess, path: string, op: Operation, approval: ApprovalMode = "enforce"): void | Promise<void> {
+export function assertPathAccess(ctx: Ctx, vault: VaultForAccess, path: string, op: Operation, approval: ApprovalMode = "enforce"): AtOnce<void> {
   assertSameOrg(ctx, vault);
   if (isSystemVault(vault)) return assertSystemVaultPathAccess(ctx.principal, path, op, withinScopes(ctx.principal, path));
   assertBinding(ctx, vault);
   if (!withinScopes(ctx.principal, path)) {
     throw ApiError.forbidden("Your token's scopes do not cover this path. Ask a human to widen the scopes, then get a new token.");
   }
-  const rules = policiesOnVault(ctx, vault.id);
-  return rules instanceof Promise ? rules.then((r) => decidePath(ctx, vault, path, op, approval, r)) : decidePath(ctx, vault, path, op, approval, rules);
+  return thenAtOnce(policiesOnVault(ctx, vault.id), (rules) => decidePath(ctx, vault, path, op, approval, rules));
 }
 
 /** assertPathAccess once the principal's rules on the vault are known. */
-function decidePath(ctx: Ctx, vault: VaultForAccess, path: string, op: Operation, approval: ApprovalMode, all: Rules): void | Promise<void> {
+function decidePath(ctx: Ctx, vault: VaultForAccess, path: string, op: Operation, approval: ApprovalMode, all: Rules): AtOnce<void> {
   const rules = all.filter(applies(ctx, new Date()));
   const verdict = policyVerdict(rules, path, op);
   if (verdict === "deny") return refuseUnlessBrokenGlass(ctx, vault.id, path, op);

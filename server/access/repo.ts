@@ -1,3 +1,4 @@
+import type { AtOnce } from "../../lib/at-once";
 import type { Db } from "../db";
 import { hotSql } from "../db/hot";
 import { GenerationCache } from "../db/invalidation";
@@ -29,7 +30,7 @@ export function policiesForPrincipalOnVault(
   db: Db,
   p: { orgId: string; principalType: string; principalId: string },
   vaultId: string,
-): readonly PolicyRow[] | Promise<readonly PolicyRow[]> {
+): AtOnce<readonly PolicyRow[]> {
   return policyCache.lookup(db, `${p.orgId}\0${p.principalType}\0${p.principalId}\0${vaultId}`, () => load(db, p, vaultId));
 }
 

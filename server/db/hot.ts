@@ -1,5 +1,6 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type pg from "pg";
+import { type AtOnce, asPromise, thenAtOnce } from "../../lib/at-once";
 import { log } from "../log";
 import type { SqliteConnections } from "./sqlite-adapter";
 
@@ -59,7 +60,7 @@ export interface HotSql extends HotTx {
    * (and a failure is thrown, not a rejected promise); a promise only when it must wait (a reconnect,
    * PostgreSQL always). For a hot path's one read, which then needs neither a promise nor a turn.
    */
-  rowsAtOnce(name: string, sql: string, params: readonly unknown[]): HotRow[] | Promise<HotRow[]>;
+  rowsAtOnce(name: string, sql: string, params: readonly unknown[]): AtOnce<HotRow[]>;
 }
 
 /**
@@ -178,7 +179,7 @@ class SqliteHot implements HotSql {
   }
 
   /** The connections Prisma has open now, or fresh ones Prisma opens for us (an outage throws). */
-  private connections(): SqliteConnections | Promise<SqliteConnections> {
+  private connections(): AtOnce<SqliteConnections> {
     const c = this.conns.current;
     return c?.writer.open && c.reader.open ? c : this.conns.reconnect();
   }
@@ -245,17 +246,14 @@ class SqliteHot implements HotSql {
     }
   }
 
-  rowsAtOnce(name: string, sql: string, params: readonly unknown[]): HotRow[] | Promise<HotRow[]> {
-    const c = this.connections();
-    if (!(c instanceof Promise)) return this.readOn(c, name, sql, params);
-    return c.then((now) => this.readOn(now, name, sql, params));
+  rowsAtOnce(name: string, sql: string, params: readonly unknown[]): AtOnce<HotRow[]> {
+    return thenAtOnce(this.connections(), (c) => this.readOn(c, name, sql, params));
   }
 
   all(name: string, sql: string, params: readonly unknown[]): Promise<HotRow[]> {
     try {
       // The common case stays synchronous: no extra turn of the event loop for an open connection.
-      const rows = this.rowsAtOnce(name, sql, params);
-      return rows instanceof Promise ? rows : Promise.resolve(rows);
+      return asPromise(this.rowsAtOnce(name, sql, params));
     } catch (e) {
       return Promise.reject(e as Error);
     }

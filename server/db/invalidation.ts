@@ -1,4 +1,5 @@
 import pg from "pg";
+import { type AtOnce, asPromise } from "../../lib/at-once";
 import { log } from "../log";
 import { sqliteFileOf } from "./sqlite-owner";
 
@@ -267,15 +268,14 @@ export class GenerationCache<V> {
 
   /** `lookup`, always as a promise (a hit's already settled). */
   get(db: object, key: string, load: () => Promise<V>): Promise<V> {
-    const found = this.lookup(db, key, load);
-    return found instanceof Promise ? found : Promise.resolve(found);
+    return asPromise(this.lookup(db, key, load));
   }
 
   /**
    * The value cached for `key`, at once (no promise, no turn of the event loop: the hot path makes
    * several lookups a request, each awaited only when it has to load), or the promise of `load`'s.
    */
-  lookup(db: object, key: string, load: () => Promise<V>): V | Promise<V> {
+  lookup(db: object, key: string, load: () => Promise<V>): AtOnce<V> {
     const inv = invalidationOf(db);
     const stamp = inv?.stamp() ?? null;
     if (inv === undefined || stamp === null) return load();

@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import type { AtOnce } from "../../lib/at-once";
 import { ipAdmitted, ipRuleCacheFor, type ParsedIpRule } from "../security/ip-rule-cache";
 import { ApiError } from "./errors";
 import type { ApiEnv } from "./env";
@@ -11,7 +12,7 @@ export const IP_NOT_ALLOWED = "Your IP address is not allowed by this organisati
  * after authentication. Usually a Map lookup, answered at once (see IpRuleCache for how fresh the rules
  * are); a promise only when the rules must be loaded.
  */
-export function enforceIpRules(c: Context<ApiEnv>): void | Promise<void> {
+export function enforceIpRules(c: Context<ApiEnv>): AtOnce<void> {
   const cache = ipRuleCacheFor(c.get("rt"));
   const { orgId } = c.get("principal");
   const admit = (rules: ParsedIpRule[]) => {
@@ -25,7 +26,7 @@ export function enforceIpRules(c: Context<ApiEnv>): void | Promise<void> {
  * What `requireAuth` runs once the caller is known: the per-principal rate limit, then the IP rules.
  * Throws at once when one refuses from memory; a promise only when one of them must wait.
  */
-export function guardAuthenticatedRequest(c: Context<ApiEnv>): void | Promise<void> {
+export function guardAuthenticatedRequest(c: Context<ApiEnv>): AtOnce<void> {
   const rated = checkPrincipalRate(c);
   return rated ? rated.then(() => enforceIpRules(c)) : enforceIpRules(c);
 }

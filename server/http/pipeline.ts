@@ -4,6 +4,7 @@ import type { Context, MiddlewareHandler, Next } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { ZodError } from "zod";
+import type { AtOnce } from "../../lib/at-once";
 import { fieldErrorsOf } from "../../lib/contract/field-errors";
 import { APPROVAL_REASON_MAX } from "../../lib/contract/approvals";
 import { giveBackApprovals } from "../approvals/gate";
@@ -156,7 +157,7 @@ export const requireAuth: MiddlewareHandler<ApiEnv> = (c, next) => {
     if (e instanceof ApiError && e.status === 401) c.get("rt").metrics.authFailure(bearerKind(dpop.scheme, auth.credential));
     throw e;
   };
-  let authenticated: Principal | Promise<Principal>;
+  let authenticated: AtOnce<Principal>;
   try {
     authenticated = authenticateBearer(c.get("rt"), auth.credential, { ip, requestId: c.get("requestId"), dpop });
   } catch (e) {

@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import { METHOD_NAME_ALL } from "hono/router";
+import type { AtOnce } from "../../lib/at-once";
 import { parseIp } from "../../lib/cidr";
 import type { RateLimitName } from "../metrics";
 import type { Runtime } from "../runtime";
@@ -106,7 +107,7 @@ export function rateLimitersFor(rt: Runtime): RateLimiters {
  * Takes one hit from a budget: in this process (a number at once, no promise or turn on the hot path),
  * or in the shared store (a promise). 0 when allowed, else the seconds to wait.
  */
-function take(l: RateLimiters, budget: Budget, key: string): number | Promise<number> {
+function take(l: RateLimiters, budget: Budget, key: string): AtOnce<number> {
   const bucket = l[budget];
   if (bucket.perMinute === 0) return 0;
   return l.shared ? takeShared(l.shared, `${budget}:${key}`, bucket.perMinute) : bucket.take(key);
@@ -171,7 +172,7 @@ const FROM_IP = "from your IP address";
 export function rateLimitByIp(rt: Runtime): MiddlewareHandler<ApiEnv> {
   const l = rateLimitersFor(rt);
   const refuse = (wait: number) => refuseIfWaiting(rt, "ip", FROM_IP, wait);
-  const limitAuthRoute = async (key: string, taken: number | Promise<number>, next: () => Promise<void>) => {
+  const limitAuthRoute = async (key: string, taken: AtOnce<number>, next: () => Promise<void>) => {
     refuse(await taken);
     refuseIfWaiting(rt, "auth", "to authentication endpoints from your IP address", await take(l, "auth", key));
     await next();
@@ -213,13 +214,13 @@ export async function checkPrincipalBudget(rt: Runtime, principal: Principal): P
 }
 
 /** The per-principal budget: at once from this process's buckets, a promise from the shared store. */
-function principalBudget(rt: Runtime, principal: Principal): void | Promise<void> {
+function principalBudget(rt: Runtime, principal: Principal): AtOnce<void> {
   const wait = take(rateLimitersFor(rt), "principal", principalRef(principal));
   const refuse = (w: number) => refuseIfWaiting(rt, "principal", "for this credential's user or agent", w);
   return typeof wait === "number" ? refuse(wait) : wait.then(refuse);
 }
 
 /** Per-principal limit, called by `requireAuth` right after the caller is known (throws at once, or a promise). */
-export function checkPrincipalRate(c: Context<ApiEnv>): void | Promise<void> {
+export function checkPrincipalRate(c: Context<ApiEnv>): AtOnce<void> {
   return principalBudget(c.get("rt"), c.get("principal"));
 }

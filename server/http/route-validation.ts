@@ -1,13 +1,13 @@
 import type { Context, Handler, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import { z } from "zod";
+import { type AtOnce, asPromise, thenAtOnce } from "../../lib/at-once";
 import type { ApiApp, ApiEnv } from "./env";
 import { validationHook } from "./pipeline";
 
 type Target = "query" | "param" | "header" | "cookie";
 /** One part of the request a route declares a schema for; `keys` maps a header's lower-case name to the schema's. */
 type Check = { target: Target; schema: z.ZodType; keys?: Map<string, string> };
-type Answer = Response | Promise<Response>;
 
 /**
  * Routes' query, path, header and cookie schemas checked synchronously, in one step.
@@ -34,18 +34,11 @@ export function validateRequestsAtOnce(app: ApiApp): void {
     const before = middleware === undefined ? [] : Array.isArray(middleware) ? middleware : [middleware];
     const registered = { ...route, request: rest, hide: true };
     if (rest.body?.content) {
-      const validate: MiddlewareHandler<ApiEnv> = (c, next) => {
-        const refused = validated(c, checks);
-        if (refused === undefined) return next();
-        return refused instanceof Promise ? refused.then((r): Promise<Response | void> | Response => r ?? next()) : Promise.resolve(refused);
-      };
+      const validate: MiddlewareHandler<ApiEnv> = (c, next) =>
+        asPromise(thenAtOnce(validated(c, checks), (refused): AtOnce<Response | void> => refused ?? next()));
       return register({ ...registered, middleware: [...before, validate] } as never, handler as never);
     }
-    const checked: Handler<ApiEnv> = (c, next) => {
-      const refused = validated(c, checks);
-      if (refused === undefined) return handler(c, next) as Answer;
-      return refused instanceof Promise ? refused.then((r) => r ?? (handler(c, next) as Answer)) : refused;
-    };
+    const checked: Handler<ApiEnv> = (c, next) => thenAtOnce(validated(c, checks), (refused) => refused ?? (handler(c, next) as AtOnce<Response>));
     return register({ ...registered, middleware: before } as never, checked as never);
   }) as ApiApp["openapi"];
 }
@@ -86,30 +79,30 @@ function valueOf(c: Context<ApiEnv>, check: Check): unknown {
   }
 }
 
-/** undefined once every part is valid and handed to `c.req.valid`; otherwise the 400 (a promise only after an async schema). */
-function validated(c: Context<ApiEnv>, checks: Check[]): Response | undefined | Promise<Response | undefined> {
-  for (let i = 0; i < checks.length; i++) {
+/**
+ * undefined once every part from `from` on is valid and handed to `c.req.valid`; otherwise the 400.
+ * A promise only from a part whose schema turned out to be async; the parts after it are checked
+ * when it settles.
+ */
+function validated(c: Context<ApiEnv>, checks: Check[], from = 0): AtOnce<Response | undefined> {
+  for (let i = from; i < checks.length; i++) {
     const check = checks[i]!;
-    let result: z.ZodSafeParseResult<unknown>;
-    try {
-      result = check.schema.safeParse(valueOf(c, check));
-    } catch (e) {
-      if (e instanceof z.core.$ZodAsyncError) return validatedAsync(c, checks, i);
-      throw e;
-    }
+    const result = parsed(check.schema, valueOf(c, check));
+    if (result instanceof Promise) return result.then((r) => settle(c, check.target, r) ?? validated(c, checks, i + 1));
     const refused = settle(c, check.target, result);
     if (refused) return refused;
   }
   return undefined;
 }
 
-async function validatedAsync(c: Context<ApiEnv>, checks: Check[], from: number): Promise<Response | undefined> {
-  for (let i = from; i < checks.length; i++) {
-    const check = checks[i]!;
-    const refused = settle(c, check.target, await check.schema.safeParseAsync(valueOf(c, check)));
-    if (refused) return refused;
+/** `safeParse`, or `safeParseAsync` for a schema with an async refinement or transform (zod says so by throwing). */
+function parsed(schema: z.ZodType, value: unknown): AtOnce<z.ZodSafeParseResult<unknown>> {
+  try {
+    return schema.safeParse(value);
+  } catch (e) {
+    if (e instanceof z.core.$ZodAsyncError) return schema.safeParseAsync(value);
+    throw e;
   }
-  return undefined;
 }
 
 function settle(c: Context<ApiEnv>, target: Target, result: z.ZodSafeParseResult<unknown>): Response | undefined {

@@ -1,4 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
+import { type AtOnce, thenAtOnce } from "../../lib/at-once";
 import { isJwtShaped } from "../../lib/jwt-shape";
 import { pathPatternProblem } from "../../lib/path-glob";
 import { AGENT_KEY_PREFIX, agentKeyMatches, parseAgentKey } from "../agents/api-keys";
@@ -34,10 +35,10 @@ export type AuthMeta = { ip: string; requestId: string; dpop?: DpopPresentation 
  * next write to a table they come from, on any instance (./repo.ts, server/db/invalidation.ts).
  * Keys (`1ck_`, `ocv_`) are looked up by their non-secret prefix and compared by hash in constant time.
  * A JWT verified before, or an `ocv_` key, whose principal's row is cached is answered at once (the
- * principal, or the 401 thrown), without a promise; otherwise a promise of it. Callers await it inside a `try` or an async
- * function, so a throw and a rejection are handled alike.
+ * principal, or the 401 thrown), without a promise; otherwise a promise of it. Callers await it
+ * inside a `try` or an async function, so a throw and a rejection are handled alike.
  */
-export function authenticateBearer(rt: Runtime, bearer: string, meta: AuthMeta): Principal | Promise<Principal> {
+export function authenticateBearer(rt: Runtime, bearer: string, meta: AuthMeta): AtOnce<Principal> {
   // Only agent tokens can be DPoP-bound: anything else sent with the DPoP scheme is refused.
   const dpopScheme = meta.dpop?.scheme === "dpop";
   if (bearer.startsWith(PERSONAL_KEY_PREFIX)) {
@@ -55,7 +56,7 @@ export function authenticateBearer(rt: Runtime, bearer: string, meta: AuthMeta):
   throw ApiError.unauthorized();
 }
 
-function principalOfToken(rt: Runtime, verified: VerifiedClaims, bearer: string, meta: AuthMeta): Principal | Promise<Principal> {
+function principalOfToken(rt: Runtime, verified: VerifiedClaims, bearer: string, meta: AuthMeta): AtOnce<Principal> {
   if (AGENT_SUB.test(verified.sub)) return authenticateAgentJwt(rt, verified, bearer, meta);
   if (meta.dpop?.scheme === "dpop") throw notDpopBound();
   return authenticateUserJwt(rt, verified);
@@ -138,12 +139,12 @@ type UserJwtRow = {
  * for that key: it dies with the key, counts as key use (`via: "api_key"`), so it cannot mint keys,
  * and carries the key's scopes as read now, in the same query — never a copy frozen in the token.
  */
-function authenticateUserJwt(rt: Runtime, verified: VerifiedClaims): Principal | Promise<Principal> {
+function authenticateUserJwt(rt: Runtime, verified: VerifiedClaims): AtOnce<Principal> {
   const claims = userClaimsOf(verified);
   if (!claims) throw ApiError.unauthorized();
   const akid = typeof verified.akid === "string" ? verified.akid : null;
   const found = userForJwt(rt.db, claims.userId, claims.jti, akid ?? "");
-  return found instanceof Promise ? found.then((row) => userPrincipalOf(claims, akid, row as UserJwtRow | undefined)) : userPrincipalOf(claims, akid, found as UserJwtRow | undefined);
+  return thenAtOnce(found, (row) => userPrincipalOf(claims, akid, row as UserJwtRow | undefined));
 }
 
 function userPrincipalOf(claims: NonNullable<ReturnType<typeof userClaimsOf>>, akid: string | null, row: UserJwtRow | undefined): Principal {
@@ -167,7 +168,7 @@ type AgentJwtRow = {
 const stringList = (v: unknown): string[] | null => (Array.isArray(v) && v.every((x) => typeof x === "string") ? (v as string[]) : null);
 
 /** An agent JWT: the agent still exists in that org, is active and unexpired, at the token's version. */
-function authenticateAgentJwt(rt: Runtime, claims: VerifiedClaims, token: string, meta: AuthMeta): AgentPrincipal | Promise<AgentPrincipal> {
+function authenticateAgentJwt(rt: Runtime, claims: VerifiedClaims, token: string, meta: AuthMeta): AtOnce<AgentPrincipal> {
   const agentId = AGENT_SUB.exec(claims.sub)![1]!;
   const scopes = stringList(claims.scopes);
   const vaultIds = stringList(claims.vault_ids);
@@ -187,7 +188,7 @@ function authenticateAgentJwt(rt: Runtime, claims: VerifiedClaims, token: string
   // bearer token (the common case) takes a cached row at once, or waits for the query alone.
   const query = agentForJwt(rt.db, agentId, claims.jti);
   if (jkt !== null) return Promise.all([query, provePossession(rt, jkt, token, meta.dpop)]).then(([row]) => agentPrincipalOf(rt, claims, bound, meta, row as AgentJwtRow | undefined));
-  return query instanceof Promise ? query.then((row) => agentPrincipalOf(rt, claims, bound, meta, row as AgentJwtRow | undefined)) : agentPrincipalOf(rt, claims, bound, meta, query as AgentJwtRow | undefined);
+  return thenAtOnce(query, (row) => agentPrincipalOf(rt, claims, bound, meta, row as AgentJwtRow | undefined));
 }
 
 type AgentJwtClaims = { agentId: string; scopes: string[]; vaultIds: string[]; cryptoProxyEnabled: boolean; jkt: string | null };
@@ -227,11 +228,10 @@ type AgentKeyRow = {
 };
 
 /** An `ocv_` key used directly as Bearer: the same checks as the exchange, on every request. */
-function authenticateAgentKey(rt: Runtime, key: string, meta: AuthMeta): AgentPrincipal | Promise<AgentPrincipal> {
+function authenticateAgentKey(rt: Runtime, key: string, meta: AuthMeta): AtOnce<AgentPrincipal> {
   const parsed = parseAgentKey(key);
   const found = parsed ? agentByKeyPrefix(rt.db, parsed.keyPrefix) : undefined;
-  if (found instanceof Promise) return found.then((agent) => agentKeyPrincipalOf(rt, parsed, agent as AgentKeyRow | undefined, meta));
-  return agentKeyPrincipalOf(rt, parsed, found as AgentKeyRow | undefined, meta);
+  return thenAtOnce(found, (agent) => agentKeyPrincipalOf(rt, parsed, agent as AgentKeyRow | undefined, meta));
 }
 
 function agentKeyPrincipalOf(rt: Runtime, parsed: ReturnType<typeof parseAgentKey>, agent: AgentKeyRow | undefined, meta: AuthMeta): AgentPrincipal {

@@ -1,3 +1,4 @@
+import type { AtOnce } from "../../lib/at-once";
 import type { Db } from "../db";
 import { type HotRow, hotSql } from "../db/hot";
 import { GenerationCache } from "../db/invalidation";
@@ -26,7 +27,7 @@ const AGENT_JWT = `SELECT a."orgId" AS "orgId", a."isActive" AS "isActive", a."e
   WHERE a."id" = $1`;
 
 /** A cached row, at once; or the promise of the query's (GenerationCache.lookup). */
-type Found = HotRow | undefined | Promise<HotRow | undefined>;
+type Found = AtOnce<HotRow | undefined>;
 
 export function agentForJwt(db: Db, agentId: string, jti: string): Found {
   return agentJwtCache.lookup(db, `${agentId}\0${jti}`, async () => (await hotSql(db).all("auth.agentJwt", AGENT_JWT, [agentId, jti]))[0]);

@@ -1,3 +1,4 @@
+import type { AtOnce } from "../../lib/at-once";
 import type { SecretResponse, SecretType } from "../../lib/contract/secrets";
 import { openSecretVersion } from "../crypto/envelope";
 import { ApiError } from "../http/errors";
@@ -40,7 +41,7 @@ function openWith(key: Buffer, ctx: Opening, vault: VaultKeyRecord, secretId: st
  * blob or any key material. With the vault's key cached the value is returned at once (no promise and
  * no closure: the hot path); otherwise a promise of it, once the key is unwrapped.
  */
-export function openValue(ctx: Opening, vault: VaultKeyRecord, secretId: string, v: Sealed): string | Promise<string> {
+export function openValue(ctx: Opening, vault: VaultKeyRecord, secretId: string, v: Sealed): AtOnce<string> {
   const cached = ctx.rt.vaultKeys.cachedVaultKey(vault);
   if (cached) return openWith(cached, ctx, vault, secretId, v);
   return ctx.rt.vaultKeys.vaultKey(vault).then(

@@ -1,3 +1,4 @@
+import { type AtOnce, thenAtOnce } from "../../lib/at-once";
 import { StatementAppend } from "../audit/repo";
 import type { Db, Dialect, Tx } from "../db";
 import { type HotRow, type HotTx, hotSql, jsonLiteral, type Opening } from "../db/hot";
@@ -119,14 +120,14 @@ const readBatch = batchPerClient(
  * answered at once (the row, no promise) on open connections. Called from async functions only: a
  * failure SQLite throws becomes their rejection.
  */
-export function findSecretForRead(db: Db, orgId: string, vaultId: string, path: string, version?: number): SecretForRead | null | Promise<SecretForRead | null> {
+export function findSecretForRead(db: Db, orgId: string, vaultId: string, path: string, version?: number): AtOnce<SecretForRead | null> {
   const sql = hotSql(db);
   if (sql.dialect === "postgres") return readBatch(db).load({ orgId, vaultId, path, version: version ?? null });
   const rows =
     version === undefined
       ? sql.rowsAtOnce("secrets.read", READ_CURRENT, [orgId, vaultId, path])
       : sql.rowsAtOnce("secrets.readVersion", READ_VERSION, [orgId, vaultId, path, version]);
-  return rows instanceof Promise ? rows.then((r) => readRowFrom(r[0])) : readRowFrom(rows[0]);
+  return thenAtOnce(rows, (r) => readRowFrom(r[0]));
 }
 
 const CONSUME_ACCESS = `UPDATE "SecretVersion" SET "accessCount" = "accessCount" + 1
