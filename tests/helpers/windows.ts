@@ -8,3 +8,10 @@ export async function clearOfWindowEdge(windowMs: number, marginMs: number): Pro
   const left = windowMs - (Date.now() % windowMs);
   if (left <= marginMs) await new Promise((r) => setTimeout(r, left + 200));
 }
+
+/**
+ * The database counters' windows (15 minutes: passphrase guesses, MFA failures; an hour: sign-in
+ * failures, reset mails, audited failures) all end on a multiple of 15 minutes. A test that counts up
+ * to one of their limits starts at least `marginMs` (its own duration, with room) before such an edge.
+ */
+export const clearOfCounterEdges = (marginMs = 20_000) => clearOfWindowEdge(15 * 60_000, marginMs);

@@ -1,8 +1,8 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signUpVerified } from "../helpers/accounts";
 import { startTwinServers, type TwinServers } from "../helpers/agents";
 import { client } from "../helpers/http";
+import { clearOfWindowEdge } from "../helpers/windows";
 
 /**
  * The share counters under concurrency, across two instances on one database: a share's
@@ -51,8 +51,7 @@ describe("share counters under concurrency", () => {
     const { owner, secretId } = await orgWithSecret("limited");
     const apis = [client(twins.a.url, owner.token), client(twins.b.url, owner.token)];
     // The limit counts in fixed one-minute windows: start well inside one so all 15 land in it.
-    const msLeft = 60_000 - (Date.now() % 60_000);
-    if (msLeft < 10_000) await sleep(msLeft + 100);
+    await clearOfWindowEdge(60_000, 10_000);
     const results = await Promise.all(
       Array.from({ length: 15 }, (_, i) => apis[i % 2]!.post(`/v1/secrets/${secretId}/share`, { recipient_type: "anyone_with_link", expires_at: expiresAt() })),
     );

@@ -4,6 +4,7 @@ import { signUpVerified, uniqueEmail } from "../helpers/accounts";
 import { registerAgent } from "../helpers/agents";
 import { client } from "../helpers/http";
 import { startTestServer, type TestServer } from "../helpers/server";
+import { clearOfCounterEdges } from "../helpers/windows";
 
 /**
  * Failed anonymous sign-in attempts are bounded before they reach an org's audit chain (an attacker
@@ -23,6 +24,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   await server.rt.db.rateCounter.deleteMany();
+  await clearOfCounterEdges();
 });
 
 const failuresIn = (orgId: string) => server.rt.db.auditEvent.findMany({ where: { orgId, action: "auth.failure" }, orderBy: { seq: "asc" } });

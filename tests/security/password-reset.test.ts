@@ -5,6 +5,7 @@ import { uniqueEmail, verificationTokenFrom } from "../helpers/accounts";
 import { client } from "../helpers/http";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { startSmtpServer, type TestSmtpServer } from "../helpers/smtp";
+import { clearOfCounterEdges } from "../helpers/windows";
 
 /**
  * Password reset: the answer never says whether an address has an account; the mailed token (in the
@@ -89,6 +90,7 @@ describe("forgot-password", () => {
 
   it(`mails an address at most ${RESET_MAILS_PER_HOUR} times an hour, answering the same throughout`, async () => {
     const acct = await account();
+    await clearOfCounterEdges();
     for (let i = 0; i < RESET_MAILS_PER_HOUR + 2; i++) {
       expect((await api.post("/v1/auth/forgot-password", { email: acct.email })).body).toEqual({ message: FORGOT_PASSWORD_ANSWER });
     }
