@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import type { AtOnce } from "../../lib/at-once";
+import { type AtOnce, thenAtOnce } from "../../lib/at-once";
 import { ipAdmitted, ipRuleCacheFor, type ParsedIpRule } from "../security/ip-rule-cache";
 import { ApiError } from "./errors";
 import type { ApiEnv } from "./env";
@@ -27,6 +27,5 @@ export function enforceIpRules(c: Context<ApiEnv>): AtOnce<void> {
  * Throws at once when one refuses from memory; a promise only when one of them must wait.
  */
 export function guardAuthenticatedRequest(c: Context<ApiEnv>): AtOnce<void> {
-  const rated = checkPrincipalRate(c);
-  return rated ? rated.then(() => enforceIpRules(c)) : enforceIpRules(c);
+  return thenAtOnce(checkPrincipalRate(c), () => enforceIpRules(c));
 }

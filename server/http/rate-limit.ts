@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import { METHOD_NAME_ALL } from "hono/router";
-import type { AtOnce } from "../../lib/at-once";
+import { type AtOnce, thenAtOnce } from "../../lib/at-once";
 import { parseIp } from "../../lib/cidr";
 import type { RateLimitName } from "../metrics";
 import type { Runtime } from "../runtime";
@@ -217,7 +217,7 @@ export async function checkPrincipalBudget(rt: Runtime, principal: Principal): P
 function principalBudget(rt: Runtime, principal: Principal): AtOnce<void> {
   const wait = take(rateLimitersFor(rt), "principal", principalRef(principal));
   const refuse = (w: number) => refuseIfWaiting(rt, "principal", "for this credential's user or agent", w);
-  return typeof wait === "number" ? refuse(wait) : wait.then(refuse);
+  return thenAtOnce(wait, refuse);
 }
 
 /** Per-principal limit, called by `requireAuth` right after the caller is known (throws at once, or a promise). */
